@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Developer entry point: install Debian build dependencies, build, run the demo, run the tests.
+#
+#   bash cmake/dev.sh deps    install missing Debian packages (apt-get; sudo when not root)
+#   bash cmake/dev.sh build   configure build/ (Ninja) and build everything
+#   bash cmake/dev.sh demo    deps + build + run the demo program
+#   bash cmake/dev.sh test    deps + build + run the whole ctest suite
+#
+# Environment: NABLA_BUILD_TYPE (default Release), NABLA_CMAKE_ARGS (extra cmake arguments,
+# word-split), NABLA_JOBS (default: nproc), CI (when set: warnings are errors).
+set -euo pipefail
+
+# The demo program: its target name, where it lands in the build tree, and its arguments.
+DEMO_NAME=linear_regression
+DEMO_BIN=build/examples/${DEMO_NAME}
+DEMO_ARGS=()
+
+BUILD_DIR=build
+DEB_PACKAGES=(cmake ninja-build g++ pkg-config ccache libfmt-dev libgtest-dev libopenblas-dev)
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+JOBS=${NABLA_JOBS:-$(nproc 2>/dev/null || echo 2)}
+
+step() { printf '\n==> %s\n' "$*"; }
+die() { printf 'dev.sh: %s\n' "$*" >&2; exit 1; }
+
+cmd_deps() {
+  step "deps: checking Debian packages"
+  if ! command -v dpkg >/dev/null 2>&1; then
+    echo "no dpkg here: not a Debian system; install these yourself: ${DEB_PACKAGES[*]}"
+    return 0
+  fi
+  local missing=() p
+  for p in "${DEB_PACKAGES[@]}"; do
+    dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    echo "all present: ${DEB_PACKAGES[*]}"
+    return 0
+  fi
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || die "not root and no sudo: install ${missing[*]} as root"
+    sudo=(sudo)
+  fi
+  echo "installing: ${missing[*]}"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+cmd_build() {
+  step "build: configure ${BUILD_DIR}/"
+  local args=(-S . -B "${BUILD_DIR}" "-DCMAKE_BUILD_TYPE=${NABLA_BUILD_TYPE:-Release}")
+  # Ninja for a fresh tree; an existing tree keeps the generator it was made with.
+  [ -f "${BUILD_DIR}/CMakeCache.txt" ] || args+=(-G Ninja)
+  if [ -n "${CI:-}" ]; then args+=(-DNABLA_WERROR=ON); else args+=(-DNABLA_WERROR=OFF); fi
+  if [ -n "${NABLA_CMAKE_ARGS:-}" ]; then
+    # shellcheck disable=SC2206  # word splitting of NABLA_CMAKE_ARGS is intended
+    args+=(${NABLA_CMAKE_ARGS})
+  fi
+  cmake "${args[@]}"
+  step "build: compile (-j${JOBS})"
+  cmake --build "${BUILD_DIR}" -j"${JOBS}"
+}
+
+cmd_demo() {
+  cmd_deps
+  cmd_build
+  step "demo: ${DEMO_BIN} ${DEMO_ARGS[*]}"
+  "./${DEMO_BIN}" "${DEMO_ARGS[@]}"
+}
+
+cmd_test() {
+  local start=${SECONDS} rc=0
+  cmd_deps
+  cmd_build
+  step "test: ctest (-j${JOBS})"
+  ctest --test-dir "${BUILD_DIR}" --output-on-failure -j"${JOBS}" || rc=$?
+  step "test: done in $((SECONDS - start)) s (ctest exit ${rc})"
+  return "${rc}"
+}
+
+usage() {
+  # The comment block at the top of this file.
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"
+}
+
+case "${1:-}" in
+  deps) cmd_deps ;;
+  build) cmd_build ;;
+  demo) cmd_demo ;;
+  test) cmd_test ;;
+  -h|--help|help) usage ;;
+  *) usage >&2; exit 2 ;;
+esac
