@@ -1,0 +1,137 @@
+// OpNode, AccumulateGrad, SavedTensor and the derivative table.
+#include "autograd/node.h"
+
+#include <atomic>
+
+#include "nabla/autograd.h"
+#include "nabla/factories.h"
+#include "nabla/ops.h"
+#include "tensor/tensor_impl.h"
+
+namespace nabla {
+namespace {
+Derivative g_derivatives[kNumOps];
+std::atomic<uint64_t> g_seq{0};
+
+std::string camel(std::string_view s) {
+  std::string r;
+  bool up = true;
+  for (char c : s) {
+    if (c == '_') {
+      up = true;
+      continue;
+    }
+    r += up ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+    up = false;
+  }
+  return r;
+}
+}  // namespace
+
+void set_derivative(Op op, Derivative d) { g_derivatives[static_cast<int>(op)] = d; }
+const Derivative& derivative(Op op) { return g_derivatives[static_cast<int>(op)]; }
+uint64_t next_sequence_number() { return g_seq.fetch_add(1); }
+
+SavedTensor::SavedTensor(const Tensor& t) : data(detached_alias(t)), version(t.version()) {}
+
+Tensor SavedTensor::unpack(std::string_view node, std::size_t slot, bool is_output) const {
+  if (!data.defined()) return data;
+  NABLA_CHECK(data.version() == version,
+              "one of the tensors needed for gradient computation has been modified by an in-place "
+              "operation: {} {} of {} (shape {}, {}) is at version {}; expected version {}",
+              is_output ? "output" : "input", slot, node, data.shape_str(), dtype_name(data.dtype()),
+              data.version(), version);
+  return data;
+}
+
+std::string OpNode::name() const { return camel(op_name(op)) + "Backward"; }
+
+void OpNode::release() {
+  saved_in.clear();
+  saved_out.clear();
+  released = true;
+}
+
+std::vector<Tensor> OpNode::apply(std::vector<Tensor>&& grads) {
+  NABLA_CHECK(!released,
+              "trying to backward through the graph a second time ({} has already freed its saved "
+              "tensors); call backward(gradient, /*retain_graph=*/true) the first time to backward twice",
+              name());
+  const std::string nm = name();
+  BackwardCtx ctx{op, params, std::move(grads), {}, {}, in_meta, {}};
+  for (std::size_t i = 0; i < ctx.grads.size(); ++i) {
+    if (!ctx.grads[i].defined()) {
+      ctx.grads[i] = zeros(out_meta[i].sizes, TensorOptions(out_meta[i].dtype).device(out_meta[i].device));
+    }
+  }
+  ctx.in.resize(in_meta.size());
+  for (std::size_t i = 0; i < saved_in.size(); ++i) ctx.in[i] = saved_in[i].unpack(nm, i, false);
+  ctx.out.resize(out_meta.size());
+  for (std::size_t i = 0; i < saved_out.size(); ++i) ctx.out[i] = saved_out[i].unpack(nm, i, true);
+  ctx.needs.resize(next.size());
+  for (std::size_t i = 0; i < next.size(); ++i) ctx.needs[i] = next[i].valid();
+
+  std::vector<Tensor> gi = derivative(op).fn(ctx);
+  NABLA_INTERNAL_ASSERT(gi.size() <= next.size(), "{} returned {} gradients for {} inputs", nm, gi.size(),
+                        next.size());
+  gi.resize(next.size());
+  for (std::size_t i = 0; i < gi.size(); ++i) {
+    if (!next[i].valid() || !gi[i].defined()) {
+      gi[i] = Tensor();
+      continue;
+    }
+    const TensorMeta& m = in_meta[i];
+    if (gi[i].sizes() != m.sizes) gi[i] = sum_to_size(gi[i], m.sizes);
+    if (gi[i].dtype() != m.dtype) gi[i] = gi[i].to(m.dtype);
+  }
+  return gi;
+}
+
+std::vector<Tensor> AccumulateGrad::apply(std::vector<Tensor>&& grads) {
+  auto impl = var.lock();
+  if (!impl || !grads[0].defined()) return {};
+  Tensor v(impl);
+  Tensor g = grads[0];
+  if (g.sizes() != v.sizes()) g = sum_to_size(g, v.sizes());
+  if (g.dtype() != v.dtype()) g = g.to(v.dtype());
+  AutogradMeta& m = impl->meta();
+  if (!m.grad.defined()) {
+    // Steal the incoming gradient when nothing else can see its buffer; otherwise own a
+    // copy, since it may alias a user tensor or another parameter's gradient.
+    const bool sole_owner = g.impl_ptr().use_count() == 1 && g.impl()->storage.use_count() == 1 &&
+                            g.is_contiguous() && g.storage_offset() == 0 && !g.impl()->autograd;
+    m.grad = sole_owner ? g : g.clone();
+  } else {
+    m.grad.add_(g);
+  }
+  return {};
+}
+
+Edge gradient_edge(const Tensor& t) {
+  if (!t.defined() || !t.requires_grad()) return {};
+  TensorImpl* impl = t.impl();
+  AutogradMeta& m = impl->meta();
+  if (m.grad_fn) return {m.grad_fn, m.output_nr};
+  std::shared_ptr<Node> acc = m.grad_accumulator.lock();
+  if (!acc) {
+    auto a = std::make_shared<AccumulateGrad>();
+    a->var = t.impl_ptr();
+    a->seq = next_sequence_number();
+    acc = a;
+    m.grad_accumulator = acc;
+  }
+  return {acc, 0};
+}
+
+void set_history(std::span<Tensor> outputs, const std::shared_ptr<Node>& node) {
+  for (std::size_t k = 0; k < outputs.size(); ++k) {
+    Tensor& o = outputs[k];
+    if (!o.defined() || !is_floating_point(o.dtype())) continue;
+    AutogradMeta& m = o.impl()->meta();
+    m.requires_grad = true;
+    m.grad_fn = node;
+    m.output_nr = static_cast<uint32_t>(k);
+  }
+}
+
+}  // namespace nabla

@@ -1,0 +1,57 @@
+// The Op enum and its tables, generated from ops.def; OpParams, the parameters ops carry.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "nabla/scalar.h"
+#include "nabla/tensor.h"
+
+namespace nabla {
+
+enum class Op : int16_t {
+#define NABLA_OP(name, family, diff) name,
+#include "dispatch/ops.def"
+#undef NABLA_OP
+};
+
+inline constexpr int kNumOps = 0
+#define NABLA_OP(name, family, diff) +1
+#include "dispatch/ops.def"
+#undef NABLA_OP
+    ;
+
+enum class OpFamily : int8_t { unary, binary, reduce, linalg, softmax, index, copy, random, view };
+
+struct OpInfo {
+  std::string_view name;
+  OpFamily family;
+  bool differentiable;
+};
+
+inline constexpr OpInfo kOpInfo[] = {
+#define NABLA_OP(name, family, diff) {#name, OpFamily::family, diff != 0},
+#include "dispatch/ops.def"
+#undef NABLA_OP
+};
+static_assert(sizeof(kOpInfo) / sizeof(kOpInfo[0]) == kNumOps, "ops.def tables out of sync");
+
+inline std::string_view op_name(Op op) { return kOpInfo[static_cast<int>(op)].name; }
+inline const OpInfo& op_info(Op op) { return kOpInfo[static_cast<int>(op)]; }
+std::string_view family_name(OpFamily f);
+/// Looks an op up by name; returns false when there is none.
+bool op_from_name(std::string_view name, Op* out);
+
+/// Parameters of one op call; ops.def says which fields each op reads.
+struct OpParams {
+  Scalar s0, s1;                // scalar arguments (alpha, slope, bounds, exponent, fill value)
+  bool has_s0 = true, has_s1 = true;  // clamp's optional bounds
+  std::vector<int64_t> dims;    // reduction dims or permutation
+  int64_t dim = 0;              // the one dim of softmax, gather, cat, slice, select
+  int64_t i0 = 0, i1 = 0;       // integer arguments (start/step, index, correction, seed/offset)
+  Shape sizes, strides;         // view geometry
+  int64_t offset = 0;
+};
+
+}  // namespace nabla

@@ -1,0 +1,133 @@
+// Front ends of the unary family: dtype rules (integer inputs of float ops become float32),
+// output allocation, and the in-place variants.
+#include "nabla/autograd.h"
+#include "ops/op_helpers.h"
+#include "tensor/tensor_impl.h"
+
+namespace nabla {
+namespace {
+
+// Float-valued ops promote integer and bool inputs to the default float dtype, as PyTorch.
+Tensor float_unary(Op op, const Tensor& x, const OpParams& p = {}) {
+  check_defined(x, op_name(op));
+  const Tensor in = is_floating_point(x.dtype()) ? x : x.to(default_dtype());
+  return run_op(op, {in}, make_tensor(in.sizes(), in.dtype(), in.device(), op_name(op)), p);
+}
+
+// Ops that keep integer dtypes; bool is rejected as PyTorch does.
+Tensor numeric_unary(Op op, const Tensor& x, const OpParams& p = {}) {
+  check_defined(x, op_name(op));
+  NABLA_CHECK(x.dtype() != kBool, "{}: not supported for bool tensors", op_name(op));
+  return run_op(op, {x}, make_tensor(x.sizes(), x.dtype(), x.device(), op_name(op)), p);
+}
+
+// In place: straight into self when autograd is not involved, else out of place + commit.
+template <class F>
+Tensor& unary_inplace(Tensor& self, std::string_view name, Op op, const OpParams& p, F out_of_place) {
+  const bool ag = inplace_needs_autograd(self, {});
+  check_inplace(self, name, ag);
+  const bool float_op = op != Op::neg && op != Op::abs && op != Op::relu && op != Op::clamp;
+  if (!ag && (!float_op || is_floating_point(self.dtype())) && self.dtype() != kBool) {
+    run_op(op, {self}, self, p);
+    return self;
+  }
+  return commit_inplace(self, out_of_place(), name);
+}
+
+}  // namespace
+
+Tensor neg(const Tensor& x) { return numeric_unary(Op::neg, x); }
+Tensor abs(const Tensor& x) { return numeric_unary(Op::abs, x); }
+Tensor sign(const Tensor& x) {
+  check_defined(x, "sign");
+  if (x.dtype() == kBool) return x.clone();
+  return numeric_unary(Op::sign, x);
+}
+Tensor relu(const Tensor& x) { return numeric_unary(Op::relu, x); }
+Tensor exp(const Tensor& x) { return float_unary(Op::exp, x); }
+Tensor log(const Tensor& x) { return float_unary(Op::log, x); }
+Tensor log1p(const Tensor& x) { return float_unary(Op::log1p, x); }
+Tensor expm1(const Tensor& x) { return float_unary(Op::expm1, x); }
+Tensor sqrt(const Tensor& x) { return float_unary(Op::sqrt, x); }
+Tensor rsqrt(const Tensor& x) { return float_unary(Op::rsqrt, x); }
+Tensor sin(const Tensor& x) { return float_unary(Op::sin, x); }
+Tensor cos(const Tensor& x) { return float_unary(Op::cos, x); }
+Tensor tanh(const Tensor& x) { return float_unary(Op::tanh, x); }
+Tensor sigmoid(const Tensor& x) { return float_unary(Op::sigmoid, x); }
+Tensor reciprocal(const Tensor& x) { return float_unary(Op::reciprocal, x); }
+Tensor gelu(const Tensor& x) { return float_unary(Op::gelu, x); }
+
+Tensor leaky_relu(const Tensor& x, double negative_slope) {
+  OpParams p;
+  p.s0 = negative_slope;
+  return float_unary(Op::leaky_relu, x, p);
+}
+
+Tensor elu(const Tensor& x, double alpha) {
+  OpParams p;
+  p.s0 = alpha;
+  return float_unary(Op::elu, x, p);
+}
+
+Tensor softplus(const Tensor& x, double beta, double threshold) {
+  NABLA_CHECK(beta != 0.0, "softplus: beta must be non-zero");
+  OpParams p;
+  p.s0 = beta;
+  p.s1 = threshold;
+  return float_unary(Op::softplus, x, p);
+}
+
+namespace {
+OpParams clamp_params(const Tensor& x, const std::optional<Scalar>& lo, const std::optional<Scalar>& hi) {
+  check_defined(x, "clamp");
+  NABLA_CHECK(lo || hi, "clamp: at least one of min and max must be given");
+  OpParams p;
+  p.has_s0 = lo.has_value();
+  p.has_s1 = hi.has_value();
+  if (lo) p.s0 = *lo;
+  if (hi) p.s1 = *hi;
+  NABLA_CHECK(!(is_integral(x.dtype(), true) && ((lo && lo->is_floating_point()) || (hi && hi->is_floating_point()))),
+              "clamp: floating-point bounds for an integer tensor of {}; convert the tensor first", dtype_name(x.dtype()));
+  return p;
+}
+}  // namespace
+
+Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max) {
+  return numeric_unary(Op::clamp, x, clamp_params(x, min, max));
+}
+
+Tensor pow(const Tensor& x, const Scalar& exponent) {
+  check_defined(x, "pow");
+  OpParams p;
+  p.s0 = exponent;
+  if (is_integral(x.dtype(), true) && !exponent.is_floating_point()) {
+    NABLA_CHECK(x.dtype() != kBool, "pow: not supported for bool tensors");
+    NABLA_CHECK(exponent.to_int() >= 0, "pow: integers to negative integer powers are not allowed (exponent {})",
+                exponent.to_int());
+    return numeric_unary(Op::pow_scalar, x, p);
+  }
+  return float_unary(Op::pow_scalar, x, p);
+}
+
+// ---- in place -----------------------------------------------------------------------------
+Tensor& Tensor::neg_() { return unary_inplace(*this, "neg_", Op::neg, {}, [&] { return nabla::neg(*this); }); }
+Tensor& Tensor::abs_() { return unary_inplace(*this, "abs_", Op::abs, {}, [&] { return nabla::abs(*this); }); }
+Tensor& Tensor::exp_() { return unary_inplace(*this, "exp_", Op::exp, {}, [&] { return nabla::exp(*this); }); }
+Tensor& Tensor::log_() { return unary_inplace(*this, "log_", Op::log, {}, [&] { return nabla::log(*this); }); }
+Tensor& Tensor::sqrt_() { return unary_inplace(*this, "sqrt_", Op::sqrt, {}, [&] { return nabla::sqrt(*this); }); }
+Tensor& Tensor::tanh_() { return unary_inplace(*this, "tanh_", Op::tanh, {}, [&] { return nabla::tanh(*this); }); }
+Tensor& Tensor::sigmoid_() {
+  return unary_inplace(*this, "sigmoid_", Op::sigmoid, {}, [&] { return nabla::sigmoid(*this); });
+}
+Tensor& Tensor::relu_() { return unary_inplace(*this, "relu_", Op::relu, {}, [&] { return nabla::relu(*this); }); }
+Tensor& Tensor::clamp_(std::optional<Scalar> min, std::optional<Scalar> max) {
+  const OpParams p = clamp_params(*this, min, max);
+  return unary_inplace(*this, "clamp_", Op::clamp, p, [&] { return nabla::clamp(*this, min, max); });
+}
+Tensor& Tensor::pow_(const Scalar& exponent) {
+  OpParams p;
+  p.s0 = exponent;
+  return unary_inplace(*this, "pow_", Op::pow_scalar, p, [&] { return nabla::pow(*this, exponent); });
+}
+
+}  // namespace nabla

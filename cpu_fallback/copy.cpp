@@ -1,0 +1,45 @@
+// Reference CPU kernels of the copy family: copy between any layouts and dtypes (with
+// broadcasting of the source), fill, and arange.
+#include "cpu_fallback/loops.h"
+#include "dispatch/dispatch.h"
+
+namespace nabla::cpu {
+
+void copy_kernel(const KernelCall& c) {
+  const Tensor& out = c.out[0];
+  const Tensor& src = c.in[0];
+  visit_dtype(out.dtype(), "copy", [&]<class O>() {
+    visit_dtype(src.dtype(), "copy", [&]<class I>() {
+      cpu_map<O, I>(out, {src}, [](compute_t<I> x) { return x; });
+    });
+  });
+}
+
+void fill_kernel(const KernelCall& c) {
+  visit_dtype(c.out[0].dtype(), "fill", [&]<class T>() {
+    const T v = c.p.s0.to<T>();
+    cpu_map<T>(c.out[0], {}, [v]() { return v; });
+  });
+}
+
+// out[i] = start + i * step, computed in double (int64 for integer outputs) per element so
+// that no error accumulates along the range.
+void arange_kernel(const KernelCall& c) {
+  const Tensor& out = c.out[0];
+  visit_numeric(out.dtype(), "arange", [&]<class T>() {
+    T* p = out.data_ptr<T>();
+    if constexpr (std::is_integral_v<T>) {
+      const int64_t start = c.p.s0.to_int(), step = c.p.s1.to_int();
+      parallel_for(out.numel(), kGrain, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) p[i] = static_cast<T>(start + i * step);
+      });
+    } else {
+      const double start = c.p.s0.to_double(), step = c.p.s1.to_double();
+      parallel_for(out.numel(), kGrain, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) p[i] = cvt<T>(start + static_cast<double>(i) * step);
+      });
+    }
+  });
+}
+
+}  // namespace nabla::cpu

@@ -1,0 +1,107 @@
+// The reference CPU elementwise loop: cpu_map<Out, In...>(out, {inputs}, f) applies a
+// core/math functor elementwise over an ElementwiseGeometry, in parallel pieces. Each piece
+// walks the innermost dim with typed pointers so contiguous runs compile to tight loops.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <type_traits>
+#include <utility>
+
+#include "dispatch/visit.h"
+#include "tensor/iter.h"
+#include "util/parallel.h"
+
+namespace nabla::cpu {
+
+/// Element conversion through float for the 16-bit types.
+template <class To, class From>
+inline To cvt(From x) {
+  if constexpr (std::is_same_v<To, From>) {
+    return x;
+  } else if constexpr (std::is_same_v<From, Half> || std::is_same_v<From, BFloat16>) {
+    return cvt<To>(static_cast<float>(x));
+  } else if constexpr (std::is_same_v<To, Half> || std::is_same_v<To, BFloat16>) {
+    return To(static_cast<float>(x));
+  } else {
+    return static_cast<To>(x);
+  }
+}
+
+inline constexpr int64_t kGrain = 32768;
+
+/// Calls run(ptrs, strides_in_bytes, n) for every innermost run of the geometry, in
+/// parallel pieces of the flattened index space (in order on one thread when !parallel:
+/// scatters whose targets may collide).
+template <class Run>
+void for_each_run(const ElementwiseGeometry& g, const Run& run, bool parallel = true) {
+  const int nd = static_cast<int>(g.shape.size());
+  const int64_t inner = g.shape[nd - 1];
+  std::array<int64_t, kMaxOperands> inner_bytes{};
+  for (int k = 0; k < g.nops; ++k) inner_bytes[k] = g.strides[k][nd - 1] * g.elsize[k];
+  auto piece = [&](int64_t begin, int64_t end) {
+    // multi-index of `begin`
+    Shape idx(nd, 0);
+    int64_t rem = begin;
+    for (int d = nd - 1; d >= 0; --d) {
+      idx[d] = rem % g.shape[d];
+      rem /= g.shape[d];
+    }
+    int64_t pos = begin;
+    while (pos < end) {
+      std::array<char*, kMaxOperands> p{};
+      for (int k = 0; k < g.nops; ++k) {
+        int64_t off = 0;
+        for (int d = 0; d < nd; ++d) off += idx[d] * g.strides[k][d];
+        p[k] = g.data[k] + off * g.elsize[k];
+      }
+      const int64_t n = std::min(inner - idx[nd - 1], end - pos);
+      run(p.data(), inner_bytes.data(), n);
+      pos += n;
+      idx[nd - 1] += n;
+      for (int d = nd - 1; d > 0 && idx[d] >= g.shape[d]; --d) {
+        idx[d] = 0;
+        idx[d - 1] += 1;
+      }
+    }
+  };
+  if (parallel) parallel_for(g.numel, kGrain, piece);
+  else piece(0, g.numel);
+}
+
+namespace detail {
+template <class Out, class... In, class F, std::size_t... I>
+void map_run(char** p, const int64_t* s, int64_t n, const F& f, std::index_sequence<I...>) {
+  Out* out = reinterpret_cast<Out*>(p[0]);
+  const bool contiguous = s[0] == static_cast<int64_t>(sizeof(Out)) &&
+                          ((s[I + 1] == static_cast<int64_t>(sizeof(In)) || s[I + 1] == 0) && ...);
+  if (contiguous) {
+    const std::array<bool, sizeof...(In)> scalar{(s[I + 1] == 0)...};
+    bool all_dense = true;
+    for (bool b : scalar) all_dense = all_dense && !b;
+    if (all_dense) {
+      for (int64_t i = 0; i < n; ++i) {
+        out[i] = cvt<Out>(f(cvt<compute_t<In>>(reinterpret_cast<const In*>(p[I + 1])[i])...));
+      }
+      return;
+    }
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    *reinterpret_cast<Out*>(p[0] + i * s[0]) =
+        cvt<Out>(f(cvt<compute_t<In>>(*reinterpret_cast<const In*>(p[I + 1] + i * s[I + 1]))...));
+  }
+}
+}  // namespace detail
+
+/// out[i] = f(in0[i], in1[i], ...) with broadcasting; In are the inputs' element types and f
+/// receives their compute types.
+template <class Out, class... In, class F>
+void cpu_map(const Tensor& out, std::array<Tensor, sizeof...(In)> inputs, const F& f) {
+  if (out.numel() == 0) return;
+  const ElementwiseGeometry g = make_elementwise_geometry(out, std::span<const Tensor>(inputs.data(), inputs.size()));
+  for_each_run(g, [&](char** p, const int64_t* s, int64_t n) {
+    detail::map_run<Out, In...>(p, s, n, f, std::index_sequence_for<In...>{});
+  });
+}
+
+}  // namespace nabla::cpu
