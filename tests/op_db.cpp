@@ -1,0 +1,530 @@
+// The op table: sample inputs (broadcasting, non-contiguous views, empty and edge values),
+// tolerances and differentiability for every op of ops.def.
+#include "op_db.h"
+
+#include <cmath>
+#include <random>
+
+namespace nabla::testing {
+namespace {
+
+using V = std::vector<Tensor>;
+using Fn = std::function<Tensor(const V&)>;
+
+// float64 values uniform in [lo, hi], |x| >= gap (to keep away from kinks at 0).
+Tensor make(const Shape& shape, double lo, double hi, unsigned seed, double gap = 0.0) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> u(lo, hi);
+  int64_t n = 1;
+  for (int64_t s : shape) n *= s;
+  std::vector<double> v(static_cast<std::size_t>(n));
+  for (double& x : v) {
+    do x = u(rng);
+    while (std::fabs(x) < gap);
+  }
+  return from_vector(v, shape);
+}
+
+Tensor values(const std::vector<double>& v, const Shape& shape) { return from_vector(v, shape); }
+Tensor idx(const std::vector<int64_t>& v, const Shape& shape) { return from_vector(v, shape); }
+Tensor idx(const std::vector<int64_t>& v) { return from_vector(v); }
+
+// Multiples of 1/4: exactly representable in every float dtype, so comparisons tie exactly.
+Tensor round_half(const Tensor& t) { return (t * 4.0).to(kInt64).to(t.dtype()) / 4.0; }
+
+V transpose_first(const V& in) {
+  V r = in;
+  r[0] = r[0].t();
+  return r;
+}
+
+// Standard unary samples over the domain [lo, hi].
+std::function<std::vector<Sample>()> unary_samples(double lo, double hi, double gap = 0.0,
+                                                   std::vector<double> edge = {}) {
+  return [=] {
+    std::vector<Sample> s{
+        {"scalar", {make({}, lo, hi, 1, gap)}},
+        {"vector", {make({7}, lo, hi, 2, gap)}},
+        {"matrix", {make({3, 4}, lo, hi, 3, gap)}},
+        {"transposed", {make({4, 3}, lo, hi, 4, gap)}, transpose_first},
+        {"sliced", {make({6, 5}, lo, hi, 5, gap)}, [](const V& in) { return V{in[0].slice(0, 1, 6, 2).narrow(1, 1, 3)}; }},
+        {"empty", {make({0, 3}, lo, hi, 6)}},
+    };
+    if (!edge.empty()) s.push_back({"edge values", {values(edge, {static_cast<int64_t>(edge.size())})}, nullptr, false});
+    return s;
+  };
+}
+
+std::function<std::vector<Sample>()> binary_samples(double lo0, double hi0, double lo1, double hi1, double gap1 = 0.0) {
+  return [=] {
+    return std::vector<Sample>{
+        {"same shape", {make({3, 4}, lo0, hi0, 11), make({3, 4}, lo1, hi1, 12, gap1)}},
+        {"broadcast row", {make({3, 4}, lo0, hi0, 13), make({4}, lo1, hi1, 14, gap1)}},
+        {"broadcast both", {make({2, 1, 4}, lo0, hi0, 15), make({3, 1}, lo1, hi1, 16, gap1)}},
+        {"0-dim other", {make({2, 3}, lo0, hi0, 17), make({}, lo1, hi1, 18, gap1)}},
+        {"transposed", {make({4, 3}, lo0, hi0, 19), make({3, 4}, lo1, hi1, 20, gap1)}, transpose_first},
+        {"expanded", {make({3, 1}, lo0, hi0, 21), make({3, 5}, lo1, hi1, 22, gap1)},
+         [](const V& in) { return V{in[0].expand({3, 5}), in[1]}; }},
+        {"empty", {make({0, 4}, lo0, hi0, 23), make({4}, lo1, hi1, 24, gap1)}},
+    };
+  };
+}
+
+std::function<std::vector<Sample>()> reduce_samples(bool distinct = false) {
+  return [=] {
+    // distinct: values far apart so max/min have no ties and finite differences stay on one side
+    auto m = [&](const Shape& sh, unsigned seed) {
+      if (!distinct) return make(sh, -2, 2, seed);
+      int64_t n = 1;
+      for (int64_t s : sh) n *= s;
+      std::vector<double> v(static_cast<std::size_t>(n));
+      std::mt19937 rng(seed);
+      for (std::size_t i = 0; i < v.size(); ++i) v[i] = 0.1 * static_cast<double>(i) - 1.0;
+      std::shuffle(v.begin(), v.end(), rng);
+      return from_vector(v, sh);
+    };
+    return std::vector<Sample>{
+        {"all", {m({3, 4}, 31)}},
+        {"dim 1", {m({3, 4, 5}, 32)}},
+        {"dims 0,2 keepdim", {m({2, 3, 4}, 33)}},
+        {"transposed", {m({5, 4}, 34)}, transpose_first},
+        {"scalar", {m({}, 35)}},
+        {"long row", {m({2, 300}, 36)}},
+    };
+  };
+}
+
+// Reductions choose their dims by the sample's shape (each sample has its own shape):
+// [3, 4, 5] reduces dim 1, [2, 3, 4] dims {0, 2} with keepdim, [2, 300] dim 1 (long
+// rows), anything else every dim.
+Fn reduce_fn(std::function<Tensor(const Tensor&, IntList, bool)> f) {
+  return [f](const V& in) {
+    const Tensor& x = in[0];
+    if (x.sizes() == Shape{3, 4, 5}) return f(x, {1}, false);
+    if (x.sizes() == Shape{2, 3, 4}) return f(x, {0, 2}, true);
+    if (x.sizes() == Shape{2, 300}) return f(x, {1}, false);
+    return f(x, {}, false);
+  };
+}
+
+std::vector<OpEntry> build() {
+  std::vector<OpEntry> db;
+  auto unary = [&](const std::string& name, Op op, Fn fn, double lo, double hi, double gap = 0.0,
+                   std::vector<double> edge = {}) {
+    OpEntry e;
+    e.name = name;
+    e.covers = {op};
+    e.fn = std::move(fn);
+    e.samples = unary_samples(lo, hi, gap, std::move(edge));
+    db.push_back(e);
+    return &db.back();
+  };
+  const double big = 80.0;
+  unary("neg", Op::neg, [](const V& in) { return neg(in[0]); }, -2, 2);
+  unary("abs", Op::abs, [](const V& in) { return abs(in[0]); }, -2, 2, 0.1);
+  unary("sign", Op::sign, [](const V& in) { return sign(in[0]); }, -2, 2, 0.1, {-1.0, 0.0, 2.0});
+  unary("exp", Op::exp, [](const V& in) { return exp(in[0]); }, -2, 2, 0, {-100, -1e-3, 0, 10, 80});
+  unary("log", Op::log, [](const V& in) { return log(in[0]); }, 0.1, 3, 0, {1e-30, 1e-3, 1.0, 1e30});
+  unary("log1p", Op::log1p, [](const V& in) { return log1p(in[0]); }, -0.5, 2, 0, {-0.9, -1e-8, 1e-8, 1e5});
+  unary("expm1", Op::expm1, [](const V& in) { return expm1(in[0]); }, -2, 2, 0, {-50, -1e-8, 1e-8, 20});
+  unary("sqrt", Op::sqrt, [](const V& in) { return sqrt(in[0]); }, 0.1, 4, 0, {0.0, 1e-20, 1e20});
+  unary("rsqrt", Op::rsqrt, [](const V& in) { return rsqrt(in[0]); }, 0.2, 4, 0, {1e-10, 1.0, 1e10});
+  unary("sin", Op::sin, [](const V& in) { return sin(in[0]); }, -3, 3);
+  unary("cos", Op::cos, [](const V& in) { return cos(in[0]); }, -3, 3);
+  unary("tanh", Op::tanh, [](const V& in) { return tanh(in[0]); }, -2, 2, 0, {-big, -20, 20, big});
+  unary("sigmoid", Op::sigmoid, [](const V& in) { return sigmoid(in[0]); }, -3, 3, 0, {-big, -20, 0, 20, big});
+  unary("relu", Op::relu, [](const V& in) { return relu(in[0]); }, -2, 2, 0.1);
+  unary("leaky_relu", Op::leaky_relu, [](const V& in) { return leaky_relu(in[0], 0.2); }, -2, 2, 0.1);
+  unary("elu", Op::elu, [](const V& in) { return elu(in[0], 1.5); }, -2, 2, 0.1, {-big, -1e-4, 1e-4, big});
+  unary("gelu", Op::gelu, [](const V& in) { return gelu(in[0]); }, -3, 3, 0, {-big, -5, 0, 5, big});
+  unary("softplus", Op::softplus, [](const V& in) { return softplus(in[0], 2.0, 10.0); }, -3, 3, 0.05,
+        {-big, -10, 4.9, 5.1, big});
+  unary("clamp", Op::clamp, [](const V& in) { return clamp(in[0], -0.5, 0.7); }, -2, 2, 0.0,
+        {-1, -0.5, 0.0, 0.7, 1});
+  unary("clamp_min", Op::clamp, [](const V& in) { return clamp(in[0], -0.5); }, -2, 2);
+  unary("pow_scalar", Op::pow_scalar, [](const V& in) { return pow(in[0], 2.5); }, 0.1, 2);
+  unary("pow_scalar_int", Op::pow_scalar, [](const V& in) { return pow(in[0], 3); }, -2, 2);
+  unary("reciprocal", Op::reciprocal, [](const V& in) { return reciprocal(in[0]); }, 0.2, 2);
+  // clamp's kinks: keep gradcheck samples off the bounds
+  for (OpEntry& e : db) {
+    if (e.name == "clamp" || e.name == "clamp_min") {
+      e.samples = [] {
+        std::vector<Sample> s = unary_samples(-2, 2)();
+        for (Sample& x : s) {
+          x.inputs[0] = where(gt(abs(x.inputs[0] + 0.5), 0.05) * gt(abs(x.inputs[0] - 0.7), 0.05), x.inputs[0], Scalar(0.0));
+        }
+        return s;
+      };
+    }
+  }
+
+  // activation backward primitives, driven through backward with an explicit gradient
+  auto act_backward = [&](const std::string& name, Op op, std::function<Tensor(const Tensor&)> f, double lo, double hi) {
+    OpEntry e;
+    e.name = name;
+    e.covers = {op};
+    e.differentiable = false;
+    e.fn = [f](const V& in) {
+      Tensor x = in[0].detach().requires_grad_(true);
+      f(x).backward(in[1]);
+      return x.grad();
+    };
+    e.samples = [lo, hi] {
+      return std::vector<Sample>{{"matrix", {make({3, 4}, lo, hi, 41, 0.1), make({3, 4}, -1, 1, 42)}},
+                                 {"vector", {make({9}, lo, hi, 43, 0.1), make({9}, -1, 1, 44)}}};
+    };
+    db.push_back(e);
+  };
+  act_backward("relu_backward", Op::relu_backward, [](const Tensor& x) { return relu(x); }, -2, 2);
+  act_backward("leaky_relu_backward", Op::leaky_relu_backward, [](const Tensor& x) { return leaky_relu(x, 0.1); }, -2, 2);
+  act_backward("elu_backward", Op::elu_backward, [](const Tensor& x) { return elu(x); }, -2, 2);
+  act_backward("gelu_backward", Op::gelu_backward, [](const Tensor& x) { return gelu(x); }, -3, 3);
+  act_backward("softplus_backward", Op::softplus_backward, [](const Tensor& x) { return softplus(x); }, -3, 3);
+  act_backward("sigmoid_backward", Op::sigmoid_backward, [](const Tensor& x) { return sigmoid(x); }, -3, 3);
+  act_backward("tanh_backward", Op::tanh_backward, [](const Tensor& x) { return tanh(x); }, -2, 2);
+
+  // ---- binary ----
+  auto binary = [&](const std::string& name, Op op, Fn fn, double lo0, double hi0, double lo1, double hi1,
+                    double gap1 = 0.0) {
+    OpEntry e;
+    e.name = name;
+    e.covers = {op};
+    e.fn = std::move(fn);
+    e.samples = binary_samples(lo0, hi0, lo1, hi1, gap1);
+    db.push_back(e);
+    return &db.back();
+  };
+  binary("add", Op::add, [](const V& in) { return add(in[0], in[1]); }, -2, 2, -2, 2);
+  binary("add_alpha", Op::add, [](const V& in) { return add(in[0], in[1], 0.5); }, -2, 2, -2, 2);
+  binary("add_scalar", Op::add, [](const V& in) { return in[0] + 1.25; }, -2, 2, -2, 2);
+  binary("sub", Op::sub, [](const V& in) { return sub(in[0], in[1], 2); }, -2, 2, -2, 2);
+  binary("mul", Op::mul, [](const V& in) { return mul(in[0], in[1]); }, -2, 2, -2, 2);
+  binary("div", Op::div, [](const V& in) { return div(in[0], in[1]); }, -2, 2, 0.5, 2);
+  binary("rdiv_scalar", Op::div, [](const V& in) { return 2.0 / in[1]; }, -2, 2, 0.5, 2);
+  binary("pow", Op::pow, [](const V& in) { return pow(in[0], in[1]); }, 0.5, 2, -1.5, 1.5);
+  binary("maximum", Op::maximum, [](const V& in) { return maximum(in[0], in[1]); }, -2, 2, -2, 2);
+  binary("minimum", Op::minimum, [](const V& in) { return minimum(in[0], in[1]); }, -2, 2, -2, 2);
+  auto compare = [&](const std::string& name, Op op, Fn fn) {
+    OpEntry* e = binary(name, op, std::move(fn), -2, 2, -2, 2);
+    e->differentiable = false;
+    // quantised values so that ties (and eq) actually occur, exactly representable in 16 bits
+    e->samples = [] {
+      std::vector<Sample> s = binary_samples(-2, 2, -2, 2)();
+      for (Sample& x : s) {
+        for (Tensor& t : x.inputs) t = round_half(t);
+      }
+      return s;
+    };
+  };
+  compare("eq", Op::eq, [](const V& in) { return eq(in[0], in[1]); });
+  compare("ne", Op::ne, [](const V& in) { return ne(in[0], in[1]); });
+  compare("lt", Op::lt, [](const V& in) { return lt(in[0], in[1]); });
+  compare("le", Op::le, [](const V& in) { return le(in[0], in[1]); });
+  compare("gt", Op::gt, [](const V& in) { return gt(in[0], in[1]); });
+  compare("ge", Op::ge, [](const V& in) { return ge(in[0], in[1]); });
+  {
+    OpEntry e;
+    e.name = "where";
+    e.covers = {Op::where};
+    e.fn = [](const V& in) { return where(gt(in[2], 0.0), in[0], in[1]); };
+    e.samples = [] {
+      return std::vector<Sample>{
+          {"same shape", {make({3, 4}, -2, 2, 51), make({3, 4}, -2, 2, 52), make({3, 4}, -1, 1, 53, 0.1)}},
+          {"broadcast", {make({4}, -2, 2, 54), make({3, 1}, -2, 2, 55), make({3, 4}, -1, 1, 56, 0.1)}},
+          {"transposed", {make({4, 3}, -2, 2, 57), make({3, 4}, -2, 2, 58), make({3, 4}, -1, 1, 59, 0.1)}, transpose_first},
+      };
+    };
+    db.push_back(e);
+    OpEntry m = e;
+    m.name = "masked_fill";
+    m.fn = [](const V& in) { return masked_fill(in[0], gt(in[2], 0.0), -3.5); };
+    m.samples = [] {
+      return std::vector<Sample>{{"same shape", {make({3, 4}, -2, 2, 61), make({1}, 0, 1, 62), make({3, 4}, -1, 1, 63, 0.1)}},
+                                 {"broadcast mask", {make({3, 4}, -2, 2, 64), make({1}, 0, 1, 65), make({4}, -1, 1, 66, 0.1)}}};
+    };
+    db.push_back(m);
+  }
+
+  // ---- reductions ----
+  auto reduction = [&](const std::string& name, Op op, std::function<Tensor(const Tensor&, IntList, bool)> f,
+                       bool distinct = false) {
+    OpEntry e;
+    e.name = name;
+    e.covers = {op};
+    e.fn = reduce_fn(std::move(f));
+    e.samples = reduce_samples(distinct);
+    e.atol = 1e-4;
+    e.half_atol = 0.1;
+    e.half_rtol = 2e-2;
+    db.push_back(e);
+    return &db.back();
+  };
+  reduction("sum", Op::sum, [](const Tensor& x, IntList d, bool k) { return sum(x, d, k); });
+  reduction("mean", Op::mean, [](const Tensor& x, IntList d, bool k) { return mean(x, d, k); });
+  reduction("prod", Op::prod, [](const Tensor& x, IntList d, bool k) { return prod(x * 0.25 + 1.0, d, k); })->half_ok = false;
+  reduction("amax", Op::amax, [](const Tensor& x, IntList d, bool k) { return amax(x, d, k); }, true);
+  reduction("amin", Op::amin, [](const Tensor& x, IntList d, bool k) { return amin(x, d, k); }, true);
+  reduction("max_dim", Op::argmax, [](const Tensor& x, IntList d, bool k) {
+    return d.size() == 1 ? std::get<0>(max(x, d.vec()[0], k)) : max(x);
+  }, true);
+  reduction("var", Op::var, [](const Tensor& x, IntList d, bool k) { return var(x, d, true, k); });
+  reduction("var_biased", Op::var, [](const Tensor& x, IntList d, bool k) { return var(x, d, false, k); });
+  reduction("std", Op::std, [](const Tensor& x, IntList d, bool k) { return std(x, d, true, k) + std(x, d, false, k); });
+  reduction("logsumexp", Op::logsumexp, [](const Tensor& x, IntList d, bool k) { return logsumexp(x * 3.0, d, k); });
+  reduction("norm2", Op::norm, [](const Tensor& x, IntList d, bool k) { return norm(x, 2.0, d, k); });
+  reduction("norm1", Op::norm, [](const Tensor& x, IntList d, bool k) { return norm(x, 1.0, d, k); }, true);
+  reduction("norm3", Op::norm, [](const Tensor& x, IntList d, bool k) { return norm(x, 3.0, d, k); });
+  reduction("norm_inf", Op::norm, [](const Tensor& x, IntList d, bool k) { return norm(x, INFINITY, d, k); }, true);
+  for (auto [name, op, is_max] : {std::tuple{"argmax", Op::argmax, true}, std::tuple{"argmin", Op::argmin, false}}) {
+    OpEntry e;
+    e.name = name;
+    e.covers = {op};
+    e.differentiable = false;
+    e.fn = [is_max = is_max](const V& in) {
+      const Tensor& x = in[0];
+      return (is_max ? argmax(x, -1, false) : argmin(x, -1, false)).to(x.dtype()) +
+             (is_max ? argmax(x) : argmin(x)).to(x.dtype());
+    };
+    e.samples = reduce_samples(true);
+    db.push_back(e);
+  }
+
+  // ---- linear algebra ----
+  {
+    OpEntry e;
+    e.name = "matmul";
+    e.covers = {Op::bmm};
+    e.fn = [](const V& in) { return matmul(in[0], in[1]); };
+    e.atol = 1e-4;
+    e.half_atol = 6e-2;
+    e.flops_per_element = 2.0;
+    e.samples = [] {
+      return std::vector<Sample>{
+          {"dot", {make({5}, -1, 1, 71), make({5}, -1, 1, 72)}},
+          {"matrix-vector", {make({3, 5}, -1, 1, 73), make({5}, -1, 1, 74)}},
+          {"vector-matrix", {make({5}, -1, 1, 75), make({5, 4}, -1, 1, 76)}},
+          {"matrix", {make({3, 5}, -1, 1, 77), make({5, 4}, -1, 1, 78)}},
+          {"transposed", {make({5, 3}, -1, 1, 79), make({4, 5}, -1, 1, 80)},
+           [](const V& in) { return V{in[0].t(), in[1].t()}; }},
+          {"batched x matrix", {make({2, 3, 5}, -1, 1, 81), make({5, 4}, -1, 1, 82)}},
+          {"matrix x batched", {make({3, 5}, -1, 1, 83), make({2, 5, 4}, -1, 1, 84)}},
+          {"broadcast batch", {make({2, 1, 3, 5}, -1, 1, 85), make({3, 5, 2}, -1, 1, 86)}},
+          {"empty k", {make({3, 0}, -1, 1, 87), make({0, 4}, -1, 1, 88)}},
+      };
+    };
+    db.push_back(e);
+    OpEntry b = e;
+    b.name = "bmm";
+    b.fn = [](const V& in) { return bmm(in[0], in[1]); };
+    b.samples = [] {
+      return std::vector<Sample>{
+          {"batched", {make({3, 2, 4}, -1, 1, 91), make({3, 4, 5}, -1, 1, 92)}},
+          {"transposed b", {make({3, 2, 4}, -1, 1, 93), make({3, 5, 4}, -1, 1, 94)},
+           [](const V& in) { return V{in[0], in[1].transpose(1, 2)}; }},
+          {"expanded a", {make({1, 2, 4}, -1, 1, 95), make({3, 4, 5}, -1, 1, 96)},
+           [](const V& in) { return V{in[0].expand({3, 2, 4}), in[1]}; }},
+      };
+    };
+    db.push_back(b);
+    OpEntry a = e;
+    a.name = "addmm";
+    a.covers = {Op::addmm};
+    a.fn = [](const V& in) { return addmm(in[0], in[1], in[2], 0.5, 2.0); };
+    a.samples = [] {
+      return std::vector<Sample>{
+          {"row bias", {make({4}, -1, 1, 101), make({3, 5}, -1, 1, 102), make({5, 4}, -1, 1, 103)}},
+          {"full bias", {make({3, 4}, -1, 1, 104), make({3, 5}, -1, 1, 105), make({5, 4}, -1, 1, 106)}},
+          {"transposed", {make({4}, -1, 1, 107), make({5, 3}, -1, 1, 108), make({5, 4}, -1, 1, 109)},
+           [](const V& in) { return V{in[0], in[1].t(), in[2]}; }},
+      };
+    };
+    db.push_back(a);
+    OpEntry l = e;
+    l.name = "linear";
+    l.covers = {Op::addmm, Op::bmm};
+    l.fn = [](const V& in) { return linear(in[0], in[1], in[2]); };
+    l.samples = [] {
+      return std::vector<Sample>{
+          {"2-D input", {make({3, 5}, -1, 1, 111), make({4, 5}, -1, 1, 112), make({4}, -1, 1, 113)}},
+          {"3-D input", {make({2, 3, 5}, -1, 1, 114), make({4, 5}, -1, 1, 115), make({4}, -1, 1, 116)}},
+      };
+    };
+    db.push_back(l);
+  }
+
+  // ---- softmax ----
+  for (auto [name, op, log_form] : {std::tuple{"softmax", Op::softmax, false}, std::tuple{"log_softmax", Op::log_softmax, true}}) {
+    OpEntry e;
+    e.name = name;
+    e.covers = {op, log_form ? Op::log_softmax_backward : Op::softmax_backward};
+    e.fn = [log_form = log_form](const V& in) {
+      const Tensor& x = in[0];
+      const int64_t dim = x.dim() == 3 ? 1 : -1;
+      return log_form ? log_softmax(x, dim) : softmax(x, dim);
+    };
+    e.samples = [] {
+      return std::vector<Sample>{
+          {"rows", {make({3, 5}, -3, 3, 121)}},
+          {"middle dim", {make({2, 4, 3}, -3, 3, 122)}},
+          {"transposed", {make({5, 3}, -3, 3, 123)}, transpose_first},
+          {"scalar", {make({}, -3, 3, 124)}},
+          {"large logits", {values({1000, 999, -1000, 0, 1000.5}, {1, 5})}, nullptr, false},
+      };
+    };
+    e.half_ok = false;  // 16-bit inputs cannot hold the large-logit sample's spread
+    db.push_back(e);
+  }
+
+  // ---- indexing ----
+  {
+    OpEntry g;
+    g.name = "gather";
+    g.covers = {Op::gather};
+    g.fn = [](const V& in) { return gather(in[0], 1, in[1]); };
+    g.samples = [] {
+      return std::vector<Sample>{{"dim 1", {make({3, 4}, -2, 2, 131), idx({0, 3, 3, 1, 2, 0}, {3, 2})}},
+                                 {"transposed", {make({4, 3}, -2, 2, 132), idx({2, 2, 0, 1, 1, 0}, {3, 2})}, transpose_first}};
+    };
+    db.push_back(g);
+    OpEntry s;
+    s.name = "scatter_add";
+    s.covers = {Op::scatter_add};
+    s.fn = [](const V& in) { return scatter_add(in[0], 1, in[1], in[2]); };
+    s.samples = [] {
+      return std::vector<Sample>{
+          {"collisions", {make({3, 4}, -2, 2, 141), idx({0, 0, 3, 1, 1, 1}, {3, 2}), make({3, 2}, -2, 2, 142)}},
+          {"larger src", {make({2, 5}, -2, 2, 143), idx({4, 0, 4, 2}, {2, 2}), make({3, 3}, -2, 2, 144)}},
+      };
+    };
+    db.push_back(s);
+    OpEntry is;
+    is.name = "index_select";
+    is.covers = {Op::index_select};
+    is.fn = [](const V& in) { return index_select(in[0], 0, in[1]) + index_select(in[0], 1, in[2]).sum(); };
+    is.samples = [] {
+      return std::vector<Sample>{{"repeats", {make({4, 3}, -2, 2, 151), idx({3, 0, 3, 1, 2}), idx({2, 2, 0})}},
+                                 {"transposed", {make({3, 4}, -2, 2, 152), idx({1, 1}), idx({0})}, transpose_first}};
+    };
+    db.push_back(is);
+    OpEntry ia;
+    ia.name = "index_add";
+    ia.covers = {Op::index_add};
+    ia.fn = [](const V& in) { return index_add(in[0], 0, in[1], in[2]); };
+    ia.samples = [] {
+      return std::vector<Sample>{{"repeats", {make({4, 3}, -2, 2, 161), idx({3, 0, 3}), make({3, 3}, -2, 2, 162)}}};
+    };
+    db.push_back(ia);
+    OpEntry c;
+    c.name = "cat";
+    c.covers = {Op::cat};
+    c.fn = [](const V& in) { return cat({in[0], in[1], in[2]}, in[0].dim() == 2 ? 1 : 0); };
+    c.samples = [] {
+      return std::vector<Sample>{
+          {"dim 1", {make({2, 3}, -2, 2, 171), make({2, 1}, -2, 2, 172), make({2, 4}, -2, 2, 173)}},
+          {"dim 0 with empty", {make({3}, -2, 2, 174), make({0}, -2, 2, 175), make({2}, -2, 2, 176)}},
+          {"transposed", {make({3, 2}, -2, 2, 177), make({2, 2}, -2, 2, 178), make({2, 1}, -2, 2, 179)}, transpose_first},
+      };
+    };
+    db.push_back(c);
+    OpEntry st;
+    st.name = "stack";
+    st.covers = {Op::cat};
+    st.fn = [](const V& in) { return stack({in[0], in[1]}, 1); };
+    st.samples = [] { return std::vector<Sample>{{"pair", {make({2, 3}, -2, 2, 181), make({2, 3}, -2, 2, 182)}}}; };
+    db.push_back(st);
+    OpEntry sp;
+    sp.name = "split";
+    sp.covers = {Op::slice};
+    sp.fn = [](const V& in) {
+      auto parts = split(in[0], 2, 1);
+      return parts[0] * 2.0 + parts[1] - parts[2].sum();
+    };
+    sp.samples = [] { return std::vector<Sample>{{"uneven", {make({3, 5}, -2, 2, 191)}}}; };
+    db.push_back(sp);
+    OpEntry oh;
+    oh.name = "one_hot";
+    oh.covers = {Op::one_hot};
+    oh.differentiable = false;
+    oh.fn = [](const V& in) { return one_hot(in[1], 5).to(in[0].dtype()) * in[0]; };
+    oh.samples = [] { return std::vector<Sample>{{"classes", {make({1}, 1, 2, 192), idx({4, 0, 2, 2}, {2, 2})}}}; };
+    db.push_back(oh);
+  }
+
+  // ---- copies, fills, random ----
+  {
+    OpEntry c;
+    c.name = "copy";
+    c.covers = {Op::copy};
+    c.fn = [](const V& in) { return in[0].t().contiguous() * 1.0 + in[0].to(kFloat64).to(in[0].dtype()).t(); };
+    c.samples = [] { return std::vector<Sample>{{"matrix", {make({3, 4}, -2, 2, 201)}}}; };
+    db.push_back(c);
+    OpEntry f;
+    f.name = "fill";
+    f.covers = {Op::fill, Op::arange};
+    f.differentiable = false;
+    f.fn = [](const V& in) {
+      const TensorOptions o(in[0].dtype());
+      return full({2, 3}, 1.5, o).sum() + arange(0.0, 2.0, 0.25, o).sum() + linspace(-1, 1, 9, o).sum() + eye(3, o).sum() * in[0];
+    };
+    f.samples = [] { return std::vector<Sample>{{"scalar", {make({}, 1, 2, 202)}}}; };
+    db.push_back(f);
+    OpEntry r;
+    r.name = "random";
+    r.covers = {Op::uniform, Op::normal, Op::randint, Op::randperm};
+    r.differentiable = false;
+    r.half_ok = false;  // uniform draws in 16 bits are rounded differently: compared in test_rng
+    r.fn = [](const V& in) {
+      const TensorOptions o(in[0].dtype());
+      manual_seed(7);
+      Tensor u = rand({4, 5}, o), n = randn({4, 5}, o);
+      Tensor i = randint(-3, 9, {4, 5}).to(in[0].dtype()), p = randperm(20).view({4, 5}).to(in[0].dtype());
+      return u + n * 10.0 + i * 100.0 + p * 1000.0;
+    };
+    r.atol = 1e-4;
+    r.samples = [] { return std::vector<Sample>{{"draws", {make({}, 1, 2, 203)}}}; };
+    db.push_back(r);
+  }
+
+  // ---- views ----
+  auto view_entry = [&](const std::string& name, Op op, Fn fn, Shape shape) {
+    OpEntry e;
+    e.name = name;
+    e.covers = {op};
+    e.fn = std::move(fn);
+    e.samples = [shape] { return std::vector<Sample>{{"tensor", {make(shape, -2, 2, 211)}}}; };
+    db.push_back(e);
+  };
+  // multiplying by a ramp keeps gradients element-specific through the view
+  auto ramp = [](const Tensor& t) { return t * (arange(t.numel(), t.dtype()).view(t.sizes()) + 1.0); };
+  view_entry("view", Op::view, [ramp](const V& in) { return ramp(in[0].view({4, 3})); }, {2, 6});
+  view_entry("reshape_copy", Op::view, [ramp](const V& in) { return ramp(in[0].t().reshape({-1})); }, {3, 4});
+  view_entry("squeeze_unsqueeze", Op::view,
+             [ramp](const V& in) { return ramp(in[0].squeeze(1).unsqueeze(0).flatten()); }, {3, 1, 4});
+  view_entry("permute", Op::permute, [ramp](const V& in) { return ramp(in[0].permute({2, 0, 1})); }, {2, 3, 4});
+  view_entry("slice", Op::slice, [ramp](const V& in) { return ramp(in[0].slice(1, 1, 6, 2).narrow(0, 1, 2)); }, {3, 6});
+  view_entry("select", Op::select, [ramp](const V& in) { return ramp(in[0].select(1, -1)); }, {3, 4});
+  view_entry("expand", Op::expand, [ramp](const V& in) { return ramp(in[0].expand({2, 3, 4})); }, {3, 1});
+  {
+    OpEntry e;
+    e.name = "as_strided";
+    e.covers = {Op::as_strided};
+    e.differentiable = false;
+    e.fn = [](const V& in) { return in[0].detach().as_strided({2, 2}, {1, 2}, 1).contiguous(); };
+    e.samples = [] { return std::vector<Sample>{{"overlapping", {make({6}, -2, 2, 221)}}}; };
+    db.push_back(e);
+  }
+  return db;
+}
+
+}  // namespace
+
+const std::vector<OpEntry>& op_db() {
+  static const std::vector<OpEntry> db = build();
+  return db;
+}
+
+Tensor run_sample(const OpEntry& e, const std::vector<Tensor>& inputs, const Sample& s) {
+  return e.fn(s.prep ? s.prep(inputs) : inputs);
+}
+
+}  // namespace nabla::testing

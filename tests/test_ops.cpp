@@ -1,0 +1,169 @@
+// Table-driven op tests over op_db: coverage of ops.def, gradcheck of every differentiable
+// op in float64, float32 (and 16-bit) results against float64, and float32 gradients
+// against float64 gradients.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+
+#include "autograd/node.h"
+#include "dispatch/dispatch.h"
+#include "op_db.h"
+
+namespace nabla::testing {
+namespace {
+
+std::vector<Tensor> convert(const std::vector<Tensor>& in, ScalarType t) {
+  std::vector<Tensor> r;
+  for (const Tensor& x : in) r.push_back(x.is_floating_point() ? x.to(t) : x);
+  return r;
+}
+
+// Largest violation of |a - b| <= atol + rtol |b| (0 when within), with NaN == NaN and
+// inf == inf; `where` says which element.
+double violation(const Tensor& a, const Tensor& b, double atol, double rtol, std::string* where) {
+  const std::vector<double> va = a.to_vector<double>(), vb = b.to_vector<double>();
+  double worst = 0;
+  for (std::size_t i = 0; i < va.size(); ++i) {
+    const double x = va[i], y = vb[i];
+    if (std::isnan(x) && std::isnan(y)) continue;
+    if (std::isinf(y) && x == y) continue;
+    const double excess = std::fabs(x - y) - (atol + rtol * std::fabs(y));
+    if (std::isnan(excess) || excess > worst) {
+      worst = std::isnan(excess) ? INFINITY : excess;
+      *where = fmt::format("element {}: {} vs reference {}", i, x, y);
+    }
+  }
+  return worst;
+}
+
+std::string label(const OpEntry& e, const Sample& s) { return e.name + " [" + s.desc + "]"; }
+
+TEST(OpCoverage, EveryOpHasAnEntryKernelsAndFormula) {
+  ensure_initialized();
+  std::set<Op> covered;
+  for (const OpEntry& e : op_db()) covered.insert(e.covers.begin(), e.covers.end());
+  std::set<Op> cpu_only;
+  for (const CpuOnlyOp& c : cpu_only_ops()) {
+    cpu_only.insert(c.op);
+    EXPECT_NE(c.reason, nullptr) << op_name(c.op) << " is listed cpu-only without a reason";
+  }
+  for (int i = 0; i < kNumOps; ++i) {
+    const Op op = static_cast<Op>(i);
+    const OpInfo& info = op_info(op);
+    EXPECT_TRUE(covered.count(op)) << "ops.def op '" << info.name << "' has no entry in tests/op_db.cpp";
+    EXPECT_EQ(derivative(op).fn != nullptr, info.differentiable)
+        << "op '" << info.name << "': differentiable flag and backward formula disagree";
+    if (info.family == OpFamily::view) continue;
+    for (int d = 0; d < kNumDeviceTypes; ++d) {
+      const DeviceType dev = static_cast<DeviceType>(d);
+      if (!backend_registered(dev)) continue;
+      if (dev != DeviceType::CPU && cpu_only.count(op)) continue;
+      EXPECT_NE(find_kernel(op, dev), nullptr)
+          << "op '" << info.name << "' has no kernel on registered backend " << device_type_name(dev);
+    }
+  }
+}
+
+TEST(OpCoverage, MissingKernelIsAnErrorNamingOpAndDevice) {
+  // The CUDA backend is absent on this machine: asking for a CUDA kernel must be a clear error.
+  if (backend_registered(DeviceType::CUDA)) GTEST_SKIP() << "a CUDA backend is registered here";
+  EXPECT_EQ(find_kernel(Op::exp, DeviceType::CUDA), nullptr);
+  try {
+    Tensor x = zeros({2}, Device::cuda());
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cuda"), std::string::npos) << e.what();
+  }
+}
+
+TEST(OpDb, GradcheckFloat64) {
+  int checked = 0;
+  for (const OpEntry& e : op_db()) {
+    if (!e.differentiable) continue;
+    for (const Sample& s : e.samples()) {
+      if (!s.gradcheck) continue;
+      std::vector<Tensor> in = s.inputs;
+      for (Tensor& t : in) {
+        if (t.is_floating_point()) t = t.detach().clone().requires_grad_(true);
+      }
+      autograd::GradcheckOptions opt;
+      opt.atol = e.grad_atol;
+      opt.rtol = e.grad_rtol;
+      const auto r = autograd::gradcheck([&](const std::vector<Tensor>& x) { return run_sample(e, x, s); }, in, opt);
+      EXPECT_TRUE(r.ok) << label(e, s) << ": " << r.message;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 100);
+  std::printf("gradcheck: %d samples passed or reported\n", checked);
+}
+
+TEST(OpDb, Float32MatchesFloat64) {
+  for (const OpEntry& e : op_db()) {
+    for (const Sample& s : e.samples()) {
+      const Tensor ref = run_sample(e, s.inputs, s);
+      const Tensor got = run_sample(e, convert(s.inputs, kFloat32), s);
+      ASSERT_EQ(got.sizes(), ref.sizes()) << label(e, s);
+      if (ref.dtype() == kFloat64) {
+        EXPECT_EQ(got.dtype(), kFloat32) << label(e, s);
+      }
+      std::string where;
+      EXPECT_LE(violation(got, ref, e.atol, e.rtol, &where), 0.0) << label(e, s) << ": " << where;
+    }
+  }
+}
+
+TEST(OpDb, SixteenBitMatchesFloat64) {
+  for (ScalarType t : {kFloat16, kBFloat16}) {
+    for (const OpEntry& e : op_db()) {
+      if (!e.half_ok) continue;
+      for (const Sample& s : e.samples()) {
+        if (!s.gradcheck) continue;  // edge values overflow 16-bit ranges
+        // Reference on the 16-bit-rounded inputs, so that only the op's own error counts.
+        const std::vector<Tensor> low = convert(s.inputs, t);
+        const Tensor ref = run_sample(e, convert(low, kFloat64), s);
+        const Tensor got = run_sample(e, low, s);
+        ASSERT_EQ(got.sizes(), ref.sizes()) << label(e, s);
+        if (ref.dtype() == kFloat64) {
+          EXPECT_EQ(got.dtype(), t) << label(e, s);
+        }
+        std::string where;
+        EXPECT_LE(violation(got, ref, e.half_atol, e.half_rtol, &where), 0.0)
+            << label(e, s) << " in " << dtype_name(t) << ": " << where;
+      }
+    }
+  }
+}
+
+TEST(OpDb, Float32GradientsMatchFloat64) {
+  for (const OpEntry& e : op_db()) {
+    if (!e.differentiable) continue;
+    for (const Sample& s : e.samples()) {
+      if (!s.gradcheck) continue;
+      std::vector<std::vector<Tensor>> grads;
+      for (ScalarType t : {kFloat64, kFloat32}) {
+        std::vector<Tensor> in = convert(s.inputs, t);
+        for (Tensor& x : in) {
+          if (x.is_floating_point()) x = x.detach().clone().requires_grad_(true);
+        }
+        const Tensor out = run_sample(e, in, s);
+        if (out.requires_grad()) out.backward(ones_like(out));
+        std::vector<Tensor> g;
+        for (const Tensor& x : in) g.push_back(x.is_floating_point() ? x.grad() : Tensor());
+        grads.push_back(g);
+      }
+      for (std::size_t i = 0; i < grads[0].size(); ++i) {
+        ASSERT_EQ(grads[0][i].defined(), grads[1][i].defined()) << label(e, s) << " input " << i;
+        if (!grads[0][i].defined()) continue;
+        EXPECT_EQ(grads[1][i].dtype(), kFloat32) << label(e, s) << " input " << i;
+        std::string where;
+        EXPECT_LE(violation(grads[1][i], grads[0][i], e.atol * 10, e.rtol * 10, &where), 0.0)
+            << label(e, s) << " gradient of input " << i << ": " << where;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace nabla::testing
