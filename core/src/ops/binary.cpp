@@ -84,7 +84,9 @@ Tensor& binary_inplace(Tensor& self, Op op, const Tensor& other, const OpParams&
       return self;
     }
   }
-  return commit_inplace(self, binary(op, self, other, p), name);
+  // Under autograd the op reads a clone of self: mul/div save their inputs for backward, and
+  // an alias of self would be overwritten by the commit (PyTorch's `original_self`).
+  return commit_inplace(self, binary(op, ag ? self.clone() : self, other, p), name);
 }
 
 Tensor& binary_inplace_scalar(Tensor& self, Op op, const Scalar& s, const OpParams& p, std::string_view name) {

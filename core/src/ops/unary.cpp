@@ -22,6 +22,9 @@ Tensor numeric_unary(Op op, const Tensor& x, const OpParams& p = {}) {
 }
 
 // In place: straight into self when autograd is not involved, else out of place + commit.
+// out_of_place(src) computes the op of src. Under autograd src is a clone of self, so that a
+// formula that saves its input (abs, log, clamp, pow) keeps self's original values rather
+// than an alias that the commit overwrites (as PyTorch saves `original_self`).
 template <class F>
 Tensor& unary_inplace(Tensor& self, std::string_view name, Op op, const OpParams& p, F out_of_place) {
   const bool ag = inplace_needs_autograd(self, {});
@@ -31,7 +34,7 @@ Tensor& unary_inplace(Tensor& self, std::string_view name, Op op, const OpParams
     run_op(op, {self}, self, p);
     return self;
   }
-  return commit_inplace(self, out_of_place(), name);
+  return commit_inplace(self, out_of_place(ag ? self.clone() : self), name);
 }
 
 }  // namespace
@@ -110,24 +113,24 @@ Tensor pow(const Tensor& x, const Scalar& exponent) {
 }
 
 // ---- in place -----------------------------------------------------------------------------
-Tensor& Tensor::neg_() { return unary_inplace(*this, "neg_", Op::neg, {}, [&] { return nabla::neg(*this); }); }
-Tensor& Tensor::abs_() { return unary_inplace(*this, "abs_", Op::abs, {}, [&] { return nabla::abs(*this); }); }
-Tensor& Tensor::exp_() { return unary_inplace(*this, "exp_", Op::exp, {}, [&] { return nabla::exp(*this); }); }
-Tensor& Tensor::log_() { return unary_inplace(*this, "log_", Op::log, {}, [&] { return nabla::log(*this); }); }
-Tensor& Tensor::sqrt_() { return unary_inplace(*this, "sqrt_", Op::sqrt, {}, [&] { return nabla::sqrt(*this); }); }
-Tensor& Tensor::tanh_() { return unary_inplace(*this, "tanh_", Op::tanh, {}, [&] { return nabla::tanh(*this); }); }
+Tensor& Tensor::neg_() { return unary_inplace(*this, "neg_", Op::neg, {}, [&](const Tensor& s) { return nabla::neg(s); }); }
+Tensor& Tensor::abs_() { return unary_inplace(*this, "abs_", Op::abs, {}, [&](const Tensor& s) { return nabla::abs(s); }); }
+Tensor& Tensor::exp_() { return unary_inplace(*this, "exp_", Op::exp, {}, [&](const Tensor& s) { return nabla::exp(s); }); }
+Tensor& Tensor::log_() { return unary_inplace(*this, "log_", Op::log, {}, [&](const Tensor& s) { return nabla::log(s); }); }
+Tensor& Tensor::sqrt_() { return unary_inplace(*this, "sqrt_", Op::sqrt, {}, [&](const Tensor& s) { return nabla::sqrt(s); }); }
+Tensor& Tensor::tanh_() { return unary_inplace(*this, "tanh_", Op::tanh, {}, [&](const Tensor& s) { return nabla::tanh(s); }); }
 Tensor& Tensor::sigmoid_() {
-  return unary_inplace(*this, "sigmoid_", Op::sigmoid, {}, [&] { return nabla::sigmoid(*this); });
+  return unary_inplace(*this, "sigmoid_", Op::sigmoid, {}, [&](const Tensor& s) { return nabla::sigmoid(s); });
 }
-Tensor& Tensor::relu_() { return unary_inplace(*this, "relu_", Op::relu, {}, [&] { return nabla::relu(*this); }); }
+Tensor& Tensor::relu_() { return unary_inplace(*this, "relu_", Op::relu, {}, [&](const Tensor& s) { return nabla::relu(s); }); }
 Tensor& Tensor::clamp_(std::optional<Scalar> min, std::optional<Scalar> max) {
   const OpParams p = clamp_params(*this, min, max);
-  return unary_inplace(*this, "clamp_", Op::clamp, p, [&] { return nabla::clamp(*this, min, max); });
+  return unary_inplace(*this, "clamp_", Op::clamp, p, [&](const Tensor& s) { return nabla::clamp(s, min, max); });
 }
 Tensor& Tensor::pow_(const Scalar& exponent) {
   OpParams p;
   p.s0 = exponent;
-  return unary_inplace(*this, "pow_", Op::pow_scalar, p, [&] { return nabla::pow(*this, exponent); });
+  return unary_inplace(*this, "pow_", Op::pow_scalar, p, [&](const Tensor& s) { return nabla::pow(s, exponent); });
 }
 
 }  // namespace nabla
