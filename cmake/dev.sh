@@ -16,7 +16,9 @@ DEMO_BIN=build/examples/${DEMO_NAME}
 DEMO_ARGS=()
 
 BUILD_DIR=build
-DEB_PACKAGES=(cmake ninja-build g++ pkg-config ccache libfmt-dev libgtest-dev libopenblas-dev)
+# zlib1g-dev: gzip IDX files; dataset-fashion-mnist: the data of the examples and of test_data.
+DEB_PACKAGES=(cmake ninja-build g++ pkg-config ccache libfmt-dev libgtest-dev libopenblas-dev zlib1g-dev
+  dataset-fashion-mnist)
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 JOBS=${NABLA_JOBS:-$(nproc 2>/dev/null || echo 2)}

@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "nabla/random.h"
 #include "nabla/tensor.h"
 
 namespace nabla {
@@ -30,6 +31,8 @@ Tensor eye(int64_t n, int64_t m, const TensorOptions& options = {});
 
 /// Uniform on [0, 1).
 Tensor rand(const Shape& sizes, const TensorOptions& options = {});
+/// Uniform on [0, 1) from a private generator (the global one is left untouched).
+Tensor rand(const Shape& sizes, Generator& gen, const TensorOptions& options = {});
 /// Standard normal.
 Tensor randn(const Shape& sizes, const TensorOptions& options = {});
 /// Integers uniform on [low, high) (int64 unless a dtype is given).
@@ -39,6 +42,8 @@ Tensor rand_like(const Tensor& t);
 Tensor randn_like(const Tensor& t);
 /// A random permutation of 0..n-1 (int64).
 Tensor randperm(int64_t n, const TensorOptions& options = {});
+/// The same, drawn from a private generator (the global one is left untouched).
+Tensor randperm(int64_t n, Generator& gen, const TensorOptions& options = {});
 
 /// Copies `data` into a new tensor of `sizes` (the dtype of T unless options give one).
 template <class T>

@@ -19,4 +19,18 @@ struct GeneratorState {
 GeneratorState get_rng_state();
 void set_rng_state(const GeneratorState& state);
 
+/// A private Philox stream (for data shuffling, dropout masks of one module, ...): the same
+/// counter-based draws as the global generator, with its own seed and offset.
+class Generator {
+ public:
+  explicit Generator(uint64_t seed = 0) : state_{seed, 0} {}
+  /// The (seed, offset) of the next draw; advances the offset.
+  GeneratorState next() { return {state_.seed, state_.offset++}; }
+  GeneratorState state() const { return state_; }
+  void set_state(const GeneratorState& s) { state_ = s; }
+
+ private:
+  GeneratorState state_;
+};
+
 }  // namespace nabla

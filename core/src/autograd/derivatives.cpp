@@ -12,6 +12,7 @@ void register_derivatives() {
   register_index_derivatives();
   register_copy_derivatives();
   register_view_derivatives();
+  register_loss_derivatives();
 }
 
 }  // namespace nabla

@@ -34,6 +34,8 @@ std::string_view family_name(OpFamily f) {
     case OpFamily::index: return "index";
     case OpFamily::copy: return "copy";
     case OpFamily::random: return "random";
+    case OpFamily::loss: return "loss";
+    case OpFamily::optim: return "optim";
     case OpFamily::view: return "view";
   }
   return "?";
@@ -161,7 +163,9 @@ void run_op(Op op, std::span<const Tensor> inputs, std::span<Tensor> outputs, co
     NoGradGuard kernels_record_nothing;  // ops a kernel calls internally are not part of the graph
     k(KernelCall{op, inputs, outputs, params});
   }
-  for (Tensor& o : outputs) o.impl()->storage->version.fetch_add(1, std::memory_order_relaxed);
+  for (Tensor& o : outputs) {
+    if (o.defined()) o.impl()->storage->version.fetch_add(1, std::memory_order_relaxed);
+  }
   if (op_info(op).differentiable && GradMode::is_enabled()) record(op, inputs, outputs, params);
 }
 

@@ -22,7 +22,7 @@ inline constexpr int kNumOps = 0
 #undef NABLA_OP
     ;
 
-enum class OpFamily : int8_t { unary, binary, reduce, linalg, softmax, index, copy, random, view };
+enum class OpFamily : int8_t { unary, binary, reduce, linalg, softmax, index, copy, random, loss, optim, view };
 
 struct OpInfo {
   std::string_view name;
@@ -52,6 +52,7 @@ struct OpParams {
   int64_t i0 = 0, i1 = 0;       // integer arguments (start/step, index, correction, seed/offset)
   Shape sizes, strides;         // view geometry
   int64_t offset = 0;
+  std::vector<double> args;     // further floating-point arguments (optimizer hyperparameters)
 };
 
 }  // namespace nabla

@@ -34,12 +34,18 @@ TensorOptions like(const Tensor& t, const std::optional<TensorOptions>& o) {
 }
 
 Tensor random_tensor(Op op, const Shape& sizes, ScalarType dtype, const TensorOptions& o, const Scalar& a,
-                     const Scalar& b, std::string_view name) {
+                     const Scalar& b, std::string_view name, Generator* gen = nullptr) {
   Tensor t = make_tensor(sizes, dtype, o.device(), name);
   OpParams p;
   p.s0 = a;
   p.s1 = b;
-  const PhiloxSlot slot = next_philox_slot();
+  PhiloxSlot slot;
+  if (gen != nullptr) {
+    const GeneratorState s = gen->next();
+    slot = {s.seed, s.offset};
+  } else {
+    slot = next_philox_slot();
+  }
   p.i0 = static_cast<int64_t>(slot.seed);
   p.i1 = static_cast<int64_t>(slot.offset);
   run_op(op, {}, t, p);
@@ -136,6 +142,9 @@ Tensor eye(int64_t n, int64_t m, const TensorOptions& o) {
 Tensor rand(const Shape& sizes, const TensorOptions& o) {
   return random_tensor(Op::uniform, sizes, float_dtype(o, "rand"), o, 0.0, 1.0, "rand");
 }
+Tensor rand(const Shape& sizes, Generator& gen, const TensorOptions& o) {
+  return random_tensor(Op::uniform, sizes, float_dtype(o, "rand"), o, 0.0, 1.0, "rand", &gen);
+}
 Tensor randn(const Shape& sizes, const TensorOptions& o) {
   return random_tensor(Op::normal, sizes, float_dtype(o, "randn"), o, 0.0, 1.0, "randn");
 }
@@ -153,6 +162,12 @@ Tensor randperm(int64_t n, const TensorOptions& o) {
   NABLA_CHECK(n >= 0, "randperm: n must be non-negative, got {}", n);
   NABLA_CHECK(!o.has_dtype() || o.dtype() == kInt64, "randperm: only int64 is supported, got {}", dtype_name(o.dtype()));
   return random_tensor(Op::randperm, {n}, kInt64, o.dtype(kInt64), 0, 0, "randperm");
+}
+
+Tensor randperm(int64_t n, Generator& gen, const TensorOptions& o) {
+  NABLA_CHECK(n >= 0, "randperm: n must be non-negative, got {}", n);
+  NABLA_CHECK(!o.has_dtype() || o.dtype() == kInt64, "randperm: only int64 is supported, got {}", dtype_name(o.dtype()));
+  return random_tensor(Op::randperm, {n}, kInt64, o.dtype(kInt64), 0, 0, "randperm", &gen);
 }
 
 template <class T>

@@ -131,4 +131,15 @@ int64_t wrap_dim(int64_t dim, int64_t ndim, std::string_view op) {
 
 std::string shape_to_string(const Shape& s) { return fmt::format("[{}]", fmt::join(s, ", ")); }
 
+void set_data(const Tensor& self, const Tensor& src) {
+  TensorImpl* d = self.impl();
+  const TensorImpl* s = src.impl();
+  d->storage = s->storage;
+  d->sizes = s->sizes;
+  d->strides = s->strides;
+  d->offset = s->offset;
+  d->dtype = s->dtype;
+  d->is_view = false;
+}
+
 }  // namespace nabla

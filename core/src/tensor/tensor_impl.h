@@ -79,5 +79,8 @@ Tensor detached_alias(const Tensor& t);
 /// Normalises a possibly negative dim against `ndim`, naming `op` when out of range.
 int64_t wrap_dim(int64_t dim, int64_t ndim, std::string_view op);
 std::string shape_to_string(const Shape& s);
+/// Points `self` at `src`'s data (storage, geometry, dtype), keeping self's autograd identity,
+/// so every handle to self sees the new data (Module::to, load_state_dict).
+void set_data(const Tensor& self, const Tensor& src);
 
 }  // namespace nabla

@@ -1,0 +1,8 @@
+// nabla::nn in one include: modules, layers, losses, functional, init.
+#pragma once
+
+#include "nabla/nn/functional.h"
+#include "nabla/nn/init.h"
+#include "nabla/nn/loss.h"
+#include "nabla/nn/module.h"
+#include "nabla/nn/modules.h"

@@ -1,0 +1,22 @@
+// nabla::cuda::is_available / device_count as seen by the dispatcher: the CUDA backend
+// registers itself only when it finds a device.
+#include "dispatch/dispatch.h"
+#include "nabla/cuda.h"
+
+namespace nabla::cuda {
+
+#ifdef NABLA_HAS_CUDA
+int cuda_device_count();  // cuda/runtime: devices found at registration
+#endif
+
+bool is_available() { return backend_registered(DeviceType::CUDA); }
+
+int device_count() {
+#ifdef NABLA_HAS_CUDA
+  return is_available() ? cuda_device_count() : 0;
+#else
+  return 0;
+#endif
+}
+
+}  // namespace nabla::cuda
