@@ -485,6 +485,72 @@ std::vector<OpEntry> build() {
     db.push_back(r);
   }
 
+  // ---- losses ----
+  {
+    OpEntry e;
+    e.name = "cross_entropy";
+    e.covers = {Op::cross_entropy, Op::cross_entropy_backward};
+    e.fn = [](const V& in) {
+      nn::functional::CrossEntropyOptions o;
+      o.weight = in[2].detach();  // no derivative for class weights, as PyTorch
+      o.label_smoothing = 0.1;
+      o.ignore_index = 2;
+      o.reduction = nn::functional::Reduction::None;
+      return nn::functional::cross_entropy(in[0], in[1], o) * 2.0 +
+             nn::functional::cross_entropy(in[0], in[1]);  // plain mean form
+    };
+    e.samples = [] {
+      return std::vector<Sample>{
+          {"rows", {make({4, 5}, -3, 3, 231), idx({1, 4, 2, 0}), make({5}, 0.5, 2, 232)}},
+          {"transposed", {make({5, 4}, -3, 3, 233), idx({3, 0, 0, 2}), make({5}, 0.5, 2, 234)}, transpose_first},
+      };
+    };
+    e.half_atol = 5e-2;
+    e.no_grad_inputs = 1u << 2;
+    db.push_back(e);
+  }
+
+  // ---- fused optimizer steps: two steps from a fixed gradient ----
+  auto optim_entry = [&](const std::string& name, Op op, std::function<std::unique_ptr<optim::Optimizer>(Tensor)> make_opt) {
+    OpEntry e;
+    e.name = name;
+    e.covers = {op};
+    e.differentiable = false;
+    e.half_ok = false;
+    e.fn = [make_opt](const V& in) {
+      Tensor p = in[0].detach().clone().requires_grad_(true);
+      auto opt = make_opt(p);
+      for (int i = 0; i < 3; ++i) {
+        p.set_grad(in[1].detach().clone() * (1.0 + i));
+        opt->step();
+      }
+      return p.detach();
+    };
+    e.samples = [] { return std::vector<Sample>{{"matrix", {make({3, 4}, -1, 1, 241), make({3, 4}, -1, 1, 242)}}}; };
+    db.push_back(e);
+  };
+  optim_entry("sgd_step", Op::sgd_step, [](Tensor p) {
+    return std::make_unique<optim::SGD>(std::vector<Tensor>{p}, optim::SGDOptions{0.1, 0.9, 0.0, 0.01, true, false});
+  });
+  optim_entry("adam_step", Op::adam_step, [](Tensor p) {
+    optim::AdamOptions o;
+    o.lr = 0.01;
+    o.weight_decay = 0.1;
+    o.amsgrad = true;
+    return std::make_unique<optim::Adam>(std::vector<Tensor>{p}, o);
+  });
+  optim_entry("rmsprop_step", Op::rmsprop_step, [](Tensor p) {
+    optim::RMSpropOptions o;
+    o.momentum = 0.5;
+    o.centered = true;
+    return std::make_unique<optim::RMSprop>(std::vector<Tensor>{p}, o);
+  });
+  optim_entry("adagrad_step", Op::adagrad_step, [](Tensor p) {
+    optim::AdagradOptions o;
+    o.lr_decay = 0.01;
+    return std::make_unique<optim::Adagrad>(std::vector<Tensor>{p}, o);
+  });
+
   // ---- views ----
   auto view_entry = [&](const std::string& name, Op op, Fn fn, Shape shape) {
     OpEntry e;

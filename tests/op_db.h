@@ -32,6 +32,7 @@ struct OpEntry {
   std::function<Tensor(const std::vector<Tensor>&)> fn;
   std::function<std::vector<Sample>()> samples;
   bool differentiable = true;
+  uint32_t no_grad_inputs = 0;  // bit i: input i is not differentiated (class weights, ...)
   bool half_ok = true;       // also compare float16 / bfloat16 against float64
   double atol = 1e-5, rtol = 1e-4;          // float32 vs float64
   double half_atol = 2e-2, half_rtol = 2e-2;  // float16 / bfloat16 vs float64
