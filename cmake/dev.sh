@@ -11,13 +11,13 @@
 set -euo pipefail
 
 # The demo program: its target name, where it lands in the build tree, and its arguments.
-DEMO_NAME=linear_regression
+DEMO_NAME=fashion_mlp
 DEMO_BIN=build/examples/${DEMO_NAME}
-DEMO_ARGS=()
+DEMO_ARGS=(--device auto --epochs 1)
 
 BUILD_DIR=build
 # zlib1g-dev: gzip IDX files; dataset-fashion-mnist: the data of the examples and of test_data.
-DEB_PACKAGES=(cmake ninja-build g++ pkg-config ccache libfmt-dev libgtest-dev libopenblas-dev zlib1g-dev
+DEB_PACKAGES=(cmake ninja-build g++ pkg-config ccache libfmt-dev libgtest-dev libopenblas-dev libopenblas-openmp-dev zlib1g-dev
   dataset-fashion-mnist)
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -53,7 +53,7 @@ void sgd_step_kernel(const KernelCall& c) {
 
 void adam_step_kernel(const KernelCall& c) {
   const auto& a = c.p.args;
-  const math::AdamUpdate u{a[0], a[1], a[2], a[3], a[4], a[5], a[6] != 0, a[7] != 0, a[8] != 0};
+  const math::AdamUpdate u = math::AdamUpdate{a[0], a[1], a[2], a[3], a[4], a[5], a[6] != 0, a[7] != 0, a[8] != 0}.prepare();
   for_each_element(c, u.amsgrad ? 3 : 2, [&](auto& p, auto g, auto* s) { u(p, g, s[0], s[1], &s[2]); });
 }
 

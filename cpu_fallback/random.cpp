@@ -28,8 +28,12 @@ void draw(const KernelCall& c, const Gen& gen) {
 void uniform_kernel(const KernelCall& c) {
   const double from = c.p.s0.to_double(), to = c.p.s1.to_double();
   draw(c, [=]<class T>(const math::Philox4& r) -> T {
-    if constexpr (std::is_same_v<T, double>) return from + (to - from) * math::uniform_double(r);
-    else return cvt<T>(static_cast<float>(from) + static_cast<float>(to - from) * math::uniform_float(r));
+    if constexpr (std::is_same_v<T, double>) {
+      return from + (to - from) * math::uniform_double(r);
+    } else {
+      const int bits = std::is_same_v<T, Half> ? 11 : std::is_same_v<T, BFloat16> ? 8 : 24;
+      return cvt<T>(static_cast<float>(from) + static_cast<float>(to - from) * math::uniform_bits(r, bits));
+    }
   });
 }
 

@@ -25,11 +25,21 @@ struct SgdUpdate {
   }
 };
 
-// Adam / AdamW: args = lr, beta1, beta2, eps, weight_decay, step, amsgrad, decoupled, maximize
+// Adam / AdamW: args = lr, beta1, beta2, eps, weight_decay, step, amsgrad, decoupled, maximize.
+// The bias corrections depend only on the step: prepare() computes them once per call, not
+// once per element.
 struct AdamUpdate {
   double lr, beta1, beta2, eps, weight_decay;
   double step;  // 1-based count of this update
   bool amsgrad, decoupled, maximize;
+  double step_size = 0, bias_correction2_sqrt = 1;  // set by prepare()
+
+  NABLA_HOST_DEVICE AdamUpdate prepare() const {
+    AdamUpdate u = *this;
+    u.step_size = lr / (1.0 - m::pow(beta1, step));
+    u.bias_correction2_sqrt = m::sqrt(1.0 - m::pow(beta2, step));
+    return u;
+  }
   template <class T>
   NABLA_HOST_DEVICE void operator()(T& p, T g, T& m, T& v, T* vmax) const {
     if (maximize) g = -g;
@@ -39,15 +49,13 @@ struct AdamUpdate {
     }
     m = T(beta1) * m + (T(1) - T(beta1)) * g;
     v = T(beta2) * v + (T(1) - T(beta2)) * g * g;
-    const T bc1 = T(1) - T(m::pow(beta1, step));
-    const T bc2_sqrt = T(m::sqrt(1.0 - m::pow(beta2, step)));
     T second = v;
     if (amsgrad) {
       *vmax = *vmax > v ? *vmax : v;
       second = *vmax;
     }
-    const T denom = m::sqrt(second) / bc2_sqrt + T(eps);
-    p -= T(lr) / bc1 * m / denom;
+    const T denom = m::sqrt(second) / T(bias_correction2_sqrt) + T(eps);
+    p -= T(step_size) * m / denom;
   }
 };
 

@@ -45,6 +45,13 @@ NABLA_HOST_DEVICE NABLA_INLINE Philox4 philox_draw(uint64_t seed, uint64_t offse
   return philox4x32_10(c, static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
 }
 
+/// Uniform on [0, 1) with `bits` random bits (<= 24): exact in any float type of at least
+/// that many significand bits, so rounding to the type never produces 1.0 (float16: 11,
+/// bfloat16: 8).
+NABLA_HOST_DEVICE NABLA_INLINE float uniform_bits(const Philox4& r, int bits) {
+  return static_cast<float>(r.v[0] >> (32 - bits)) * (1.0f / static_cast<float>(1u << bits));
+}
+
 /// Uniform on [0, 1) with 24 bits (float) or 53 bits (double).
 NABLA_HOST_DEVICE NABLA_INLINE float uniform_float(const Philox4& r) {
   return static_cast<float>(r.v[0] >> 8) * 5.9604644775390625e-8f;  // 2^-24

@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "nabla/tensor.h"
@@ -94,10 +95,20 @@ Tensor argmax(const Tensor& x);
 Tensor argmax(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor argmin(const Tensor& x);
 Tensor argmin(const Tensor& x, int64_t dim, bool keepdim = false);
-Tensor var(const Tensor& x, bool unbiased = true);
 Tensor var(const Tensor& x, IntList dims, bool unbiased = true, bool keepdim = false);
-Tensor std(const Tensor& x, bool unbiased = true);
 Tensor std(const Tensor& x, IntList dims, bool unbiased = true, bool keepdim = false);
+/// Over every element. Templates that take only a real bool, so that var(x, 1) means
+/// "along dim 1" as in PyTorch rather than converting 1 to unbiased = true.
+inline Tensor var(const Tensor& x) { return var(x, IntList(std::vector<int64_t>{}), true, false); }
+template <class B, std::enable_if_t<std::is_same_v<B, bool>, int> = 0>
+Tensor var(const Tensor& x, B unbiased) {
+  return var(x, IntList(std::vector<int64_t>{}), unbiased, false);
+}
+inline Tensor std(const Tensor& x) { return std(x, IntList(std::vector<int64_t>{}), true, false); }
+template <class B, std::enable_if_t<std::is_same_v<B, bool>, int> = 0>
+Tensor std(const Tensor& x, B unbiased) {
+  return std(x, IntList(std::vector<int64_t>{}), unbiased, false);
+}
 Tensor logsumexp(const Tensor& x, IntList dims, bool keepdim = false);
 /// p-norm (p > 0, or INFINITY for the max-norm).
 Tensor norm(const Tensor& x, double p = 2.0);

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "nabla/device.h"
@@ -238,10 +239,19 @@ class Tensor {
   Tensor argmax(int64_t dim, bool keepdim = false) const;
   Tensor argmin() const;
   Tensor argmin(int64_t dim, bool keepdim = false) const;
-  Tensor var(bool unbiased = true) const;
   Tensor var(IntList dims, bool unbiased = true, bool keepdim = false) const;
-  Tensor std(bool unbiased = true) const;
   Tensor std(IntList dims, bool unbiased = true, bool keepdim = false) const;
+  /// Over every element (only a real bool selects these: t.var(1) is "along dim 1").
+  Tensor var() const { return var(IntList(std::vector<int64_t>{}), true, false); }
+  template <class B, std::enable_if_t<std::is_same_v<B, bool>, int> = 0>
+  Tensor var(B unbiased) const {
+    return var(IntList(std::vector<int64_t>{}), unbiased, false);
+  }
+  Tensor std() const { return std(IntList(std::vector<int64_t>{}), true, false); }
+  template <class B, std::enable_if_t<std::is_same_v<B, bool>, int> = 0>
+  Tensor std(B unbiased) const {
+    return std(IntList(std::vector<int64_t>{}), unbiased, false);
+  }
   Tensor logsumexp(IntList dims, bool keepdim = false) const;
   Tensor norm(double p = 2.0) const;
   Tensor norm(double p, IntList dims, bool keepdim = false) const;

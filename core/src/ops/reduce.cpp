@@ -98,11 +98,9 @@ Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) { return arg_extremum(
 Tensor argmin(const Tensor& x) { return arg_extremum(Op::argmin, x, kAll, false); }
 Tensor argmin(const Tensor& x, int64_t dim, bool keepdim) { return arg_extremum(Op::argmin, x, dim, keepdim); }
 
-Tensor var(const Tensor& x, bool unbiased) { return var(x, kAll, unbiased, false); }
 Tensor var(const Tensor& x, IntList dims, bool unbiased, bool keepdim) {
   return reduce(Op::var, x, dims, keepdim, correction(unbiased), float_input(x, "var"));
 }
-Tensor std(const Tensor& x, bool unbiased) { return std(x, kAll, unbiased, false); }
 Tensor std(const Tensor& x, IntList dims, bool unbiased, bool keepdim) {
   return reduce(Op::std, x, dims, keepdim, correction(unbiased), float_input(x, "std"));
 }

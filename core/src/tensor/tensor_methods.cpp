@@ -88,9 +88,7 @@ Tensor Tensor::argmax() const { return nabla::argmax(*this); }
 Tensor Tensor::argmax(int64_t d, bool k) const { return nabla::argmax(*this, d, k); }
 Tensor Tensor::argmin() const { return nabla::argmin(*this); }
 Tensor Tensor::argmin(int64_t d, bool k) const { return nabla::argmin(*this, d, k); }
-Tensor Tensor::var(bool u) const { return nabla::var(*this, u); }
 Tensor Tensor::var(IntList d, bool u, bool k) const { return nabla::var(*this, d, u, k); }
-Tensor Tensor::std(bool u) const { return nabla::std(*this, u); }
 Tensor Tensor::std(IntList d, bool u, bool k) const { return nabla::std(*this, d, u, k); }
 Tensor Tensor::logsumexp(IntList d, bool k) const { return nabla::logsumexp(*this, d, k); }
 Tensor Tensor::norm(double p) const { return nabla::norm(*this, p); }
