@@ -54,25 +54,28 @@ void copy_into(const Tensor& dst, const Tensor& src) {
   visit_dtype(dst.dtype(), "copy", [&]<class T>() { cpu_map<T, T>(dst, {src}, [](compute_t<T> x) { return x; }); });
 }
 
-}  // namespace
-
-// out[..., j, ...] = x[..., index[..., j, ...], ...] along dim; out has index's shape.
-void gather_kernel(const KernelCall& c) {
-  const Tensor &x = c.in[0], &index = c.in[1], &out = c.out[0];
-  const int64_t dim = c.p.dim;
-  visit_dtype(x.dtype(), "gather", [&]<class T>() {
-    Tensor xs = restride(x, index.sizes(), dim);
+// out = x[.. idx ..] along dim, where `idx` is laid over out's shape; the shared loop of
+// gather and index_select.
+void take_along(const Tensor& out, const Tensor& x, const Tensor& idx, int64_t dim, const char* op) {
+  if (out.numel() == 0) return;
+  visit_dtype(x.dtype(), op, [&]<class T>() {
+    const Tensor xs = restride(x, out.sizes(), dim);
     const int64_t size = x.size(dim), xstride = x.stride(dim) * static_cast<int64_t>(sizeof(T));
-    const std::array<Tensor, 2> ins{index, xs};
+    const std::array<Tensor, 2> ins{idx, xs};
     const ElementwiseGeometry g = make_elementwise_geometry(out, std::span<const Tensor>(ins.data(), ins.size()));
     for_each_run(g, [&](char** p, const int64_t* s, int64_t n) {
       for (int64_t i = 0; i < n; ++i) {
-        const int64_t k = checked_index(*reinterpret_cast<const int64_t*>(p[1] + i * s[1]), size, "gather", dim);
+        const int64_t k = checked_index(*reinterpret_cast<const int64_t*>(p[1] + i * s[1]), size, op, dim);
         *reinterpret_cast<T*>(p[0] + i * s[0]) = *reinterpret_cast<const T*>(p[2] + i * s[2] + k * xstride);
       }
     });
   });
 }
+
+}  // namespace
+
+// out[..., j, ...] = x[..., index[..., j, ...], ...] along dim; out has index's shape.
+void gather_kernel(const KernelCall& c) { take_along(c.out[0], c.in[0], c.in[1], c.p.dim, "gather"); }
 
 // out = x; out[..., index[..., j, ...], ...] += src[..., j, ...]
 void scatter_add_kernel(const KernelCall& c) {
@@ -87,22 +90,8 @@ void scatter_add_kernel(const KernelCall& c) {
 
 // out[..., j, ...] = x[..., index[j], ...]
 void index_select_kernel(const KernelCall& c) {
-  const Tensor &x = c.in[0], &index = c.in[1], &out = c.out[0];
-  const int64_t dim = c.p.dim;
-  if (out.numel() == 0) return;
-  visit_dtype(x.dtype(), "index_select", [&]<class T>() {
-    Tensor xs = restride(x, out.sizes(), dim);
-    Tensor is = index_along(index, out.sizes(), dim);
-    const int64_t size = x.size(dim), xstride = x.stride(dim) * static_cast<int64_t>(sizeof(T));
-    const std::array<Tensor, 2> ins{is, xs};
-    const ElementwiseGeometry g = make_elementwise_geometry(out, std::span<const Tensor>(ins.data(), ins.size()));
-    for_each_run(g, [&](char** p, const int64_t* s, int64_t n) {
-      for (int64_t i = 0; i < n; ++i) {
-        const int64_t k = checked_index(*reinterpret_cast<const int64_t*>(p[1] + i * s[1]), size, "index_select", dim);
-        *reinterpret_cast<T*>(p[0] + i * s[0]) = *reinterpret_cast<const T*>(p[2] + i * s[2] + k * xstride);
-      }
-    });
-  });
+  const Tensor& out = c.out[0];
+  take_along(out, c.in[0], index_along(c.in[1], out.sizes(), c.p.dim), c.p.dim, "index_select");
 }
 
 // out = x; out[..., index[j], ...] += source[..., j, ...]
