@@ -111,7 +111,7 @@ loss_case("bce_logits_pos_weight", F.binary_cross_entropy_with_logits, BX, BT, p
 loss_case("bce_logits_weight_pos_weight", F.binary_cross_entropy_with_logits, BX, BT,
           weight=torch.tensor([1.0, 2.0, 0.5, 1.0]), pos_weight=PW)
 
-HX = torch.tensor([0.3, -0.5, 1.7, 0.2, 0.25, -1.0])
+HX = torch.tensor([0.3, -0.5, 1.7, 0.2, 1.0, -1.0])  # 1.0 with target -1: a tie at margin 1
 HT = torch.tensor([1.0, -1.0, -1.0, 1.0, -1.0, 1.0])
 print("// HX =", fmt(HX), " HT =", fmt(HT))
 loss_case("hinge_m1", F.hinge_embedding_loss, HX, HT, margin=1.0)
@@ -125,6 +125,17 @@ loss_case("multi_margin_p1", F.multi_margin_loss, MX, MT)
 loss_case("multi_margin_p2", F.multi_margin_loss, MX, MT, p=2)
 loss_case("multi_margin_p1_weight_m05", F.multi_margin_loss, MX, MT, margin=0.5, weight=MW)
 loss_case("multi_margin_p2_weight", F.multi_margin_loss, MX, MT, p=2, weight=MW)
+
+section("losses: gradients w.r.t. the target (mean reduction)")
+PTg = PT.clone().requires_grad_(True)
+F.binary_cross_entropy(P, PTg, weight=BW).backward()
+print("// bce_weight d/d target:", fmt(PTg.grad), "(inf where the input is exactly 0 or 1)")
+BTg = BT.clone().requires_grad_(True)
+F.binary_cross_entropy_with_logits(BX, BTg, pos_weight=PW).backward()
+print("// bce_logits_pos_weight d/d target:", fmt(BTg.grad))
+PROBg = PROB.clone().requires_grad_(True)
+F.cross_entropy(LOGITS, PROBg, weight=W, label_smoothing=0.1).backward()
+print("// ce_prob_weight_smooth d/d target:", fmt(PROBg.grad))
 
 # ============================================================================================
 # modules: names and printing

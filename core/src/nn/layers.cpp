@@ -9,6 +9,12 @@
 namespace nabla::nn {
 namespace {
 std::string py_bool(bool b) { return b ? "True" : "False"; }
+// A double as Python's repr of a float prints it: "1.0", not "1" (so ELU(alpha=1.0), as PyTorch).
+std::string py_float(double v) {
+  std::string s = fmt::format("{}", v);
+  if (s.find_first_of(".en") == std::string::npos) s += ".0";  // not 1e+16, inf or nan
+  return s;
+}
 }  // namespace
 
 Linear::Linear(int64_t in, int64_t out, bool with_bias) : Module("Linear"), in_features(in), out_features(out) {
@@ -57,11 +63,13 @@ Dropout::Dropout(double prob) : Module("Dropout"), p(prob) {
   NABLA_CHECK(prob >= 0.0 && prob <= 1.0, "Dropout: probability must be in [0, 1], got {}", prob);
 }
 Tensor Dropout::forward(const Tensor& x) { return functional::dropout(x, p, is_training()); }
-std::string Dropout::extra_repr() const { return fmt::format("p={}, inplace=False", p); }
+std::string Dropout::extra_repr() const { return fmt::format("p={}, inplace=False", py_float(p)); }
 
 Tensor ReLU::forward(const Tensor& x) { return relu(x); }
 Tensor LeakyReLU::forward(const Tensor& x) { return leaky_relu(x, negative_slope); }
-std::string LeakyReLU::extra_repr() const { return fmt::format("negative_slope={}", negative_slope); }
+std::string LeakyReLU::extra_repr() const {
+  return fmt::format("negative_slope={}", py_float(negative_slope));
+}
 Tensor Sigmoid::forward(const Tensor& x) { return sigmoid(x); }
 Tensor Tanh::forward(const Tensor& x) { return tanh(x); }
 Tensor Softmax::forward(const Tensor& x) { return softmax(x, dim); }
@@ -70,7 +78,7 @@ Tensor LogSoftmax::forward(const Tensor& x) { return log_softmax(x, dim); }
 std::string LogSoftmax::extra_repr() const { return fmt::format("dim={}", dim); }
 Tensor GELU::forward(const Tensor& x) { return gelu(x); }
 Tensor ELU::forward(const Tensor& x) { return elu(x, alpha); }
-std::string ELU::extra_repr() const { return fmt::format("alpha={}", alpha); }
+std::string ELU::extra_repr() const { return fmt::format("alpha={}", py_float(alpha)); }
 Tensor Softplus::forward(const Tensor& x) { return softplus(x, beta, threshold); }
 std::string Softplus::extra_repr() const { return fmt::format("beta={}, threshold={}", beta, threshold); }
 

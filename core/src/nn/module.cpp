@@ -19,7 +19,10 @@ Tensor Module::forward(const Tensor&) {
 
 Tensor Module::operator()(const Tensor& x) {
   Tensor y = forward(x);
-  for (auto& [id, hook] : hooks_) hook(*this, x, y);
+  if (hooks_.empty()) return y;
+  // a copy: a hook may remove itself (or add others) while the list is being walked
+  const auto hooks = hooks_;
+  for (const auto& [id, hook] : hooks) hook(*this, x, y);
   return y;
 }
 
@@ -91,7 +94,13 @@ std::vector<std::pair<std::string, Module*>> Module::named_modules() {
   for (auto& [name, child] : children_) {
     for (auto& [sub, m] : child->named_modules()) r.emplace_back(sub.empty() ? name : name + "." + sub, m);
   }
-  return r;
+  // a module shared by two parents is listed once, under its first name (as PyTorch)
+  std::set<const Module*> seen;
+  std::vector<std::pair<std::string, Module*>> unique;
+  for (auto& e : r) {
+    if (seen.insert(e.second).second) unique.push_back(std::move(e));
+  }
+  return unique;
 }
 
 int64_t Module::num_parameters(bool trainable_only) const {
@@ -211,11 +220,17 @@ void Module::remove_forward_hook(int handle) {
 }
 
 void Module::repr_into(std::string* out, int indent) const {
-  *out += type_name_ + "(" + extra_repr();
-  if (!children_.empty()) {
+  // as PyTorch: the extra line alone inside the parentheses, or, with children, first in the block
+  const std::string extra = extra_repr();
+  const std::string pad(static_cast<std::size_t>(indent + 2), ' ');
+  *out += type_name_ + "(";
+  if (children_.empty()) {
+    *out += extra;
+  } else {
     *out += "\n";
+    if (!extra.empty()) *out += pad + extra + "\n";
     for (const auto& [name, child] : children_) {
-      *out += std::string(static_cast<std::size_t>(indent + 2), ' ') + "(" + name + "): ";
+      *out += pad + "(" + name + "): ";
       child->repr_into(out, indent + 2);
       *out += "\n";
     }

@@ -70,7 +70,8 @@ Tensor& Tensor::fill_(const Scalar& v) {
   check_inplace(*this, "fill_", false);
   NABLA_CHECK(!(is_integral(dtype(), true) && v.is_floating_point()),
               "fill_: cannot fill a {} tensor with the floating-point value {}", dtype_name(dtype()), v.str());
-  if (requires_grad()) {  // a non-leaf: the fill cuts its history
+  if (requires_grad() && !is_leaf()) {  // a non-leaf: the fill cuts its history (a leaf, filled
+                                        // under NoGradGuard as init does, stays a parameter)
     impl()->meta().grad_fn.reset();
     impl()->meta().requires_grad = false;
   }

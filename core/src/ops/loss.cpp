@@ -2,6 +2,7 @@
 // fused cross_entropy op (softmax + NLL in one pass; the gradient in one pass); the other
 // losses are short compositions of ops, so their gradients come from autograd.
 #include <cmath>
+#include <optional>
 
 #include "nabla/autograd.h"
 #include "nabla/factories.h"
@@ -44,6 +45,17 @@ Tensor class_weights(const Tensor& weight, int64_t classes, const Tensor& like, 
   NABLA_CHECK(weight.dim() == 1 && weight.size(0) == classes, "{}: expected a weight of shape [{}], got {}", op, classes,
               weight.shape_str());
   return weight.to(like.options());
+}
+
+// Class indices must lie in [0, classes) unless they equal ignore_index.
+void check_class_targets(const Tensor& target, int64_t classes, std::optional<int64_t> ignore,
+                         std::string_view op) {
+  if (target.numel() == 0) return;
+  NoGradGuard g;
+  const Tensor t = ignore ? where(eq(target, *ignore), Scalar(int64_t{0}), target) : target;
+  const int64_t lo = t.min().item<int64_t>(), hi = t.max().item<int64_t>();
+  NABLA_CHECK(lo >= 0 && hi < classes, "{}: target {} is out of range for {} classes{}", op, lo < 0 ? lo : hi,
+              classes, ignore ? fmt::format(" (and is not ignore_index {})", *ignore) : std::string());
 }
 
 }  // namespace
@@ -139,6 +151,7 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const NLLLossOptions&
   NABLA_CHECK(target.dtype() == kInt64, "nll_loss: expected int64 targets, got {}", dtype_name(target.dtype()));
   NABLA_CHECK(target.dim() == 1 && target.size(0) == input.size(0),
               "nll_loss: target of shape {} does not match input of shape {}", target.shape_str(), input.shape_str());
+  check_class_targets(target, input.size(1), o.ignore_index, "nll_loss");
   const Tensor w = class_weights(o.weight, input.size(1), input, "nll_loss");
   const Tensor valid = ne(target, o.ignore_index);
   const Tensor safe_t = where(valid, target, Scalar(int64_t{0}));
@@ -157,11 +170,24 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Ten
                 "binary_cross_entropy: all input elements must be probabilities in [0, 1] (apply sigmoid first, or use "
                 "binary_cross_entropy_with_logits)");
   }
-  // PyTorch clamps the log terms at -100. Clamping their arguments at e^-100 instead gives
-  // the same values and keeps the gradient finite where p is 0 or 1 (the clamp masks it),
-  // where log's own gradient would be 0 / 0.
-  const double tiny = std::exp(-100.0);
-  Tensor loss = -(target * log(clamp(input, tiny)) + (1.0 - target) * log(clamp(1.0 - input, tiny)));
+  // PyTorch's forward clamps the log terms at -100, so inputs of exactly 0 or 1 give a finite
+  // loss (clamping the arguments at e^-100 instead is not the same in float32, where e^-100 is
+  // a denormal). PyTorch's backward is not the derivative of the clamped logs (which is 0 at
+  // p = 0 with target 1, and 1 at p = 0 with target 0) but
+  //   d loss / d input = (input - target) / max(input (1 - input), 1e-12),
+  // finite everywhere (-1e12 and 0 in those two cases). So the logs see the input detached
+  // (they still carry the target's gradient), and the input's gradient enters through a term
+  // that is zero in value. (No second derivative w.r.t. the input, then.)
+  const Tensor x = input.detach();
+  Tensor loss = -(target * clamp(log(x), -100.0) + (1.0 - target) * clamp(log1p(-x), -100.0));
+  if (input.requires_grad() && GradMode::is_enabled()) {
+    Tensor coef;
+    {
+      NoGradGuard g;
+      coef = (x - target) / clamp(x * (1.0 - x), 1e-12);
+    }
+    loss = loss + (input - x) * coef;
+  }
   if (weight.defined()) loss = loss * weight;
   return reduce(loss, r);
 }
@@ -169,8 +195,12 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Ten
 Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, const Tensor& weight,
                                         const Tensor& pos_weight, Reduction r) {
   check_same_shape(input, target, "binary_cross_entropy_with_logits");
-  // log(1 + e^-|x|) + max(-x, 0) is log(1 + e^-x) without overflow for large |x|
-  const Tensor log_sig_neg = log1p(exp(-abs(input))) + relu(-input);  // -log sigmoid(x)
+  // -log sigmoid(x) = log(1 + e^-x) = m + log(e^-m + e^(-x-m)) for any m; m = max(-x, 0) keeps
+  // the exponents <= 0 (no overflow for large |x|), as PyTorch. The value does not depend on
+  // m, so neither does the gradient: it is right at x = 0 too, where log1p(exp(-|x|)) + max(-x, 0)
+  // takes the zero subgradients of |x| and max and gives 1 - t instead of 1/2 - t.
+  const Tensor m = relu(-input).detach();
+  const Tensor log_sig_neg = m + log(exp(-m) + exp(-input - m));  // -log sigmoid(x)
   Tensor loss;
   if (pos_weight.defined()) {
     const Tensor lw = (pos_weight - 1.0) * target + 1.0;
@@ -185,7 +215,8 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
 Tensor hinge_embedding_loss(const Tensor& input, const Tensor& target, double margin, Reduction r) {
   check_same_shape(input, target, "hinge_embedding_loss");
   const Tensor pos = where(eq(target, 1.0), input, Scalar(0.0));
-  const Tensor neg = where(eq(target, -1.0), relu(margin - input), Scalar(0.0));
+  // clamp, not relu: at x = margin the gradient passes (-1), as PyTorch's clamp_min
+  const Tensor neg = where(eq(target, -1.0), clamp(margin - input, 0.0), Scalar(0.0));
   return reduce(pos + neg, r);
 }
 
@@ -199,6 +230,7 @@ Tensor multi_margin_loss(const Tensor& input, const Tensor& target, int p, doubl
               "multi_margin_loss: expected int64 targets of shape [{}], got {} {}", input.size(0),
               dtype_name(target.dtype()), target.shape_str());
   const int64_t classes = input.size(1);
+  check_class_targets(target, classes, std::nullopt, "multi_margin_loss");
   const Tensor idx = target.unsqueeze(1);
   const Tensor xy = gather(input, 1, idx);
   Tensor m = relu(margin - xy + input);

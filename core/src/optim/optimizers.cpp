@@ -17,6 +17,9 @@ Tensor& buffer(std::map<std::string, Tensor>& buffers, const std::string& name, 
   auto it = buffers.find(name);
   if (it == buffers.end()) {
     it = buffers.emplace(name, full(like.sizes(), init, like.options())).first;
+  } else if (it->second.dtype() != like.dtype() || it->second.device() != like.device()) {
+    // the parameter was moved (Module::to) after its state was made: the state follows it
+    it->second = it->second.to(like.options());
   }
   return it->second;
 }
@@ -54,12 +57,18 @@ void SGD::step() {
     const double momentum = option(g, "momentum");
     // The first step copies the gradient into a new momentum buffer; later steps blend. The
     // kernel takes one flag, so parameters at their first step go in a call of their own.
+    // Which parameters are at their first step is decided before any buffer is made, or a
+    // parameter would be updated again in the second call.
+    std::vector<bool> is_first;
+    for (const Tensor& p : params) {
+      is_first.push_back(momentum != 0 && !state_of(p).buffers.count("momentum_buffer"));
+    }
     for (bool first : {true, false}) {
       std::vector<Tensor> ps, bufs;
-      for (const Tensor& p : params) {
+      for (std::size_t i = 0; i < params.size(); ++i) {
+        const Tensor& p = params[i];
         ParamState& s = state_of(p);
-        const bool is_first = momentum != 0 && !s.buffers.count("momentum_buffer");
-        if (is_first != first) continue;
+        if (is_first[i] != first) continue;
         ps.push_back(p);
         bufs.push_back(momentum != 0 ? buffer(s.buffers, "momentum_buffer", p) : Tensor());
         s.step += 1;

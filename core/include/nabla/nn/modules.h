@@ -96,6 +96,7 @@ class GELU : public Module {
  public:
   GELU() : Module("GELU") {}
   Tensor forward(const Tensor& x) override;
+  std::string extra_repr() const override { return "approximate='none'"; }  // the exact form
 };
 class ELU : public Module {
  public:
