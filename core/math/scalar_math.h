@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "nabla/macros.h"
 
@@ -38,7 +39,7 @@ NABLA_HOST_DEVICE NABLA_INLINE bool isnan(T x) {
 /// Integer power by squaring (negative exponents give 0 except for bases 1 and -1, as PyTorch).
 template <class T>
 NABLA_HOST_DEVICE NABLA_INLINE T ipow(T base, T e) {
-  if (e < 0) {
+  if (!std::is_unsigned_v<T> && e < T(0)) {
     if (base == T(1)) return T(1);
     if (base == T(-1)) return (e & 1) ? T(-1) : T(1);
     return T(0);

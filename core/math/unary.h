@@ -3,6 +3,8 @@
 // double or an integer type); 16-bit floats are widened to float before the call.
 #pragma once
 
+#include <type_traits>
+
 #include "core/math/scalar_math.h"
 
 namespace nabla::math {
@@ -11,11 +13,15 @@ struct NegFn {
   template <class T> NABLA_HOST_DEVICE T operator()(T x) const { return static_cast<T>(-x); }
 };
 struct AbsFn {
-  template <class T> NABLA_HOST_DEVICE T operator()(T x) const { return x < T(0) ? static_cast<T>(-x) : x; }
+  template <class T> NABLA_HOST_DEVICE T operator()(T x) const {
+    if constexpr (std::is_unsigned_v<T>) return x;
+    else return x < T(0) ? static_cast<T>(-x) : x;
+  }
 };
 struct SignFn {
   template <class T> NABLA_HOST_DEVICE T operator()(T x) const {
-    return static_cast<T>((T(0) < x) - (x < T(0)));
+    if constexpr (std::is_unsigned_v<T>) return static_cast<T>(x != T(0));
+    else return static_cast<T>((T(0) < x) - (x < T(0)));
   }
 };
 struct ExpFn {

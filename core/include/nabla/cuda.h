@@ -2,11 +2,26 @@
 // caching allocator arrive with the CUDA backend (cuda/); without it these report no device.
 #pragma once
 
+#include <cstddef>
+
 namespace nabla::cuda {
 
 /// True when nabla was built with CUDA and a GPU and driver are present.
 bool is_available();
 /// Number of usable GPUs (0 without the CUDA backend).
 int device_count();
+
+/// Caching-allocator statistics of one device, in bytes (all zero without CUDA).
+struct MemoryStats {
+  std::size_t allocated = 0;  // in tensors now
+  std::size_t reserved = 0;   // held from the driver (allocated + cached)
+  std::size_t peak = 0;       // largest `allocated` so far
+  std::size_t num_mallocs = 0;
+};
+MemoryStats memory_stats(int device = 0);
+/// Returns cached blocks to the driver.
+void empty_cache();
+/// Waits for all queued work on every device.
+void synchronize();
 
 }  // namespace nabla::cuda

@@ -19,4 +19,14 @@ int device_count() {
 #endif
 }
 
+#ifndef NABLA_HAS_CUDA
+// Built without the CUDA backend: no device memory exists, and there is nothing to wait for.
+MemoryStats memory_stats(int device) {
+  NABLA_CHECK(device == 0, "cuda: device {} does not exist (nabla was built without CUDA)", device);
+  return {};
+}
+void empty_cache() {}
+void synchronize() {}
+#endif
+
 }  // namespace nabla::cuda

@@ -89,6 +89,11 @@ namespace {
 // All tensors of one op live on one device; a 0-dim CPU tensor (a wrapped number) may join
 // an op on another device, as in PyTorch.
 Device common_device(Op op, std::span<const Tensor> inputs, std::span<Tensor> outputs) {
+  // A copy between host and device runs on the device's backend, which handles both sides.
+  if (op == Op::copy && inputs.size() == 1 && outputs.size() == 1 && inputs[0].defined() && outputs[0].defined() &&
+      inputs[0].device() != outputs[0].device()) {
+    return inputs[0].device().is_cpu() ? outputs[0].device() : inputs[0].device();
+  }
   auto is_cpu_scalar = [](const Tensor& t) { return t.dim() == 0 && t.device().is_cpu(); };
   const Tensor* ref = nullptr;
   std::string ref_name;

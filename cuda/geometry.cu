@@ -1,0 +1,40 @@
+// DeviceGeometry: the host-side packing of an elementwise geometry for a CUDA launch.
+#include "cuda/kernels/elementwise.cuh"
+
+namespace nabla::cuda {
+
+DeviceGeometry device_geometry(const Tensor& out, std::span<const Tensor> inputs) {
+  DeviceGeometry d{};
+  // Host scalars are replaced by a broadcast view of `out` (never read) in the geometry and
+  // carried by value instead.
+  std::array<Tensor, kMaxOperands> ins{};
+  for (std::size_t k = 0; k < inputs.size(); ++k) {
+    const Tensor& t = inputs[k];
+    const bool host_scalar = t.dim() == 0 && t.device().is_cpu() && !out.device().is_cpu();
+    d.scalar[k + 1] = host_scalar;
+    if (host_scalar) {
+      d.value[k + 1] = t.item<double>();
+      d.ivalue[k + 1] = is_floating_point(t.dtype()) ? 0 : t.item<int64_t>();
+      ins[k] = make_view_tensor(out.impl()->storage, {}, {}, out.storage_offset(), out.dtype());
+    } else {
+      ins[k] = t;
+    }
+  }
+  const ElementwiseGeometry g = make_elementwise_geometry(out, std::span<const Tensor>(ins.data(), inputs.size()));
+  NABLA_CHECK(static_cast<int>(g.shape.size()) <= kMaxDims,
+              "cuda: an elementwise op over {} non-mergeable dims exceeds the kernel's limit of {}", g.shape.size(),
+              kMaxDims);
+  d.ndim = static_cast<int>(g.shape.size());
+  d.nops = g.nops;
+  bool contiguous = d.ndim == 1;
+  for (int i = 0; i < d.ndim; ++i) d.sizes[i] = g.shape[i];
+  for (int k = 0; k < g.nops; ++k) {
+    d.data[k] = g.data[k];
+    for (int i = 0; i < d.ndim; ++i) d.strides[k][i] = g.strides[k][i];
+    if (!d.scalar[k] && !(d.ndim == 1 && g.strides[k][0] == 1)) contiguous = false;
+  }
+  d.contiguous = contiguous;
+  return d;
+}
+
+}  // namespace nabla::cuda

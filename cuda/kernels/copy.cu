@@ -1,0 +1,99 @@
+// CUDA kernels of the copy family: copies between dtypes and layouts on a device, copies
+// between host and device (staged through a contiguous buffer in the destination dtype),
+// fill and arange.
+#include "cuda/kernels/elementwise.cuh"
+#include "dispatch/dispatch.h"
+#include "nabla/autograd.h"
+
+namespace nabla::cuda {
+namespace {
+
+struct Identity {
+  template <class T>
+  __device__ T operator()(T x) const {
+    return x;
+  }
+};
+
+void device_copy(const Tensor& dst, const Tensor& src) {
+  visit_dtype(dst.dtype(), "copy", [&]<class O>() {
+    visit_dtype(src.dtype(), "copy", [&]<class I>() { cuda_map<O, I>(dst, {src}, Identity{}); });
+  });
+}
+
+}  // namespace
+
+void copy_kernel(const KernelCall& c) {
+  const Tensor& dst = c.out[0];
+  const Tensor& src = c.in[0];
+  NoGradGuard g;
+  if (src.device() == dst.device() || (src.dim() == 0 && src.device().is_cpu())) {
+    device_copy(dst, src);
+    return;
+  }
+  if (src.device().is_cpu()) {
+    // host -> device: convert and densify on the host, one transfer, then place on the device
+    const Tensor host = src.to(dst.dtype()).expand(dst.sizes()).contiguous();
+    Tensor staged = dst.is_contiguous() ? dst : make_tensor(dst.sizes(), dst.dtype(), dst.device(), "copy");
+    const int d = dst.device().index;
+    set_device(d);
+    NABLA_CUDA_CHECK(cudaMemcpyAsync(staged.data_ptr(), host.data_ptr(), host.nbytes(), cudaMemcpyHostToDevice, stream(d)));
+    NABLA_CUDA_CHECK(cudaStreamSynchronize(stream(d)));  // `host` is freed on return
+    if (staged.impl() != dst.impl()) device_copy(dst, staged);
+    return;
+  }
+  // device -> host: convert and densify on the device, one transfer, then place on the host
+  NABLA_CHECK(dst.device().is_cpu(), "copy: copies between two CUDA devices ({} -> {}) are not supported yet",
+              src.device().str(), dst.device().str());
+  Tensor dense = make_tensor(dst.sizes(), dst.dtype(), src.device(), "copy");
+  device_copy(dense, src);
+  const bool direct = dst.is_contiguous();
+  Tensor host = direct ? dst : make_tensor(dst.sizes(), dst.dtype(), Device::cpu(), "copy");
+  const int d = src.device().index;
+  set_device(d);
+  NABLA_CUDA_CHECK(cudaMemcpyAsync(host.data_ptr(), dense.data_ptr(), dense.nbytes(), cudaMemcpyDeviceToHost, stream(d)));
+  NABLA_CUDA_CHECK(cudaStreamSynchronize(stream(d)));
+  if (!direct) {
+    Tensor target = dst;
+    target.copy_(host);
+  }
+}
+
+namespace {
+template <class T>
+struct Constant {
+  T v;
+  __device__ T operator()() const { return v; }
+};
+}  // namespace
+
+void fill_kernel(const KernelCall& c) {
+  visit_dtype(c.out[0].dtype(), "fill", [&]<class T>() { cuda_map<T>(c.out[0], {}, Constant<T>{c.p.s0.to<T>()}); });
+}
+
+namespace {
+template <class T>
+__global__ void arange_kernel_impl(T* out, int64_t n, double start, double step, int64_t istart, int64_t istep) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
+    if constexpr (std::is_integral_v<T>) out[i] = static_cast<T>(istart + i * istep);
+    else out[i] = cvt<T>(start + static_cast<double>(i) * step);
+  }
+}
+}  // namespace
+
+void arange_kernel(const KernelCall& c) {
+  const Tensor& out = c.out[0];
+  const int64_t n = out.numel();
+  if (n == 0) return;
+  visit_numeric(out.dtype(), "arange", [&]<class T>() {
+    const int d = out.device().index;
+    set_device(d);
+    const int64_t blocks = std::min<int64_t>((n + 255) / 256, 65535);
+    arange_kernel_impl<T><<<static_cast<unsigned>(blocks), 256, 0, stream(d)>>>(
+        out.data_ptr<T>(), n, c.p.s0.to_double(), c.p.s1.to_double(), c.p.s0.to_int(), c.p.s1.to_int());
+    NABLA_CUDA_CHECK_LAUNCH();
+  });
+}
+
+}  // namespace nabla::cuda

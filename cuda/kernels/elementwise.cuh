@@ -1,0 +1,107 @@
+// The CUDA elementwise launcher: cuda_map<Out, In...>(out, {inputs}, f) runs a core/math
+// functor over the broadcast geometry of make_elementwise_geometry (the same one the CPU loop
+// walks), so one functor serves both backends. 0-dim CPU inputs (wrapped numbers) travel by
+// value in the launch arguments. Contiguous operands take an index-only fast path; others
+// compute per-operand offsets from the coalesced sizes and strides.
+#pragma once
+
+#include <array>
+#include <type_traits>
+
+#include "cuda/runtime.h"
+#include "dispatch/visit.h"
+#include "tensor/iter.h"
+#include "tensor/tensor_impl.h"
+
+namespace nabla::cuda {
+
+inline constexpr int kMaxDims = 12;
+
+template <class To, class From>
+__host__ __device__ inline To cvt(From x) {
+  if constexpr (std::is_same_v<To, From>) {
+    return x;
+  } else if constexpr (std::is_same_v<From, Half> || std::is_same_v<From, BFloat16>) {
+    return cvt<To>(static_cast<float>(x));
+  } else if constexpr (std::is_same_v<To, Half> || std::is_same_v<To, BFloat16>) {
+    return To(static_cast<float>(x));
+  } else {
+    return static_cast<To>(x);
+  }
+}
+
+struct DeviceGeometry {
+  int ndim = 1;
+  int nops = 1;
+  bool contiguous = false;  // every operand dense (or a scalar): element i is at i
+  int64_t sizes[kMaxDims];
+  int64_t strides[kMaxOperands][kMaxDims];  // elements
+  char* data[kMaxOperands];
+  bool scalar[kMaxOperands];  // operand k is a host scalar held in value[k]
+  double value[kMaxOperands];
+  int64_t ivalue[kMaxOperands];
+};
+
+/// The geometry of out = f(inputs...), with CPU 0-dim inputs turned into by-value scalars.
+DeviceGeometry device_geometry(const Tensor& out, std::span<const Tensor> inputs);
+
+template <class T>
+__device__ inline T load(const DeviceGeometry& g, int k, int64_t offset) {
+  if (g.scalar[k]) {
+    if constexpr (std::is_integral_v<T>) return static_cast<T>(g.ivalue[k]);
+    else return cvt<T>(g.value[k]);
+  }
+  return reinterpret_cast<const T*>(g.data[k])[offset];
+}
+
+template <class... In>
+struct TypeList {};
+template <class L>
+inline constexpr std::size_t kCount = 0;
+template <class... In>
+inline constexpr std::size_t kCount<TypeList<In...>> = sizeof...(In);
+
+template <class Out, class... In, class F, std::size_t... I>
+__device__ inline void apply_one(TypeList<In...>, const DeviceGeometry& g, const F& f, const int64_t* off,
+                                 std::index_sequence<I...>) {
+  reinterpret_cast<Out*>(g.data[0])[off[0]] =
+      cvt<Out>(f(cvt<compute_t<In>>(load<In>(g, static_cast<int>(I) + 1, off[I + 1]))...));
+}
+
+// CUDA allows one trailing parameter pack on a __global__ template: the input types travel
+// as a TypeList and are unpacked in apply_one.
+template <class Out, class Ins, class F>
+__global__ void elementwise_kernel(int64_t n, DeviceGeometry g, F f) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
+    int64_t off[kMaxOperands] = {};
+    if (g.contiguous) {
+      for (int k = 0; k < g.nops; ++k) off[k] = i;
+    } else {
+      int64_t rem = i;
+      for (int d = g.ndim - 1; d >= 0; --d) {
+        const int64_t c = rem % g.sizes[d];
+        rem /= g.sizes[d];
+        for (int k = 0; k < g.nops; ++k) off[k] += c * g.strides[k][d];
+      }
+    }
+    apply_one<Out>(Ins{}, g, f, off, std::make_index_sequence<kCount<Ins>>{});
+  }
+}
+
+/// out[i] = f(in0[i], ...) on out's device; In are the inputs' element types and f receives
+/// their compute types.
+template <class Out, class... In, class F>
+void cuda_map(const Tensor& out, std::array<Tensor, sizeof...(In)> inputs, const F& f) {
+  const int64_t n = out.numel();
+  if (n == 0) return;
+  const DeviceGeometry g = device_geometry(out, std::span<const Tensor>(inputs.data(), inputs.size()));
+  constexpr int kThreads = 256;
+  const int64_t blocks = std::min<int64_t>((n + kThreads - 1) / kThreads, 65535LL * 8);
+  const int device = out.device().index;
+  set_device(device);
+  elementwise_kernel<Out, TypeList<In...>><<<static_cast<unsigned>(blocks), kThreads, 0, stream(device)>>>(n, g, f);
+  NABLA_CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace nabla::cuda

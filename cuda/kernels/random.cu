@@ -1,0 +1,72 @@
+// CUDA kernels of the random family: element i of a draw comes from Philox counter (i, offset)
+// (core/math/philox.h), as on the CPU, so one seed gives the same numbers on both devices.
+#include "core/math/philox.h"
+#include "cuda/kernels/elementwise.cuh"
+#include "dispatch/dispatch.h"
+
+namespace nabla::cuda {
+namespace {
+
+template <class T, class Gen>
+__global__ void draw_kernel(T* out, int64_t n, uint64_t seed, uint64_t offset, Gen gen) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
+    out[i] = gen.template operator()<T>(math::philox_draw(seed, offset, static_cast<uint64_t>(i)));
+  }
+}
+
+template <class Gen>
+void draw(const KernelCall& c, const Gen& gen) {
+  const Tensor& out = c.out[0];  // contiguous: the front end draws into a fresh tensor
+  const int64_t n = out.numel();
+  if (n == 0) return;
+  visit_numeric(out.dtype(), op_name(c.op).data(), [&]<class T>() {
+    const int d = out.device().index;
+    set_device(d);
+    const int64_t blocks = std::min<int64_t>((n + 255) / 256, 65535LL * 4);
+    draw_kernel<T><<<static_cast<unsigned>(blocks), 256, 0, stream(d)>>>(
+        out.data_ptr<T>(), n, static_cast<uint64_t>(c.p.i0), static_cast<uint64_t>(c.p.i1), gen);
+    NABLA_CUDA_CHECK_LAUNCH();
+  });
+}
+
+struct UniformGen {
+  double from, to;
+  template <class T>
+  __device__ T operator()(const math::Philox4& r) const {
+    if constexpr (std::is_same_v<T, double>) {
+      return from + (to - from) * math::uniform_double(r);
+    } else {
+      const int bits = std::is_same_v<T, Half> ? 11 : std::is_same_v<T, BFloat16> ? 8 : 24;
+      return cvt<T>(static_cast<float>(from) + static_cast<float>(to - from) * math::uniform_bits(r, bits));
+    }
+  }
+};
+
+struct NormalGen {
+  double mean, sd;
+  template <class T>
+  __device__ T operator()(const math::Philox4& r) const {
+    return cvt<T>(mean + sd * math::normal_double(r));
+  }
+};
+
+struct RandintGen {
+  int64_t low;
+  uint64_t range;
+  template <class T>
+  __device__ T operator()(const math::Philox4& r) const {
+    return cvt<T>(low + static_cast<int64_t>(math::random_u64(r) % range));
+  }
+};
+
+}  // namespace
+
+void uniform_kernel(const KernelCall& c) { draw(c, UniformGen{c.p.s0.to_double(), c.p.s1.to_double()}); }
+void normal_kernel(const KernelCall& c) { draw(c, NormalGen{c.p.s0.to_double(), c.p.s1.to_double()}); }
+void randint_kernel(const KernelCall& c) {
+  const int64_t low = c.p.s0.to_int();
+  draw(c, RandintGen{low, static_cast<uint64_t>(c.p.s1.to_int() - low)});
+}
+
+}  // namespace nabla::cuda
