@@ -44,7 +44,7 @@ void normal_kernel(const KernelCall& c) {
 
 void randint_kernel(const KernelCall& c) {
   const int64_t low = c.p.s0.to_int();
-  const uint64_t range = static_cast<uint64_t>(c.p.s1.to_int() - low);
+  const uint64_t range = static_cast<uint64_t>(c.p.s1.to_int()) - static_cast<uint64_t>(low);
   draw(c, [=]<class T>(const math::Philox4& r) -> T {
     return cvt<T>(low + static_cast<int64_t>(math::random_u64(r) % range));
   });

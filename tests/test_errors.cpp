@@ -587,3 +587,32 @@ TEST(Errors, EveryFailureIsCatchableAndTheLibraryKeepsWorking) {
 
 }  // namespace
 }  // namespace nabla
+
+// Regressions from the code review of the foundation.
+TEST(ReviewRegressions, OverwritesCutHistoryAndBadGeometryIsRejected) {
+  using namespace nabla;
+  // uniform_/fill_ on a non-leaf: its old history no longer feeds gradients
+  Tensor x = ones({3}).requires_grad_(true);
+  Tensor y = x * 2.0;
+  y.uniform_();
+  (y + x).sum().backward();
+  EXPECT_EQ(x.grad().to_vector<float>(), (std::vector<float>{1, 1, 1}));
+  // as_strided whose extent overflows int64
+  EXPECT_THROW(zeros({4}).as_strided({5}, {int64_t{1} << 62}), Error);
+  // in-place writes into elements that share memory
+  Tensor e = zeros({1}).expand({8});
+  EXPECT_THROW(e.add_(1), Error);
+  // gather with a 0-dim index
+  const Tensor g = gather(from_vector<float>({1, 2, 3}), 0, scalar_tensor(int64_t{2}, kInt64));
+  EXPECT_EQ(g.dim(), 0);
+  EXPECT_EQ(g.item<float>(), 3.f);
+  // cross_entropy with a strided class-weight view equals the contiguous weights
+  const Tensor logits = from_vector<float>({0.5f, -1.f, 2.f, 0.1f, 0.2f, 0.3f}, {2, 3});
+  const Tensor t = from_vector<int64_t>({2, 0});
+  const Tensor wide = from_vector<float>({1, 9, 2, 9, 3, 9});
+  nn::functional::CrossEntropyOptions strided, dense;
+  strided.weight = wide.slice(0, 0, 6, 2);
+  dense.weight = from_vector<float>({1, 2, 3});
+  EXPECT_FLOAT_EQ(nn::functional::cross_entropy(logits, t, strided).item<float>(),
+                  nn::functional::cross_entropy(logits, t, dense).item<float>());
+}

@@ -66,7 +66,7 @@ void uniform_kernel(const KernelCall& c) { draw(c, UniformGen{c.p.s0.to_double()
 void normal_kernel(const KernelCall& c) { draw(c, NormalGen{c.p.s0.to_double(), c.p.s1.to_double()}); }
 void randint_kernel(const KernelCall& c) {
   const int64_t low = c.p.s0.to_int();
-  draw(c, RandintGen{low, static_cast<uint64_t>(c.p.s1.to_int() - low)});
+  draw(c, RandintGen{low, static_cast<uint64_t>(c.p.s1.to_int()) - static_cast<uint64_t>(low)});
 }
 
 }  // namespace nabla::cuda

@@ -25,3 +25,14 @@ void empty_cache();
 void synchronize();
 
 }  // namespace nabla::cuda
+
+namespace nabla {
+/// Lets float32 matrix products use TF32 tensor cores (faster, ~10-bit mantissa products).
+/// Off by default, as numerics come first.
+void set_allow_tf32(bool allow);
+bool allow_tf32();
+}  // namespace nabla
+
+namespace nabla::cuda {
+
+}  // namespace nabla::cuda

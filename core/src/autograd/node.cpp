@@ -91,7 +91,7 @@ std::vector<Tensor> AccumulateGrad::apply(std::vector<Tensor>&& grads) {
   auto impl = var.lock();
   if (!impl || !grads[0].defined()) return {};
   Tensor v(impl);
-  Tensor g = grads[0];
+  Tensor g = std::move(grads[0]);
   if (g.sizes() != v.sizes()) g = sum_to_size(g, v.sizes());
   if (g.dtype() != v.dtype()) g = g.to(v.dtype());
   AutogradMeta& m = impl->meta();

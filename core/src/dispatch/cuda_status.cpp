@@ -1,5 +1,7 @@
 // nabla::cuda::is_available / device_count as seen by the dispatcher: the CUDA backend
 // registers itself only when it finds a device.
+#include <atomic>
+
 #include "dispatch/dispatch.h"
 #include "nabla/cuda.h"
 
@@ -30,3 +32,11 @@ void synchronize() {}
 #endif
 
 }  // namespace nabla::cuda
+
+namespace nabla {
+namespace {
+std::atomic<bool> g_allow_tf32{false};
+}  // namespace
+void set_allow_tf32(bool allow) { g_allow_tf32 = allow; }
+bool allow_tf32() { return g_allow_tf32; }
+}  // namespace nabla

@@ -95,21 +95,21 @@ Device common_device(Op op, std::span<const Tensor> inputs, std::span<Tensor> ou
     return inputs[0].device().is_cpu() ? outputs[0].device() : inputs[0].device();
   }
   auto is_cpu_scalar = [](const Tensor& t) { return t.dim() == 0 && t.device().is_cpu(); };
+  // the reference: the first operand that is not a wrapped number (names built only on error)
   const Tensor* ref = nullptr;
-  std::string ref_name;
-  auto pick = [&](const Tensor& t, std::string name) {
-    if (ref == nullptr && t.defined() && !is_cpu_scalar(t)) {
-      ref = &t;
-      ref_name = std::move(name);
-    }
-  };
-  for (std::size_t i = 0; i < inputs.size(); ++i) pick(inputs[i], fmt::format("input {}", i));
-  for (std::size_t i = 0; i < outputs.size(); ++i) pick(outputs[i], fmt::format("output {}", i));
+  std::size_t ref_index = 0;
+  bool ref_is_output = false;
+  for (std::size_t i = 0; i < inputs.size() && ref == nullptr; ++i) {
+    if (inputs[i].defined() && !is_cpu_scalar(inputs[i])) ref = &inputs[i], ref_index = i;
+  }
+  for (std::size_t i = 0; i < outputs.size() && ref == nullptr; ++i) {
+    if (outputs[i].defined() && !is_cpu_scalar(outputs[i])) ref = &outputs[i], ref_index = i, ref_is_output = true;
+  }
   if (ref == nullptr) return Device::cpu();
   auto check = [&](const Tensor& t, const char* what, std::size_t i) {
     if (!t.defined() || t.device() == ref->device() || (is_cpu_scalar(t) && what[0] == 'i')) return;
-    NABLA_FAIL("{}: expected all tensors on the same device, but {} {} is on {} and {} is on {}",
-               op_name(op), what, i, t.device().str(), ref_name, ref->device().str());
+    NABLA_FAIL("{}: expected all tensors on the same device, but {} {} is on {} and {} {} is on {}", op_name(op), what, i,
+               t.device().str(), ref_is_output ? "output" : "input", ref_index, ref->device().str());
   };
   for (std::size_t i = 0; i < inputs.size(); ++i) check(inputs[i], "input", i);
   for (std::size_t i = 0; i < outputs.size(); ++i) check(outputs[i], "output", i);
@@ -132,13 +132,13 @@ void record(Op op, std::span<const Tensor> inputs, std::span<Tensor> outputs, co
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     const Tensor& t = inputs[i];
     node->next.push_back(gradient_edge(t));
-    if (node->next.back().valid()) needs |= 1u << i;
+    if (i < 32 && node->next.back().valid()) needs |= 1u << i;
   }
   const uint32_t save_in = d.save_in_for != nullptr ? d.save_in_for(needs) : d.save_in;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     const Tensor& t = inputs[i];
     node->in_meta.push_back(t.defined() ? TensorMeta{t.sizes(), t.dtype(), t.device()} : TensorMeta{});
-    if (save_in & (1u << i)) {
+    if (i < 32 && (save_in & (1u << i))) {
       node->saved_in.resize(i + 1);
       node->saved_in[i] = SavedTensor(t);
     }
@@ -146,7 +146,7 @@ void record(Op op, std::span<const Tensor> inputs, std::span<Tensor> outputs, co
   for (std::size_t k = 0; k < outputs.size(); ++k) {
     const Tensor& t = outputs[k];
     node->out_meta.push_back(TensorMeta{t.sizes(), t.dtype(), t.device()});
-    if (d.save_out & (1u << k)) {
+    if (k < 32 && (d.save_out & (1u << k))) {
       node->saved_out.resize(k + 1);
       node->saved_out[k] = SavedTensor(t);
     }

@@ -66,15 +66,24 @@ Tensor& Tensor::copy_(const Tensor& src) {
   return *this;
 }
 
+namespace {
+// An op that overwrites every element of `self` (fill, random draws): under autograd it is
+// checked like any in-place op, and a non-leaf's old history is cut, since none of the new
+// values depend on it.
+void overwrite_history(Tensor& self, std::string_view op) {
+  const bool ag = GradMode::is_enabled() && self.requires_grad();
+  check_inplace(self, op, ag);
+  if (self.requires_grad() && !self.is_leaf()) {
+    self.impl()->meta().grad_fn.reset();
+    self.impl()->meta().requires_grad = false;
+  }
+}
+}  // namespace
+
 Tensor& Tensor::fill_(const Scalar& v) {
-  check_inplace(*this, "fill_", false);
+  overwrite_history(*this, "fill_");
   NABLA_CHECK(!(is_integral(dtype(), true) && v.is_floating_point()),
               "fill_: cannot fill a {} tensor with the floating-point value {}", dtype_name(dtype()), v.str());
-  if (requires_grad() && !is_leaf()) {  // a non-leaf: the fill cuts its history (a leaf, filled
-                                        // under NoGradGuard as init does, stays a parameter)
-    impl()->meta().grad_fn.reset();
-    impl()->meta().requires_grad = false;
-  }
   OpParams p;
   p.s0 = v;
   run_op(Op::fill, {}, *this, p);
@@ -85,7 +94,7 @@ Tensor& Tensor::zero_() { return fill_(0); }
 
 namespace {
 Tensor& random_fill(Tensor& self, Op op, double a, double b, std::string_view name) {
-  check_inplace(self, name, false);
+  overwrite_history(self, name);
   NABLA_CHECK(is_floating_point(self.dtype()), "{}: expected a floating-point tensor, got {}", name,
               dtype_name(self.dtype()));
   OpParams p;

@@ -27,6 +27,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   check_defined(index, "gather", "index");
   check_index_dtype(index, "gather");
   const int64_t d = wrap_dim(dim, x.dim(), "gather");
+  if (index.dim() == 0 && x.dim() > 0) return gather(x, d, index.view({1})).view({});
   const int64_t nd = std::max<int64_t>(x.dim(), 1);
   NABLA_CHECK(std::max<int64_t>(index.dim(), 1) == nd,
               "gather: index of shape {} must have as many dims as the input of shape {}", index.shape_str(),

@@ -44,7 +44,7 @@ Tensor class_weights(const Tensor& weight, int64_t classes, const Tensor& like, 
   if (!weight.defined()) return ones({classes}, like.options());
   NABLA_CHECK(weight.dim() == 1 && weight.size(0) == classes, "{}: expected a weight of shape [{}], got {}", op, classes,
               weight.shape_str());
-  return weight.to(like.options());
+  return weight.to(like.options()).contiguous();  // the fused kernels read it as a dense array
 }
 
 // Class indices must lie in [0, classes) unless they equal ignore_index.

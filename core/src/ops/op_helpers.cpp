@@ -125,6 +125,12 @@ bool inplace_needs_autograd(const Tensor& self, std::initializer_list<const Tens
 
 void check_inplace(const Tensor& self, std::string_view op, bool autograd) {
   check_defined(self, op, "self");
+  for (int64_t d = 0; d < self.dim(); ++d) {
+    NABLA_CHECK(!(self.stride(d) == 0 && self.size(d) > 1),
+                "{}: the tensor written in place has elements that share memory (stride 0 along dim {} of shape {}, "
+                "e.g. from expand); write into a contiguous() copy instead",
+                op, d, self.shape_str());
+  }
   if (!GradMode::is_enabled()) return;
   NABLA_CHECK(!(self.requires_grad() && self.is_leaf()),
               "{}: a leaf tensor that requires grad is being used in an in-place operation; run it under "

@@ -271,8 +271,10 @@ Tensor as_strided(const Tensor& x, const Shape& sizes, const Shape& strides, std
   for (std::size_t i = 0; i < sizes.size(); ++i) {
     NABLA_CHECK(sizes[i] >= 0 && strides[i] >= 0, "as_strided: negative size or stride in sizes {} strides {}",
                 shape_to_string(sizes), shape_to_string(strides));
+    int64_t span = 0;
     if (sizes[i] == 0) empty = true;
-    else last += (sizes[i] - 1) * strides[i];
+    else NABLA_CHECK(!__builtin_mul_overflow(sizes[i] - 1, strides[i], &span) && !__builtin_add_overflow(last, span, &last),
+                     "as_strided: sizes {} and strides {} overflow int64", shape_to_string(sizes), shape_to_string(strides));
   }
   const int64_t capacity = static_cast<int64_t>(x.impl()->storage->nbytes / x.element_size());
   NABLA_CHECK(empty || last < capacity,

@@ -1,4 +1,5 @@
 // Thread count of the CPU kernels.
+#include <atomic>
 #include <cstdlib>
 #include <thread>
 
@@ -17,7 +18,7 @@ int initial_threads() {
   const unsigned hc = std::thread::hardware_concurrency();
   return hc == 0 ? 1 : static_cast<int>(hc);
 }
-int g_threads = initial_threads();
+std::atomic<int> g_threads{initial_threads()};  // read by the prefetch thread too
 }  // namespace
 
 int get_num_threads() { return g_threads; }
