@@ -105,3 +105,35 @@ void cuda_map(const Tensor& out, std::array<Tensor, sizeof...(In)> inputs, const
 }
 
 }  // namespace nabla::cuda
+
+namespace nabla::cuda {
+
+/// Calls body(i, off) for every element i of a geometry, with off[k] the element offset of
+/// operand k (for kernels that index through an operand, such as gather).
+template <class Body>
+__global__ void offsets_kernel(int64_t n, DeviceGeometry g, Body body) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
+    int64_t off[kMaxOperands] = {};
+    int64_t rem = i;
+    for (int d = g.ndim - 1; d >= 0; --d) {
+      const int64_t c = rem % g.sizes[d];
+      rem /= g.sizes[d];
+      for (int k = 0; k < g.nops; ++k) off[k] += c * g.strides[k][d];
+    }
+    body(g, off);
+  }
+}
+
+template <class Body>
+void launch_offsets(const Tensor& out, std::span<const Tensor> inputs, int64_t n, const Body& body) {
+  if (n == 0) return;
+  const DeviceGeometry g = device_geometry(out, inputs);
+  const int device = out.device().index;
+  set_device(device);
+  const int64_t blocks = std::min<int64_t>((n + 255) / 256, 65535LL * 8);
+  offsets_kernel<<<static_cast<unsigned>(blocks), 256, 0, stream(device)>>>(n, g, body);
+  NABLA_CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace nabla::cuda

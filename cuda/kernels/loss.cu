@@ -1,0 +1,106 @@
+// CUDA kernels of the fused cross-entropy pair (formulas in core/math/loss.h, shared with
+// cpu_fallback/loss.cpp): the forward takes one thread per row (max, log-sum-exp and the
+// smoothed loss in two passes over the row); the backward one thread per element, reading
+// the saved log-sum-exp. Out-of-range targets are flagged on the device and reported after
+// the forward kernel.
+#include "core/math/loss.h"
+#include "cuda/kernels/elementwise.cuh"
+#include "dispatch/dispatch.h"
+#include "nabla/ops.h"
+
+namespace nabla::cuda {
+namespace {
+
+template <class T, class A>
+__global__ void ce_forward(const T* x, const int64_t* target, const T* w, T* loss, T* lse_out, int64_t n,
+                           int64_t classes, int64_t ignore, A smoothing, int64_t* bad) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
+    const T* row = x + i * classes;
+    const int64_t t = target[i];
+    if (t != ignore && (t < 0 || t >= classes)) {
+      atomicCAS(reinterpret_cast<unsigned long long*>(bad), static_cast<unsigned long long>(-1),
+                static_cast<unsigned long long>(t));
+    }
+    A mx = -INFINITY;
+    for (int64_t k = 0; k < classes; ++k) mx = mx > cvt<A>(row[k]) ? mx : cvt<A>(row[k]);
+    if (mx == A(-INFINITY)) mx = 0;  // all -inf: exp(x - 0) = 0, as the CPU kernel
+    A s = 0;
+    for (int64_t k = 0; k < classes; ++k) s += m::exp(cvt<A>(row[k]) - mx);
+    const A lse = mx + m::log(s);
+    lse_out[i] = cvt<T>(lse);
+    if (t == ignore || t < 0 || t >= classes) {
+      loss[i] = cvt<T>(A(0));
+      continue;
+    }
+    A l = (A(1) - smoothing) * cvt<A>(w[t]) * (lse - cvt<A>(row[t]));
+    if (smoothing != A(0)) {
+      A smooth = 0;
+      for (int64_t k = 0; k < classes; ++k) smooth += cvt<A>(w[k]) * (lse - cvt<A>(row[k]));
+      l += smoothing / static_cast<A>(classes) * smooth;
+    }
+    loss[i] = cvt<T>(l);
+  }
+}
+
+template <class T, class A>
+__global__ void ce_backward(const T* g, const T* x, const int64_t* target, const T* w, const T* lse, const T* sum_w,
+                            T* gx, int64_t n, int64_t classes, int64_t ignore, A smoothing) {
+  for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < n * classes;
+       e += static_cast<int64_t>(blockDim.x) * gridDim.x) {
+    const int64_t i = e / classes, k = e % classes;
+    const int64_t t = target[i];
+    if (t == ignore || t < 0 || t >= classes) {
+      gx[e] = cvt<T>(A(0));
+      continue;
+    }
+    const A wt = cvt<A>(w[t]);
+    const A total = math::ce_total(wt, cvt<A>(*sum_w), smoothing, classes);
+    const A a = math::ce_coefficient(k, t, cvt<A>(w[k]), wt, smoothing, classes);
+    gx[e] = cvt<T>(cvt<A>(g[i]) * (total * m::exp(cvt<A>(x[e]) - cvt<A>(lse[i])) - a));
+  }
+}
+
+unsigned blocks_for(int64_t n) { return static_cast<unsigned>(std::min<int64_t>((n + 255) / 256, 65535LL * 4)); }
+
+}  // namespace
+
+void cross_entropy_kernel(const KernelCall& c) {
+  const Tensor& x = c.in[0];
+  const int64_t n = x.size(0), classes = x.size(1);
+  if (n == 0) return;
+  Tensor bad = make_tensor({1}, kInt64, x.device(), "cross_entropy");
+  bad.fill_(int64_t{-1});
+  visit_float(x.dtype(), "cross_entropy", [&]<class T>() {
+    using A = std::conditional_t<std::is_same_v<T, double>, double, float>;
+    const int d = x.device().index;
+    set_device(d);
+    ce_forward<T, A><<<blocks_for(n), 256, 0, stream(d)>>>(
+        x.data_ptr<T>(), c.in[1].data_ptr<int64_t>(), c.in[2].data_ptr<T>(), c.out[0].data_ptr<T>(),
+        c.out[1].data_ptr<T>(), n, classes, c.p.i0, static_cast<A>(c.p.s0.to_double()), bad.data_ptr<int64_t>());
+    NABLA_CUDA_CHECK_LAUNCH();
+  });
+  const int64_t t = bad.item<int64_t>();
+  NABLA_CHECK(t < 0, "cross_entropy: target {} is out of range for {} classes (and is not ignore_index {})", t, classes,
+              c.p.i0);
+}
+
+void cross_entropy_backward_kernel(const KernelCall& c) {
+  // inputs: grad [N], logits [N, C], target [N], weight [C], logsumexp [N]
+  const Tensor& x = c.in[1];
+  const int64_t n = x.size(0), classes = x.size(1);
+  if (n == 0) return;
+  const Tensor sum_w = sum(c.in[3]).to(x.dtype());  // on the device: no sync
+  visit_float(x.dtype(), "cross_entropy_backward", [&]<class T>() {
+    using A = std::conditional_t<std::is_same_v<T, double>, double, float>;
+    const int d = x.device().index;
+    set_device(d);
+    ce_backward<T, A><<<blocks_for(n * classes), 256, 0, stream(d)>>>(
+        c.in[0].data_ptr<T>(), x.data_ptr<T>(), c.in[2].data_ptr<int64_t>(), c.in[3].data_ptr<T>(),
+        c.in[4].data_ptr<T>(), sum_w.data_ptr<T>(), c.out[0].data_ptr<T>(), n, classes, c.p.i0,
+        static_cast<A>(c.p.s0.to_double()));
+    NABLA_CUDA_CHECK_LAUNCH();
+  });
+}
+
+}  // namespace nabla::cuda

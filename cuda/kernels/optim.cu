@@ -1,0 +1,123 @@
+// CUDA kernels of the fused optimizer steps: a multi-tensor launch (as PyTorch's
+// multi_tensor_apply) packs up to kTensors parameters, their gradients and state pointers
+// into the kernel arguments; each block updates one chunk of one tensor with the shared rule
+// of core/math/optim.h. A whole model of up to kTensors parameters is one launch.
+#include "core/math/optim.h"
+#include "cuda/kernels/elementwise.cuh"
+#include "dispatch/dispatch.h"
+
+namespace nabla::cuda {
+namespace {
+
+constexpr int kTensors = 24;
+constexpr int64_t kChunk = 8192;  // elements per block
+
+template <class T>
+struct TensorPack {
+  int count = 0;
+  T* p[kTensors];
+  const T* g[kTensors];
+  T* s[3][kTensors];
+  int64_t numel[kTensors];
+  int64_t first_block[kTensors + 1];
+};
+
+template <class T, class Update>
+__global__ void multi_tensor_kernel(TensorPack<T> pack, Update u, int nstate) {
+  using C = compute_t<T>;
+  int t = 0;
+  while (t + 1 < pack.count && blockIdx.x >= pack.first_block[t + 1]) ++t;
+  const int64_t begin = (blockIdx.x - pack.first_block[t]) * kChunk;
+  const int64_t end = min(begin + kChunk, pack.numel[t]);
+  for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) {
+    C pv = cvt<C>(pack.p[t][i]);
+    C sv[3] = {C(0), C(0), C(0)};
+    for (int j = 0; j < nstate; ++j) {
+      if (pack.s[j][t] != nullptr) sv[j] = cvt<C>(pack.s[j][t][i]);
+    }
+    u(pv, cvt<C>(pack.g[t][i]), sv);
+    pack.p[t][i] = cvt<T>(pv);
+    for (int j = 0; j < nstate; ++j) {
+      if (pack.s[j][t] != nullptr) pack.s[j][t][i] = cvt<T>(sv[j]);
+    }
+  }
+}
+
+// Launches `update` over every parameter of the call, kTensors per launch.
+template <class Update>
+void multi_tensor_apply(const KernelCall& c, int nstate, const Update& update) {
+  const int64_t k = c.p.i0;
+  if (k == 0) return;
+  const Tensor& first = c.out[0];
+  visit_float(first.dtype(), op_name(c.op).data(), [&]<class T>() {
+    const int d = first.device().index;
+    set_device(d);
+    for (int64_t base = 0; base < k; base += kTensors) {
+      TensorPack<T> pack;
+      int64_t blocks = 0;
+      for (int64_t i = base; i < std::min<int64_t>(k, base + kTensors); ++i) {
+        const int slot = pack.count++;
+        pack.p[slot] = c.out[i].data_ptr<T>();
+        pack.g[slot] = c.in[i].data_ptr<T>();
+        for (int j = 0; j < 3; ++j) {
+          const Tensor* st = j < nstate ? &c.out[(1 + j) * k + i] : nullptr;
+          pack.s[j][slot] = st != nullptr && st->defined() ? st->data_ptr<T>() : nullptr;
+        }
+        pack.numel[slot] = c.out[i].numel();
+        pack.first_block[slot] = blocks;
+        blocks += (pack.numel[slot] + kChunk - 1) / kChunk;
+      }
+      pack.first_block[pack.count] = blocks;
+      if (blocks == 0) continue;
+      multi_tensor_kernel<T><<<static_cast<unsigned>(blocks), 256, 0, stream(d)>>>(pack, update, nstate);
+      NABLA_CUDA_CHECK_LAUNCH();
+    }
+  });
+}
+
+struct SgdCall {
+  math::SgdUpdate u;
+  template <class C>
+  __device__ void operator()(C& p, C g, C* s) const { u(p, g, &s[0]); }
+};
+struct AdamCall {
+  math::AdamUpdate u;
+  template <class C>
+  __device__ void operator()(C& p, C g, C* s) const { u(p, g, s[0], s[1], &s[2]); }
+};
+struct RmspropCall {
+  math::RmspropUpdate u;
+  template <class C>
+  __device__ void operator()(C& p, C g, C* s) const { u(p, g, s[0], &s[1], &s[2]); }
+};
+struct AdagradCall {
+  math::AdagradUpdate u;
+  template <class C>
+  __device__ void operator()(C& p, C g, C* s) const { u(p, g, s[0]); }
+};
+
+}  // namespace
+
+void sgd_step_kernel(const KernelCall& c) {
+  const auto& a = c.p.args;
+  const math::SgdUpdate u{a[0], a[1], a[2], a[3], a[4] != 0, a[5] != 0, a[6] != 0};
+  multi_tensor_apply(c, u.momentum != 0 ? 1 : 0, SgdCall{u});
+}
+
+void adam_step_kernel(const KernelCall& c) {
+  const auto& a = c.p.args;
+  const math::AdamUpdate u = math::AdamUpdate{a[0], a[1], a[2], a[3], a[4], a[5], a[6] != 0, a[7] != 0, a[8] != 0}.prepare();
+  multi_tensor_apply(c, u.amsgrad ? 3 : 2, AdamCall{u});
+}
+
+void rmsprop_step_kernel(const KernelCall& c) {
+  const auto& a = c.p.args;
+  multi_tensor_apply(c, 3, RmspropCall{math::RmspropUpdate{a[0], a[1], a[2], a[3], a[4], a[5] != 0, a[6] != 0}});
+}
+
+void adagrad_step_kernel(const KernelCall& c) {
+  const auto& a = c.p.args;
+  multi_tensor_apply(c, 1, AdagradCall{math::AdagradUpdate{a[0], a[1], a[2], a[3], a[4], a[5] != 0}});
+}
+
+}  // namespace nabla::cuda
