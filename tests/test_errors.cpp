@@ -615,4 +615,14 @@ TEST(ReviewRegressions, OverwritesCutHistoryAndBadGeometryIsRejected) {
   dense.weight = from_vector<float>({1, 2, 3});
   EXPECT_FLOAT_EQ(nn::functional::cross_entropy(logits, t, strided).item<float>(),
                   nn::functional::cross_entropy(logits, t, dense).item<float>());
+  // numbers meet 16-bit tensors in float32: 7e4 overflows float16, 1/7e4 does not
+  manual_seed(0);
+  Tensor h = randn({300, 300}, kFloat16).requires_grad_(true);
+  EXPECT_GT(abs(h / 7e4).max().item<float>(), 0.f);
+  EXPECT_EQ((h / 7e4).dtype(), kFloat16);
+  h.mean().backward();
+  EXPECT_NEAR(h.grad().to(kFloat32).mean().item<float>(), 1.0f / 90000.f, 1e-7);
+  Tensor hi = ones({2}, kFloat16);
+  hi.mul_(1e-5);
+  EXPECT_NEAR(hi.to(kFloat32)[0].item<float>(), 1e-5f, 1e-7);
 }

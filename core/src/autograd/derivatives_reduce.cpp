@@ -33,7 +33,7 @@ Tensor even_split(const BackwardCtx& c, const Tensor& mask_bool) {
 void register_reduce_derivatives() {
   set_derivative(Op::sum, {[](const BackwardCtx& c) { return G{spread(c, c.grad())}; }});
   set_derivative(Op::mean, {[](const BackwardCtx& c) {
-                              return G{spread(c, c.grad()) * (1.0 / static_cast<double>(reduced_count(c)))};
+                              return G{spread(c, c.grad()) / static_cast<double>(reduced_count(c))};
                             }});
   // Zeros need care: with one zero in a slice, its gradient is the product of the others;
   // with two or more, every gradient in the slice is 0.

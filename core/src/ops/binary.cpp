@@ -58,9 +58,17 @@ Tensor binary(Op op, const Tensor& a, const Tensor& b, const OpParams& p, Tensor
   return plan.bool_via_uint8 ? out.to(kBool) : out;
 }
 
+bool is_16bit(ScalarType t) { return t == kFloat16 || t == kBFloat16; }
+
 Tensor binary_scalar(Op op, const Tensor& a, const Scalar& s, const OpParams& p) {
   check_defined(a, op_name(op));
   const BinaryPlan plan = plan_binary(op, result_type({TypeOperand::of(a), TypeOperand::of(s)}));
+  if (is_16bit(plan.compute)) {
+    // As PyTorch: 16-bit values meet a number in float32, so the number keeps its precision
+    // (7e4 is inf in float16, 1e-8 is 0) and the result is rounded once, at the end.
+    const Tensor r = binary(op, a.to(kFloat32), wrapped_scalar(s, kFloat32), p);
+    return r.dtype() == kFloat32 ? r.to(plan.out) : r;
+  }
   return binary(op, a, wrapped_scalar(s, plan.compute), p);
 }
 
@@ -92,6 +100,11 @@ Tensor& binary_inplace(Tensor& self, Op op, const Tensor& other, const OpParams&
 Tensor& binary_inplace_scalar(Tensor& self, Op op, const Scalar& s, const OpParams& p, std::string_view name) {
   check_defined(self, name, "self");
   const BinaryPlan plan = plan_binary(op, result_type({TypeOperand::of(self), TypeOperand::of(s)}));
+  if (is_16bit(plan.compute)) {
+    const bool ag = inplace_needs_autograd(self, {});
+    check_inplace(self, name, ag);
+    return commit_inplace(self, binary_scalar(op, ag ? self.clone() : self, s, p), name);
+  }
   return binary_inplace(self, op, wrapped_scalar(s, plan.compute), p, name);
 }
 
@@ -113,6 +126,7 @@ Tensor pow(const Tensor& a, const Tensor& b) { return binary(Op::pow, a, b, {});
 Tensor pow(const Scalar& a, const Tensor& b) {
   check_defined(b, "pow");
   const BinaryPlan plan = plan_binary(Op::pow, result_type({TypeOperand::of(a), TypeOperand::of(b)}));
+  if (is_16bit(plan.compute)) return binary(Op::pow, wrapped_scalar(a, kFloat32), b.to(kFloat32), {}).to(plan.out);
   return binary(Op::pow, wrapped_scalar(a, plan.compute), b, {});
 }
 Tensor maximum(const Tensor& a, const Tensor& b) { return binary(Op::maximum, a, b, {}); }
