@@ -34,12 +34,12 @@ uint64_t next_sequence_number() { return g_seq.fetch_add(1); }
 
 SavedTensor::SavedTensor(const Tensor& t) : data(detached_alias(t)), version(t.version()) {}
 
-Tensor SavedTensor::unpack(std::string_view node, std::size_t slot, bool is_output) const {
+Tensor SavedTensor::unpack(const Node& node, std::size_t slot, bool is_output) const {
   if (!data.defined()) return data;
   NABLA_CHECK(data.version() == version,
               "one of the tensors needed for gradient computation has been modified by an in-place "
               "operation: {} {} of {} (shape {}, {}) is at version {}; expected version {}",
-              is_output ? "output" : "input", slot, node, data.shape_str(), dtype_name(data.dtype()),
+              is_output ? "output" : "input", slot, node.name(), data.shape_str(), dtype_name(data.dtype()),
               data.version(), version);
   return data;
 }
@@ -57,7 +57,6 @@ std::vector<Tensor> OpNode::apply(std::vector<Tensor>&& grads) {
               "trying to backward through the graph a second time ({} has already freed its saved "
               "tensors); call backward(gradient, /*retain_graph=*/true) the first time to backward twice",
               name());
-  const std::string nm = name();
   BackwardCtx ctx{op, params, std::move(grads), {}, {}, in_meta, {}};
   for (std::size_t i = 0; i < ctx.grads.size(); ++i) {
     if (!ctx.grads[i].defined()) {
@@ -65,14 +64,14 @@ std::vector<Tensor> OpNode::apply(std::vector<Tensor>&& grads) {
     }
   }
   ctx.in.resize(in_meta.size());
-  for (std::size_t i = 0; i < saved_in.size(); ++i) ctx.in[i] = saved_in[i].unpack(nm, i, false);
+  for (std::size_t i = 0; i < saved_in.size(); ++i) ctx.in[i] = saved_in[i].unpack(*this, i, false);
   ctx.out.resize(out_meta.size());
-  for (std::size_t i = 0; i < saved_out.size(); ++i) ctx.out[i] = saved_out[i].unpack(nm, i, true);
+  for (std::size_t i = 0; i < saved_out.size(); ++i) ctx.out[i] = saved_out[i].unpack(*this, i, true);
   ctx.needs.resize(next.size());
   for (std::size_t i = 0; i < next.size(); ++i) ctx.needs[i] = next[i].valid();
 
   std::vector<Tensor> gi = derivative(op).fn(ctx);
-  NABLA_INTERNAL_ASSERT(gi.size() <= next.size(), "{} returned {} gradients for {} inputs", nm, gi.size(),
+  NABLA_INTERNAL_ASSERT(gi.size() <= next.size(), "{} returned {} gradients for {} inputs", name(), gi.size(),
                         next.size());
   gi.resize(next.size());
   for (std::size_t i = 0; i < gi.size(); ++i) {

@@ -45,7 +45,8 @@ struct SavedTensor {
   SavedTensor() = default;
   explicit SavedTensor(const Tensor& t);
   /// The saved tensor; throws if it was modified in place since it was saved.
-  Tensor unpack(std::string_view node, std::size_t slot, bool is_output) const;
+  /// `node` names the owner in the error message (its name is built only on error).
+  Tensor unpack(const Node& node, std::size_t slot, bool is_output) const;
 };
 
 struct TensorMeta {
