@@ -82,10 +82,11 @@ History Trainer::fit(data::DataLoader& train, const FitOptions& o, data::DataLoa
     for (data::Batch& batch : train) {
       const auto [loss, out] = train_step(batch.data, batch.target);
       const int64_t n = batch.data.dim() > 0 ? batch.data.size(0) : 1;
-      meter.add(loss.item<double>(), n, count_correct(out, batch.target));
+      const double batch_loss = loss.item<double>();  // one device sync per step for the loss
+      meter.add(batch_loss, n, count_correct(out, batch.target));
       Logs running = meter.logs();
       progress.update(batch.index + 1, running, meter.samples);
-      running["batch_loss"] = loss.item<double>();
+      running["batch_loss"] = batch_loss;
       for (auto& cb : o.callbacks) cb->on_batch_end(*this, step_, running);
       if (stop_ || !steps_left()) {
         interrupted = batch.index + 1 < batches;
