@@ -44,7 +44,7 @@ __global__ void ce_forward(const T* x, const int64_t* target, const T* w, T* los
 }
 
 template <class T, class A>
-__global__ void ce_backward(const T* g, const T* x, const int64_t* target, const T* w, const T* lse, const T* sum_w,
+__global__ void ce_backward(const T* g, const T* x, const int64_t* target, const T* w, const T* lse, const A* sum_w,
                             T* gx, int64_t n, int64_t classes, int64_t ignore, A smoothing) {
   for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < n * classes;
        e += static_cast<int64_t>(blockDim.x) * gridDim.x) {
@@ -55,7 +55,7 @@ __global__ void ce_backward(const T* g, const T* x, const int64_t* target, const
       continue;
     }
     const A wt = cvt<A>(w[t]);
-    const A total = math::ce_total(wt, cvt<A>(*sum_w), smoothing, classes);
+    const A total = math::ce_total(wt, *sum_w, smoothing, classes);
     const A a = math::ce_coefficient(k, t, cvt<A>(w[k]), wt, smoothing, classes);
     gx[e] = cvt<T>(cvt<A>(g[i]) * (total * m::exp(cvt<A>(x[e]) - cvt<A>(lse[i])) - a));
   }
@@ -90,14 +90,16 @@ void cross_entropy_backward_kernel(const KernelCall& c) {
   const Tensor& x = c.in[1];
   const int64_t n = x.size(0), classes = x.size(1);
   if (n == 0) return;
-  const Tensor sum_w = sum(c.in[3]).to(x.dtype());  // on the device: no sync
   visit_float(x.dtype(), "cross_entropy_backward", [&]<class T>() {
     using A = std::conditional_t<std::is_same_v<T, double>, double, float>;
+    // summed in the accumulation type on the device (no sync): in a 16-bit type the sum of
+    // many class weights would lose most of its digits
+    const Tensor sum_w = sum(c.in[3].to(dtype_of<A>()));
     const int d = x.device().index;
     set_device(d);
     ce_backward<T, A><<<blocks_for(n * classes), 256, 0, stream(d)>>>(
         c.in[0].data_ptr<T>(), x.data_ptr<T>(), c.in[2].data_ptr<int64_t>(), c.in[3].data_ptr<T>(),
-        c.in[4].data_ptr<T>(), sum_w.data_ptr<T>(), c.out[0].data_ptr<T>(), n, classes, c.p.i0,
+        c.in[4].data_ptr<T>(), sum_w.data_ptr<A>(), c.out[0].data_ptr<T>(), n, classes, c.p.i0,
         static_cast<A>(c.p.s0.to_double()));
     NABLA_CUDA_CHECK_LAUNCH();
   });
