@@ -221,6 +221,17 @@ TEST(Dropout2d, ZeroesWholeChannelsAndScales) {
   EXPECT_EQ(d(x).to_vector<float>(), x.to_vector<float>());
 }
 
+TEST(MaxPool, NanIsTheMaximumAndTiesPickTheFirst) {
+  const Tensor x = from_vector(std::vector<float>{1, NAN, 3, 0, 2, 2, 2, 2}, {1, 1, 2, 4});
+  const auto [y, idx] = F::max_pool2d_with_indices(x, 2);
+  const auto v = y.to_vector<float>();
+  EXPECT_TRUE(std::isnan(v[0]));
+  EXPECT_EQ(v[1], 3.0f);
+  EXPECT_EQ(idx.to_vector<int64_t>(), (std::vector<int64_t>{1, 2}));
+  const Tensor ties = full({1, 1, 2, 2}, 5.0);
+  EXPECT_EQ(F::max_pool2d_with_indices(ties, 2).second.to_vector<int64_t>(), (std::vector<int64_t>{0}));
+}
+
 // Passes when fn throws nabla::Error whose message contains every needle.
 template <class Fn>
 ::testing::AssertionResult throws_with(Fn&& fn, std::initializer_list<std::string> needles) {
