@@ -16,8 +16,8 @@ DEMO_BIN=build/examples/${DEMO_NAME}
 DEMO_ARGS=(--device auto --epochs 1)
 
 BUILD_DIR=build
-# zlib1g-dev: gzip IDX files; dataset-fashion-mnist: the data of the examples and of test_data.
-DEB_PACKAGES=(cmake ninja-build g++ pkg-config ccache libfmt-dev libgtest-dev libopenblas-dev libopenblas-openmp-dev zlib1g-dev
+# zlib1g-dev: gzip IDX files; libbenchmark-dev: nabla-bench; dataset-fashion-mnist: the data of the examples and of test_data.
+DEB_PACKAGES=(cmake ninja-build g++ pkg-config ccache libfmt-dev libgtest-dev libopenblas-dev libopenblas-openmp-dev zlib1g-dev libbenchmark-dev
   dataset-fashion-mnist)
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

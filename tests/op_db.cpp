@@ -108,6 +108,114 @@ Fn reduce_fn(std::function<Tensor(const Tensor&, IntList, bool)> f) {
   };
 }
 
+// ---- inputs for the op benchmarks: about n elements in the main input, by family ----------
+Tensor bench_uniform(const Shape& shape, double lo = 0.1, double hi = 2.0) { return rand(shape) * (hi - lo) + lo; }
+Tensor bench_index(int64_t n, int64_t high) { return randint(0, high, {n}); }
+
+int64_t side(int64_t n) { return std::max<int64_t>(8, static_cast<int64_t>(std::sqrt(static_cast<double>(n)))); }
+
+void add_bench_inputs(std::vector<OpEntry>& db) {
+  for (OpEntry& e : db) {
+    if (e.covers.empty()) continue;
+    const OpFamily fam = op_info(e.covers[0]).family;
+    const std::vector<Sample> first = e.samples();
+    const std::size_t arity = first.empty() ? 0 : first[0].inputs.size();
+    const std::string& n = e.name;
+    if (fam == OpFamily::unary || fam == OpFamily::binary) {
+      // elementwise: every input a dense vector of n (positive: in every op's domain)
+      e.bench = [arity](int64_t count) {
+        std::vector<Tensor> in;
+        for (std::size_t i = 0; i < arity; ++i) in.push_back(bench_uniform({count}));
+        return in;
+      };
+    } else if (fam == OpFamily::reduce) {
+      e.bench = [](int64_t count) { return std::vector<Tensor>{bench_uniform({std::max<int64_t>(count / 1024, 1), 1024})}; };
+    } else if (n == "matmul" || n == "bmm" || n == "addmm" || n == "linear") {
+      // square products of side sqrt(n): 2 m^3 FLOPs
+      e.bench = [n](int64_t count) {
+        const int64_t m = side(count);
+        if (n == "bmm") return std::vector<Tensor>{bench_uniform({4, m / 2, m / 2}), bench_uniform({4, m / 2, m / 2})};
+        if (n == "addmm") return std::vector<Tensor>{bench_uniform({m}), bench_uniform({m, m}), bench_uniform({m, m})};
+        if (n == "linear") return std::vector<Tensor>{bench_uniform({m, m}), bench_uniform({m, m}), bench_uniform({m})};
+        return std::vector<Tensor>{bench_uniform({m, m}), bench_uniform({m, m})};
+      };
+      e.bench_flops = [n](const std::vector<Tensor>& in, const Tensor& out) {
+        const Tensor& a = n == "addmm" ? in[1] : in[0];
+        return 2.0 * static_cast<double>(out.numel()) * static_cast<double>(a.size(-1));
+      };
+    } else if (fam == OpFamily::softmax) {
+      e.bench = [](int64_t count) { return std::vector<Tensor>{bench_uniform({std::max<int64_t>(count / 1000, 1), 1000}, -3, 3)}; };
+      e.flops_per_element = 5.0;
+    } else if (n == "gather") {
+      e.bench = [](int64_t count) {
+        const int64_t rows = std::max<int64_t>(count / 1024, 1);
+        return std::vector<Tensor>{bench_uniform({rows, 1024}), randint(0, 1024, {rows, 512})};
+      };
+    } else if (n == "index_select") {
+      e.bench = [](int64_t count) {
+        const int64_t rows = std::max<int64_t>(count / 256, 1);
+        return std::vector<Tensor>{bench_uniform({rows, 256}), bench_index(rows, rows), bench_index(16, 256)};
+      };
+    } else if (n == "cat") {
+      e.bench = [arity](int64_t count) {
+        std::vector<Tensor> in;
+        for (std::size_t i = 0; i < arity; ++i) in.push_back(bench_uniform({std::max<int64_t>(count / 1024, 1), 1024}));
+        return in;
+      };
+    } else if (n == "copy") {
+      e.bench = [](int64_t count) { return std::vector<Tensor>{bench_uniform({side(count), side(count)})}; };
+    } else if (n == "cross_entropy") {
+      e.bench = [](int64_t count) {
+        const int64_t rows = std::max<int64_t>(count / 1000, 1);
+        return std::vector<Tensor>{bench_uniform({rows, 1000}, -3, 3), bench_index(rows, 1000), bench_uniform({1000})};
+      };
+      e.flops_per_element = 5.0;
+    } else if (fam == OpFamily::conv) {
+      // a ResNet-like 3x3 layer: 64 -> 64 channels on 56x56 at medium size, scaled by batch
+      e.bench = [n](int64_t count) {
+        const int64_t batch = std::max<int64_t>(count / (64 * 56 * 56), 1);
+        if (n.rfind("conv_transpose2d", 0) == 0) {
+          return std::vector<Tensor>{bench_uniform({batch, 64, 28, 28}, -1, 1), bench_uniform({64, 32, 3, 3}, -0.1, 0.1),
+                                     bench_uniform({64}, -0.1, 0.1)};
+        }
+        const int64_t groups = n == "conv2d_dilation_groups" ? 2 : 1;
+        std::vector<Tensor> in{bench_uniform({batch, 64, 56, 56}, -1, 1), bench_uniform({64, 64 / groups, 3, 3}, -0.1, 0.1)};
+        if (n != "conv2d_dilation_groups") in.push_back(bench_uniform({64}, -0.1, 0.1));
+        return in;
+      };
+      e.bench_flops = [n](const std::vector<Tensor>& in, const Tensor& out) {
+        // 2 x (output elements) x (multiply-adds per output element)
+        const Tensor& w = in[1];
+        const bool transposed = n.rfind("conv_transpose2d", 0) == 0;
+        const double macs = transposed ? static_cast<double>(in[0].numel()) * static_cast<double>(w.numel() / w.size(0))
+                                       : static_cast<double>(out.numel()) * static_cast<double>(w.numel() / w.size(0));
+        return 2.0 * macs;
+      };
+    } else if (fam == OpFamily::pool) {
+      e.bench = [](int64_t count) {
+        return std::vector<Tensor>{bench_uniform({std::max<int64_t>(count / (64 * 56 * 56), 1), 64, 56, 56}, -1, 1)};
+      };
+    } else if (n == "batch_norm") {
+      e.bench = [](int64_t count) {
+        const int64_t batch = std::max<int64_t>(count / (64 * 56 * 56), 2);
+        return std::vector<Tensor>{bench_uniform({batch, 64, 56, 56}, -1, 1), bench_uniform({64}), bench_uniform({64}),
+                                   bench_uniform({batch, 64, 56, 56}, -1, 1)};
+      };
+      e.flops_per_element = 8.0;
+    } else if (n == "layer_norm") {
+      e.bench = [](int64_t count) {
+        const int64_t rows = std::max<int64_t>(count / 768, 1);
+        // the entry normalises the last [3, 4]: rows of 12; scale by rows
+        return std::vector<Tensor>{bench_uniform({rows, 64, 3, 4}), bench_uniform({3, 4}), bench_uniform({3, 4}),
+                                   bench_uniform({rows, 64, 3, 4})};
+      };
+      e.flops_per_element = 8.0;
+    } else if (fam == OpFamily::optim) {
+      e.bench = [](int64_t count) { return std::vector<Tensor>{bench_uniform({count}), bench_uniform({count})}; };
+    }
+  }
+}
+
 std::vector<OpEntry> build() {
   std::vector<OpEntry> db;
   auto unary = [&](const std::string& name, Op op, Fn fn, double lo, double hi, double gap = 0.0,
@@ -708,6 +816,8 @@ std::vector<OpEntry> build() {
     e.samples = [] { return std::vector<Sample>{{"overlapping", {make({6}, -2, 2, 221)}}}; };
     db.push_back(e);
   }
+
+  add_bench_inputs(db);
   return db;
 }
 
