@@ -13,6 +13,7 @@ void register_derivatives() {
   register_copy_derivatives();
   register_view_derivatives();
   register_loss_derivatives();
+  register_rnn_derivatives();
 }
 
 }  // namespace nabla

@@ -22,7 +22,7 @@ inline constexpr int kNumOps = 0
 #undef NABLA_OP
     ;
 
-enum class OpFamily : int8_t { unary, binary, reduce, linalg, softmax, index, copy, random, loss, optim, view };
+enum class OpFamily : int8_t { unary, binary, reduce, linalg, softmax, index, copy, random, loss, optim, rnn, view };
 
 struct OpInfo {
   std::string_view name;
