@@ -169,8 +169,8 @@ TEST(RecurrentCells, HandWrittenLoopsMatchPyTorch) {
     if (n == "gru_cell") cell = std::make_shared<nn::GRUCell>(3, 4);
     set_params(*cell, 10, kFloat64);
     const Tensor x = fill({3, 2, 3}, 1).requires_grad_(true);
-    std::vector<Tensor> states{fill({2, 4}, 2).requires_grad_(true)};
-    if (n == "lstm_cell") states.push_back(fill({2, 4}, 3).requires_grad_(true));
+    const Tensor h0 = fill({2, 4}, 2).requires_grad_(true), c0 = fill({2, 4}, 3).requires_grad_(true);
+    const std::vector<Tensor> states = n == "lstm_cell" ? std::vector<Tensor>{h0, c0} : std::vector<Tensor>{h0};
     Tensor h = states[0], c = n == "lstm_cell" ? states[1] : Tensor();
     std::vector<Tensor> outs;
     for (int64_t t = 0; t < 3; ++t) {
