@@ -351,6 +351,7 @@ TEST(RecurrentErrors, RanksFeatureSizesAndStateShapesAreClear) {
   nn::LSTM lstm(3, 4, o);
   EXPECT_TRUE(error_with([&] { lstm(randn({2, 3, 4, 3})); }, {"lstm", "3 dims", "[2, 3, 4, 3]"}));
   EXPECT_TRUE(error_with([&] { lstm(randn({3})); }, {"lstm", "[3]"}));
+  EXPECT_TRUE(error_with([&] { lstm(randn({0, 2, 3})); }, {"lstm", "at least one step", "[0, 2, 3]"}));
   EXPECT_TRUE(error_with([&] { lstm(randn({5, 2, 7})); }, {"lstm", "7 features", "[16, 3]"}));
   EXPECT_TRUE(error_with([&] { lstm.forward_with_state(randn({5, 2, 3}), randn({2, 3, 4})); },
                          {"lstm", "h0", "[2, 2, 4]", "[2, 3, 4]"}));

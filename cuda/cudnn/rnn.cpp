@@ -56,14 +56,17 @@ cudnnHandle_t handle(int device) {
 
 cudnnDataType_t data_type(ScalarType t) { return t == kFloat64 ? CUDNN_DATA_DOUBLE : CUDNN_DATA_FLOAT; }
 
+// A configuration, and whose weights: two layers of one shape in a model (told apart by the
+// address of their first weight) get a state each instead of repacking on every call.
 struct Key {
   RnnConfig cfg;
   ScalarType dtype;
   int device;
+  const void* owner;
   bool operator==(const Key& o) const {
     return cfg.mode == o.cfg.mode && cfg.layers == o.cfg.layers && cfg.dirs == o.cfg.dirs &&
            cfg.hidden == o.cfg.hidden && cfg.input == o.cfg.input && cfg.bias == o.cfg.bias &&
-           cfg.dropout == o.cfg.dropout && dtype == o.dtype && device == o.device;
+           cfg.dropout == o.cfg.dropout && dtype == o.dtype && device == o.device && owner == o.owner;
   }
 };
 
@@ -116,7 +119,7 @@ struct State {
   State& operator=(const State&) = delete;
 };
 
-// The few most recent configurations (a model rarely has more than a handful of RNN shapes).
+// The few most recent configurations (a model rarely has more than a handful of RNN layers).
 std::mutex g_mutex;
 std::list<std::unique_ptr<State>> g_states;
 constexpr std::size_t kMaxStates = 8;
@@ -229,7 +232,7 @@ void rnn_kernel(const KernelCall& c) {
   const cudnnHandle_t h = handle(dev);
   const int64_t T = x.size(0), B = x.size(1);
   const std::lock_guard<std::mutex> lock(g_mutex);
-  State& s = state_for(Key{cfg, x.dtype(), dev}, h);
+  State& s = state_for(Key{cfg, x.dtype(), dev, c.in[kRnnWeights].data_ptr()}, h);
   pack(s, h, c.in.subspan(kRnnWeights), st);
 
   const cudnnDataType_t t = data_type(x.dtype());
@@ -259,8 +262,8 @@ void rnn_backward_kernel(const KernelCall& c) {
   const cudnnHandle_t h = handle(dev);
   const int64_t T = x.size(0), B = x.size(1);
   const std::lock_guard<std::mutex> lock(g_mutex);
-  State& s = state_for(Key{cfg, x.dtype(), dev}, h);
   const std::span<const Tensor> params = c.in.subspan(kRnnBwdWeights);
+  State& s = state_for(Key{cfg, x.dtype(), dev, params[0].data_ptr()}, h);
   pack(s, h, params, st);
 
   const cudnnDataType_t t = data_type(x.dtype());

@@ -86,6 +86,8 @@ RNNOutput run_rnn(RnnMode mode, const Tensor& input, const Tensor& h0_in, const 
   NABLA_CHECK(x.size(2) == cfg.input, "{}: input has {} features but weight_ih_l0 of shape {} expects {}", op,
               x.size(2), weights[0].shape_str(), cfg.input);
   const int64_t H = cfg.hidden, T = x.size(0), B = x.size(1), D = cfg.dirs, L = cfg.layers;
+  NABLA_CHECK(T > 0 && B > 0 && H > 0, "{}: expected at least one step, one sequence and one hidden unit, got input {} "
+              "and hidden_size {}", op, input.shape_str(), H);
   for (int64_t l = 0; l < L; ++l) {
     for (int64_t d = 0; d < D; ++d) {
       for (int64_t k = 0; k < cfg.weights_per_dir(); ++k) {
