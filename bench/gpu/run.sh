@@ -35,6 +35,7 @@ all() {
       tail -40 | tee "$OUT/sanitizer-$tool.log"
   done
   (build-gpu/bench/mlp_step 2>&1 || true) | tee "$OUT/bench.log"
+  (build-gpu/bench/lstm_step --device cuda 2>&1 || true) | tee -a "$OUT/bench.log"
 }
 
 case "${1:-}" in
