@@ -115,7 +115,9 @@ void rnn_forward(const KernelCall& c) {
       const T* b_hh = cfg.bias ? c.in[w0 + 3].data_ptr<T>() : nullptr;
       // input projection of every step at once, bias included
       if (b_ih != nullptr) {
-        for (int64_t r = 0; r < T_ * B; ++r) std::memcpy(gi.data() + r * GH, b_ih, static_cast<std::size_t>(GH) * sizeof(T));
+        for (int64_t r = 0; r < T_ * B; ++r) {
+          std::memcpy(gi.data() + r * GH, b_ih, static_cast<std::size_t>(GH) * sizeof(T));
+        }
       }
       gemm<T>(false, true, T_ * B, GH, I, T(1), in, I, w_ih, I, b_ih != nullptr ? T(1) : T(0), gi.data(), GH);
       const int64_t s0 = (l * D + d) * B * H;
@@ -157,7 +159,7 @@ void rnn_backward(const KernelCall& c) {
   const int64_t T_ = g.T_, B = g.B, H = g.H, D = g.D, L = g.L, GH = g.G * H, K = g.K;
   const bool lstm = cfg.lstm();
   const T* mask = c.in[kRnnMask].numel() > 0 ? c.in[kRnnMask].data_ptr<T>() : nullptr;
-  T* rbase = reinterpret_cast<T*>(const_cast<uint8_t*>(c.in[kRnnBwdReserve].data_ptr<uint8_t>()));
+  T* rbase = reinterpret_cast<T*>(c.in[kRnnBwdReserve].data_ptr<uint8_t>());
   const T* y = c.in[kRnnBwdY].data_ptr<T>();
   const T* h0 = c.in[kRnnH0].data_ptr<T>();
   const T* c0 = lstm ? c.in[kRnnC0].data_ptr<T>() : nullptr;

@@ -176,12 +176,12 @@ void copy_weights(const State& s, cudnnHandle_t h, void* flat, std::span<const T
         const int64_t gate = lin % G;
         const Tensor& w = params[w0 + (lin < G ? 0 : 1)];
         const int64_t cols = w.size(1);
-        char* wp = static_cast<char*>(const_cast<void*>(w.data_ptr())) + gate * H * cols * es;
+        char* wp = static_cast<char*>(w.data_ptr()) + gate * H * cols * es;
         const std::size_t wbytes = static_cast<std::size_t>(H * cols * es);
         NABLA_CUDA_CHECK(cudaMemcpyAsync(to_flat ? m : wp, to_flat ? wp : m, wbytes, cudaMemcpyDeviceToDevice, st));
         if (c.bias && b != nullptr) {
           const Tensor& bt = params[w0 + (lin < G ? 2 : 3)];
-          char* bp = static_cast<char*>(const_cast<void*>(bt.data_ptr())) + gate * H * es;
+          char* bp = static_cast<char*>(bt.data_ptr()) + gate * H * es;
           NABLA_CUDA_CHECK(cudaMemcpyAsync(to_flat ? b : bp, to_flat ? bp : b, static_cast<std::size_t>(H * es),
                                            cudaMemcpyDeviceToDevice, st));
         }
@@ -219,7 +219,7 @@ void set_state_desc(const TensorDesc& d, const RnnConfig& c, ScalarType t, int64
   NABLA_CUDNN_CHECK(cudnnSetTensorNdDescriptor(d.d, data_type(t), 3, dims, strides));
 }
 
-void* ptr_or_null(const Tensor& t) { return t.numel() > 0 ? const_cast<void*>(t.data_ptr()) : nullptr; }
+void* ptr_or_null(const Tensor& t) { return t.numel() > 0 ? t.data_ptr() : nullptr; }
 
 }  // namespace
 
@@ -275,7 +275,7 @@ void rnn_backward_kernel(const KernelCall& c) {
   const Tensor& reserve = c.in[kRnnBwdReserve];
   NABLA_INTERNAL_ASSERT(static_cast<std::size_t>(reserve.numel()) == rs_bytes,
                         "rnn_backward: reserve of {} bytes, cuDNN expects {}", reserve.numel(), rs_bytes);
-  void* rs = const_cast<void*>(reserve.data_ptr());
+  void* rs = reserve.data_ptr();
   const auto ws = cuda_allocate(std::max<std::size_t>(ws_bytes, 1), x.device());
   const auto lengths = seq_lengths(T, B, dev, st);
   const auto* len = static_cast<const int32_t*>(lengths->data);
