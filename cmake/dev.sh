@@ -11,7 +11,7 @@
 set -euo pipefail
 
 # The demo program: its target name, where it lands in the build tree, and its arguments.
-DEMO_NAME=fashion_mlp
+DEMO_NAME=fashion_cnn
 DEMO_BIN=build/examples/${DEMO_NAME}
 DEMO_ARGS=(--device auto --epochs 1)
 

@@ -2,8 +2,7 @@
 // loop with a wide accumulator for the other dtypes. Operands of any strides are passed to
 // BLAS as they are when one of their dims is unit-stride (as transposed or not), and copied
 // to contiguous otherwise.
-#include <cblas.h>
-
+#include "cpu_fallback/blas.h"
 #include "cpu_fallback/loops.h"
 #include "dispatch/dispatch.h"
 #include "nabla/ops.h"
@@ -35,19 +34,6 @@ bool blas_layout(int64_t rows, int64_t cols, int64_t rs, int64_t cs, BlasMat* m)
   return false;
 }
 
-template <class T>
-void gemm(const T* a, BlasMat la, const T* b, BlasMat lb, T* c, int64_t ldc, int64_t n, int64_t m, int64_t k,
-          double alpha, double beta) {
-  if constexpr (std::is_same_v<T, float>) {
-    cblas_sgemm(CblasRowMajor, la.trans, lb.trans, static_cast<int>(n), static_cast<int>(m), static_cast<int>(k),
-                static_cast<float>(alpha), a, static_cast<int>(la.ld), b, static_cast<int>(lb.ld),
-                static_cast<float>(beta), c, static_cast<int>(ldc));
-  } else {
-    cblas_dgemm(CblasRowMajor, la.trans, lb.trans, static_cast<int>(n), static_cast<int>(m), static_cast<int>(k),
-                alpha, a, static_cast<int>(la.ld), b, static_cast<int>(lb.ld), beta, c, static_cast<int>(ldc));
-  }
-}
-
 // c[bt] (contiguous [batch, n, m]) = alpha * a[bt] @ b[bt] + beta * c[bt]. beta == 0 ignores
 // c's contents (NaN included), as BLAS does.
 void batched_matmul(const Tensor& a, const Tensor& b, const Tensor& c, double alpha, double beta) {
@@ -75,8 +61,8 @@ void batched_matmul(const Tensor& a, const Tensor& b, const Tensor& c, double al
     visit_float(t, "matmul", [&]<class T>() {
       if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
         for (int64_t i = 0; i < batch; ++i) {
-          gemm<T>(aa.data_ptr<T>() + i * aa.stride(0), la, bb.data_ptr<T>() + i * bb.stride(0), lb,
-                  c.data_ptr<T>() + i * n * m, m, n, m, k, alpha, beta);
+          gemm<T>(la.trans, lb.trans, n, m, k, alpha, aa.data_ptr<T>() + i * aa.stride(0), la.ld,
+                  bb.data_ptr<T>() + i * bb.stride(0), lb.ld, beta, c.data_ptr<T>() + i * n * m, m);
         }
       }
     });

@@ -20,6 +20,9 @@ void register_cpu() {
 #define NABLA_REGISTER_random NABLA_REGISTER_unary
 #define NABLA_REGISTER_loss NABLA_REGISTER_unary
 #define NABLA_REGISTER_optim NABLA_REGISTER_unary
+#define NABLA_REGISTER_conv NABLA_REGISTER_unary
+#define NABLA_REGISTER_pool NABLA_REGISTER_unary
+#define NABLA_REGISTER_norm NABLA_REGISTER_unary
 #define NABLA_REGISTER_rnn NABLA_REGISTER_unary
 #define NABLA_REGISTER_view(name)  // views have no kernels
 #define NABLA_OP(name, family, diff) NABLA_REGISTER_##family(name)

@@ -59,14 +59,15 @@ class CachingAllocator {
     set_device(device);
     cudaError_t err = cudaMalloc(&p, size);
     if (err == cudaErrorMemoryAllocation) {
-      cudaGetLastError();
+      cudaGetLastError();  // an OOM is expected here: cleared, then retried with the cache released
       release_cached(device, c);
       err = cudaMalloc(&p, size);
     }
     if (err == cudaErrorMemoryAllocation) {
       cudaGetLastError();
       std::size_t free_b = 0, total_b = 0;
-      cudaMemGetInfo(&free_b, &total_b);
+      // only for the message: if the query fails too, report zeros and clear its error
+      if (cudaMemGetInfo(&free_b, &total_b) != cudaSuccess) cudaGetLastError();
       throw OutOfMemoryError(
           fmt::format("CUDA out of memory on cuda:{}: tried to allocate {} bytes; {} bytes free of {}, {} bytes "
                       "allocated by nabla, {} bytes cached",
@@ -91,7 +92,10 @@ class CachingAllocator {
     c.live.erase(it);
     c.stats.allocated -= size;
     if (bypass_) {
-      cudaFree(p);
+      // A deleter must not throw. cudaFree fails here only with the error of an earlier
+      // kernel: clear it, so that it is not reported against the next launch (a sticky
+      // error, such as an illegal address, persists and is reported by the next checked call).
+      if (cudaFree(p) != cudaSuccess) cudaGetLastError();
       c.stats.reserved -= size;
       return;
     }
@@ -109,15 +113,19 @@ class CachingAllocator {
   }
 
  private:
+  // Returns the device's cached blocks to the driver (checked: a failure throws nabla::Error
+  // and leaves no error behind). A block leaves the free list before its cudaFree, so the
+  // books stay right when one fails.
   void release_cached(int device, DeviceCache& c) {
     if (c.free_blocks.empty()) return;
-    cudaSetDevice(device);
-    cudaDeviceSynchronize();  // cached blocks may still be read by queued kernels
-    for (auto& [size, p] : c.free_blocks) {
-      cudaFree(p);
+    set_device(device);
+    NABLA_CUDA_CHECK(cudaDeviceSynchronize());  // cached blocks may still be read by queued kernels
+    while (!c.free_blocks.empty()) {
+      const auto [size, p] = *c.free_blocks.begin();
+      c.free_blocks.erase(c.free_blocks.begin());
       c.stats.reserved -= size;
+      NABLA_CUDA_CHECK(cudaFree(p));
     }
-    c.free_blocks.clear();
   }
 
   std::mutex mutex_;

@@ -13,8 +13,13 @@ DeviceGeometry device_geometry(const Tensor& out, std::span<const Tensor> inputs
     const bool host_scalar = t.dim() == 0 && t.device().is_cpu() && !out.device().is_cpu();
     d.scalar[k + 1] = host_scalar;
     if (host_scalar) {
-      d.value[k + 1] = t.item<double>();
-      d.ivalue[k + 1] = is_floating_point(t.dtype()) ? 0 : t.item<int64_t>();
+      // a CPU 0-dim tensor is read in place: item() would run a dtype conversion and a copy
+      // through the dispatcher for every wrapped number of every launch
+      visit_dtype(t.dtype(), "cuda elementwise", [&]<class T>() {
+        const T v = *t.data_ptr<T>();
+        d.value[k + 1] = cvt<double>(v);
+        if constexpr (std::is_integral_v<T>) d.ivalue[k + 1] = static_cast<int64_t>(v);
+      });
       ins[k] = make_view_tensor(out.impl()->storage, {}, {}, out.storage_offset(), out.dtype());
     } else {
       ins[k] = t;

@@ -2,6 +2,7 @@
 // tolerances and differentiability for every op of ops.def.
 #include "op_db.h"
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -550,6 +551,134 @@ std::vector<OpEntry> build() {
     o.lr_decay = 0.01;
     return std::make_unique<optim::Adagrad>(std::vector<Tensor>{p}, o);
   });
+
+  // ---- convolution: every sample through gradcheck (x and w), strides, paddings, dilations,
+  // groups and odd sizes; conv_transpose2d drives conv2d_backward_input as a forward ----
+  namespace F = nn::functional;
+  auto conv_entry = [&](const std::string& name, Fn fn, std::vector<Sample> (*samples)()) {
+    OpEntry e;
+    e.name = name;
+    e.covers = {Op::conv2d, Op::conv2d_backward_input, Op::conv2d_backward_weight};
+    e.fn = std::move(fn);
+    e.samples = samples;
+    e.atol = 1e-4;
+    e.half_atol = 6e-2;
+    e.flops_per_element = 2.0 * 18;
+    db.push_back(e);
+  };
+  conv_entry("conv2d", [](const V& in) { return F::conv2d(in[0], in[1], in[2]); }, [] {
+    return std::vector<Sample>{
+        {"3x3", {make({2, 3, 5, 6}, -1, 1, 301), make({4, 3, 3, 3}, -1, 1, 302), make({4}, -1, 1, 303)}},
+        {"1x1 unbatched", {make({3, 4, 4}, -1, 1, 304), make({2, 3, 1, 1}, -1, 1, 305), make({2}, -1, 1, 306)}},
+        {"channels-last view", {make({2, 5, 6, 3}, -1, 1, 307), make({4, 3, 3, 2}, -1, 1, 308), make({4}, -1, 1, 309)},
+         [](const V& in) { return V{in[0].permute({0, 3, 1, 2}), in[1], in[2]}; }},
+    };
+  });
+  conv_entry("conv2d_stride_pad", [](const V& in) { return F::conv2d(in[0], in[1], in[2], {2, 1}, {1, 2}); }, [] {
+    return std::vector<Sample>{
+        {"odd sizes", {make({2, 2, 7, 5}, -1, 1, 311), make({3, 2, 3, 2}, -1, 1, 312), make({3}, -1, 1, 313)}},
+    };
+  });
+  conv_entry("conv2d_dilation_groups",
+             [](const V& in) { return F::conv2d(in[0], in[1], Tensor(), 1, 1, {2, 1}, 2); }, [] {
+               return std::vector<Sample>{
+                   {"groups 2", {make({2, 4, 6, 5}, -1, 1, 321), make({6, 2, 2, 3}, -1, 1, 322)}},
+               };
+             });
+  conv_entry("conv_transpose2d", [](const V& in) { return F::conv_transpose2d(in[0], in[1], in[2], 2, 1, 1); }, [] {
+    return std::vector<Sample>{
+        {"stride 2", {make({2, 3, 3, 4}, -1, 1, 331), make({3, 2, 3, 3}, -1, 1, 332), make({2}, -1, 1, 333)}},
+    };
+  });
+  conv_entry("conv_transpose2d_groups_dilation",
+             [](const V& in) { return F::conv_transpose2d(in[0], in[1], Tensor(), {1, 2}, 0, {0, 1}, 2, {2, 1}); }, [] {
+               return std::vector<Sample>{
+                   {"groups 2", {make({2, 4, 3, 3}, -1, 1, 341), make({4, 1, 2, 4}, -1, 1, 342)}},
+               };
+             });
+
+  // ---- pooling; max pooling on distinct values (no ties, finite differences on one side) ----
+  auto distinct = [](const Shape& sh, unsigned seed) {
+    int64_t n = 1;
+    for (int64_t v : sh) n *= v;
+    std::vector<double> v(static_cast<std::size_t>(n));
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = 0.05 * static_cast<double>(i) - 1.0;
+    std::shuffle(v.begin(), v.end(), std::mt19937(seed));
+    return from_vector(v, sh);
+  };
+  auto pool_entry = [&](const std::string& name, std::vector<Op> covers, Fn fn, std::vector<Sample> samples) {
+    OpEntry e;
+    e.name = name;
+    e.covers = std::move(covers);
+    e.fn = std::move(fn);
+    e.samples = [samples] { return samples; };
+    db.push_back(e);
+  };
+  pool_entry("max_pool2d", {Op::max_pool2d, Op::max_pool2d_backward},
+             [](const V& in) { return F::max_pool2d(in[0], 2); },
+             {{"2x2", {distinct({2, 3, 6, 5}, 351)}}, {"unbatched", {distinct({2, 4, 4}, 352)}}});
+  pool_entry("max_pool2d_overlap", {Op::max_pool2d, Op::max_pool2d_backward},
+             [](const V& in) { return F::max_pool2d(in[0], {3, 2}, {2, 1}, {1, 1}, {1, 2}, true); },
+             {{"ceil, dilated, padded", {distinct({2, 2, 7, 6}, 353)}}});
+  pool_entry("avg_pool2d", {Op::avg_pool2d, Op::avg_pool2d_backward},
+             [](const V& in) { return F::avg_pool2d(in[0], 3, 2, 1, true, false); },
+             {{"ceil, padding excluded", {make({2, 3, 6, 7}, -1, 1, 361)}}});
+  pool_entry("avg_pool2d_include_pad", {Op::avg_pool2d, Op::avg_pool2d_backward},
+             [](const V& in) { return F::avg_pool2d(in[0], {2, 3}, {}, {1, 1}); },
+             {{"padding counted", {make({1, 2, 5, 7}, -1, 1, 362)}}});
+  pool_entry("adaptive_avg_pool2d", {Op::adaptive_avg_pool2d, Op::adaptive_avg_pool2d_backward},
+             [](const V& in) { return F::adaptive_avg_pool2d(in[0], {3, 2}); },
+             {{"uneven windows", {make({2, 3, 7, 5}, -1, 1, 371)}}, {"to 1x1", {make({2, 2, 4, 4}, -1, 1, 372)}}});
+
+  // ---- normalization ----
+  {
+    OpEntry e;
+    e.name = "batch_norm";
+    e.covers = {Op::batch_norm, Op::batch_norm_backward};
+    e.fn = [](const V& in) {
+      Tensor rm = zeros({in[0].size(1)}, in[0].dtype()), rv = ones({in[0].size(1)}, in[0].dtype());
+      return F::batch_norm(in[0], rm, rv, in[1], in[2], /*training=*/true, 0.1, 1e-5) * in[3];
+    };
+    e.samples = [] {
+      return std::vector<Sample>{
+          {"NCHW", {make({3, 2, 3, 2}, -2, 2, 381), make({2}, 0.5, 1.5, 382), make({2}, -1, 1, 383),
+                    make({3, 2, 3, 2}, -1, 1, 384)}},
+          {"NC", {make({5, 3}, -2, 2, 385), make({3}, 0.5, 1.5, 386), make({3}, -1, 1, 387), make({5, 3}, -1, 1, 388)}},
+      };
+    };
+    e.no_grad_inputs = 1u << 3;
+    e.atol = 1e-4;
+    e.half_atol = 8e-2;
+    db.push_back(e);
+  }
+  {
+    OpEntry e;
+    e.name = "batch_norm_eval";
+    e.covers = {};
+    e.fn = [](const V& in) {
+      return F::batch_norm(in[0], in[3].detach(), in[4].detach(), in[1], in[2], /*training=*/false, 0.1, 1e-5);
+    };
+    e.samples = [] {
+      return std::vector<Sample>{{"NCL", {make({3, 2, 4}, -2, 2, 391), make({2}, 0.5, 1.5, 392), make({2}, -1, 1, 393),
+                                          make({2}, -1, 1, 394), make({2}, 0.5, 2, 395)}}};
+    };
+    e.no_grad_inputs = (1u << 3) | (1u << 4);
+    db.push_back(e);
+  }
+  {
+    OpEntry e;
+    e.name = "layer_norm";
+    e.covers = {Op::layer_norm, Op::layer_norm_backward};
+    e.fn = [](const V& in) { return F::layer_norm(in[0], {3, 4}, in[1], in[2]) * in[3]; };
+    e.samples = [] {
+      return std::vector<Sample>{{"last two dims", {make({2, 3, 3, 4}, -2, 2, 401), make({3, 4}, 0.5, 1.5, 402),
+                                                    make({3, 4}, -1, 1, 403), make({2, 3, 3, 4}, -1, 1, 404)}}};
+    };
+    e.no_grad_inputs = 1u << 3;
+    e.atol = 1e-4;
+    e.half_atol = 8e-2;
+    db.push_back(e);
+  }
 
   // ---- recurrent networks: the whole-sequence op through its front ends. The samples use
   // 2 layers and both directions (every weight, the reverse time loop and the gradient

@@ -23,11 +23,14 @@ all() {
   mkdir -p "$OUT" /tmp/deps
   for f in .deps/*.deb; do dpkg -x "$f" /tmp/deps; done
   nvidia-smi | tee "$OUT/nvidia-smi.txt"
+  # cuDNN from pip (nvidia-cudnn-cu*: include/cudnn.h, lib/libcudnn.so.9), else the toolkit's own
   cudnn=$(python3 -c "import nvidia.cudnn as m; print(m.__path__[0])" 2>/dev/null || true)
-  cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DNABLA_WITH_CUDA=ON \
-    -DCMAKE_PREFIX_PATH="/tmp/deps/usr;${cudnn}" -DCMAKE_LIBRARY_PATH=/tmp/deps/usr/lib/x86_64-linux-gnu \
+  echo "cuDNN: ${cudnn:-from the CUDA toolkit}" | tee "$OUT/cudnn.txt"
+  cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DNABLA_WITH_CUDA=ON -DNABLA_CUDNN_ROOT="${cudnn}" \
+    -DCMAKE_PREFIX_PATH="/tmp/deps/usr" -DCMAKE_LIBRARY_PATH=/tmp/deps/usr/lib/x86_64-linux-gnu \
     -DCMAKE_INCLUDE_PATH=/tmp/deps/usr/include 2>&1 | tee "$OUT/configure.log"
-  export LD_LIBRARY_PATH=/tmp/deps/usr/lib/x86_64-linux-gnu:/tmp/deps/usr/lib/x86_64-linux-gnu/openblas-openmp:${LD_LIBRARY_PATH:-}
+  # libcudnn.so.9 loads its engine libraries (libcudnn_cnn.so.9, ...) by name from its own dir
+  export LD_LIBRARY_PATH=/tmp/deps/usr/lib/x86_64-linux-gnu:/tmp/deps/usr/lib/x86_64-linux-gnu/openblas-openmp${cudnn:+:${cudnn}/lib}:${LD_LIBRARY_PATH:-}
   cmake --build build-gpu -j"$(nproc)" 2>&1 | tail -50 | tee "$OUT/build.log"
   (ctest --test-dir build-gpu --output-on-failure -j4 2>&1 || true) | tee "$OUT/ctest.log"
   for tool in memcheck racecheck; do

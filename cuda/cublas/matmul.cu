@@ -13,8 +13,6 @@
 #include "nabla/cuda.h"
 
 namespace nabla::cuda {
-std::shared_ptr<Storage> cuda_allocate(std::size_t nbytes, Device device);  // cuda/allocator.cpp
-
 namespace {
 
 void check(cublasStatus_t s, const char* call, int line) {
@@ -25,20 +23,24 @@ void check(cublasStatus_t s, const char* call, int line) {
 
 constexpr std::size_t kWorkspaceBytes = 32u << 20;
 
-// One handle per device, bound to the device's stream, with its workspace from the caching
-// allocator (kept for the life of the process).
+// One handle per device, bound to the device's stream, kept for the life of the process (it
+// is never destroyed: GEMMs may run until exit). Its workspace is a plain cudaMalloc, not a
+// block of the caching allocator: it is held for as long as the handle, so counting it in
+// the allocator's `allocated` statistics would only hide the memory tensors really use.
 cublasHandle_t handle(int device) {
   constexpr int kMax = 64;
   static std::array<cublasHandle_t, kMax> handles{};
-  static std::array<std::shared_ptr<Storage>, kMax> workspaces;
   static std::array<std::once_flag, kMax> once;
   NABLA_CHECK(device >= 0 && device < kMax, "cuBLAS: device {} out of range", device);
   std::call_once(once[device], [&] {
     set_device(device);
-    NABLA_CUBLAS_CHECK(cublasCreate(&handles[device]));
-    NABLA_CUBLAS_CHECK(cublasSetStream(handles[device], stream(device)));
-    workspaces[device] = cuda_allocate(kWorkspaceBytes, Device::cuda(device));
-    NABLA_CUBLAS_CHECK(cublasSetWorkspace(handles[device], workspaces[device]->data, kWorkspaceBytes));
+    cublasHandle_t h = nullptr;
+    NABLA_CUBLAS_CHECK(cublasCreate(&h));
+    NABLA_CUBLAS_CHECK(cublasSetStream(h, stream(device)));
+    void* workspace = nullptr;
+    NABLA_CUDA_CHECK(cudaMalloc(&workspace, kWorkspaceBytes));
+    NABLA_CUBLAS_CHECK(cublasSetWorkspace(h, workspace, kWorkspaceBytes));
+    handles[device] = h;
   });
   return handles[device];
 }

@@ -14,16 +14,15 @@
 // generator (states made once per configuration, seeded from nabla's generator on first use),
 // so its masks are not the CPU's.
 //
-// The handle: one per device on nabla's stream. main's cuda/cudnn/handle.{h,cpp} (for the
-// convolutions) does the same; this file's copy is to be replaced by it when both meet.
-#include <cudnn.h>
-
+// The handle, checked calls and data types are cuda/cudnn/handle.h's, shared with the
+// convolutions and batch norm.
 #include <array>
 #include <list>
 #include <memory>
 #include <mutex>
 #include <vector>
 
+#include "cuda/cudnn/handle.h"
 #include "cuda/runtime.h"
 #include "dispatch/dispatch.h"
 #include "nabla/cuda.h"
@@ -35,26 +34,8 @@ std::shared_ptr<Storage> cuda_allocate(std::size_t nbytes, Device device);  // c
 
 namespace {
 
-void check(cudnnStatus_t s, const char* call, int line) {
-  NABLA_CHECK(s == CUDNN_STATUS_SUCCESS, "cuDNN error {} ({}) in {} at cuda/cudnn/rnn.cpp:{}", static_cast<int>(s),
-              cudnnGetErrorString(s), call, line);
-}
-#define NABLA_CUDNN_CHECK(call) check((call), #call, __LINE__)
-
-cudnnHandle_t handle(int device) {
-  constexpr int kMax = 64;
-  static std::array<cudnnHandle_t, kMax> handles{};
-  static std::array<std::once_flag, kMax> once;
-  NABLA_CHECK(device >= 0 && device < kMax, "cuDNN: device {} out of range", device);
-  std::call_once(once[device], [&] {
-    set_device(device);
-    NABLA_CUDNN_CHECK(cudnnCreate(&handles[device]));
-    NABLA_CUDNN_CHECK(cudnnSetStream(handles[device], stream(device)));
-  });
-  return handles[device];
-}
-
-cudnnDataType_t data_type(ScalarType t) { return t == kFloat64 ? CUDNN_DATA_DOUBLE : CUDNN_DATA_FLOAT; }
+using cudnn::data_type;
+using cudnn::handle;
 
 // A configuration, and whose weights: two layers of one shape in a model (told apart by the
 // address of their first weight) get a state each instead of repacking on every call.

@@ -1,6 +1,7 @@
 // CUDA kernels of the copy family: copies between dtypes and layouts on a device, copies
 // between host and device (staged through a contiguous buffer in the destination dtype),
-// fill and arange.
+// fill and arange. A device copy between overlapping parts of one storage goes through a
+// temporary (the front end's copy_ clones such a source, but kernels copy directly too).
 #include "cuda/kernels/elementwise.cuh"
 #include "dispatch/dispatch.h"
 #include "nabla/autograd.h"
@@ -15,7 +16,41 @@ struct Identity {
   }
 };
 
+// The bytes [first, last) a tensor's elements span in its storage (empty for no elements).
+struct ByteRange {
+  int64_t first = 0, last = 0;
+};
+ByteRange byte_range(const Tensor& t) {
+  if (t.numel() == 0) return {};
+  int64_t lo = t.storage_offset(), hi = t.storage_offset();
+  for (int64_t d = 0; d < t.dim(); ++d) {
+    const int64_t span = (t.size(d) - 1) * t.stride(d);
+    (span < 0 ? lo : hi) += span;
+  }
+  const auto es = static_cast<int64_t>(element_size(t.dtype()));
+  return {lo * es, (hi + 1) * es};
+}
+
+// Whether writing dst elementwise may overwrite src elements other threads still have to
+// read. The same layout and dtype is safe: each thread reads the element it writes.
+bool copy_would_race(const Tensor& dst, const Tensor& src) {
+  if (!dst.is_alias_of(src)) return false;
+  if (src.dtype() == dst.dtype() && src.storage_offset() == dst.storage_offset() && src.sizes() == dst.sizes() &&
+      src.strides() == dst.strides()) {
+    return false;
+  }
+  const ByteRange a = byte_range(dst), b = byte_range(src);
+  return a.first < b.last && b.first < a.last;
+}
+
 void device_copy(const Tensor& dst, const Tensor& src) {
+  if (copy_would_race(dst, src)) {
+    // threads run in no particular order: read every source element out before any is overwritten
+    const Tensor tmp = make_tensor(src.sizes(), src.dtype(), src.device(), "copy");
+    device_copy(tmp, src);
+    device_copy(dst, tmp);
+    return;
+  }
   visit_dtype(dst.dtype(), "copy", [&]<class O>() {
     visit_dtype(src.dtype(), "copy", [&]<class I>() { cuda_map<O, I>(dst, {src}, Identity{}); });
   });

@@ -1,8 +1,10 @@
 // CUDA kernels of the index family. gather and index_select read through a restrided view
 // (stride 0 along dim, as the CPU kernels); scatter_add and index_add give each thread one
 // whole line along dim, summed in index order, so results are deterministic without
-// floating-point atomics. Out-of-range indices set a device flag that is checked after the
-// kernel and turned into nabla::Error (one sync per call).
+// floating-point atomics. Out-of-range indices are reported through the device's report slot
+// and become nabla::Error before the op returns (cuda/kernel_report.h: one stream sync per
+// call, no extra kernel).
+#include "cuda/kernel_report.h"
 #include "cuda/kernels/elementwise.cuh"
 #include "dispatch/dispatch.h"
 #include "nabla/autograd.h"
@@ -23,26 +25,19 @@ Tensor index_along(const Tensor& index, const Shape& sizes, int64_t dim) {
   return make_view_tensor(index.impl()->storage, sizes, st, index.storage_offset(), index.dtype());
 }
 
-// A device int64 flag: first out-of-range index seen (or -1).
-struct BadIndex {
-  Tensor flag;
-  explicit BadIndex(Device d) : flag(make_tensor({1}, kInt64, d, "index")) { flag.fill_(int64_t{-1}); }
-  int64_t* ptr() const { return flag.data_ptr<int64_t>(); }
-  void check(const char* op, int64_t dim, int64_t size) const {
-    const int64_t bad = flag.item<int64_t>();
-    NABLA_CHECK(bad < 0, "{}: index {} is out of bounds for dim {} with size {}", op, bad, dim, size);
-  }
-};
+void check_index(ReportScope& report, const char* op, int64_t dim, int64_t size) {
+  const std::optional<int64_t> bad = report.wait();
+  NABLA_CHECK(!bad, "{}: index {} is out of bounds for dim {} with size {}", op, *bad, dim, size);
+}
 
 template <class T>
 struct TakeBody {
   int64_t size, xstride;
-  int64_t* bad;
+  KernelReport* bad;
   __device__ void operator()(const DeviceGeometry& g, const int64_t* off) const {
     const int64_t k = reinterpret_cast<const int64_t*>(g.data[1])[off[1]];
     if (k < 0 || k >= size) {
-      atomicCAS(reinterpret_cast<unsigned long long*>(bad), static_cast<unsigned long long>(-1),
-                static_cast<unsigned long long>(k));
+      report_bad(bad, k);
       return;
     }
     reinterpret_cast<T*>(g.data[0])[off[0]] = reinterpret_cast<const T*>(g.data[2])[off[2] + k * xstride];
@@ -51,13 +46,13 @@ struct TakeBody {
 
 void take_along(const Tensor& out, const Tensor& x, const Tensor& idx, int64_t dim, const char* op) {
   if (out.numel() == 0) return;
-  BadIndex bad(out.device());
+  const std::array<Tensor, 2> ins{idx, restride(x, out.sizes(), dim)};
+  ReportScope report(out.device().index);
   visit_dtype(x.dtype(), op, [&]<class T>() {
-    const std::array<Tensor, 2> ins{idx, restride(x, out.sizes(), dim)};
     launch_offsets(out, std::span<const Tensor>(ins.data(), ins.size()), out.numel(),
-                   TakeBody<T>{x.size(dim), x.stride(dim), bad.ptr()});
+                   TakeBody<T>{x.size(dim), x.stride(dim), report.slot()});
   });
-  bad.check(op, dim, x.size(dim));
+  check_index(report, op, dim, x.size(dim));
 }
 
 // dst[.. idx ..] += src[..] along dim, one thread per line: the geometry runs over the index
@@ -65,7 +60,7 @@ void take_along(const Tensor& out, const Tensor& x, const Tensor& idx, int64_t d
 template <class T>
 struct AddLineBody {
   int64_t len, size, dst_stride, idx_stride, src_stride;
-  int64_t* bad;
+  KernelReport* bad;
   __device__ void operator()(const DeviceGeometry& g, const int64_t* off) const {
     T* dst = reinterpret_cast<T*>(g.data[0]) + off[0];
     const int64_t* idx = reinterpret_cast<const int64_t*>(g.data[1]) + off[1];
@@ -73,8 +68,7 @@ struct AddLineBody {
     for (int64_t j = 0; j < len; ++j) {
       const int64_t k = idx[j * idx_stride];
       if (k < 0 || k >= size) {
-        atomicCAS(reinterpret_cast<unsigned long long*>(bad), static_cast<unsigned long long>(-1),
-                  static_cast<unsigned long long>(k));
+        report_bad(bad, k);
         return;
       }
       T& t = dst[k * dst_stride];
@@ -92,16 +86,16 @@ void add_lines(const Tensor& out, const Tensor& idx, const Tensor& src, int64_t 
   int64_t lines = 1;
   for (int64_t s : line) lines *= s;
   if (lines == 0 || len == 0) return;
-  BadIndex bad(out.device());
+  const Tensor d = restride(out, line, dim);
+  const Tensor i = make_view_tensor(idx.impl()->storage, line, idx.strides(), idx.storage_offset(), idx.dtype());
+  const Tensor s = make_view_tensor(src.impl()->storage, line, src.strides(), src.storage_offset(), src.dtype());
+  const std::array<Tensor, 2> ins{i, s};
+  ReportScope report(out.device().index);
   visit_numeric(out.dtype(), op, [&]<class T>() {
-    const Tensor d = restride(out, line, dim);
-    const Tensor i = make_view_tensor(idx.impl()->storage, line, idx.strides(), idx.storage_offset(), idx.dtype());
-    const Tensor s = make_view_tensor(src.impl()->storage, line, src.strides(), src.storage_offset(), src.dtype());
-    const std::array<Tensor, 2> ins{i, s};
     launch_offsets(d, std::span<const Tensor>(ins.data(), ins.size()), lines,
-                   AddLineBody<T>{len, out.size(dim), out.stride(dim), idx.stride(dim), src.stride(dim), bad.ptr()});
+                   AddLineBody<T>{len, out.size(dim), out.stride(dim), idx.stride(dim), src.stride(dim), report.slot()});
   });
-  bad.check(op, dim, out.size(dim));
+  check_index(report, op, dim, out.size(dim));
 }
 
 }  // namespace
@@ -148,12 +142,11 @@ void cat_kernel(const KernelCall& c) {
 namespace {
 struct OneHotBody {
   int64_t classes;
-  int64_t* bad;
+  KernelReport* bad;
   __device__ void operator()(const DeviceGeometry& g, const int64_t* off) const {
     const int64_t k = reinterpret_cast<const int64_t*>(g.data[1])[off[1]];
     if (k < 0 || k >= classes) {
-      atomicCAS(reinterpret_cast<unsigned long long*>(bad), static_cast<unsigned long long>(-1),
-                static_cast<unsigned long long>(k));
+      report_bad(bad, k);
       return;
     }
     reinterpret_cast<int64_t*>(g.data[0])[off[0] + k] = 1;
@@ -176,11 +169,11 @@ void one_hot_kernel(const KernelCall& c) {
     st.push_back(0);
     return st;
   }(), idx.storage_offset(), kInt64);
-  BadIndex bad(out.device());
   const std::array<Tensor, 1> ins{i};
-  launch_offsets(rows, std::span<const Tensor>(ins.data(), ins.size()), idx.numel(), OneHotBody{classes, bad.ptr()});
-  NABLA_CHECK(bad.flag.item<int64_t>() < 0, "one_hot: class index {} is out of range [0, {})", bad.flag.item<int64_t>(),
-              classes);
+  ReportScope report(out.device().index);
+  launch_offsets(rows, std::span<const Tensor>(ins.data(), ins.size()), idx.numel(), OneHotBody{classes, report.slot()});
+  const std::optional<int64_t> bad = report.wait();
+  NABLA_CHECK(!bad, "one_hot: class index {} is out of range [0, {})", *bad, classes);
 }
 
 }  // namespace nabla::cuda

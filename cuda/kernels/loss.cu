@@ -1,9 +1,10 @@
 // CUDA kernels of the fused cross-entropy pair (formulas in core/math/loss.h, shared with
 // cpu_fallback/loss.cpp): the forward takes one thread per row (max, log-sum-exp and the
 // smoothed loss in two passes over the row); the backward one thread per element, reading
-// the saved log-sum-exp. Out-of-range targets are flagged on the device and reported after
-// the forward kernel.
+// the saved log-sum-exp. Out-of-range targets are reported through the device's report slot
+// (cuda/kernel_report.h) and become nabla::Error after the forward kernel.
 #include "core/math/loss.h"
+#include "cuda/kernel_report.h"
 #include "cuda/kernels/elementwise.cuh"
 #include "dispatch/dispatch.h"
 #include "nabla/ops.h"
@@ -13,15 +14,12 @@ namespace {
 
 template <class T, class A>
 __global__ void ce_forward(const T* x, const int64_t* target, const T* w, T* loss, T* lse_out, int64_t n,
-                           int64_t classes, int64_t ignore, A smoothing, int64_t* bad) {
+                           int64_t classes, int64_t ignore, A smoothing, KernelReport* bad) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
     const T* row = x + i * classes;
     const int64_t t = target[i];
-    if (t != ignore && (t < 0 || t >= classes)) {
-      atomicCAS(reinterpret_cast<unsigned long long*>(bad), static_cast<unsigned long long>(-1),
-                static_cast<unsigned long long>(t));
-    }
+    if (t != ignore && (t < 0 || t >= classes)) report_bad(bad, t);
     A mx = -INFINITY;
     for (int64_t k = 0; k < classes; ++k) mx = mx > cvt<A>(row[k]) ? mx : cvt<A>(row[k]);
     if (mx == A(-INFINITY)) mx = 0;  // all -inf: exp(x - 0) = 0, as the CPU kernel
@@ -44,7 +42,7 @@ __global__ void ce_forward(const T* x, const int64_t* target, const T* w, T* los
 }
 
 template <class T, class A>
-__global__ void ce_backward(const T* g, const T* x, const int64_t* target, const T* w, const T* lse, const T* sum_w,
+__global__ void ce_backward(const T* g, const T* x, const int64_t* target, const T* w, const T* lse, const A* sum_w,
                             T* gx, int64_t n, int64_t classes, int64_t ignore, A smoothing) {
   for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < n * classes;
        e += static_cast<int64_t>(blockDim.x) * gridDim.x) {
@@ -55,7 +53,7 @@ __global__ void ce_backward(const T* g, const T* x, const int64_t* target, const
       continue;
     }
     const A wt = cvt<A>(w[t]);
-    const A total = math::ce_total(wt, cvt<A>(*sum_w), smoothing, classes);
+    const A total = math::ce_total(wt, *sum_w, smoothing, classes);
     const A a = math::ce_coefficient(k, t, cvt<A>(w[k]), wt, smoothing, classes);
     gx[e] = cvt<T>(cvt<A>(g[i]) * (total * m::exp(cvt<A>(x[e]) - cvt<A>(lse[i])) - a));
   }
@@ -69,19 +67,18 @@ void cross_entropy_kernel(const KernelCall& c) {
   const Tensor& x = c.in[0];
   const int64_t n = x.size(0), classes = x.size(1);
   if (n == 0) return;
-  Tensor bad = make_tensor({1}, kInt64, x.device(), "cross_entropy");
-  bad.fill_(int64_t{-1});
+  ReportScope report(x.device().index);
   visit_float(x.dtype(), "cross_entropy", [&]<class T>() {
     using A = std::conditional_t<std::is_same_v<T, double>, double, float>;
     const int d = x.device().index;
     set_device(d);
     ce_forward<T, A><<<blocks_for(n), 256, 0, stream(d)>>>(
         x.data_ptr<T>(), c.in[1].data_ptr<int64_t>(), c.in[2].data_ptr<T>(), c.out[0].data_ptr<T>(),
-        c.out[1].data_ptr<T>(), n, classes, c.p.i0, static_cast<A>(c.p.s0.to_double()), bad.data_ptr<int64_t>());
+        c.out[1].data_ptr<T>(), n, classes, c.p.i0, static_cast<A>(c.p.s0.to_double()), report.slot());
     NABLA_CUDA_CHECK_LAUNCH();
   });
-  const int64_t t = bad.item<int64_t>();
-  NABLA_CHECK(t < 0, "cross_entropy: target {} is out of range for {} classes (and is not ignore_index {})", t, classes,
+  const std::optional<int64_t> t = report.wait();
+  NABLA_CHECK(!t, "cross_entropy: target {} is out of range for {} classes (and is not ignore_index {})", *t, classes,
               c.p.i0);
 }
 
@@ -90,14 +87,16 @@ void cross_entropy_backward_kernel(const KernelCall& c) {
   const Tensor& x = c.in[1];
   const int64_t n = x.size(0), classes = x.size(1);
   if (n == 0) return;
-  const Tensor sum_w = sum(c.in[3]).to(x.dtype());  // on the device: no sync
   visit_float(x.dtype(), "cross_entropy_backward", [&]<class T>() {
     using A = std::conditional_t<std::is_same_v<T, double>, double, float>;
+    // summed in the accumulation type on the device (no sync): in a 16-bit type the sum of
+    // many class weights would lose most of its digits
+    const Tensor sum_w = sum(c.in[3].to(dtype_of<A>()));
     const int d = x.device().index;
     set_device(d);
     ce_backward<T, A><<<blocks_for(n * classes), 256, 0, stream(d)>>>(
         c.in[0].data_ptr<T>(), x.data_ptr<T>(), c.in[2].data_ptr<int64_t>(), c.in[3].data_ptr<T>(),
-        c.in[4].data_ptr<T>(), sum_w.data_ptr<T>(), c.out[0].data_ptr<T>(), n, classes, c.p.i0,
+        c.in[4].data_ptr<T>(), sum_w.data_ptr<A>(), c.out[0].data_ptr<T>(), n, classes, c.p.i0,
         static_cast<A>(c.p.s0.to_double()));
     NABLA_CUDA_CHECK_LAUNCH();
   });

@@ -1,7 +1,7 @@
 // CUDA kernels of the fused optimizer steps: a multi-tensor launch (as PyTorch's
 // multi_tensor_apply) packs up to kTensors parameters, their gradients and state pointers
 // into the kernel arguments; each block updates one chunk of one tensor with the shared rule
-// of core/math/optim.h. A whole model of up to kTensors parameters is one launch.
+// of core/math/optim.h. A whole model of up to kTensors parameters of one dtype is one launch.
 #include "core/math/optim.h"
 #include "cuda/kernels/elementwise.cuh"
 #include "dispatch/dispatch.h"
@@ -43,36 +43,45 @@ __global__ void multi_tensor_kernel(TensorPack<T> pack, Update u, int nstate) {
   }
 }
 
-// Launches `update` over every parameter of the call, kTensors per launch.
+// Launches `update` over params [begin, end) of the call, which share dtype T, as one pack.
+template <class T, class Update>
+void launch_pack(const KernelCall& c, int64_t begin, int64_t end, int nstate, const Update& update) {
+  const int64_t k = c.p.i0;
+  const int d = c.out[begin].device().index;
+  TensorPack<T> pack;
+  int64_t blocks = 0;
+  for (int64_t i = begin; i < end; ++i) {
+    const int slot = pack.count++;
+    pack.p[slot] = c.out[i].data_ptr<T>();
+    pack.g[slot] = c.in[i].data_ptr<T>();
+    for (int j = 0; j < 3; ++j) {
+      const Tensor* st = j < nstate ? &c.out[(1 + j) * k + i] : nullptr;
+      pack.s[j][slot] = st != nullptr && st->defined() ? st->data_ptr<T>() : nullptr;
+    }
+    pack.numel[slot] = c.out[i].numel();
+    pack.first_block[slot] = blocks;
+    blocks += (pack.numel[slot] + kChunk - 1) / kChunk;
+  }
+  pack.first_block[pack.count] = blocks;
+  if (blocks == 0) return;
+  set_device(d);
+  multi_tensor_kernel<T><<<static_cast<unsigned>(blocks), 256, 0, stream(d)>>>(pack, update, nstate);
+  NABLA_CUDA_CHECK_LAUNCH();
+}
+
+// Launches `update` over every parameter of the call. A pack holds up to kTensors parameters
+// of one dtype (the kernel is compiled per element type): a model that mixes dtypes, such as
+// float32 master weights next to float16 ones, gets a new pack wherever the dtype changes.
 template <class Update>
 void multi_tensor_apply(const KernelCall& c, int nstate, const Update& update) {
   const int64_t k = c.p.i0;
-  if (k == 0) return;
-  const Tensor& first = c.out[0];
-  visit_float(first.dtype(), op_name(c.op).data(), [&]<class T>() {
-    const int d = first.device().index;
-    set_device(d);
-    for (int64_t base = 0; base < k; base += kTensors) {
-      TensorPack<T> pack;
-      int64_t blocks = 0;
-      for (int64_t i = base; i < std::min<int64_t>(k, base + kTensors); ++i) {
-        const int slot = pack.count++;
-        pack.p[slot] = c.out[i].data_ptr<T>();
-        pack.g[slot] = c.in[i].data_ptr<T>();
-        for (int j = 0; j < 3; ++j) {
-          const Tensor* st = j < nstate ? &c.out[(1 + j) * k + i] : nullptr;
-          pack.s[j][slot] = st != nullptr && st->defined() ? st->data_ptr<T>() : nullptr;
-        }
-        pack.numel[slot] = c.out[i].numel();
-        pack.first_block[slot] = blocks;
-        blocks += (pack.numel[slot] + kChunk - 1) / kChunk;
-      }
-      pack.first_block[pack.count] = blocks;
-      if (blocks == 0) continue;
-      multi_tensor_kernel<T><<<static_cast<unsigned>(blocks), 256, 0, stream(d)>>>(pack, update, nstate);
-      NABLA_CUDA_CHECK_LAUNCH();
-    }
-  });
+  for (int64_t begin = 0; begin < k;) {
+    const ScalarType t = c.out[begin].dtype();
+    int64_t end = begin + 1;
+    while (end < k && end - begin < kTensors && c.out[end].dtype() == t) ++end;
+    visit_float(t, op_name(c.op).data(), [&]<class T>() { launch_pack<T>(c, begin, end, nstate, update); });
+    begin = end;
+  }
 }
 
 struct SgdCall {

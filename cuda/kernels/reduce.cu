@@ -22,6 +22,7 @@
 
 #include "core/math/reduce.h"
 #include "cuda/kernels/elementwise.cuh"
+#include "cuda/kernels/group_reduce.cuh"
 #include "dispatch/dispatch.h"
 
 namespace nabla::cuda {
@@ -129,19 +130,6 @@ __device__ inline typename R::acc step_at(const R& r, typename R::acc a, const T
                                           int64_t i) {
   using V = typename R::value;
   return r.step(a, static_cast<V>(cvt<compute_t<T>>(base[inner_offset(g, i)])), i);
-}
-
-// Any trivially copyable accumulator through __shfl_down_sync, one 32-bit word at a time.
-template <class A>
-__device__ inline A shfl_down(const A& v, unsigned delta) {
-  constexpr int kWords = static_cast<int>((sizeof(A) + 3) / 4);
-  unsigned words[kWords] = {};
-  memcpy(words, &v, sizeof(A));
-#pragma unroll
-  for (int w = 0; w < kWords; ++w) words[w] = __shfl_down_sync(0xffffffffu, words[w], delta);
-  A r;
-  memcpy(&r, words, sizeof(A));
-  return r;
 }
 
 // Fixed-order block reduction; the result is valid in thread 0. blockDim.x is a multiple of

@@ -35,4 +35,18 @@ bool allow_tf32();
 
 namespace nabla::cuda {
 
+/// cuDNN benchmark mode (PyTorch's torch.backends.cudnn.benchmark): the first convolution of
+/// each shape, dtype and geometry times the algorithms cuDNN offers and keeps the fastest for
+/// every later call of that kind. Off by default: cuDNN's heuristics then pick an algorithm
+/// without running any (cheaper for shapes that change often, possibly slower per call).
+void set_cudnn_benchmark(bool on);
+bool cudnn_benchmark();
+
+/// Deterministic mode (as torch.backends.cudnn.deterministic): convolutions use only the cuDNN
+/// algorithms cuDNN reports as bitwise repeatable, and batch norm runs nabla's own fixed-order
+/// kernels, so repeated runs give bitwise-equal results. nabla's other CUDA kernels are
+/// repeatable in either mode. Off by default, as the fastest algorithms may reduce with atomics.
+void set_deterministic(bool on);
+bool deterministic();
+
 }  // namespace nabla::cuda

@@ -5,6 +5,7 @@
 // exactly. A hand-written loop stays just as easy: train_step() is the loop body.
 #pragma once
 
+#include <chrono>
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -142,6 +143,26 @@ class CSVLogger : public Callback {
  private:
   std::string path_;
   std::vector<std::string> columns_;
+};
+
+/// The progress display of fit(), for hand-written loops too (a GAN's two steps, say): a bar
+/// redrawn in place on a terminal, a plain line at every 10% of the epoch otherwise.
+/// stream: stdout when null; verbose: 0 silent, else on.
+class Progress {
+ public:
+  explicit Progress(std::FILE* stream = nullptr, int verbose = 1);
+  void begin_epoch(int64_t epoch, int64_t epochs, int64_t batches);
+  /// After batch `done` (1-based) of the epoch, with the running metrics and the samples seen.
+  void update(int64_t done, const Logs& running, int64_t samples);
+  void end_epoch(const Logs& logs);
+
+ private:
+  std::string metrics(const Logs& logs) const;
+  std::FILE* out_;
+  int verbose_;
+  bool tty_;
+  int64_t epoch_ = 0, epochs_ = 0, batches_ = 0, last_line_ = -1;
+  std::chrono::steady_clock::time_point start_, last_draw_;
 };
 
 }  // namespace nabla::train

@@ -13,6 +13,9 @@ void register_derivatives() {
   register_copy_derivatives();
   register_view_derivatives();
   register_loss_derivatives();
+  register_conv_derivatives();
+  register_pool_derivatives();
+  register_norm_derivatives();
   register_rnn_derivatives();
 }
 

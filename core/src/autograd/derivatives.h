@@ -18,6 +18,9 @@ void register_index_derivatives();
 void register_copy_derivatives();
 void register_view_derivatives();
 void register_loss_derivatives();
+void register_conv_derivatives();
+void register_pool_derivatives();
+void register_norm_derivatives();
 void register_rnn_derivatives();
 
 inline constexpr uint32_t kIn0 = 1u << 0, kIn1 = 1u << 1, kIn2 = 1u << 2;

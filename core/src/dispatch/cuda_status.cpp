@@ -21,6 +21,16 @@ int device_count() {
 #endif
 }
 
+namespace {
+std::atomic<bool> g_cudnn_benchmark{false};
+std::atomic<bool> g_deterministic{false};
+}  // namespace
+// Plain switches, read by the CUDA backend at each call (settable with or without it).
+void set_cudnn_benchmark(bool on) { g_cudnn_benchmark = on; }
+bool cudnn_benchmark() { return g_cudnn_benchmark; }
+void set_deterministic(bool on) { g_deterministic = on; }
+bool deterministic() { return g_deterministic; }
+
 #ifndef NABLA_HAS_CUDA
 // Built without the CUDA backend: no device memory exists, and there is nothing to wait for.
 MemoryStats memory_stats(int device) {

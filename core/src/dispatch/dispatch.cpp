@@ -37,6 +37,9 @@ std::string_view family_name(OpFamily f) {
     case OpFamily::random: return "random";
     case OpFamily::loss: return "loss";
     case OpFamily::optim: return "optim";
+    case OpFamily::conv: return "conv";
+    case OpFamily::pool: return "pool";
+    case OpFamily::norm: return "norm";
     case OpFamily::rnn: return "rnn";
     case OpFamily::view: return "view";
   }

@@ -1,6 +1,7 @@
 // The Op enum and its tables, generated from ops.def; OpParams, the parameters ops carry.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -22,7 +23,7 @@ inline constexpr int kNumOps = 0
 #undef NABLA_OP
     ;
 
-enum class OpFamily : int8_t { unary, binary, reduce, linalg, softmax, index, copy, random, loss, optim, rnn, view };
+enum class OpFamily : int8_t { unary, binary, reduce, linalg, softmax, index, copy, random, loss, optim, conv, pool, norm, rnn, view };
 
 struct OpInfo {
   std::string_view name;
@@ -43,6 +44,14 @@ std::string_view family_name(OpFamily f);
 /// Looks an op up by name; returns false when there is none.
 bool op_from_name(std::string_view name, Op* out);
 
+/// Window geometry of the conv and pool ops; index 0 is height, 1 width.
+struct Window2d {
+  std::array<int64_t, 2> kernel{1, 1}, stride{1, 1}, padding{0, 0}, dilation{1, 1};
+  int64_t groups = 1;
+  bool ceil_mode = false;          // pooling: output size rounds up
+  bool count_include_pad = true;   // avg_pool2d: padding counts in the divisor
+};
+
 /// Parameters of one op call; ops.def says which fields each op reads.
 struct OpParams {
   Scalar s0, s1;                // scalar arguments (alpha, slope, bounds, exponent, fill value)
@@ -52,6 +61,7 @@ struct OpParams {
   int64_t i0 = 0, i1 = 0;       // integer arguments (start/step, index, correction, seed/offset)
   Shape sizes, strides;         // view geometry
   int64_t offset = 0;
+  Window2d win;                 // conv and pool geometry
   std::vector<double> args;     // further floating-point arguments (optimizer hyperparameters)
 };
 

@@ -5,17 +5,11 @@
 #include "nabla/nn/functional.h"
 #include "nabla/nn/init.h"
 #include "nabla/nn/modules.h"
+#include "nn/repr.h"
 
 namespace nabla::nn {
-namespace {
-std::string py_bool(bool b) { return b ? "True" : "False"; }
-// A double as Python's repr of a float prints it: "1.0", not "1" (so ELU(alpha=1.0), as PyTorch).
-std::string py_float(double v) {
-  std::string s = fmt::format("{}", v);
-  if (s.find_first_of(".en") == std::string::npos) s += ".0";  // not 1e+16, inf or nan
-  return s;
-}
-}  // namespace
+using detail::py_bool;
+using detail::py_float;
 
 Linear::Linear(int64_t in, int64_t out, bool with_bias) : Module("Linear"), in_features(in), out_features(out) {
   NABLA_CHECK(in >= 0 && out >= 0, "Linear: feature counts must be non-negative, got in={} out={}", in, out);

@@ -2,7 +2,7 @@
 // samples/s, ETA), at most ~10 times a second so that drawing never slows training; when
 // the output is a file or a pipe, a plain line at every 10% of the epoch, so logs stay
 // readable.
-#include "train/progress.h"
+#include "nabla/train.h"
 
 #include <unistd.h>
 

@@ -7,7 +7,7 @@
 #include "nabla/ops.h"
 #include "nabla/random.h"
 #include "nabla/train.h"
-#include "train/progress.h"
+#include "nabla/train.h"
 
 namespace nabla::train {
 

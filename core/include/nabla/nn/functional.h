@@ -68,6 +68,51 @@ Tensor hinge_embedding_loss(const Tensor& input, const Tensor& target, double ma
 Tensor multi_margin_loss(const Tensor& input, const Tensor& target, int p = 1, double margin = 1.0,
                          const Tensor& weight = Tensor(), Reduction reduction = Reduction::Mean);
 
+// ---- convolution, pooling, normalization (NCHW; an unbatched [C, H, W] input also works) ----
+
+/// A 2-d size argument: one number for both dims (`2`) or {height, width} (`{2, 3}`).
+/// Default-constructed, it is "not given" (pooling's stride then defaults to the kernel).
+struct Size2 {
+  int64_t h = 0, w = 0;
+  bool given = false;
+  Size2() = default;
+  Size2(int64_t v) : h(v), w(v), given(true) {}  // NOLINT: implicit, as PyTorch's int-or-tuple
+  Size2(int64_t height, int64_t width) : h(height), w(width), given(true) {}
+};
+
+/// x [N, C, H, W], weight [O, C/groups, kh, kw], bias [O] (optional).
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(), Size2 stride = 1,
+              Size2 padding = 0, Size2 dilation = 1, int64_t groups = 1);
+/// The gradient of conv2d with respect to its input, as a layer: x [N, C, H, W],
+/// weight [C, O/groups, kh, kw], bias [O]; output size
+/// (H - 1) stride - 2 padding + dilation (kh - 1) + output_padding + 1. Argument order as PyTorch.
+Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(), Size2 stride = 1,
+                        Size2 padding = 0, Size2 output_padding = 0, int64_t groups = 1, Size2 dilation = 1);
+
+/// Max pooling; stride defaults to kernel_size; padding at most half the kernel.
+Tensor max_pool2d(const Tensor& x, Size2 kernel_size, Size2 stride = {}, Size2 padding = 0, Size2 dilation = 1,
+                  bool ceil_mode = false);
+/// Max pooling returning (values, indices): indices are flat h * W + w within each plane.
+std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, Size2 kernel_size, Size2 stride = {},
+                                                  Size2 padding = 0, Size2 dilation = 1, bool ceil_mode = false);
+Tensor avg_pool2d(const Tensor& x, Size2 kernel_size, Size2 stride = {}, Size2 padding = 0, bool ceil_mode = false,
+                  bool count_include_pad = true);
+/// Averages over windows [floor(i H / OH), ceil((i + 1) H / OH)) giving an OH x OW output.
+Tensor adaptive_avg_pool2d(const Tensor& x, Size2 output_size);
+
+/// x [N, C] or [N, C, *]. training: normalise with the batch statistics and, when running
+/// stats are given, update them in place (running = (1 - momentum) running + momentum batch,
+/// the variance unbiased); evaluation: normalise with the running statistics.
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                  const Tensor& weight = Tensor(), const Tensor& bias = Tensor(), bool training = false,
+                  double momentum = 0.1, double eps = 1e-5);
+/// Normalises over the last normalized_shape.size() dims, which must equal normalized_shape.
+Tensor layer_norm(const Tensor& x, IntList normalized_shape, const Tensor& weight = Tensor(),
+                  const Tensor& bias = Tensor(), double eps = 1e-5);
+/// Zeroes whole channels (x [N, C, *] or [C, *]) with probability p and scales the rest by
+/// 1 / (1 - p) when training; the identity otherwise.
+Tensor dropout2d(const Tensor& x, double p = 0.5, bool training = true, Generator* gen = nullptr);
+
 // ---- recurrent networks (core/src/ops/rnn.cpp) --------------------------------------------
 
 /// The arguments torch.nn.RNN / LSTM / GRU share (input_size and hidden_size aside).

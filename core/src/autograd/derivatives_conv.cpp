@@ -1,0 +1,34 @@
+// Backward formulas of the convolution primitives. conv2d is linear in x and in w:
+//   y = conv(x, w):  dx = conv2d_backward_input(dy, w),  dw = conv2d_backward_weight(x, dy).
+// conv2d_backward_input (the forward of conv_transpose2d) is the adjoint of conv in x:
+//   y = conv^T(g, w):  dg = conv(dy, w),  dw = conv2d_backward_weight(dy, g).
+#include "autograd/derivatives.h"
+#include "ops/nn_ops.h"
+
+namespace nabla {
+namespace {
+using G = std::vector<Tensor>;
+
+uint32_t save_other(uint32_t needs) { return ((needs & kIn0) ? kIn1 : 0u) | ((needs & kIn1) ? kIn0 : 0u); }
+}  // namespace
+
+void register_conv_derivatives() {
+  set_derivative(Op::conv2d, {[](const BackwardCtx& c) {
+                                const Window2d& win = c.p.win;
+                                return G{c.needs[0] ? detail::conv2d_input_grad(c.grad(), c.in[1], c.in_meta[0].sizes, win)
+                                                    : Tensor(),
+                                         c.needs[1] ? detail::conv2d_weight_grad(c.in[0], c.grad(), c.in_meta[1].sizes, win)
+                                                    : Tensor()};
+                              },
+                              0, 0, save_other});
+  set_derivative(Op::conv2d_backward_input,
+                 {[](const BackwardCtx& c) {
+                    const Window2d& win = c.p.win;
+                    return G{c.needs[0] ? detail::conv2d_primitive(c.grad(), c.in[1], win) : Tensor(),
+                             c.needs[1] ? detail::conv2d_weight_grad(c.grad(), c.in[0], c.in_meta[1].sizes, win)
+                                        : Tensor()};
+                  },
+                  0, 0, save_other});
+}
+
+}  // namespace nabla

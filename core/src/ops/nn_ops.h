@@ -1,0 +1,17 @@
+// The primitives behind the conv, pool and norm front ends, for the backward formulas
+// (core/src/autograd/derivatives_{conv,pool,norm}.cpp): inputs are made contiguous, outputs
+// allocated, no argument checks (the front ends did them).
+#pragma once
+
+#include "dispatch/dispatch.h"
+
+namespace nabla::detail {
+
+/// conv2d without bias: x [N, C, H, W], w [O, C/g, kh, kw].
+Tensor conv2d_primitive(const Tensor& x, const Tensor& w, const Window2d& win);
+/// d conv2d / d x: grad [N, O, OH, OW] -> [input_size].
+Tensor conv2d_input_grad(const Tensor& grad, const Tensor& w, const Shape& input_size, const Window2d& win);
+/// d conv2d / d w: -> [weight_size].
+Tensor conv2d_weight_grad(const Tensor& x, const Tensor& grad, const Shape& weight_size, const Window2d& win);
+
+}  // namespace nabla::detail

@@ -1,0 +1,185 @@
+// Reference CPU pooling: direct loops over the windows of core/math/pool.h, one (sample,
+// channel) plane per task. Backward passes scatter into their own plane only, so planes run
+// in parallel without two threads writing one element. Accumulation in double.
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "core/math/pool.h"
+#include "cpu_fallback/loops.h"
+#include "dispatch/dispatch.h"
+
+namespace nabla::cpu {
+namespace {
+
+struct Planes {
+  int64_t planes, h, w, oh, ow;
+};
+
+// x [N, C, H, W] (or its gradient) and y [N, C, OH, OW] (or its gradient).
+Planes planes_of(const Tensor& x, const Tensor& y) {
+  return {x.size(0) * x.size(1), x.size(2), x.size(3), y.size(2), y.size(3)};
+}
+
+template <class F>
+void for_planes(const Planes& s, const F& f) {
+  parallel_for(s.planes, std::max<int64_t>(1, kGrain / std::max<int64_t>(s.h * s.w, 1)), [&](int64_t b, int64_t e) {
+    for (int64_t pl = b; pl < e; ++pl) f(pl);
+  });
+}
+
+}  // namespace
+
+void max_pool2d_kernel(const KernelCall& c) {
+  const Planes s = planes_of(c.in[0], c.out[0]);
+  const Window2d& win = c.p.win;
+  visit_float(c.in[0].dtype(), "max_pool2d", [&]<class T>() {
+    const T* x = c.in[0].data_ptr<T>();
+    T* y = c.out[0].data_ptr<T>();
+    int64_t* idx = c.out[1].data_ptr<int64_t>();
+    for_planes(s, [&](int64_t pl) {
+      const T* in = x + pl * s.h * s.w;
+      for (int64_t oy = 0; oy < s.oh; ++oy) {
+        for (int64_t ox = 0; ox < s.ow; ++ox) {
+          double best = -std::numeric_limits<double>::infinity();
+          int64_t best_i = -1;
+          for (int64_t i = 0; i < win.kernel[0]; ++i) {
+            const int64_t iy = oy * win.stride[0] - win.padding[0] + i * win.dilation[0];
+            if (iy < 0 || iy >= s.h) continue;
+            for (int64_t j = 0; j < win.kernel[1]; ++j) {
+              const int64_t ix = ox * win.stride[1] - win.padding[1] + j * win.dilation[1];
+              if (ix < 0 || ix >= s.w) continue;
+              const double v = cvt<double>(in[iy * s.w + ix]);
+              // the first maximum wins; a NaN is the maximum (as PyTorch)
+              if (best_i < 0 || v > best || (std::isnan(v) && !std::isnan(best))) {
+                best = v;
+                best_i = iy * s.w + ix;
+              }
+            }
+          }
+          const int64_t o = pl * s.oh * s.ow + oy * s.ow + ox;
+          y[o] = cvt<T>(best);
+          idx[o] = best_i;
+        }
+      }
+    });
+  });
+}
+
+void max_pool2d_backward_kernel(const KernelCall& c) {
+  // inputs (grad [N, C, OH, OW], indices); output grad_x [N, C, H, W]
+  const Planes s = planes_of(c.out[0], c.in[0]);
+  visit_float(c.out[0].dtype(), "max_pool2d_backward", [&]<class T>() {
+    const T* g = c.in[0].data_ptr<T>();
+    const int64_t* idx = c.in[1].data_ptr<int64_t>();
+    T* gx = c.out[0].data_ptr<T>();
+    for_planes(s, [&](int64_t pl) {
+      std::vector<double> acc(static_cast<std::size_t>(s.h * s.w), 0.0);
+      const int64_t base = pl * s.oh * s.ow;
+      // overlapping windows may pick one input twice: sum in output order (a fixed order)
+      for (int64_t o = 0; o < s.oh * s.ow; ++o) {
+        const int64_t at = idx[base + o];
+        if (at >= 0) acc[at] += cvt<double>(g[base + o]);
+      }
+      T* out = gx + pl * s.h * s.w;
+      for (int64_t i = 0; i < s.h * s.w; ++i) out[i] = cvt<T>(acc[i]);
+    });
+  });
+}
+
+void avg_pool2d_kernel(const KernelCall& c) {
+  const Planes s = planes_of(c.in[0], c.out[0]);
+  const Window2d& win = c.p.win;
+  visit_float(c.in[0].dtype(), "avg_pool2d", [&]<class T>() {
+    const T* x = c.in[0].data_ptr<T>();
+    T* y = c.out[0].data_ptr<T>();
+    for_planes(s, [&](int64_t pl) {
+      const T* in = x + pl * s.h * s.w;
+      for (int64_t oy = 0; oy < s.oh; ++oy) {
+        const math::AvgWindow wy = math::avg_window(oy, s.h, win.kernel[0], win.stride[0], win.padding[0]);
+        for (int64_t ox = 0; ox < s.ow; ++ox) {
+          const math::AvgWindow wx = math::avg_window(ox, s.w, win.kernel[1], win.stride[1], win.padding[1]);
+          double acc = 0;
+          for (int64_t iy = wy.begin; iy < wy.end; ++iy) {
+            for (int64_t ix = wx.begin; ix < wx.end; ++ix) acc += cvt<double>(in[iy * s.w + ix]);
+          }
+          const int64_t div = math::avg_divisor(wy, wx, win.count_include_pad);
+          y[pl * s.oh * s.ow + oy * s.ow + ox] = cvt<T>(div > 0 ? acc / static_cast<double>(div) : 0.0);
+        }
+      }
+    });
+  });
+}
+
+void avg_pool2d_backward_kernel(const KernelCall& c) {
+  const Planes s = planes_of(c.out[0], c.in[0]);
+  const Window2d& win = c.p.win;
+  visit_float(c.out[0].dtype(), "avg_pool2d_backward", [&]<class T>() {
+    const T* g = c.in[0].data_ptr<T>();
+    T* gx = c.out[0].data_ptr<T>();
+    for_planes(s, [&](int64_t pl) {
+      std::vector<double> acc(static_cast<std::size_t>(s.h * s.w), 0.0);
+      for (int64_t oy = 0; oy < s.oh; ++oy) {
+        const math::AvgWindow wy = math::avg_window(oy, s.h, win.kernel[0], win.stride[0], win.padding[0]);
+        for (int64_t ox = 0; ox < s.ow; ++ox) {
+          const math::AvgWindow wx = math::avg_window(ox, s.w, win.kernel[1], win.stride[1], win.padding[1]);
+          const int64_t div = math::avg_divisor(wy, wx, win.count_include_pad);
+          if (div <= 0) continue;
+          const double v = cvt<double>(g[pl * s.oh * s.ow + oy * s.ow + ox]) / static_cast<double>(div);
+          for (int64_t iy = wy.begin; iy < wy.end; ++iy) {
+            for (int64_t ix = wx.begin; ix < wx.end; ++ix) acc[iy * s.w + ix] += v;
+          }
+        }
+      }
+      T* out = gx + pl * s.h * s.w;
+      for (int64_t i = 0; i < s.h * s.w; ++i) out[i] = cvt<T>(acc[i]);
+    });
+  });
+}
+
+void adaptive_avg_pool2d_kernel(const KernelCall& c) {
+  const Planes s = planes_of(c.in[0], c.out[0]);
+  visit_float(c.in[0].dtype(), "adaptive_avg_pool2d", [&]<class T>() {
+    const T* x = c.in[0].data_ptr<T>();
+    T* y = c.out[0].data_ptr<T>();
+    for_planes(s, [&](int64_t pl) {
+      const T* in = x + pl * s.h * s.w;
+      for (int64_t oy = 0; oy < s.oh; ++oy) {
+        const int64_t y0 = math::adaptive_begin(oy, s.h, s.oh), y1 = math::adaptive_end(oy, s.h, s.oh);
+        for (int64_t ox = 0; ox < s.ow; ++ox) {
+          const int64_t x0 = math::adaptive_begin(ox, s.w, s.ow), x1 = math::adaptive_end(ox, s.w, s.ow);
+          double acc = 0;
+          for (int64_t iy = y0; iy < y1; ++iy) {
+            for (int64_t ix = x0; ix < x1; ++ix) acc += cvt<double>(in[iy * s.w + ix]);
+          }
+          y[pl * s.oh * s.ow + oy * s.ow + ox] = cvt<T>(acc / static_cast<double>((y1 - y0) * (x1 - x0)));
+        }
+      }
+    });
+  });
+}
+
+void adaptive_avg_pool2d_backward_kernel(const KernelCall& c) {
+  const Planes s = planes_of(c.out[0], c.in[0]);
+  visit_float(c.out[0].dtype(), "adaptive_avg_pool2d_backward", [&]<class T>() {
+    const T* g = c.in[0].data_ptr<T>();
+    T* gx = c.out[0].data_ptr<T>();
+    for_planes(s, [&](int64_t pl) {
+      std::vector<double> acc(static_cast<std::size_t>(s.h * s.w), 0.0);
+      for (int64_t oy = 0; oy < s.oh; ++oy) {
+        const int64_t y0 = math::adaptive_begin(oy, s.h, s.oh), y1 = math::adaptive_end(oy, s.h, s.oh);
+        for (int64_t ox = 0; ox < s.ow; ++ox) {
+          const int64_t x0 = math::adaptive_begin(ox, s.w, s.ow), x1 = math::adaptive_end(ox, s.w, s.ow);
+          const double v = cvt<double>(g[pl * s.oh * s.ow + oy * s.ow + ox]) / static_cast<double>((y1 - y0) * (x1 - x0));
+          for (int64_t iy = y0; iy < y1; ++iy) {
+            for (int64_t ix = x0; ix < x1; ++ix) acc[iy * s.w + ix] += v;
+          }
+        }
+      }
+      T* out = gx + pl * s.h * s.w;
+      for (int64_t i = 0; i < s.h * s.w; ++i) out[i] = cvt<T>(acc[i]);
+    });
+  });
+}
+
+}  // namespace nabla::cpu
