@@ -1,11 +1,10 @@
-// Reference CPU convolution: im2col lowering to OpenBLAS GEMM. For a group g of a chunk of
-// samples, the columns matrix holds, for every (input channel, kernel row, kernel col) of the
-// group, the input values under that kernel tap for every output position:
-//   cols [Cg*kh*kw, nb*L],  L = OH*OW,
-// so that y[n, group] = W_g [Og, K] @ cols[:, n*L : (n+1)*L]. The backward of the input is
-// the transposed product followed by col2im (a scatter-add, run per (sample, channel) plane so
-// no two threads write one element); the backward of the weight is gy @ cols^T summed over
-// samples. float16/bfloat16 compute in float32 (converted while building the columns).
+// Reference CPU convolution: im2col lowering to OpenBLAS GEMM. For sample n and group g, the
+// columns matrix holds, for every (input channel, kernel row, kernel col) of the group, the
+// input values under that kernel tap at every output position:
+//   cols [K = Cg*kh*kw, L = OH*OW],   y[n, group] = W_g [Og, K] @ cols.
+// The input gradient is W_g^T @ gy followed by col2im (a scatter-add into sample n only);
+// the weight gradient is the sum over samples of gy_n @ cols_n^T. Samples run in parallel.
+// float16/bfloat16 compute in float32 (converted while building the columns).
 #include <algorithm>
 #include <vector>
 
@@ -16,8 +15,10 @@
 namespace nabla::cpu {
 namespace {
 
-// Column buffers are built for chunks of samples of at most this many elements.
-constexpr int64_t kColsBudget = int64_t{1} << 23;
+// Weight-gradient partial sums: at most this many, over fixed slices of the batch (the slices
+// do not depend on the thread count, so the sum has one order and results repeat bitwise).
+constexpr int64_t kMaxPartials = 16;
+constexpr int64_t kPartialsBudget = int64_t{1} << 24;  // elements of all partials together
 
 template <class T>
 using gemm_t = std::conditional_t<std::is_same_v<T, double>, double, float>;
@@ -41,59 +42,63 @@ ConvShape conv_shape(const Tensor& x, const Tensor& weight, const Tensor& y, con
   return s;
 }
 
-int64_t chunk_samples(const ConvShape& s) {
-  return std::clamp<int64_t>(kColsBudget / std::max<int64_t>(s.k * s.l, 1), 1, std::max<int64_t>(s.n, 1));
-}
-
-// cols[row][j * L + p] for samples n0 .. n0+nb of group g (row = (c*kh + i)*kw + jj).
+// cols [K, L] of sample n, group g (row = (c*kh + i)*kw + j).
 template <class T, class A>
-void im2col(const T* x, const ConvShape& s, int64_t n0, int64_t nb, int64_t g, A* cols) {
-  const int64_t ld = nb * s.l;
-  parallel_for(s.k * nb, std::max<int64_t>(1, kGrain / std::max<int64_t>(s.l, 1)), [&](int64_t b, int64_t e) {
-    for (int64_t task = b; task < e; ++task) {
-      const int64_t row = task / nb, j = task % nb;
-      const int64_t jj = row % s.kw, i = (row / s.kw) % s.kh, c = row / (s.kw * s.kh);
-      const T* plane = x + ((n0 + j) * s.c + g * s.cg + c) * s.h * s.w;
-      A* out = cols + row * ld + j * s.l;
-      for (int64_t oy = 0; oy < s.oh; ++oy) {
-        const int64_t iy = oy * s.win.stride[0] - s.win.padding[0] + i * s.win.dilation[0];
-        A* orow = out + oy * s.ow;
-        if (iy < 0 || iy >= s.h) {
-          std::fill(orow, orow + s.ow, A(0));
-          continue;
-        }
-        const T* irow = plane + iy * s.w;
-        for (int64_t ox = 0; ox < s.ow; ++ox) {
-          const int64_t ix = ox * s.win.stride[1] - s.win.padding[1] + jj * s.win.dilation[1];
-          orow[ox] = (ix >= 0 && ix < s.w) ? cvt<A>(irow[ix]) : A(0);
-        }
+void im2col(const T* x, const ConvShape& s, int64_t n, int64_t g, A* cols) {
+  for (int64_t row = 0; row < s.k; ++row) {
+    const int64_t jj = row % s.kw, i = (row / s.kw) % s.kh, c = row / (s.kw * s.kh);
+    const T* plane = x + (n * s.c + g * s.cg + c) * s.h * s.w;
+    A* out = cols + row * s.l;
+    for (int64_t oy = 0; oy < s.oh; ++oy) {
+      const int64_t iy = oy * s.win.stride[0] - s.win.padding[0] + i * s.win.dilation[0];
+      A* orow = out + oy * s.ow;
+      if (iy < 0 || iy >= s.h) {
+        std::fill(orow, orow + s.ow, A(0));
+        continue;
+      }
+      const T* irow = plane + iy * s.w;
+      const int64_t x0 = jj * s.win.dilation[1] - s.win.padding[1];
+      if (s.win.stride[1] == 1 && x0 >= 0 && x0 + s.ow <= s.w) {  // the common case: one run
+        for (int64_t ox = 0; ox < s.ow; ++ox) orow[ox] = cvt<A>(irow[x0 + ox]);
+        continue;
+      }
+      for (int64_t ox = 0; ox < s.ow; ++ox) {
+        const int64_t ix = x0 + ox * s.win.stride[1];
+        orow[ox] = (ix >= 0 && ix < s.w) ? cvt<A>(irow[ix]) : A(0);
       }
     }
-  });
+  }
 }
 
-// gx[n0 + j, g*cg + c] += the taps of cols that read it; one thread per (sample, channel).
+// gx[n, g*cg ..] += the taps of cols [K, L] of sample n, group g.
 template <class A>
-void col2im(const A* cols, const ConvShape& s, int64_t n0, int64_t nb, int64_t g, A* gx) {
-  const int64_t ld = nb * s.l;
-  parallel_for(nb * s.cg, 1, [&](int64_t b, int64_t e) {
-    for (int64_t task = b; task < e; ++task) {
-      const int64_t j = task / s.cg, c = task % s.cg;
-      A* plane = gx + ((n0 + j) * s.c + g * s.cg + c) * s.h * s.w;
-      for (int64_t i = 0; i < s.kh; ++i) {
-        for (int64_t jj = 0; jj < s.kw; ++jj) {
-          const A* in = cols + ((c * s.kh + i) * s.kw + jj) * ld + j * s.l;
-          for (int64_t oy = 0; oy < s.oh; ++oy) {
-            const int64_t iy = oy * s.win.stride[0] - s.win.padding[0] + i * s.win.dilation[0];
-            if (iy < 0 || iy >= s.h) continue;
-            for (int64_t ox = 0; ox < s.ow; ++ox) {
-              const int64_t ix = ox * s.win.stride[1] - s.win.padding[1] + jj * s.win.dilation[1];
-              if (ix >= 0 && ix < s.w) plane[iy * s.w + ix] += in[oy * s.ow + ox];
-            }
-          }
-        }
+void col2im(const A* cols, const ConvShape& s, int64_t n, int64_t g, A* gx) {
+  for (int64_t row = 0; row < s.k; ++row) {
+    const int64_t jj = row % s.kw, i = (row / s.kw) % s.kh, c = row / (s.kw * s.kh);
+    A* plane = gx + (n * s.c + g * s.cg + c) * s.h * s.w;
+    const A* in = cols + row * s.l;
+    for (int64_t oy = 0; oy < s.oh; ++oy) {
+      const int64_t iy = oy * s.win.stride[0] - s.win.padding[0] + i * s.win.dilation[0];
+      if (iy < 0 || iy >= s.h) continue;
+      A* prow = plane + iy * s.w;
+      const A* irow = in + oy * s.ow;
+      const int64_t x0 = jj * s.win.dilation[1] - s.win.padding[1];
+      for (int64_t ox = 0; ox < s.ow; ++ox) {
+        const int64_t ix = x0 + ox * s.win.stride[1];
+        if (ix >= 0 && ix < s.w) prow[ix] += irow[ox];
       }
     }
+  }
+}
+
+// Runs f(n, cols) for every sample n, samples in parallel, each thread with its own [K, L]
+// column buffer. BLAS calls inside run single-threaded (OpenBLAS's OpenMP build does so
+// inside a parallel region): many small GEMMs side by side beat each split across threads.
+template <class A, class F>
+void for_samples(const ConvShape& s, const F& f) {
+  parallel_for(s.n, 1, [&](int64_t b, int64_t e) {
+    std::vector<A> cols(static_cast<std::size_t>(s.k * s.l));
+    for (int64_t n = b; n < e; ++n) f(n, cols.data());
   });
 }
 
@@ -123,30 +128,28 @@ void conv2d_kernel(const KernelCall& c) {
     using A = gemm_t<T>;
     const T* x = c.in[0].data_ptr<T>();
     T* y = c.out[0].data_ptr<T>();
-    std::vector<A> wbuf, ybuf;
+    std::vector<A> wbuf;
     const A* w = as_gemm_type<T, A>(c.in[1].data_ptr<T>(), c.in[1].numel(), wbuf);
-    if (s.k == 0) {  // no input channels: the sums are empty
-      for (int64_t i = 0; i < c.out[0].numel(); ++i) y[i] = cvt<T>(0.0);
-      return;
-    }
-    const int64_t nb_max = chunk_samples(s);
-    std::vector<A> cols(static_cast<std::size_t>(s.k * nb_max * s.l));
-    if constexpr (!std::is_same_v<T, A>) ybuf.resize(static_cast<std::size_t>(s.og * s.l));
-    for (int64_t n0 = 0; n0 < s.n; n0 += nb_max) {
-      const int64_t nb = std::min(nb_max, s.n - n0);
+    for_samples<A>(s, [&](int64_t n, A* cols) {
+      std::vector<A> ybuf;
       for (int64_t g = 0; g < s.groups; ++g) {
-        im2col(x, s, n0, nb, g, cols.data());
-        for (int64_t j = 0; j < nb; ++j) {
-          T* yg = y + ((n0 + j) * s.o + g * s.og) * s.l;
-          A* dst = nullptr;
-          if constexpr (std::is_same_v<T, A>) dst = yg;
-          else dst = ybuf.data();
-          gemm<A>(CblasNoTrans, CblasNoTrans, s.og, s.l, s.k, 1.0, w + g * s.og * s.k, s.k, cols.data() + j * s.l,
-                  nb * s.l, 0.0, dst, s.l);
-          if constexpr (!std::is_same_v<T, A>) store(dst, s.og * s.l, yg);
+        T* yg = y + (n * s.o + g * s.og) * s.l;
+        if (s.k == 0) {  // no input channels: the sums are empty
+          for (int64_t i = 0; i < s.og * s.l; ++i) yg[i] = cvt<T>(0.0);
+          continue;
         }
+        im2col(x, s, n, g, cols);
+        A* dst = nullptr;
+        if constexpr (std::is_same_v<T, A>) {
+          dst = yg;
+        } else {
+          ybuf.resize(static_cast<std::size_t>(s.og * s.l));
+          dst = ybuf.data();
+        }
+        gemm<A>(CblasNoTrans, CblasNoTrans, s.og, s.l, s.k, 1.0, w + g * s.og * s.k, s.k, cols, s.l, 0.0, dst, s.l);
+        if constexpr (!std::is_same_v<T, A>) store(dst, s.og * s.l, yg);
       }
-    }
+    });
   });
 }
 
@@ -161,26 +164,21 @@ void conv2d_backward_input_kernel(const KernelCall& c) {
     const A* w = as_gemm_type<T, A>(c.in[1].data_ptr<T>(), c.in[1].numel(), wbuf);
     const A* gy = as_gemm_type<T, A>(c.in[0].data_ptr<T>(), c.in[0].numel(), gbuf);
     A* gx = nullptr;
-    if constexpr (std::is_same_v<T, A>) gx = gx_t.data_ptr<T>();
-    else {
+    if constexpr (std::is_same_v<T, A>) {
+      gx = gx_t.data_ptr<T>();
+    } else {
       xbuf.resize(static_cast<std::size_t>(gx_t.numel()));
       gx = xbuf.data();
     }
-    std::fill(gx, gx + gx_t.numel(), A(0));
-    if (s.k > 0 && s.l > 0 && s.og > 0) {
-      const int64_t nb_max = chunk_samples(s);
-      std::vector<A> cols(static_cast<std::size_t>(s.k * nb_max * s.l));
-      for (int64_t n0 = 0; n0 < s.n; n0 += nb_max) {
-        const int64_t nb = std::min(nb_max, s.n - n0);
-        for (int64_t g = 0; g < s.groups; ++g) {
-          for (int64_t j = 0; j < nb; ++j) {
-            gemm<A>(CblasTrans, CblasNoTrans, s.k, s.l, s.og, 1.0, w + g * s.og * s.k, s.k,
-                    gy + ((n0 + j) * s.o + g * s.og) * s.l, s.l, 0.0, cols.data() + j * s.l, nb * s.l);
-          }
-          col2im(cols.data(), s, n0, nb, g, gx);
-        }
+    for_samples<A>(s, [&](int64_t n, A* cols) {
+      std::fill(gx + n * s.c * s.h * s.w, gx + (n + 1) * s.c * s.h * s.w, A(0));
+      if (s.k == 0 || s.l == 0 || s.og == 0) return;
+      for (int64_t g = 0; g < s.groups; ++g) {
+        gemm<A>(CblasTrans, CblasNoTrans, s.k, s.l, s.og, 1.0, w + g * s.og * s.k, s.k, gy + (n * s.o + g * s.og) * s.l,
+                s.l, 0.0, cols, s.l);
+        col2im(cols, s, n, g, gx);
       }
-    }
+    });
     if constexpr (!std::is_same_v<T, A>) store(gx, gx_t.numel(), gx_t.data_ptr<T>());
   });
 }
@@ -192,31 +190,37 @@ void conv2d_backward_weight_kernel(const KernelCall& c) {
   if (gw_t.numel() == 0) return;
   visit_float(gw_t.dtype(), "conv2d_backward_weight", [&]<class T>() {
     using A = gemm_t<T>;
-    std::vector<A> gbuf, wbuf;
+    const int64_t wsize = gw_t.numel();
+    std::vector<A> gbuf;
     const A* gy = as_gemm_type<T, A>(c.in[1].data_ptr<T>(), c.in[1].numel(), gbuf);
-    A* gw = nullptr;
-    if constexpr (std::is_same_v<T, A>) gw = gw_t.data_ptr<T>();
-    else {
-      wbuf.resize(static_cast<std::size_t>(gw_t.numel()));
-      gw = wbuf.data();
-    }
-    std::fill(gw, gw + gw_t.numel(), A(0));
-    if (s.l > 0 && s.n > 0) {
-      const T* x = c.in[0].data_ptr<T>();
-      const int64_t nb_max = chunk_samples(s);
-      std::vector<A> cols(static_cast<std::size_t>(s.k * nb_max * s.l));
-      for (int64_t n0 = 0; n0 < s.n; n0 += nb_max) {
-        const int64_t nb = std::min(nb_max, s.n - n0);
-        for (int64_t g = 0; g < s.groups; ++g) {
-          im2col(x, s, n0, nb, g, cols.data());
-          for (int64_t j = 0; j < nb; ++j) {
-            gemm<A>(CblasNoTrans, CblasTrans, s.og, s.k, s.l, 1.0, gy + ((n0 + j) * s.o + g * s.og) * s.l, s.l,
-                    cols.data() + j * s.l, nb * s.l, 1.0, gw + g * s.og * s.k, s.k);
+    const T* x = c.in[0].data_ptr<T>();
+    // fixed slices of the batch, one partial sum each, added in slice order
+    const int64_t slices =
+        std::max<int64_t>(1, std::min({s.n, kMaxPartials, kPartialsBudget / std::max<int64_t>(wsize, 1)}));
+    std::vector<A> partial(static_cast<std::size_t>(slices * wsize), A(0));
+    if (s.l > 0) {
+      parallel_for(slices, 1, [&](int64_t b, int64_t e) {
+        std::vector<A> cols(static_cast<std::size_t>(s.k * s.l));
+        for (int64_t sl = b; sl < e; ++sl) {
+          A* gw = partial.data() + sl * wsize;
+          for (int64_t n = sl * s.n / slices; n < (sl + 1) * s.n / slices; ++n) {
+            for (int64_t g = 0; g < s.groups; ++g) {
+              im2col(x, s, n, g, cols.data());
+              gemm<A>(CblasNoTrans, CblasTrans, s.og, s.k, s.l, 1.0, gy + (n * s.o + g * s.og) * s.l, s.l, cols.data(),
+                      s.l, 1.0, gw + g * s.og * s.k, s.k);
+            }
           }
         }
-      }
+      });
     }
-    if constexpr (!std::is_same_v<T, A>) store(gw, gw_t.numel(), gw_t.data_ptr<T>());
+    T* out = gw_t.data_ptr<T>();
+    parallel_for(wsize, kGrain, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) {
+        A acc = partial[i];
+        for (int64_t sl = 1; sl < slices; ++sl) acc += partial[sl * wsize + i];
+        out[i] = cvt<T>(acc);
+      }
+    });
   });
 }
 

@@ -37,28 +37,32 @@ void max_pool2d_kernel(const KernelCall& c) {
     const T* x = c.in[0].data_ptr<T>();
     T* y = c.out[0].data_ptr<T>();
     int64_t* idx = c.out[1].data_ptr<int64_t>();
+    using C = compute_t<T>;
     for_planes(s, [&](int64_t pl) {
       const T* in = x + pl * s.h * s.w;
       for (int64_t oy = 0; oy < s.oh; ++oy) {
+        const int64_t y0 = oy * win.stride[0] - win.padding[0];
         for (int64_t ox = 0; ox < s.ow; ++ox) {
-          double best = -std::numeric_limits<double>::infinity();
+          const int64_t x0 = ox * win.stride[1] - win.padding[1];
+          C best = C(0);
           int64_t best_i = -1;
           for (int64_t i = 0; i < win.kernel[0]; ++i) {
-            const int64_t iy = oy * win.stride[0] - win.padding[0] + i * win.dilation[0];
+            const int64_t iy = y0 + i * win.dilation[0];
             if (iy < 0 || iy >= s.h) continue;
             for (int64_t j = 0; j < win.kernel[1]; ++j) {
-              const int64_t ix = ox * win.stride[1] - win.padding[1] + j * win.dilation[1];
+              const int64_t ix = x0 + j * win.dilation[1];
               if (ix < 0 || ix >= s.w) continue;
-              const double v = cvt<double>(in[iy * s.w + ix]);
-              // the first maximum wins; a NaN is the maximum (as PyTorch)
-              if (best_i < 0 || v > best || (std::isnan(v) && !std::isnan(best))) {
+              const C v = cvt<C>(in[iy * s.w + ix]);
+              // the first maximum wins; a NaN is the maximum and stays (as PyTorch):
+              // !(v <= best) holds for v > best and for a NaN v; best == best fails once best is NaN
+              if (best_i < 0 || (!(v <= best) && best == best)) {
                 best = v;
                 best_i = iy * s.w + ix;
               }
             }
           }
           const int64_t o = pl * s.oh * s.ow + oy * s.ow + ox;
-          y[o] = cvt<T>(best);
+          y[o] = best_i < 0 ? cvt<T>(-std::numeric_limits<double>::infinity()) : cvt<T>(best);
           idx[o] = best_i;
         }
       }

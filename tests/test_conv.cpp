@@ -221,6 +221,33 @@ TEST(Dropout2d, ZeroesWholeChannelsAndScales) {
   EXPECT_EQ(d(x).to_vector<float>(), x.to_vector<float>());
 }
 
+TEST(Conv2d, ResultsDoNotDependOnTheThreadCount) {
+  const int before = get_num_threads();
+  auto run = [](int threads) {
+    set_num_threads(threads);
+    const Tensor x = wave({37, 3, 9, 8}, 0.37, 0.1).to(kFloat32).requires_grad_(true);
+    const Tensor w = wave({5, 3, 3, 3}, 0.53, 0.3).to(kFloat32).requires_grad_(true);
+    const Tensor y = F::conv2d(x, w, Tensor(), 1, 1);
+    (y * probe(y).to(kFloat32)).sum().backward();
+    return std::vector<std::vector<float>>{y.to_vector<float>(), x.grad().to_vector<float>(), w.grad().to_vector<float>()};
+  };
+  const auto one = run(1), two = run(2), three = run(3);
+  set_num_threads(before);
+  EXPECT_EQ(one, two);
+  EXPECT_EQ(one, three);
+}
+
+TEST(MaxPool, NanIsTheMaximumAndTiesPickTheFirst) {
+  const Tensor x = from_vector(std::vector<float>{1, NAN, 3, 0, 2, 2, 2, 2}, {1, 1, 2, 4});
+  const auto [y, idx] = F::max_pool2d_with_indices(x, 2);
+  const auto v = y.to_vector<float>();
+  EXPECT_TRUE(std::isnan(v[0]));
+  EXPECT_EQ(v[1], 3.0f);
+  EXPECT_EQ(idx.to_vector<int64_t>(), (std::vector<int64_t>{1, 2}));
+  const Tensor ties = full({1, 1, 2, 2}, 5.0);
+  EXPECT_EQ(F::max_pool2d_with_indices(ties, 2).second.to_vector<int64_t>(), (std::vector<int64_t>{0}));
+}
+
 // Passes when fn throws nabla::Error whose message contains every needle.
 template <class Fn>
 ::testing::AssertionResult throws_with(Fn&& fn, std::initializer_list<std::string> needles) {

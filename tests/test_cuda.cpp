@@ -1,6 +1,9 @@
 // CUDA backend tests (label cuda): CPU-vs-GPU parity of every op_db entry whose ops have
 // CUDA kernels, forward and backward; determinism; Philox draws equal on both devices;
-// allocator reuse. Every test skips with a printed reason where no GPU is available.
+// allocator reuse; then targeted tests of what the table cannot reach (cuDNN benchmark and
+// deterministic modes, the descriptor cache, batch norm's cuDNN and own-kernel paths, long
+// layer-norm rows, NaN in max pooling, bad-index errors, kernel-level edge cases). Every test
+// skips with a printed reason where no GPU is available.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -181,6 +184,233 @@ TEST(CudaRuntime, ClearErrors) {
     EXPECT_EQ(cuda::device_count(), 0);
     EXPECT_THROW(zeros({2}, Device::cuda()), Error);
   }
+}
+
+// ---- targeted tests of what the op_db table cannot reach: cuDNN modes, paths chosen by dtype,
+// shapes past the kernels' thresholds, error reporting, kernel-level edge cases ----
+
+namespace F = nn::functional;
+
+// Restores a global switch when a test ends, failed or not.
+class SwitchGuard {
+ public:
+  SwitchGuard() : benchmark_(cuda::cudnn_benchmark()), deterministic_(cuda::deterministic()) {}
+  ~SwitchGuard() {
+    cuda::set_cudnn_benchmark(benchmark_);
+    cuda::set_deterministic(deterministic_);
+  }
+
+ private:
+  bool benchmark_, deterministic_;
+};
+
+bool bitwise_equal(const Tensor& a, const Tensor& b) {
+  const auto x = a.to_vector<double>(), y = b.to_vector<double>();
+  if (x.size() != y.size()) return false;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (!(x[i] == y[i] || (std::isnan(x[i]) && std::isnan(y[i])))) return false;
+  }
+  return true;
+}
+
+// conv2d forward and the gradients of x and w (through conv2d_backward_input/_weight).
+struct ConvRun {
+  Tensor y, gx, gw;
+};
+ConvRun conv_run(const Tensor& x0, const Tensor& w0, Device d, ScalarType t) {
+  const Tensor x = x0.to(t).to(d).detach().requires_grad_(true);
+  const Tensor w = w0.to(t).to(d).detach().requires_grad_(true);
+  Tensor y = F::conv2d(x, w, Tensor(), {2, 1}, {1, 2}, {1, 2}, 2);
+  y.backward(ones_like(y));
+  return {y.detach(), x.grad(), w.grad()};
+}
+
+TEST(CudnnConv, BenchmarkModeAgreesWithHeuristics) {
+  NABLA_REQUIRE_GPU();
+  SwitchGuard restore;
+  manual_seed(1);
+  const Tensor x = randn({3, 4, 11, 9}, kFloat64), w = randn({6, 2, 3, 3}, kFloat64);
+  const ConvRun ref = conv_run(x, w, Device::cpu(), kFloat32);
+  for (bool bench : {false, true, true}) {  // the second benchmark run reads the cached choice
+    cuda::set_cudnn_benchmark(bench);
+    const ConvRun got = conv_run(x, w, Device::cuda(), kFloat32);
+    EXPECT_LE(max_excess(got.y, ref.y, 1e-4, 1e-4), 0.0) << "benchmark " << bench;
+    EXPECT_LE(max_excess(got.gx, ref.gx, 1e-4, 1e-4), 0.0) << "benchmark " << bench;
+    EXPECT_LE(max_excess(got.gw, ref.gw, 1e-4, 1e-4), 0.0) << "benchmark " << bench;
+  }
+}
+
+TEST(CudnnConv, DeterministicModeIsBitwiseRepeatable) {
+  NABLA_REQUIRE_GPU();
+  SwitchGuard restore;
+  cuda::set_deterministic(true);
+  manual_seed(2);
+  const Tensor x = randn({8, 4, 32, 32}, kFloat64), w = randn({8, 2, 3, 3}, kFloat64);
+  for (bool bench : {false, true}) {
+    cuda::set_cudnn_benchmark(bench);
+    for (ScalarType t : {kFloat32, kFloat16, kFloat64}) {
+      const ConvRun a = conv_run(x, w, Device::cuda(), t), b = conv_run(x, w, Device::cuda(), t);
+      EXPECT_TRUE(bitwise_equal(a.y, b.y)) << dtype_name(t) << " benchmark " << bench;
+      EXPECT_TRUE(bitwise_equal(a.gx, b.gx)) << dtype_name(t) << " benchmark " << bench;
+      EXPECT_TRUE(bitwise_equal(a.gw, b.gw)) << dtype_name(t) << " benchmark " << bench;
+    }
+  }
+  // batch norm runs nabla's own kernels in this mode
+  const Tensor bx = randn({16, 3, 7, 5}, Device::cuda());
+  auto bn = [&] {
+    const Tensor xi = bx.detach().requires_grad_(true);
+    Tensor y = F::batch_norm(xi, Tensor(), Tensor(), Tensor(), Tensor(), /*training=*/true);
+    (y * y).sum().backward();
+    return std::pair<Tensor, Tensor>{y.detach(), xi.grad()};
+  };
+  const auto [y1, g1] = bn();
+  const auto [y2, g2] = bn();
+  EXPECT_TRUE(bitwise_equal(y1, y2));
+  EXPECT_TRUE(bitwise_equal(g1, g2));
+}
+
+TEST(CudnnConv, DescriptorCacheHitGivesSameResult) {
+  NABLA_REQUIRE_GPU();
+  SwitchGuard restore;
+  cuda::set_deterministic(true);
+  manual_seed(3);
+  const Tensor x = randn({2, 4, 10, 10}, Device::cuda()), w = randn({6, 4, 3, 3}, Device::cuda());
+  const Tensor other_x = randn({1, 4, 7, 5}, Device::cuda()), other_w = randn({2, 4, 1, 1}, Device::cuda());
+  const Tensor first = F::conv2d(x, w, Tensor(), 1, 1);
+  (void)F::conv2d(other_x, other_w).to_vector<float>();  // other descriptors in between
+  const Tensor again = F::conv2d(x, w, Tensor(), 1, 1);  // every descriptor from the cache
+  EXPECT_TRUE(bitwise_equal(first, again));
+  EXPECT_LE(max_excess(again, F::conv2d(x.cpu(), w.cpu(), Tensor(), 1, 1), 1e-4, 1e-4), 0.0);
+}
+
+TEST(CudaNorm, BatchNormPathsAgreeWithCpu) {
+  NABLA_REQUIRE_GPU();
+  SwitchGuard restore;
+  manual_seed(4);
+  const Tensor x = randn({6, 5, 4, 3}, kFloat64), wt = rand({5}, kFloat64), bs = randn({5}, kFloat64);
+  // float32 and float16 run cuDNN, or nabla's kernels in deterministic mode; bfloat16 always
+  // nabla's kernels
+  for (bool det : {false, true}) {
+    cuda::set_deterministic(det);
+    for (ScalarType t : {kFloat32, kFloat16, kBFloat16}) {
+      const double tol = t == kFloat32 ? 1e-4 : 3e-2;
+      auto run = [&](Device d) {
+        const Tensor xi = x.to(t).to(d).detach().requires_grad_(true);
+        const Tensor wi = wt.to(kFloat32).to(d).detach().requires_grad_(true);
+        const Tensor bi = bs.to(kFloat32).to(d).detach().requires_grad_(true);
+        Tensor y = F::batch_norm(xi, Tensor(), Tensor(), wi, bi, /*training=*/true);
+        (y.to(kFloat32) * y.to(kFloat32)).sum().backward();
+        return std::array<Tensor, 4>{y.detach(), xi.grad(), wi.grad(), bi.grad()};
+      };
+      const auto ref = run(Device::cpu()), got = run(Device::cuda());
+      for (int i = 0; i < 4; ++i) {
+        EXPECT_LE(max_excess(got[i], ref[i], tol, tol), 0.0) << dtype_name(t) << " deterministic " << det << " #" << i;
+      }
+    }
+  }
+}
+
+TEST(CudaNorm, LayerNormLongRowsAndManyChunks) {
+  NABLA_REQUIRE_GPU();
+  manual_seed(5);
+  // 1500 columns take the block-per-row kernel; 300 rows make several row chunks for the
+  // weight and bias gradients
+  for (const Shape& shape : {Shape{300, 1500}, Shape{700, 20}}) {
+    const Tensor x = randn(shape, kFloat64), w = randn({shape[1]}, kFloat64), b = randn({shape[1]}, kFloat64);
+    for (ScalarType t : {kFloat32, kFloat16}) {
+      const double tol = t == kFloat32 ? 1e-3 : 5e-2;
+      auto run = [&](Device d) {
+        const Tensor xi = x.to(t).to(d).detach().requires_grad_(true);
+        const Tensor wi = w.to(t).to(d).detach().requires_grad_(true);
+        const Tensor bi = b.to(t).to(d).detach().requires_grad_(true);
+        Tensor y = F::layer_norm(xi, {shape[1]}, wi, bi);
+        y.backward(ones_like(y) * 0.5);
+        return std::array<Tensor, 4>{y.detach(), xi.grad(), wi.grad(), bi.grad()};
+      };
+      const auto ref = run(Device::cpu()), got = run(Device::cuda());
+      for (int i = 0; i < 4; ++i) {
+        EXPECT_LE(max_excess(got[i], ref[i], tol, tol), 0.0)
+            << shape[0] << "x" << shape[1] << " " << dtype_name(t) << " #" << i;
+      }
+    }
+  }
+}
+
+TEST(CudaPool, MaxPoolNanIsTheMaximumAndIndicesMatchCpu) {
+  NABLA_REQUIRE_GPU();
+  std::vector<float> v(2 * 6 * 5);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>((i * 7) % 11);
+  v[8] = NAN;
+  v[41] = NAN;
+  const Tensor x = from_vector(v, {1, 2, 6, 5});
+  const auto [ry, ri] = F::max_pool2d_with_indices(x, 3, {2, 1}, 1, {1, 2}, /*ceil_mode=*/true);
+  const auto [gy, gi] = F::max_pool2d_with_indices(x.to(Device::cuda()), 3, {2, 1}, 1, {1, 2}, /*ceil_mode=*/true);
+  EXPECT_TRUE(bitwise_equal(gy, ry));
+  EXPECT_EQ(gi.to_vector<int64_t>(), ri.to_vector<int64_t>());
+}
+
+TEST(CudaRuntime, BadIndicesAreErrorsAndTheNextCallIsClean) {
+  NABLA_REQUIRE_GPU();
+  const Tensor x = arange(0, 10, 1, TensorOptions(kFloat32).device(Device::cuda())).view({2, 5});
+  for (int64_t bad : {-1, 5, 1000}) {
+    const Tensor idx = full({2, 2}, bad, TensorOptions(kInt64).device(Device::cuda()));
+    EXPECT_THROW(gather(x, 1, idx), Error) << bad;
+    EXPECT_THROW(index_select(x, 1, idx.view({4})), Error) << bad;
+  }
+  const Tensor ok = from_vector<int64_t>({4, 0, 1, 3}, {2, 2}).to(Device::cuda());
+  EXPECT_EQ(gather(x, 1, ok).to_vector<float>(), (std::vector<float>{4, 0, 6, 8}));
+  const Tensor target = from_vector<int64_t>({1, 7}).to(Device::cuda());
+  EXPECT_THROW(F::cross_entropy(randn({2, 3}, Device::cuda()), target), Error);
+}
+
+TEST(CudaRuntime, FusedStepWithMixedDtypesInOneCall) {
+  NABLA_REQUIRE_GPU();
+  // The front end makes one call per dtype; the kernel must still honour each tensor's own.
+  const TensorOptions f32 = TensorOptions(kFloat32).device(Device::cuda());
+  const TensorOptions f64 = TensorOptions(kFloat64).device(Device::cuda());
+  std::array<Tensor, 3> params{full({5}, 1.0, f32), full({3}, 1.0, f64), full({4}, 1.0, f32)};
+  const std::array<Tensor, 3> grads{full({5}, 2.0, f32), full({3}, 4.0, f64), full({4}, 8.0, f32)};
+  OpParams p;
+  p.i0 = 3;
+  p.args = {/*lr=*/0.5, /*momentum=*/0, /*dampening=*/0, /*weight_decay=*/0, /*nesterov=*/0, /*maximize=*/0,
+            /*first_step=*/1};
+  run_op(Op::sgd_step, std::span<const Tensor>(grads.data(), grads.size()),
+         std::span<Tensor>(params.data(), params.size()), p);
+  EXPECT_EQ(params[0].to_vector<double>(), std::vector<double>(5, 0.0));
+  EXPECT_EQ(params[1].to_vector<double>(), std::vector<double>(3, -1.0));
+  EXPECT_EQ(params[2].to_vector<double>(), std::vector<double>(4, -3.0));
+}
+
+TEST(CudaRuntime, CopyBetweenOverlappingViewsOfOneStorage) {
+  NABLA_REQUIRE_GPU();
+  // the copy kernel itself, below the front end's clone of an aliasing source
+  const int64_t n = 1 << 16;
+  Tensor buf = arange(0, n, 1, TensorOptions(kFloat32).device(Device::cuda()));
+  const Tensor src = buf.slice(0, 0, n - 3), dst = buf.slice(0, 3, n);
+  run_op(Op::copy, {src}, dst);
+  const auto got = buf.to_vector<float>();
+  for (int64_t i = 0; i < n; ++i) ASSERT_EQ(got[i], static_cast<float>(i < 3 ? i : i - 3)) << i;
+}
+
+TEST(CudaRuntime, RandpermEqualOnBothDevices) {
+  NABLA_REQUIRE_GPU();
+  for (int64_t n : {1, 5, 1000, 100003}) {
+    manual_seed(11);
+    const auto cpu = randperm(n).to_vector<int64_t>();
+    manual_seed(11);
+    const auto gpu = randperm(n, Device::cuda()).to_vector<int64_t>();
+    EXPECT_EQ(cpu, gpu) << n;
+  }
+}
+
+TEST(CudaRuntime, CublasWorkspaceIsNotCountedAsAllocated) {
+  NABLA_REQUIRE_GPU();
+  {
+    const Tensor a = randn({64, 64}, Device::cuda());
+    (void)matmul(a, a).to_vector<float>();  // the cuBLAS handle and its 32 MiB workspace exist now
+  }
+  // no tensor of this test binary is alive here, so far less than the workspace is allocated
+  EXPECT_LT(cuda::memory_stats().allocated, std::size_t{32} << 20);
 }
 
 }  // namespace

@@ -37,8 +37,9 @@ all() {
     (NABLA_CUDA_NO_CACHE=1 compute-sanitizer --tool "$tool" build-gpu/tests/test_cuda 2>&1 || true) |
       tail -40 | tee "$OUT/sanitizer-$tool.log"
   done
-  (build-gpu/bench/mlp_step 2>&1 || true) | tee "$OUT/bench.log"
-  (build-gpu/bench/lstm_step --device cuda 2>&1 || true) | tee -a "$OUT/bench.log"
+  for model in mlp cnn dcgan32 lstm; do
+    (build-gpu/bench/model_step --model "$model" --device cuda 2>&1 || true) | tee -a "$OUT/bench.log"
+  done
 }
 
 case "${1:-}" in

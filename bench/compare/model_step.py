@@ -1,0 +1,129 @@
+"""PyTorch side of bench/model_step.cpp: the same model definitions, optimizers, losses and
+timing protocol (median of 5 rounds of --steps steps after --warmup steps).
+
+    python3 bench/compare/model_step.py --model mlp|cnn|dcgan32|lstm [--batch N] [--steps N]
+        [--warmup N] [--threads N] [--device cpu|cuda]
+
+Prints one JSON line with ms_per_step."""
+import argparse
+import json
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def mlp_or_cnn(cnn, batch, dev):
+    if cnn:
+        model = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
+                              nn.MaxPool2d(2), nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(), nn.Linear(128, 10))
+    else:
+        model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+    model.to(dev)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.rand(batch, 1, 28, 28, device=dev)
+    y = torch.randint(0, 10, (batch,), device=dev)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    return step
+
+
+def dcgan32(batch, dev):
+    g = nn.Sequential(nn.ConvTranspose2d(100, 256, 4, 1, 0, bias=False), nn.BatchNorm2d(256), nn.ReLU(),
+                      nn.ConvTranspose2d(256, 128, 4, 2, 1, bias=False), nn.BatchNorm2d(128), nn.ReLU(),
+                      nn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+                      nn.ConvTranspose2d(64, 3, 4, 2, 1, bias=False), nn.Tanh()).to(dev)
+    d = nn.Sequential(nn.Conv2d(3, 64, 4, 2, 1, bias=False), nn.LeakyReLU(0.2),
+                      nn.Conv2d(64, 128, 4, 2, 1, bias=False), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
+                      nn.Conv2d(128, 256, 4, 2, 1, bias=False), nn.BatchNorm2d(256), nn.LeakyReLU(0.2),
+                      nn.Conv2d(256, 1, 4, 1, 0, bias=False), nn.Sigmoid()).to(dev)
+    opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    real = torch.rand(batch, 3, 32, 32, device=dev) * 2 - 1
+    z = torch.randn(batch, 100, 1, 1, device=dev)
+    ones, zeros = torch.ones(batch, device=dev), torch.zeros(batch, device=dev)
+
+    def step():
+        fake = g(z)
+        opt_d.zero_grad(set_to_none=True)
+        (F.binary_cross_entropy(d(real).view(-1), ones) + F.binary_cross_entropy(d(fake.detach()).view(-1), zeros)).backward()
+        opt_d.step()
+        opt_g.zero_grad(set_to_none=True)
+        F.binary_cross_entropy(d(fake).view(-1), ones).backward()
+        opt_g.step()
+    return step
+
+
+class SeedLstm(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(3, 50, batch_first=True)
+        self.dense = nn.Linear(50, 3)
+
+    def forward(self, x):
+        _, (h, _) = self.lstm(x)
+        return self.dense(h[0])
+
+
+def seed_lstm(batch, dev):
+    model = SeedLstm().to(dev)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.randn(batch, 10, 3, device=dev)
+    y = torch.randint(0, 3, (batch,), device=dev)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    return step
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--model", default="mlp", choices=["mlp", "cnn", "dcgan32", "lstm"])
+    p.add_argument("--batch", type=int, default=0)
+    p.add_argument("--steps", type=int, default=0)
+    p.add_argument("--warmup", type=int, default=10)
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--device", default="cpu")
+    a = p.parse_args()
+    if a.threads > 0:
+        torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    dev = torch.device(a.device)
+    if a.model in ("mlp", "cnn"):
+        batch = a.batch or 64
+        steps = a.steps or (200 if a.model == "mlp" else 20)
+        step = mlp_or_cnn(a.model == "cnn", batch, dev)
+    elif a.model == "lstm":
+        batch = a.batch or 10
+        steps = a.steps or 200
+        step = seed_lstm(batch, dev)
+    else:
+        batch = a.batch or (128 if dev.type == "cuda" else 16)
+        steps = a.steps or 5
+        step = dcgan32(batch, dev)
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+    for _ in range(a.warmup):
+        step()
+    sync()
+    rounds = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            step()
+        sync()
+        rounds.append((time.perf_counter() - t0) * 1000.0 / steps)
+    rounds.sort()
+    ms = rounds[len(rounds) // 2]
+    print(json.dumps({"model": a.model, "framework": "pytorch " + torch.__version__, "device": a.device,
+                      "threads": torch.get_num_threads(), "batch": batch, "ms_per_step": round(ms, 4),
+                      "samples_per_s": round(1000.0 * batch / ms, 1)}))
+
+
+if __name__ == "__main__":
+    main()
