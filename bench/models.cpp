@@ -76,10 +76,34 @@ testing::ParityModel dcgan32(const testing::Target& t) {
   return m;
 }
 
+// The seed_lstm example's model: LSTM(3 -> 50, batch_first) over 10 steps, Dense(50 -> 3) on the
+// last step's output (for one layer, the final hidden state), cross-entropy, Adam(1e-3).
+testing::ParityModel seed_lstm(const testing::Target& t) {
+  nn::RNNOptions ro;
+  ro.batch_first = true;
+  auto lstm = std::make_shared<nn::LSTM>(3, 50, ro);
+  auto dense = std::make_shared<nn::Linear>(50, 3);
+  for (nn::Module* m : {static_cast<nn::Module*>(lstm.get()), static_cast<nn::Module*>(dense.get())}) {
+    m->to(t.dtype);
+    m->to(t.device);
+  }
+  std::vector<Tensor> params = lstm->parameters();
+  for (const Tensor& p : dense->parameters()) params.push_back(p);
+  auto opt = std::make_shared<optim::Adam>(params, optim::AdamOptions{});
+  testing::ParityModel m;
+  m.modules = {{"lstm", lstm}, {"dense", dense}};
+  m.step = [lstm, dense, opt](const std::vector<Tensor>& b) {
+    opt->zero_grad();
+    F::cross_entropy((*dense)((*lstm)(b[0]).select(1, -1)), b[1]).backward();
+    opt->step();
+  };
+  return m;
+}
+
 }  // namespace
 
 const std::vector<std::string>& model_names() {
-  static const std::vector<std::string> names{"mlp", "cnn", "dcgan32"};
+  static const std::vector<std::string> names{"mlp", "cnn", "lstm", "dcgan32"};
   return names;
 }
 
@@ -92,12 +116,14 @@ bool is_model(const std::string& name) {
 
 int64_t default_batch(const std::string& name, Device device) {
   if (name == "dcgan32") return device.is_cuda() ? 128 : 16;
+  if (name == "lstm") return 10;
   return 64;
 }
 
 testing::ParityModel make_model(const std::string& name, const testing::Target& target) {
   if (name == "mlp" || name == "cnn") return classifier(name == "cnn", target);
   if (name == "dcgan32") return dcgan32(target);
+  if (name == "lstm") return seed_lstm(target);
   NABLA_FAIL("unknown model '{}' (expected one of: {})", name, fmt::join(model_names(), ", "));
 }
 
@@ -105,6 +131,11 @@ std::vector<Tensor> make_batch(const std::string& name, int64_t batch, uint64_t 
   Generator gen(seed);
   if (name == "mlp" || name == "cnn") {
     return {rand({batch, 1, 28, 28}, gen), (rand({batch}, gen) * 10.0).to(kInt64)};
+  }
+  if (name == "lstm") {
+    // sequences of 10 steps x 3 features and one of 3 classes each
+    const Tensor u1 = rand({batch, 10, 3}, gen).clamp(1e-7, 1.0), u2 = rand({batch, 10, 3}, gen);
+    return {(u1.log() * -2.0).sqrt() * (u2 * (2.0 * M_PI)).cos(), (rand({batch}, gen) * 3.0).to(kInt64)};
   }
   if (name == "dcgan32") {
     // noise as N(0, 1) by Box-Muller from two uniform draws of the generator

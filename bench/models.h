@@ -3,6 +3,8 @@
 //   mlp      784-128(ReLU)-10, cross-entropy, Adam(1e-3); batch 64
 //   cnn      Conv32 3x3-ReLU-MaxPool2-Conv64 3x3-ReLU-MaxPool2-Flatten-Dense128-ReLU-Dense10
 //            on 1x28x28, cross-entropy, Adam(1e-3); batch 64
+//   lstm     LSTM(3 -> 50, batch_first) over 10 steps x 3 features, Dense(50 -> 3) on the last
+//            step, cross-entropy, Adam(1e-3); batch 10
 //   dcgan32  DCGAN generator (100->256->128->64->3, 4x4 transposed convolutions, BatchNorm,
 //            ReLU, Tanh; 32x32 out) and discriminator (3->64->128->256->1, 4x4 strided
 //            convolutions, LeakyReLU(0.2), BatchNorm, Sigmoid): one discriminator and one

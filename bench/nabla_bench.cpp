@@ -3,7 +3,7 @@
 //   nabla-bench ops    [--device cpu|cuda] [--dtype float32] [--sizes small,medium,large]
 //                      [Google Benchmark flags: --benchmark_filter, --benchmark_format=json,
 //                       --benchmark_min_time, --benchmark_out, ...]
-//   nabla-bench models [--model mlp|cnn|dcgan32|all] [--device cpu|cuda] [--steps N]
+//   nabla-bench models [--model mlp|cnn|lstm|dcgan32|all] [--device cpu|cuda] [--steps N]
 //                      [--batch N] [--warmup N] [--threads N] [--json]
 //
 // ops: every op_db entry with benchmark inputs (tests/op_db.cpp) at small (4K elements),
@@ -210,7 +210,7 @@ int run_models(int argc, char** argv) {
   if (model == "all") models = nabla::bench::model_names();
   else if (nabla::bench::is_model(model)) models = {model};
   else {
-    std::fprintf(stderr, "nabla-bench models: unknown --model %s (mlp, cnn, dcgan32, all)\n", model.c_str());
+    std::fprintf(stderr, "nabla-bench models: unknown --model %s (mlp, cnn, lstm, dcgan32, all)\n", model.c_str());
     return 2;
   }
   if (batch < 0 || steps < 0 || warmup < 0) {
@@ -220,7 +220,7 @@ int run_models(int argc, char** argv) {
   for (const std::string& name : models) {
     nabla::manual_seed(0);
     const int64_t b = batch > 0 ? batch : nabla::bench::default_batch(name, dev);
-    const int64_t n = steps > 0 ? steps : (dev.is_cuda() ? 50 : (name == "mlp" ? 200 : name == "cnn" ? 20 : 5));
+    const int64_t n = steps > 0 ? steps : (dev.is_cuda() ? 50 : (name == "mlp" || name == "lstm" ? 200 : name == "cnn" ? 20 : 5));
     const nabla::testing::Target target{dev, nabla::kFloat32};
     nabla::testing::ParityModel m = nabla::bench::make_model(name, target);
     std::vector<Tensor> data;
@@ -262,7 +262,7 @@ int run_models(int argc, char** argv) {
 void usage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s ops    [--device cpu|cuda] [--dtype float32] [--sizes small,medium,large] [benchmark flags]\n"
-               "       %s models [--model mlp|cnn|dcgan32|all] [--device cpu|cuda] [--steps N] [--batch N] "
+               "       %s models [--model mlp|cnn|lstm|dcgan32|all] [--device cpu|cuda] [--steps N] [--batch N] "
                "[--warmup N] [--threads N] [--json]\n",
                argv0, argv0);
 }

@@ -2,7 +2,7 @@
 // tensor after every training step (nabla::testing::run_parity does the work; a user's own
 // model goes through that API).
 //
-//   nabla-parity [--model mlp|cnn|dcgan32] [--a cuda:float32] [--b cpu:float32] [--steps N]
+//   nabla-parity [--model mlp|cnn|lstm|dcgan32] [--a cuda:float32] [--b cpu:float32] [--steps N]
 //                [--batch N] [--atol F] [--rtol F] [--seed S] [--dump FILE] [--verbose]
 //
 // Exit status: 0 when every tensor of every step is within tolerance, 1 on a divergence
@@ -18,7 +18,7 @@ namespace {
 
 void usage(const char* argv0) {
   std::fprintf(stderr,
-               "usage: %s [--model mlp|cnn|dcgan32] [--a DEVICE:DTYPE] [--b DEVICE:DTYPE] [--steps N] [--batch N]\n"
+               "usage: %s [--model mlp|cnn|lstm|dcgan32] [--a DEVICE:DTYPE] [--b DEVICE:DTYPE] [--steps N] [--batch N]\n"
                "          [--atol F] [--rtol F] [--seed S] [--dump FILE] [--verbose]\n"
                "  defaults: --model mlp --a cuda:float32 --b cpu:float32 --steps 3, batch the model's default,\n"
                "  tolerances by the coarser dtype (float64 1e-10/1e-7, float32 1e-4/1e-3, 16-bit 5e-2/5e-2)\n",
@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
     }
   }
   if (!nabla::bench::is_model(model) || steps < 1 || batch < 0) {
-    std::fprintf(stderr, "nabla-parity: need a known --model (mlp, cnn, dcgan32), --steps >= 1 and --batch >= 0\n");
+    std::fprintf(stderr, "nabla-parity: need a known --model (mlp, cnn, lstm, dcgan32), --steps >= 1 and --batch >= 0\n");
     return 2;
   }
   nabla::testing::Target a, b;

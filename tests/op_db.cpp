@@ -788,6 +788,131 @@ std::vector<OpEntry> build() {
     db.push_back(e);
   }
 
+  // ---- recurrent networks: the whole-sequence op through its front ends. The samples use
+  // 2 layers and both directions (every weight, the reverse time loop and the gradient
+  // between layers), batch_first and unbatched layouts, and no biases. Dropout is 0: the
+  // GPU's masks are cuDNN's own (test_rnn.cpp checks dropout on the CPU). ----
+  {
+    struct RnnKind {
+      const char* name;
+      int64_t gates;
+      bool lstm;
+      std::function<nn::functional::RNNOutput(const V&, const nn::functional::RNNOptions&)> run;
+    };
+    using nn::functional::RNNOptions;
+    const std::vector<RnnKind> kinds{
+        {"rnn_tanh", 1, false,
+         [](const V& in, const RNNOptions& o) {
+           return nn::functional::rnn(in[0], in[1], V(in.begin() + 2, in.end()), o);
+         }},
+        {"rnn_relu", 1, false,
+         [](const V& in, const RNNOptions& o) {
+           RNNOptions r = o;
+           r.nonlinearity = "relu";
+           return nn::functional::rnn(in[0], in[1], V(in.begin() + 2, in.end()), r);
+         }},
+        {"lstm", 4, true,
+         [](const V& in, const RNNOptions& o) {
+           return nn::functional::lstm(in[0], in[1], in[2], V(in.begin() + 3, in.end()), o);
+         }},
+        {"gru", 3, false,
+         [](const V& in, const RNNOptions& o) {
+           return nn::functional::gru(in[0], in[1], V(in.begin() + 2, in.end()), o);
+         }},
+    };
+    for (const RnnKind& k : kinds) {
+      // inputs: x, h0, (c0), weights of `layers` x `dirs`
+      auto inputs = [k](const Shape& x_shape, const Shape& state, int64_t in_features, int64_t hidden, int64_t layers,
+                        int64_t dirs, bool bias, unsigned seed) {
+        V in{make(x_shape, -1, 1, seed), make(state, -0.5, 0.5, seed + 1)};
+        if (k.lstm) in.push_back(make(state, -0.5, 0.5, seed + 2));
+        unsigned sd = seed + 3;
+        for (int64_t l = 0; l < layers; ++l) {
+          for (int64_t d = 0; d < dirs; ++d) {
+            const int64_t gh = k.gates * hidden, lin = l == 0 ? in_features : dirs * hidden;
+            in.push_back(make({gh, lin}, -0.6, 0.6, sd++));
+            in.push_back(make({gh, hidden}, -0.6, 0.6, sd++));
+            if (bias) {
+              in.push_back(make({gh}, -0.3, 0.3, sd++));
+              in.push_back(make({gh}, -0.3, 0.3, sd++));
+            }
+          }
+        }
+        return in;
+      };
+      auto options = [](int64_t layers, bool bidirectional, bool batch_first, bool bias) {
+        RNNOptions o;
+        o.num_layers = layers;
+        o.bidirectional = bidirectional;
+        o.batch_first = batch_first;
+        o.bias = bias;
+        return o;
+      };
+      struct Case {
+        const char* desc;
+        RNNOptions o;
+        Shape x, state;
+        int64_t layers, dirs;
+      };
+      const std::vector<Case> cases{
+          {"2 layers bidirectional", options(2, true, false, true), {3, 2, 3}, {4, 2, 2}, 2, 2},
+          {"batch_first", options(1, false, true, true), {2, 4, 3}, {1, 2, 2}, 1, 1},
+          {"unbatched", options(1, true, false, true), {3, 3}, {2, 2}, 1, 2},
+          {"2 layers no bias", options(2, false, false, false), {3, 2, 3}, {2, 2, 2}, 2, 1},
+      };
+      for (const Case& c : cases) {
+        OpEntry e;
+        e.name = std::string(k.name) + " [" + c.desc + "]";
+        e.covers = {Op::rnn, Op::rnn_backward};
+        const RNNOptions o = c.o;
+        const auto run = k.run;
+        e.fn = [run, o](const V& in) {
+          const nn::functional::RNNOutput r = run(in, o);
+          V parts{r.output.reshape({-1}), r.h_n.reshape({-1})};
+          if (r.c_n.defined()) parts.push_back(r.c_n.reshape({-1}));
+          return cat(parts);
+        };
+        const V in = inputs(c.x, c.state, 3, 2, c.layers, c.dirs, c.o.bias, 251);
+        e.samples = [in] { return std::vector<Sample>{{"sequence", in}}; };
+        e.half_atol = 3e-2;
+        db.push_back(e);
+      }
+    }
+    // the cells: one step of the same op, batched and unbatched, with and without biases
+    auto cell_entry = [&](const std::string& name, int64_t gates, bool lstm, Fn fn) {
+      OpEntry e;
+      e.name = name;
+      e.covers = {Op::rnn, Op::rnn_backward};
+      e.fn = std::move(fn);
+      e.samples = [gates, lstm] {
+        auto in = [&](const Shape& x, const Shape& h, unsigned seed) {
+          V v{make(x, -1, 1, seed), make(h, -0.5, 0.5, seed + 1)};
+          if (lstm) v.push_back(make(h, -0.5, 0.5, seed + 2));
+          const int64_t H = h.back();
+          v.push_back(make({gates * H, x.back()}, -0.6, 0.6, seed + 3));
+          v.push_back(make({gates * H, H}, -0.6, 0.6, seed + 4));
+          v.push_back(make({gates * H}, -0.3, 0.3, seed + 5));
+          v.push_back(make({gates * H}, -0.3, 0.3, seed + 6));
+          return v;
+        };
+        return std::vector<Sample>{{"batch", in({3, 4}, {3, 2}, 261)}, {"unbatched", in({4}, {2}, 271)}};
+      };
+      e.half_atol = 3e-2;
+      db.push_back(e);
+    };
+    cell_entry("rnn_cell", 1, false, [](const V& in) {
+      return nn::functional::rnn_cell(in[0], in[1], in[2], in[3], in[4], in[5]) +
+             nn::functional::rnn_cell(in[0], in[1], in[2], in[3], Tensor(), Tensor(), "relu");
+    });
+    cell_entry("lstm_cell", 4, true, [](const V& in) {
+      const auto [h, c] = nn::functional::lstm_cell(in[0], in[1], in[2], in[3], in[4], in[5], in[6]);
+      return cat({h.reshape({-1}), c.reshape({-1})});
+    });
+    cell_entry("gru_cell", 3, false, [](const V& in) {
+      return nn::functional::gru_cell(in[0], in[1], in[2], in[3], in[4], in[5]);
+    });
+  }
+
   // ---- views ----
   auto view_entry = [&](const std::string& name, Op op, Fn fn, Shape shape) {
     OpEntry e;

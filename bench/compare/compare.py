@@ -4,7 +4,7 @@
 bench/results/<date>-<device>-compare.{json,md,png} with the machine, GPU, versions and date.
 
     /usr/bin/python3 bench/compare/compare.py [--device cpu|cuda] [--rounds 3] [--threads 2]
-        [--models mlp,cnn,dcgan32] [--no-ops] [--bin build/bench/nabla-bench] [--out bench/results]
+        [--models mlp,cnn,lstm,dcgan32] [--no-ops] [--bin build/bench/nabla-bench] [--out bench/results]
 
 Needs PyTorch (Debian: python3-torch) and, for the chart, matplotlib (python3-matplotlib).
 A ratio below 1 means nabla is faster. Op families are timed at the medium size of
@@ -115,7 +115,7 @@ def main():
     p.add_argument("--device", default="cpu")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--models", default="mlp,cnn,dcgan32")
+    p.add_argument("--models", default="mlp,cnn,lstm,dcgan32")
     p.add_argument("--no-ops", action="store_true")
     p.add_argument("--bin", default=os.path.join(ROOT, "build", "bench", "nabla-bench"))
     p.add_argument("--out", default=os.path.join(ROOT, "bench", "results"))

@@ -1,7 +1,7 @@
 """PyTorch side of `nabla-bench models` (bench/models.h): the same model definitions,
 optimizers, losses and timing protocol (median of 5 rounds of --steps steps after --warmup).
 
-    python3 bench/compare/model_step.py --model mlp|cnn|dcgan32 [--batch N] [--steps N]
+    python3 bench/compare/model_step.py --model mlp|cnn|dcgan32|lstm [--batch N] [--steps N]
         [--warmup N] [--threads N] [--device cpu|cuda] [--cuda-graph]
 
 --cuda-graph (GPU only) captures one whole training step in a CUDA graph and replays it.
@@ -59,9 +59,33 @@ def dcgan32(batch, dev, capturable=False):
     return step
 
 
+class SeedLstm(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(3, 50, batch_first=True)
+        self.dense = nn.Linear(50, 3)
+
+    def forward(self, x):
+        _, (h, _) = self.lstm(x)
+        return self.dense(h[0])
+
+
+def seed_lstm(batch, dev, capturable=False):
+    model = SeedLstm().to(dev)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, capturable=capturable)
+    x = torch.randn(batch, 10, 3, device=dev)
+    y = torch.randint(0, 3, (batch,), device=dev)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    return step
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--model", default="mlp", choices=["mlp", "cnn", "dcgan32"])
+    p.add_argument("--model", default="mlp", choices=["mlp", "cnn", "dcgan32", "lstm"])
     p.add_argument("--batch", type=int, default=0)
     p.add_argument("--steps", type=int, default=0)
     p.add_argument("--warmup", type=int, default=5)
@@ -77,6 +101,10 @@ def main():
         batch = a.batch or 64
         steps = a.steps or (50 if dev.type == "cuda" else 200 if a.model == "mlp" else 20)
         step = mlp_or_cnn(a.model == "cnn", batch, dev, a.cuda_graph)
+    elif a.model == "lstm":
+        batch = a.batch or 10
+        steps = a.steps or (50 if dev.type == "cuda" else 200)
+        step = seed_lstm(batch, dev, a.cuda_graph)
     else:
         batch = a.batch or (128 if dev.type == "cuda" else 16)
         steps = a.steps or (50 if dev.type == "cuda" else 5)
