@@ -100,6 +100,49 @@ testing::ParityModel seed_lstm(const testing::Target& t) {
   return m;
 }
 
+// The GPU comparison of issue 6: LSTM(512 -> 512, 2 layers) over 100 steps at batch 64,
+// forward + backward of sum(output) (no optimizer), as the whole-sequence op (cells = false) or
+// as a hand-written loop of LSTMCell steps (cells = true), the same weights' shapes.
+testing::ParityModel lstm_large(bool cells, const testing::Target& t) {
+  constexpr int64_t kHidden = 512, kLayers = 2;
+  testing::ParityModel m;
+  if (!cells) {
+    nn::RNNOptions ro;
+    ro.num_layers = kLayers;
+    auto lstm = std::make_shared<nn::LSTM>(kHidden, kHidden, ro);
+    lstm->to(t.dtype);
+    lstm->to(t.device);
+    m.modules = {{"lstm", lstm}};
+    m.step = [lstm](const std::vector<Tensor>& b) {
+      lstm->zero_grad();
+      (*lstm)(b[0]).sum().backward();
+    };
+    return m;
+  }
+  std::vector<std::shared_ptr<nn::LSTMCell>> layers;
+  for (int64_t l = 0; l < kLayers; ++l) {
+    layers.push_back(std::make_shared<nn::LSTMCell>(kHidden, kHidden));
+    layers.back()->to(t.dtype);
+    layers.back()->to(t.device);
+    m.modules.emplace_back(fmt::format("cell{}", l), layers.back());
+  }
+  m.step = [layers](const std::vector<Tensor>& b) {
+    for (const auto& c : layers) c->zero_grad();
+    Tensor seq = b[0];  // [T, N, H]
+    for (const auto& cell : layers) {
+      Tensor h, c;
+      std::vector<Tensor> outs;
+      for (int64_t step = 0; step < seq.size(0); ++step) {
+        std::tie(h, c) = cell->step(seq.select(0, step), h, c);
+        outs.push_back(h);
+      }
+      seq = stack(outs, 0);
+    }
+    seq.sum().backward();
+  };
+  return m;
+}
+
 }  // namespace
 
 const std::vector<std::string>& model_names() {
@@ -111,19 +154,20 @@ bool is_model(const std::string& name) {
   for (const std::string& n : model_names()) {
     if (n == name) return true;
   }
-  return false;
+  return name == "lstm512" || name == "lstm512_cells";
 }
 
 int64_t default_batch(const std::string& name, Device device) {
   if (name == "dcgan32") return device.is_cuda() ? 128 : 16;
   if (name == "lstm") return 10;
-  return 64;
+  return 64;  // mlp, cnn, lstm512, lstm512_cells
 }
 
 testing::ParityModel make_model(const std::string& name, const testing::Target& target) {
   if (name == "mlp" || name == "cnn") return classifier(name == "cnn", target);
   if (name == "dcgan32") return dcgan32(target);
   if (name == "lstm") return seed_lstm(target);
+  if (name == "lstm512" || name == "lstm512_cells") return lstm_large(name == "lstm512_cells", target);
   NABLA_FAIL("unknown model '{}' (expected one of: {})", name, fmt::join(model_names(), ", "));
 }
 
@@ -132,6 +176,7 @@ std::vector<Tensor> make_batch(const std::string& name, int64_t batch, uint64_t 
   if (name == "mlp" || name == "cnn") {
     return {rand({batch, 1, 28, 28}, gen), (rand({batch}, gen) * 10.0).to(kInt64)};
   }
+  if (name == "lstm512" || name == "lstm512_cells") return {rand({100, batch, 512}, gen) * 2.0 - 1.0};
   if (name == "lstm") {
     // sequences of 10 steps x 3 features and one of 3 classes each
     const Tensor u1 = rand({batch, 10, 3}, gen).clamp(1e-7, 1.0), u2 = rand({batch, 10, 3}, gen);

@@ -9,6 +9,9 @@
 //            ReLU, Tanh; 32x32 out) and discriminator (3->64->128->256->1, 4x4 strided
 //            convolutions, LeakyReLU(0.2), BatchNorm, Sigmoid): one discriminator and one
 //            generator step, BCE, Adam(2e-4, 0.5, 0.999); batch 16 on CPU, 128 on GPU
+// and, outside "all" (GPU comparisons; slow on a CPU):
+//   lstm512        LSTM(512 -> 512, 2 layers) over 100 steps, batch 64: forward + backward
+//   lstm512_cells  the same as a hand-written loop of LSTMCell steps
 #pragma once
 
 #include <string>
@@ -19,7 +22,7 @@
 
 namespace nabla::bench {
 
-/// The names --model accepts.
+/// The classic models ("all"); is_model also accepts lstm512 and lstm512_cells.
 const std::vector<std::string>& model_names();
 /// Whether `name` is one of them.
 bool is_model(const std::string& name);

@@ -3,7 +3,7 @@
 //   nabla-bench ops    [--device cpu|cuda] [--dtype float32] [--sizes small,medium,large]
 //                      [Google Benchmark flags: --benchmark_filter, --benchmark_format=json,
 //                       --benchmark_min_time, --benchmark_out, ...]
-//   nabla-bench models [--model mlp|cnn|lstm|dcgan32|all] [--device cpu|cuda] [--steps N]
+//   nabla-bench models [--model mlp|cnn|lstm|dcgan32|lstm512|lstm512_cells|all] [--device cpu|cuda] [--steps N]
 //                      [--batch N] [--warmup N] [--threads N] [--json]
 //
 // ops: every op_db entry with benchmark inputs (tests/op_db.cpp) at small (4K elements),
@@ -20,6 +20,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -122,51 +124,77 @@ int run_ops(int argc, char** argv) {
   benchmark::AddCustomContext("peak_gemm_GFLOPps", fmt::format("{:.1f}", peaks.flops / 1e9));
   benchmark::AddCustomContext("threads", std::to_string(nabla::get_num_threads()));
 
-  std::vector<std::string> skipped;
+  // One benchmark body for every entry and size: inputs made once, then the entry's function
+  // timed (CUDA events on a GPU, after an L2 flush at medium and large sizes).
+  auto body = [dev, dt, peaks](const nabla::testing::OpEntry* entry, std::function<std::vector<Tensor>()> make,
+                               const nabla::testing::Sample* sample, bool flush) {
+    return [=](benchmark::State& state) {
+      nabla::manual_seed(0);
+      std::vector<Tensor> in;
+      for (const Tensor& t : make()) in.push_back((t.is_floating_point() ? t.to(dt) : t).to(dev));
+      nabla::NoGradGuard no_grad;
+      auto call = [&] { return sample != nullptr ? nabla::testing::run_sample(*entry, in, *sample) : entry->fn(in); };
+      Tensor out = call();  // warm-up (and the output's size for the counters)
+      nabla::cuda::synchronize();
+      Tensor scrub = flush ? nabla::empty({int64_t{64} << 20}, nabla::TensorOptions().device(dev)) : Tensor();
+      std::unique_ptr<nabla::cuda::EventTimer> timer;
+      if (dev.is_cuda()) timer = std::make_unique<nabla::cuda::EventTimer>(dev.index);
+      for (auto _ : state) {
+        if (flush) scrub.fill_(0.0);  // evict the inputs from L2 (256 MiB of writes)
+        if (timer) {
+          timer->start();
+          out = call();
+          state.SetIterationTime(timer->stop() / 1000.0);
+        } else {
+          out = call();
+        }
+      }
+      const double flops = entry->bench_flops ? entry->bench_flops(in, out)
+                                              : entry->flops_per_element * static_cast<double>(out.numel());
+      const double bytes = static_cast<double>(bytes_of(in, out));
+      state.SetBytesProcessed(static_cast<int64_t>(bytes) * state.iterations());
+      state.counters["FLOPps"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
+      state.counters["bw_frac"] = benchmark::Counter(bytes / peaks.bytes_per_s, benchmark::Counter::kIsIterationInvariantRate);
+      state.counters["flop_frac"] = benchmark::Counter(flops / peaks.flops, benchmark::Counter::kIsIterationInvariantRate);
+    };
+  };
+  auto add = [dev](const std::string& name, std::function<void(benchmark::State&)> fn) {
+    benchmark::internal::Benchmark* b = benchmark::RegisterBenchmark(name.c_str(), fn);
+    b->Unit(benchmark::kMicrosecond);
+    // GPU: CUDA-event time; CPU: wall time (ops run on several threads, so the calling
+    // thread's CPU time would overstate every rate)
+    if (dev.is_cuda()) b->UseManualTime();
+    else b->UseRealTime();
+  };
+  std::vector<std::string> sample_only;
+  // keeps each entry's samples alive for the benchmarks that point at them
+  static std::vector<std::vector<nabla::testing::Sample>> samples;
+  samples.reserve(nabla::testing::op_db().size());
   for (const nabla::testing::OpEntry& e : nabla::testing::op_db()) {
-    if (!e.bench) {
-      skipped.push_back(e.name);
+    if (e.bench) {
+      for (const SizeClass& sc : kSizes) {
+        if (sizes.find(sc.name) == std::string::npos) continue;
+        const int64_t n = sc.elements;
+        add(fmt::format("{}/{}", e.name, sc.name), body(&e, [&e, n] { return e.bench(n); }, nullptr,
+                                                        dev.is_cuda() && n >= (1 << 20)));
+      }
       continue;
     }
-    for (const SizeClass& sc : kSizes) {
-      if (sizes.find(sc.name) == std::string::npos) continue;
-      const nabla::testing::OpEntry* entry = &e;
-      benchmark::internal::Benchmark* b = benchmark::RegisterBenchmark(fmt::format("{}/{}", e.name, sc.name).c_str(), [entry, sc, dev, dt, peaks](benchmark::State& state) {
-        nabla::manual_seed(0);
-        std::vector<Tensor> in;
-        for (const Tensor& t : entry->bench(sc.elements)) in.push_back((t.is_floating_point() ? t.to(dt) : t).to(dev));
-        nabla::NoGradGuard no_grad;
-        Tensor out = entry->fn(in);  // warm-up (and the output's size for the counters)
-        nabla::cuda::synchronize();
-        const bool flush = dev.is_cuda() && sc.elements >= (1 << 20);
-        Tensor scrub = flush ? nabla::empty({int64_t{64} << 20}, nabla::TensorOptions().device(dev)) : Tensor();
-        std::unique_ptr<nabla::cuda::EventTimer> timer;
-        if (dev.is_cuda()) timer = std::make_unique<nabla::cuda::EventTimer>(dev.index);
-        for (auto _ : state) {
-          if (flush) scrub.fill_(0.0);  // evict the inputs from L2 (256 MiB of writes)
-          if (timer) {
-            timer->start();
-            out = entry->fn(in);
-            state.SetIterationTime(timer->stop() / 1000.0);
-          } else {
-            out = entry->fn(in);
-          }
-        }
-        const double flops = entry->bench_flops ? entry->bench_flops(in, out)
-                                                : entry->flops_per_element * static_cast<double>(out.numel());
-        const double bytes = static_cast<double>(bytes_of(in, out));
-        state.SetBytesProcessed(static_cast<int64_t>(bytes) * state.iterations());
-        state.counters["FLOPps"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
-        state.counters["bw_frac"] = benchmark::Counter(bytes / peaks.bytes_per_s, benchmark::Counter::kIsIterationInvariantRate);
-        state.counters["flop_frac"] = benchmark::Counter(flops / peaks.flops, benchmark::Counter::kIsIterationInvariantRate);
-      });
-      b->Unit(benchmark::kMicrosecond);
-      if (dev.is_cuda()) b->UseManualTime();
-    }
+    // no size-scalable inputs: timed on its first op_db sample, as size "sample"
+    samples.push_back(e.samples());
+    const std::vector<nabla::testing::Sample>& ss = samples.back();
+    if (ss.empty() || sizes.find("small") == std::string::npos) continue;
+    sample_only.push_back(e.name);
+    const nabla::testing::Sample* s = &ss.front();
+    add(fmt::format("{}/sample", e.name), body(&e, [s] {
+          std::vector<Tensor> in;
+          for (const Tensor& t : s->inputs) in.push_back(t.is_floating_point() ? t.to(nabla::kFloat32) : t);
+          return in;
+        }, s, false));
   }
-  if (!skipped.empty()) {
-    std::fprintf(stderr, "nabla-bench: not benchmarked (no benchmark inputs in op_db): %s\n",
-                 fmt::format("{}", fmt::join(skipped, ", ")).c_str());
+  if (!sample_only.empty()) {
+    std::fprintf(stderr, "nabla-bench: timed at their op_db sample size only (no size-scalable inputs): %s\n",
+                 fmt::format("{}", fmt::join(sample_only, ", ")).c_str());
   }
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
@@ -210,7 +238,7 @@ int run_models(int argc, char** argv) {
   if (model == "all") models = nabla::bench::model_names();
   else if (nabla::bench::is_model(model)) models = {model};
   else {
-    std::fprintf(stderr, "nabla-bench models: unknown --model %s (mlp, cnn, lstm, dcgan32, all)\n", model.c_str());
+    std::fprintf(stderr, "nabla-bench models: unknown --model %s (mlp, cnn, lstm, dcgan32, lstm512, lstm512_cells, all)\n", model.c_str());
     return 2;
   }
   if (batch < 0 || steps < 0 || warmup < 0) {
@@ -220,7 +248,8 @@ int run_models(int argc, char** argv) {
   for (const std::string& name : models) {
     nabla::manual_seed(0);
     const int64_t b = batch > 0 ? batch : nabla::bench::default_batch(name, dev);
-    const int64_t n = steps > 0 ? steps : (dev.is_cuda() ? 50 : (name == "mlp" || name == "lstm" ? 200 : name == "cnn" ? 20 : 5));
+    const int64_t n = steps > 0 ? steps : (dev.is_cuda() ? (name.rfind("lstm512", 0) == 0 ? 20 : 50)
+                                        : (name == "mlp" || name == "lstm" ? 200 : name == "cnn" ? 20 : name == "dcgan32" ? 5 : 1));
     const nabla::testing::Target target{dev, nabla::kFloat32};
     nabla::testing::ParityModel m = nabla::bench::make_model(name, target);
     std::vector<Tensor> data;
@@ -262,7 +291,7 @@ int run_models(int argc, char** argv) {
 void usage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s ops    [--device cpu|cuda] [--dtype float32] [--sizes small,medium,large] [benchmark flags]\n"
-               "       %s models [--model mlp|cnn|lstm|dcgan32|all] [--device cpu|cuda] [--steps N] [--batch N] "
+               "       %s models [--model mlp|cnn|lstm|dcgan32|lstm512|lstm512_cells|all] [--device cpu|cuda] [--steps N] [--batch N] "
                "[--warmup N] [--threads N] [--json]\n",
                argv0, argv0);
 }

@@ -1,7 +1,7 @@
 """PyTorch side of `nabla-bench models` (bench/models.h): the same model definitions,
 optimizers, losses and timing protocol (median of 5 rounds of --steps steps after --warmup).
 
-    python3 bench/compare/model_step.py --model mlp|cnn|dcgan32|lstm [--batch N] [--steps N]
+    python3 bench/compare/model_step.py --model mlp|cnn|dcgan32|lstm|lstm512 [--batch N] [--steps N]
         [--warmup N] [--threads N] [--device cpu|cuda] [--cuda-graph]
 
 --cuda-graph (GPU only) captures one whole training step in a CUDA graph and replays it.
@@ -83,9 +83,20 @@ def seed_lstm(batch, dev, capturable=False):
     return step
 
 
+def lstm512(batch, dev):
+    """torch.nn.LSTM(512, 512, 2 layers) over 100 steps: forward + backward of sum(output)."""
+    lstm = nn.LSTM(512, 512, num_layers=2).to(dev)
+    x = torch.rand(100, batch, 512, device=dev) * 2 - 1
+
+    def step():
+        lstm.zero_grad(set_to_none=True)
+        lstm(x)[0].sum().backward()
+    return step
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--model", default="mlp", choices=["mlp", "cnn", "dcgan32", "lstm"])
+    p.add_argument("--model", default="mlp", choices=["mlp", "cnn", "dcgan32", "lstm", "lstm512"])
     p.add_argument("--batch", type=int, default=0)
     p.add_argument("--steps", type=int, default=0)
     p.add_argument("--warmup", type=int, default=5)
@@ -101,6 +112,10 @@ def main():
         batch = a.batch or 64
         steps = a.steps or (50 if dev.type == "cuda" else 200 if a.model == "mlp" else 20)
         step = mlp_or_cnn(a.model == "cnn", batch, dev, a.cuda_graph)
+    elif a.model == "lstm512":
+        batch = a.batch or 64
+        steps = a.steps or (20 if dev.type == "cuda" else 2)
+        step = lstm512(batch, dev)
     elif a.model == "lstm":
         batch = a.batch or 10
         steps = a.steps or (50 if dev.type == "cuda" else 200)

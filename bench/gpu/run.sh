@@ -37,7 +37,9 @@ all() {
     (NABLA_CUDA_NO_CACHE=1 compute-sanitizer --tool "$tool" build-gpu/tests/test_cuda 2>&1 || true) |
       tail -40 | tee "$OUT/sanitizer-$tool.log"
   done
-  (build-gpu/bench/nabla-bench models --model all --device cuda --json 2>&1 || true) | tee "$OUT/bench-models.jsonl"
+  for model in all lstm512 lstm512_cells; do
+    (build-gpu/bench/nabla-bench models --model "$model" --device cuda --json 2>&1 || true) | tee -a "$OUT/bench-models.jsonl"
+  done
   (build-gpu/bench/nabla-bench ops --device cuda --benchmark_format=json --benchmark_out="$OUT/bench-ops.json" \
     --benchmark_min_time=0.05 2>&1 || true) | tail -60 | tee "$OUT/bench-ops.log"
   for model in mlp cnn lstm dcgan32; do
@@ -45,7 +47,7 @@ all() {
       --dump "$OUT/parity-$model.safetensors" 2>&1 || true) | tee "$OUT/parity-$model.log"
   done
   # nabla vs PyTorch on this GPU (eager and CUDA graphs), interleaved: results into bench/results/
-  (python3 bench/compare/compare.py --device cuda --rounds 3 --bin build-gpu/bench/nabla-bench \
+  (python3 bench/compare/compare.py --device cuda --rounds 3 --models mlp,cnn,lstm,dcgan32,lstm512 --bin build-gpu/bench/nabla-bench \
     --out "$OUT/results" 2>&1 || true) | tee "$OUT/compare.log"
 }
 
