@@ -89,12 +89,18 @@ TEST(RunParity, Float32AgreesWithFloat64) {
                                     Target::parse("cpu:float32"), Target::parse("cpu:float64"), o);
   std::fclose(sink);
   EXPECT_TRUE(r.ok) << r.first_bad;
-  // per step: 4 module outputs (3 layers + the model), 4 gradients, 4 parameters
-  EXPECT_EQ(r.rows.size(), 4u * 12u);
+  // per step: 4 module outputs (3 layers + the model), their 4 gradients (in backward order;
+  // the model's output is its last layer's, so those two come together), 4 parameter
+  // gradients, 4 parameters
+  EXPECT_EQ(r.rows.size(), 4u * 16u);
   EXPECT_EQ(r.rows[0].name, "net.0");
   EXPECT_EQ(r.rows[3].name, "net");
-  EXPECT_EQ(r.rows[4].kind, "grad");
-  EXPECT_EQ(r.rows[8].kind, "param");
+  EXPECT_EQ(r.rows[4].kind, "d_out");
+  EXPECT_EQ(r.rows[4].name, "net.2");
+  EXPECT_EQ(r.rows[5].name, "net");
+  EXPECT_EQ(r.rows[7].name, "net.0");
+  EXPECT_EQ(r.rows[8].kind, "grad");
+  EXPECT_EQ(r.rows[12].kind, "param");
   for (const ParityRow& row : r.rows) EXPECT_GT(row.stats.max_ulp + 1, 0);
 }
 
@@ -120,6 +126,31 @@ TEST(RunParity, PlantedDivergenceIsFoundAndDumped) {
   EXPECT_EQ(f.tensors.at("a/net.0.weight").dtype(), kFloat32);
   EXPECT_EQ(f.tensors.at("b/net.0.weight").dtype(), kFloat64);
   std::filesystem::remove(dump);
+}
+
+TEST(Hooks, BackwardHookSeesTheOutputGradient) {
+  nn::Linear lin(3, 2);
+  std::vector<Tensor> seen;
+  const int h = lin.add_backward_hook([&](nn::Module& m, const Tensor& g) {
+    EXPECT_EQ(&m, &lin);
+    seen.push_back(g.clone());
+  });
+  const Tensor x = ones({4, 3});
+  (lin(x) * 3.0).sum().backward();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].to_vector<float>(), std::vector<float>(8, 3.0f));
+  lin.remove_backward_hook(h);
+  lin.zero_grad();
+  lin(x).sum().backward();
+  EXPECT_EQ(seen.size(), 1u);
+  // a tensor hook; a leaf has none
+  const Tensor w = ones({2}).requires_grad_(true);
+  const Tensor y = w * 2.0;
+  Tensor got;
+  y.register_hook([&](const Tensor& g) { got = g.clone(); });
+  (y * y).sum().backward();
+  EXPECT_EQ(got.to_vector<float>(), (std::vector<float>{4.0f, 4.0f}));
+  EXPECT_THROW(w.register_hook([](const Tensor&) {}), Error);
 }
 
 TEST(RunParity, BadArguments) {

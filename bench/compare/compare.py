@@ -69,7 +69,7 @@ def time_torch(fn, args, dev, min_time=0.2):
 
 
 def nabla_ops_us(binary, device, names, threads):
-    flt = "^(" + "|".join(names) + ")/medium$"
+    flt = "^(" + "|".join(names) + ")/medium(/|$)"  # Google Benchmark appends /real_time or /manual_time
     env = dict(os.environ)
     if threads:
         env["OMP_NUM_THREADS"] = str(threads)

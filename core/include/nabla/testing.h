@@ -81,7 +81,7 @@ struct ParityOptions {
 struct ParityRow {
   int64_t step = 0;
   std::string name;   ///< the module path for outputs ("path#k" for its k-th call after the first), else the parameter
-  std::string kind;   ///< "output", "grad" or "param"
+  std::string kind;   ///< "output", "d_out" (gradient of a module's output), "grad" or "param"
   Shape shape;
   CompareStats stats;
 };
@@ -95,8 +95,8 @@ struct ParityReport {
 
 /// Builds the model on `a` and on `b` (b starts from a copy of a's weights), then runs
 /// `steps` training steps on both with the same batches, comparing after every step every
-/// module's output (forward hooks), every parameter's gradient and every parameter after the
-/// optimizer step (b is the reference). Prints the table; dumps both tensors of the first
+/// module's output (forward hooks) and its gradient (backward hooks), every parameter's
+/// gradient and every parameter after the optimizer step (b is the reference). Prints the table; dumps both tensors of the first
 /// divergence. Errors running either target propagate as nabla::Error.
 ParityReport run_parity(const ParityFactory& make, const BatchFn& batch, const Target& a, const Target& b,
                         const ParityOptions& options = {});

@@ -1,8 +1,7 @@
 // nabla::testing::run_parity: one model on two targets in lockstep. Both instances start from
-// the same weights and see the same batches; after every step the module outputs captured by
-// forward hooks, the gradients and the updated parameters are compared, b being the reference.
-#include <map>
-
+// the same weights and see the same batches; after every step the module outputs (forward
+// hooks), their gradients (backward hooks), the parameter gradients and the updated
+// parameters are compared, b being the reference.
 #include "nabla/autograd.h"
 #include "nabla/io.h"
 #include "nabla/random.h"
@@ -18,8 +17,16 @@ using Captured = std::vector<std::pair<std::string, Tensor>>;
 struct Instance {
   ParityModel model;
   Target target;
-  std::shared_ptr<Captured> captured = std::make_shared<Captured>();
+  std::shared_ptr<Captured> captured = std::make_shared<Captured>();       // forward hooks
+  std::shared_ptr<Captured> captured_grad = std::make_shared<Captured>();  // backward hooks
 };
+
+// Appends (name, or name#k for the k-th entry of that name after the first, t) to c.
+void capture(Captured& c, const std::string& name, const Tensor& t) {
+  int k = 0;
+  for (const auto& [n, x] : c) k += (n == name || n.rfind(name + "#", 0) == 0) ? 1 : 0;
+  c.emplace_back(k == 0 ? name : fmt::format("{}#{}", name, k), t.detach());
+}
 
 Instance build(const ParityFactory& make, const Target& t, uint64_t seed) {
   manual_seed(seed);
@@ -28,14 +35,12 @@ Instance build(const ParityFactory& make, const Target& t, uint64_t seed) {
     NABLA_CHECK(module != nullptr, "run_parity: module '{}' of the model on {} is null", root, t.str());
     for (auto& [path, m] : module->named_modules()) {
       const std::string name = root.empty() ? (path.empty() ? "(model)" : path) : (path.empty() ? root : root + "." + path);
-      auto calls = std::make_shared<std::map<std::string, int>>();
-      std::weak_ptr<Captured> sink = in.captured;
+      std::weak_ptr<Captured> sink = in.captured, grad_sink = in.captured_grad;
       m->add_forward_hook([name, sink](nn::Module&, const Tensor&, const Tensor& out) {
-        if (auto c = sink.lock()) {
-          int k = 0;
-          for (const auto& [n, t] : *c) k += n.rfind(name + "#", 0) == 0 ? 1 : 0;
-          c->emplace_back(k == 0 ? name : fmt::format("{}#{}", name, k), out.detach());
-        }
+        if (auto c = sink.lock()) capture(*c, name, out);
+      });
+      m->add_backward_hook([name, grad_sink](nn::Module&, const Tensor& g) {
+        if (auto c = grad_sink.lock()) capture(*c, name, g);
       });
     }
   }
@@ -92,8 +97,10 @@ ParityReport run_parity(const ParityFactory& make, const BatchFn& batch, const T
   ParityReport report;
   for (int64_t step = 1; step <= o.steps; ++step) {
     const std::vector<Tensor> data = batch(step - 1);
-    a.captured->clear();
-    b.captured->clear();
+    for (Instance* in : {&a, &b}) {
+      in->captured->clear();
+      in->captured_grad->clear();
+    }
     a.model.step(on_target(data, ta));
     b.model.step(on_target(data, tb));
     std::vector<ParityRow> rows;
@@ -112,6 +119,12 @@ ParityReport run_parity(const ParityFactory& make, const BatchFn& batch, const T
                 "run_parity: step {}: the two targets ran different modules ({} vs {} forward calls)", step,
                 a.captured->size(), b.captured->size());
     for (std::size_t i = 0; i < a.captured->size(); ++i) add((*a.captured)[i].first, "output", (*a.captured)[i].second, (*b.captured)[i].second);
+    NABLA_CHECK(a.captured_grad->size() == b.captured_grad->size(),
+                "run_parity: step {}: the two backward passes reached different modules ({} vs {})", step,
+                a.captured_grad->size(), b.captured_grad->size());
+    for (std::size_t i = 0; i < a.captured_grad->size(); ++i) {
+      add((*a.captured_grad)[i].first, "d_out", (*a.captured_grad)[i].second, (*b.captured_grad)[i].second);
+    }
     const auto pa = named_params(a), pb = named_params(b);
     for (std::size_t i = 0; i < pa.size(); ++i) {
       const Tensor& ga = pa[i].second.grad();
