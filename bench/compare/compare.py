@@ -119,6 +119,7 @@ def main():
     p.add_argument("--no-ops", action="store_true")
     p.add_argument("--bin", default=os.path.join(ROOT, "build", "bench", "nabla-bench"))
     p.add_argument("--out", default=os.path.join(ROOT, "bench", "results"))
+    p.add_argument("--tag", default="", help="appended to the results' file names")
     a = p.parse_args()
     dev = torch.device(a.device)
     if not os.access(a.bin, os.X_OK):
@@ -161,13 +162,14 @@ def main():
             e["ratio_median"] = statistics.median(x["nabla_us"] / x["torch_us"] for x in ok) if ok else None
 
     os.makedirs(a.out, exist_ok=True)
-    stem = os.path.join(a.out, f"{results['machine']['date']}-{a.device}-compare")
+    stem = os.path.join(a.out, f"{results['machine']['date']}-{a.device}-compare" + (f"-{a.tag}" if a.tag else ""))
     with open(stem + ".json", "w") as f:
         json.dump(results, f, indent=1)
     md = [f"# nabla vs PyTorch, {a.device}, {results['machine']['date']}", "",
           "Machine: " + ", ".join(f"{k} {v}" for k, v in results["machine"].items()) + f"; threads {a.threads}.", "",
           f"Command: `/usr/bin/python3 bench/compare/compare.py --device {a.device} --rounds {a.rounds} "
-          f"--threads {a.threads}`. Interleaved runs; ratio = nabla / PyTorch (median over rounds), < 1: nabla faster.",
+          f"--threads {a.threads}" + (f" --models {a.models}" if a.models != "mlp,cnn,lstm,dcgan32" else "")
+          + (" --no-ops" if a.no_ops else "") + (f" --tag {a.tag}" if a.tag else "") + "`. Interleaved runs; ratio = nabla / PyTorch (median over rounds), < 1: nabla faster.",
           "", "| model | batch | nabla ms/step | PyTorch ms/step | ratio |" + (" ratio vs CUDA graph |" if dev.type == "cuda" else ""),
           "|---|---|---|---|---|" + ("---|" if dev.type == "cuda" else "")]
     for m, e in results["models"].items():
