@@ -1,0 +1,42 @@
+"""The Python examples (examples/python/) run and learn: each ends with a JSON line of metrics."""
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+
+EXAMPLES = REPO / "examples" / "python"
+FASHION = pathlib.Path("/usr/share/datasets/fashion-mnist")
+
+
+def run(name, *args, timeout=300):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(EXAMPLES), env.get("PYTHONPATH", "")])
+    out = subprocess.run([sys.executable, str(EXAMPLES / f"{name}.py"), "--device", "cpu", "--quiet", *args],
+                         capture_output=True, text=True, timeout=timeout, env=env)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_linear_regression():
+    m = run("linear_regression", "--epochs", "200")
+    assert abs(m["w"] - 3) < 0.05 and abs(m["b"] - 2) < 0.05, m
+
+
+def test_xor_mlp():
+    assert run("xor_mlp")["accuracy"] == 1.0
+
+
+def test_binary_classifier():
+    assert run("binary_classifier")["accuracy"] >= 0.95
+
+
+@pytest.mark.skipif(not (FASHION / "t10k-labels-idx1-ubyte.gz").exists() and not (FASHION / "t10k-labels-idx1-ubyte").exists(),
+                    reason="Fashion-MNIST not installed (Debian package dataset-fashion-mnist)")
+def test_fashion_mlp_brief():
+    m = run("fashion_mlp", "--epochs", "1", "--limit", "10000")
+    assert m["test_accuracy"] >= 0.75, m
