@@ -40,3 +40,11 @@ def test_binary_classifier():
 def test_fashion_mlp_brief():
     m = run("fashion_mlp", "--epochs", "1", "--limit", "10000")
     assert m["test_accuracy"] >= 0.75, m
+
+
+@pytest.mark.skipif(not (FASHION / "train-labels-idx1-ubyte.gz").exists() and not (FASHION / "train-labels-idx1-ubyte").exists(),
+                    reason="Fashion-MNIST not installed (Debian package dataset-fashion-mnist)")
+def test_dcgan_runs_and_writes_a_png(tmp_path):
+    m = run("dcgan", "--epochs", "1", "--limit", "128", "--batch-size", "32", "--width", "8", "--out", str(tmp_path))
+    assert 0 < m["d_real"] < 1 and 0 < m["d_fake"] < 1 and m["d_loss"] > 0 and m["g_loss"] > 0, m
+    assert (tmp_path / "epoch_1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
