@@ -24,8 +24,9 @@ BUILD_DIR=build
 DEB_PACKAGES=(cmake ninja-build g++ pkg-config ccache libfmt-dev libgtest-dev libopenblas-dev libopenblas-openmp-dev zlib1g-dev
   dataset-fashion-mnist
   python3-dev python3-venv python3-numpy python3-pytest)
-# nanobind pinned: the committed .pyi stubs are its stubgen's output (python_stub/tests/test_stubs.py).
-PY_PACKAGES=(nanobind==3.1.0)
+# nanobind pinned: the committed .pyi stubs are its stubgen's output; mypy type-checks code against
+# them (python_stub/tests/test_stubs.py).
+PY_PACKAGES=(nanobind==3.1.0 mypy==2.4.1)
 PY_ENV=${BUILD_DIR}/pyenv
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -69,11 +70,13 @@ python_env() {
   if [ ! -x "${PY_ENV}/bin/python" ]; then
     /usr/bin/python3 -m venv --system-site-packages "${PY_ENV}" || { python_env_failed "cannot create ${PY_ENV}"; return 0; }
   fi
-  if ! "${PY_ENV}/bin/python" -c "import nanobind, sys; sys.exit(nanobind.__version__ != '${PY_PACKAGES[0]#nanobind==}')" 2>/dev/null; then
+  # pip only when a pinned package is missing or at another version (no network otherwise).
+  if ! "${PY_ENV}/bin/python" -c "import importlib.metadata as m, sys
+sys.exit(any(m.version(n) != v for n, v in (p.split('==') for p in sys.argv[1:])))" "${PY_PACKAGES[@]}" 2>/dev/null; then
     "${PY_ENV}/bin/python" -m pip install -q --disable-pip-version-check "${PY_PACKAGES[@]}" ||
       { python_env_failed "pip install ${PY_PACKAGES[*]} failed"; return 0; }
   fi
-  echo "ok: $("${PY_ENV}/bin/python" -c 'import nanobind; print("nanobind", nanobind.__version__)')"
+  echo "ok: ${PY_PACKAGES[*]}"
 }
 
 # Without the venv the build goes on without the Python module; CI must have it.

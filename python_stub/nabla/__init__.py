@@ -11,7 +11,8 @@ import functools as _functools
 from . import _C
 from ._C import *  # noqa: F401,F403  (Tensor, dtype, device, Error, factories, ops)
 from ._C import Error, OutOfMemoryError, Tensor, device, dtype, is_grad_enabled, set_grad_enabled  # noqa: F401
-from . import autograd, cuda, data, io, nn, optim  # noqa: F401  (the Python packages, over _C's submodules)
+# The Python packages, in place of _C's submodules of the same names that the * import brought.
+from . import autograd, cuda, data, io, nn, optim  # type: ignore[no-redef]  # noqa: F401
 
 __version__ = "0.1.0"
 
@@ -43,7 +44,7 @@ class enable_grad(no_grad):
         set_grad_enabled(True)
 
 
-def is_tensor(obj: object) -> bool:
+def is_tensor(obj: object) -> "_builtins.bool":
     return isinstance(obj, Tensor)
 
 

@@ -17,8 +17,32 @@ using Release = nb::call_guard<nb::gil_scoped_release>;
 class PyModule : public Module {
  public:
   NB_TRAMPOLINE(Module);
-  Tensor forward(const Tensor& x) override { NB_OVERRIDE(forward, x); }
+  // NB_OVERRIDE, with a clear error when the Python forward returns something else than a
+  // Tensor (nanobind's cast would report only "std::bad_cast").
+  Tensor forward(const Tensor& x) override {
+    nb::detail::ticket t(nb_trampoline, "forward", nb::detail::str_hash("forward"), false);
+    if (!t.key.is_valid()) return Module::forward(x);
+    nb::object r = nb_trampoline.base().attr(t.key)(x);
+    if (!nb::isinstance<Tensor>(r)) {
+      NABLA_FAIL("{}.forward returned a {}, but a module inside a C++ container must return a Tensor", type_name(),
+                 nb::type_name(r.type()).c_str());
+    }
+    return nb::cast<Tensor>(r);
+  }
   std::string extra_repr() const override { NB_OVERRIDE(extra_repr); }
+};
+
+// A strong reference to a Python object that C++ may drop on any thread: released under the GIL.
+struct PyRef {
+  PyObject* p;
+  explicit PyRef(nb::handle h) : p(h.inc_ref().ptr()) {}
+  PyRef(const PyRef&) = delete;
+  PyRef& operator=(const PyRef&) = delete;
+  ~PyRef() {
+    if (!Py_IsInitialized()) return;
+    nb::gil_scoped_acquire gil;
+    Py_DECREF(p);
+  }
 };
 
 // Module's registration functions are protected (layers call them); the binding adapts
@@ -81,7 +105,8 @@ void init_nn(nb::module_& m) {
                return nb::cast(std::move(y));
              }
              return self.attr("forward")(*args, **kwargs);
-           })
+           },
+           nb::sig("def __call__(self, *args: typing.Any, **kwargs: typing.Any) -> typing.Any"))
       .def("__setattr__",
            [](nb::handle self, const std::string& name, nb::handle value) {
              Module& mod = nb::cast<Module&>(self);
@@ -183,7 +208,19 @@ void init_nn(nb::module_& m) {
              return self;
            })
       .def("zero_grad", &Module::zero_grad, arg("set_to_none") = true)
-      .def("register_forward_hook", &Module::add_forward_hook, arg("hook"))
+      .def("register_forward_hook",
+           [](nb::handle self, nb::handle hook) {
+             // hook(module, input, output), called with the Python module object. The module
+             // owns its hooks, so the hook may hold `self` only weakly (no cycle through C++).
+             NABLA_CHECK(PyCallable_Check(hook.ptr()) != 0, "register_forward_hook: the hook must be callable");
+             PyObject* selfp = self.ptr();
+             auto fn = std::make_shared<PyRef>(hook);
+             return nb::cast<Module&>(self).add_forward_hook([selfp, fn](Module&, const Tensor& in, const Tensor& out) {
+               nb::gil_scoped_acquire gil;
+               nb::handle(fn->p)(nb::handle(selfp), in, out);
+             });
+           },
+           arg("hook"), "Calls hook(module, input, output) after each forward; returns a handle for remove_forward_hook.")
       .def("remove_forward_hook", &Module::remove_forward_hook, arg("handle"))
       .def("extra_repr", &Module::extra_repr)
       .def("__repr__", &Module::repr)
@@ -257,7 +294,7 @@ void init_nn(nb::module_& m) {
            arg("kernel_size"), arg("stride") = nb::none(), arg("padding") = 0, arg("ceil_mode") = false,
            arg("count_include_pad") = true);
   nb::class_<nn::AdaptiveAvgPool2d, Module>(nnm, "AdaptiveAvgPool2d").def(nb::init<S2>(), arg("output_size"));
-  nb::class_<nn::BatchNorm, Module>(nnm, "_BatchNorm")
+  nb::class_<nn::BatchNorm, Module>(nnm, "BatchNorm")
       .def_ro("weight", &nn::BatchNorm::weight)
       .def_ro("bias", &nn::BatchNorm::bias)
       .def_ro("running_mean", &nn::BatchNorm::running_mean)
@@ -280,7 +317,7 @@ void init_nn(nb::module_& m) {
   // ---- F::lstm etc. in the functional section below and their tests in test_nn.py.
 
   // ---- losses ------------------------------------------------------------------------------
-  nb::class_<nn::Loss, Module>(nnm, "_Loss")
+  nb::class_<nn::Loss, Module>(nnm, "Loss")
       .def("forward", [](nn::Loss& l, const Tensor& a, const Tensor& b) { return l.forward(a, b); }, arg("input"),
            arg("target"))
       .def("__call__", [](nn::Loss& l, const Tensor& a, const Tensor& b) { return l(a, b); }, arg("input"),

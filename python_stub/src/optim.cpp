@@ -196,7 +196,7 @@ void init_optim(nb::module_& m) {
         return std::vector<std::string>(std::begin(FashionMNIST::kClasses), std::end(FashionMNIST::kClasses));
       });
   dm.def("read_idx", &read_idx, arg("path"), Release());
-  nb::class_<LoaderIter>(dm, "_LoaderIterator")
+  nb::class_<LoaderIter>(dm, "LoaderIterator")
       .def("__iter__", [](nb::handle self) { return self; })
       .def("__next__", [](LoaderIter& li) {
         bool done = false;

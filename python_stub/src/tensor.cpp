@@ -548,9 +548,14 @@ void init_tensor(nb::module_& m) {
          },
          arg("tensors"), arg("grad_tensors") = std::vector<Tensor>{}, arg("retain_graph") = false);
   ag.def("gradcheck",
-         [](const std::function<Tensor(const std::vector<Tensor>&)>& fn, const std::vector<Tensor>& inputs, double eps,
-            double atol, double rtol) {
-           const auto r = autograd::gradcheck(fn, inputs, autograd::GradcheckOptions{eps, atol, rtol});
+         [](nb::callable fn, const std::vector<Tensor>& inputs, double eps, double atol, double rtol) {
+           auto call = [&fn](const std::vector<Tensor>& xs) {
+             nb::object r = fn(xs);
+             NABLA_CHECK(nb::isinstance<Tensor>(r), "gradcheck: fn returned a {}, expected a Tensor",
+                         nb::type_name(r.type()).c_str());
+             return nb::cast<Tensor>(r);
+           };
+           const auto r = autograd::gradcheck(call, inputs, autograd::GradcheckOptions{eps, atol, rtol});
            return std::make_tuple(r.ok, r.max_abs_error, r.message);
          },
          arg("fn"), arg("inputs"), arg("eps") = 1e-6, arg("atol") = 1e-5, arg("rtol") = 1e-3,

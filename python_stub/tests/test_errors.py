@@ -78,3 +78,45 @@ def test_module_subclass_without_super_init():
 
     with pytest.raises((TypeError, RuntimeError)):
         Broken()(nabla.ones(1))
+
+
+def test_python_callbacks_errors_surface():
+    class Bad(nabla.nn.Module):
+        def forward(self, x):
+            raise ValueError("boom from python")
+
+    class Wrong(nabla.nn.Module):
+        def forward(self, x):
+            return "not a tensor"
+
+    class NoForward(nabla.nn.Module):
+        pass
+
+    seq = nabla.nn.Sequential(nabla.nn.Linear(2, 2), Bad())
+    for _ in range(3):  # repeatedly: the interpreter state stays sound
+        with pytest.raises(ValueError, match="boom"):
+            seq(nabla.ones(1, 2))
+    with pytest.raises(nabla.Error, match="Wrong.forward returned a str"):
+        nabla.nn.Sequential(Wrong())(nabla.ones(1))
+    with pytest.raises(nabla.Error, match="not implemented"):
+        NoForward()(nabla.ones(1))
+    with pytest.raises(nabla.Error, match="expected a Tensor"):
+        nabla.autograd.gradcheck(lambda xs: "x", [nabla.ones(2, dtype=nabla.float64, requires_grad=True)])
+    with pytest.raises(ZeroDivisionError):
+        nabla.autograd.gradcheck(lambda xs: 1 / 0, [nabla.ones(2, dtype=nabla.float64, requires_grad=True)])
+
+    lin = nabla.nn.Linear(2, 2)
+    seen = []
+    handle = lin.register_forward_hook(lambda m, i, o: seen.append((m, i.shape, o.shape)))
+    lin(nabla.ones(3, 2))
+    assert seen == [(lin, (3, 2), (3, 2))]
+    lin.remove_forward_hook(handle)
+
+    def failing_hook(m, i, o):
+        raise KeyError("hook error")
+
+    lin.register_forward_hook(failing_hook)
+    with pytest.raises(KeyError):
+        lin(nabla.ones(1, 2))
+    with pytest.raises(nabla.Error, match="callable"):
+        lin.register_forward_hook(3)

@@ -1,5 +1,6 @@
+import builtins
 """nabla.nn.init: in-place weight initialisation"""
 
 
 
-def calculate_gain(nonlinearity: str, param: float = 0.01) -> float: ...
+def calculate_gain(nonlinearity: str, param: builtins.float = 0.01) -> builtins.float: ...
