@@ -293,11 +293,12 @@ void init_exchange(nb::module_& m) {
   method("numpy", &to_numpy, nb::kw_only(), arg("force") = false,
          "The tensor as a NumPy array sharing its memory (CPU tensors; force=True copies from other devices).");
   method("__array__",
-         [](const Tensor& t, nb::object dtype) {
+         [](const Tensor& t, nb::object dtype, nb::object copy) {
            nb::object a = to_numpy(t, /*force=*/false);
+           if (!copy.is_none() && nb::cast<bool>(copy)) a = a.attr("copy")();
            return dtype.is_none() ? a : a.attr("astype")(dtype);
          },
-         arg("dtype") = nb::none());
+         arg("dtype") = nb::none(), arg("copy") = nb::none());
   method("__dlpack__", [](const Tensor& t, nb::object /*stream*/, nb::object /*max_version*/) { return to_dlpack(t); },
          nb::kw_only(), arg("stream") = nb::none(), arg("max_version") = nb::none());
   method("__dlpack_device__", [](const Tensor& t) {

@@ -81,6 +81,10 @@ NB_MODULE(_C, m) {
   nb::implicitly_convertible<std::string, Device>();
 
   m.def("manual_seed", &manual_seed, nb::arg("seed"), "Seeds the global Philox generator (every device).");
+  m.def("get_rng_state", [] { const GeneratorState g = get_rng_state(); return std::make_pair(g.seed, g.offset); },
+        "The global generator's (seed, offset).");
+  m.def("set_rng_state", [](uint64_t seed, uint64_t offset) { set_rng_state(GeneratorState{seed, offset}); },
+        nb::arg("seed"), nb::arg("offset"));
   m.def("get_num_threads", &get_num_threads);
   m.def("set_num_threads", &set_num_threads, nb::arg("n"));
 

@@ -251,6 +251,42 @@ void init_optim(nb::module_& m) {
            return state_to_dict(f.tensors);
          },
          arg("path"));
+  io.def("serialize_safetensors",
+         [](const nb::dict& tensors, const io::Metadata& meta) {
+           StateDict s = dict_to_state(tensors);
+           std::string bytes;
+           {
+             nb::gil_scoped_release release;
+             bytes = io::serialize_safetensors(s, meta);
+           }
+           return nb::bytes(bytes.data(), bytes.size());
+         },
+         arg("tensors"), arg("metadata") = io::Metadata{}, "The bytes of a safetensors file holding the tensors.");
+  io.def("parse_safetensors",
+         [](nb::bytes data, const std::string& source) {
+           const std::string_view view(data.c_str(), data.size());
+           io::SafetensorsFile f = io::parse_safetensors(view, source);
+           return std::make_pair(state_to_dict(f.tensors), f.metadata);
+         },
+         arg("data"), arg("source") = "<memory>", "(tensors, metadata) of safetensors bytes, validated.");
+  io.def("save_checkpoint",
+         [](const std::string& path, const nb::dict& tensors, const io::Metadata& meta) {
+           io::Checkpoint c{dict_to_state(tensors), meta};
+           nb::gil_scoped_release release;
+           io::save_checkpoint(path, c);
+         },
+         arg("path"), arg("tensors"), arg("metadata") = io::Metadata{},
+         "A checksummed safetensors checkpoint, written atomically.");
+  io.def("load_checkpoint",
+         [](const std::string& path) {
+           io::Checkpoint c;
+           {
+             nb::gil_scoped_release release;
+             c = io::load_checkpoint(path);
+           }
+           return std::make_pair(state_to_dict(c.tensors), c.metadata);
+         },
+         arg("path"), "(tensors, metadata) of a checkpoint, after checking its checksum.");
   io.def("load_safetensors_metadata", [](const std::string& path) { return io::load_safetensors(path).metadata; },
          arg("path"), Release());
 

@@ -244,6 +244,9 @@ def test_data_loader():
 
 
 def test_gil_is_released_in_long_calls():
+    """While a thread runs a long matmul, the main thread keeps running Python. Holding the GIL
+    would stall it for the whole product; a loaded machine may stall it for a while too, so
+    one clean attempt out of three passes (a GIL-holding binding fails all three)."""
     import threading
     import time
 
@@ -253,19 +256,53 @@ def test_gil_is_released_in_long_calls():
     duration = time.perf_counter() - start
     if duration < 0.05:
         pytest.skip(f"matmul too fast here ({duration * 1e3:.1f} ms) to see the GIL")
-    started = threading.Event()
+    stalls = []
+    for _ in range(3):
+        started = threading.Event()
 
-    def work():
-        started.set()
-        a @ a
+        def work():
+            started.set()
+            a @ a
 
-    th = threading.Thread(target=work)
-    th.start()
-    started.wait()
-    gaps, last = [], time.perf_counter()
-    while th.is_alive():
-        now = time.perf_counter()
-        gaps.append(now - last)
-        last = now
-    th.join()
-    assert max(gaps) < duration / 2, f"main thread stalled {max(gaps) * 1e3:.1f} ms of a {duration * 1e3:.1f} ms matmul"
+        th = threading.Thread(target=work)
+        th.start()
+        started.wait()
+        worst, last = 0.0, time.perf_counter()
+        while th.is_alive():
+            now = time.perf_counter()
+            worst, last = max(worst, now - last), now
+        th.join()
+        stalls.append(worst)
+        if worst < duration / 2:
+            return
+    pytest.fail(f"main thread stalled {[round(s * 1e3, 1) for s in stalls]} ms during a {duration * 1e3:.1f} ms matmul")
+
+
+def test_safetensors_bytes_and_checkpoints(tmp_path):
+    tensors = {"a": nabla.arange(6, dtype=nabla.float64).view(2, 3), "b": nabla.tensor([True, False])}
+    data = nabla.io.serialize_safetensors(tensors, {"k": "v"})
+    header = int.from_bytes(data[:8], "little")
+    assert b'"a":{"dtype":"F64","shape":[2,3]' in data[8:8 + header].replace(b" ", b"")
+    back, meta = nabla.io.parse_safetensors(data)
+    assert meta == {"k": "v"} and back["a"].tolist() == tensors["a"].tolist() and back["b"].tolist() == [True, False]
+    with pytest.raises(nabla.Error, match="mine"):
+        nabla.io.parse_safetensors(data[:-1], "mine")
+    path = str(tmp_path / "ckpt.safetensors")
+    nabla.io.save_checkpoint(path, tensors, {"epoch": "3"})
+    loaded, meta = nabla.io.load_checkpoint(path)
+    assert meta == {"epoch": "3"} and loaded["a"].tolist() == tensors["a"].tolist()
+    raw = bytearray(open(path, "rb").read())
+    raw[-9] ^= 1  # flip a bit of a's data
+    open(path, "wb").write(bytes(raw))
+    with pytest.raises(nabla.Error, match="checksum"):
+        nabla.io.load_checkpoint(path)
+
+
+def test_rng_state_round_trip():
+    nabla.manual_seed(5)
+    nabla.rand(3)
+    state = nabla.get_rng_state()
+    a = nabla.rand(4).tolist()
+    nabla.set_rng_state(*state)
+    assert nabla.rand(4).tolist() == a
+    assert state[0] == 5

@@ -86,6 +86,11 @@ class device:
 def manual_seed(seed: builtins.int) -> None:
     """Seeds the global Philox generator (every device)."""
 
+def get_rng_state() -> tuple[builtins.int, builtins.int]:
+    """The global generator's (seed, offset)."""
+
+def set_rng_state(seed: builtins.int, offset: builtins.int) -> None: ...
+
 def get_num_threads() -> builtins.int: ...
 
 def set_num_threads(n: builtins.int) -> None: ...
@@ -528,7 +533,7 @@ class Tensor:
         The tensor as a NumPy array sharing its memory (CPU tensors; force=True copies from other devices).
         """
 
-    def __array__(self, dtype: object | None = None) -> object: ...
+    def __array__(self, dtype: object | None = None, copy: object | None = None) -> object: ...
 
     def __dlpack__(self, *, stream: object | None = None, max_version: object | None = None) -> object: ...
 
