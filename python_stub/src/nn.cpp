@@ -437,6 +437,12 @@ void init_nn(nb::module_& m) {
         },
         arg("input"), arg("kernel_size"), arg("stride") = nb::none(), arg("padding") = 0, arg("dilation") = 1,
         arg("ceil_mode") = false, arg("return_indices") = false);
+  f.def("max_pool2d_with_indices",
+        [](const Tensor& x, S2 k, std::optional<S2> s, S2 p, S2 d, bool ceil) {
+          return F::max_pool2d_with_indices(x, k, s.value_or(S2()), p, d, ceil);
+        },
+        arg("input"), arg("kernel_size"), arg("stride") = nb::none(), arg("padding") = 0, arg("dilation") = 1,
+        arg("ceil_mode") = false);
   f.def("avg_pool2d",
         [](const Tensor& x, S2 k, std::optional<S2> s, S2 p, bool ceil, bool cip) {
           return F::avg_pool2d(x, k, s.value_or(S2()), p, ceil, cip);
@@ -464,6 +470,7 @@ void init_nn(nb::module_& m) {
     return s == "fan_in" ? nn::init::FanMode::FanIn : nn::init::FanMode::FanOut;
   };
   init.def("calculate_gain", &nn::init::calculate_gain, arg("nonlinearity"), arg("param") = 0.01);
+  init.def("calculate_fan_in_and_fan_out", &nn::init::calculate_fan_in_and_fan_out, arg("tensor"));
   init.def("uniform_", [](Tensor t, double a, double b) { return nn::init::uniform_(t, a, b); }, arg("tensor"), arg("a") = 0.0, arg("b") = 1.0);
   init.def("normal_", [](Tensor t, double m, double s) { return nn::init::normal_(t, m, s); }, arg("tensor"), arg("mean") = 0.0, arg("std") = 1.0);
   init.def("constant_", [](Tensor t, double v) { return nn::init::constant_(t, v); }, arg("tensor"), arg("val"));

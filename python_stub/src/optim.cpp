@@ -130,6 +130,12 @@ void init_optim(nb::module_& m) {
            arg("params"), arg("lr") = 1e-2, arg("lr_decay") = 0.0, arg("weight_decay") = 0.0,
            arg("initial_accumulator_value") = 0.0, arg("eps") = 1e-10, nb::kw_only(), arg("maximize") = false);
 
+  // Regularisation helpers under their C++ names (clip_grad_* also in nn.utils, as PyTorch's).
+  om.def("clip_grad_norm_", &clip_grad_norm_, arg("parameters"), arg("max_norm"), arg("norm_type") = 2.0, Release());
+  om.def("clip_grad_value_", &clip_grad_value_, arg("parameters"), arg("clip_value"), Release());
+  om.def("l1_penalty", &l1_penalty, arg("parameters"), "sum |p| over the parameters (differentiable).");
+  om.def("l2_penalty", &l2_penalty, arg("parameters"), "sum p^2 over the parameters (differentiable).");
+
   // ---- schedulers (each keeps its optimizer alive) -------------------------------------
   nb::module_ sm = om.def_submodule("lr_scheduler", "nabla.optim.lr_scheduler");
   nb::class_<LRScheduler>(sm, "LRScheduler")

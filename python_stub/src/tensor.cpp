@@ -209,6 +209,8 @@ void init_tensor(nb::module_& m) {
       .def("stride", [](const Tensor& t, int64_t d) { return t.stride(d); }, arg("dim"))
       .def_prop_ro("ndim", &Tensor::dim)
       .def("dim", &Tensor::dim)
+      .def("ndimension", &Tensor::ndimension)
+      .def("scalar_type", &Tensor::scalar_type)
       .def("numel", &Tensor::numel)
       .def("__len__",
            [](const Tensor& t) {

@@ -306,3 +306,15 @@ def test_rng_state_round_trip():
     nabla.set_rng_state(*state)
     assert nabla.rand(4).tolist() == a
     assert state[0] == 5
+
+
+def test_penalties_and_fans():
+    p = [f64([1.0, -2.0]), f64([[3.0]])]
+    assert nabla.optim.l1_penalty(p).item() == 6.0
+    assert nabla.optim.l2_penalty(p).item() == 14.0
+    assert nn.init.calculate_fan_in_and_fan_out(nabla.empty(8, 4, 3, 3)) == (36, 72)
+    x = nabla.randn(1, 2, 4, 4)
+    v1, i1 = F.max_pool2d_with_indices(x, 2)
+    v2, i2 = F.max_pool2d(x, 2, return_indices=True)
+    assert v1.tolist() == v2.tolist() and i1.tolist() == i2.tolist()
+    assert x.ndimension() == 4 and x.scalar_type() == nabla.float32

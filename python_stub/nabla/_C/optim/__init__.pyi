@@ -1,8 +1,10 @@
 import builtins
 """nabla.optim: optimizers and learning-rate schedulers"""
 
+from collections.abc import Sequence
 from typing import overload
 
+import nabla._C
 from nabla._C.optim import lr_scheduler as lr_scheduler
 
 
@@ -46,3 +48,9 @@ class RMSprop(Optimizer):
 
 class Adagrad(Optimizer):
     def __init__(self, params: object, lr: builtins.float = 0.01, lr_decay: builtins.float = 0.0, weight_decay: builtins.float = 0.0, initial_accumulator_value: builtins.float = 0.0, eps: builtins.float = 1e-10, *, maximize: builtins.bool = False) -> None: ...
+
+def l1_penalty(parameters: Sequence[nabla._C.Tensor]) -> nabla._C.Tensor:
+    """sum |p| over the parameters (differentiable)."""
+
+def l2_penalty(parameters: Sequence[nabla._C.Tensor]) -> nabla._C.Tensor:
+    """sum p^2 over the parameters (differentiable)."""
