@@ -23,6 +23,7 @@ void register_cpu() {
 #define NABLA_REGISTER_conv NABLA_REGISTER_unary
 #define NABLA_REGISTER_pool NABLA_REGISTER_unary
 #define NABLA_REGISTER_norm NABLA_REGISTER_unary
+#define NABLA_REGISTER_rnn NABLA_REGISTER_unary
 #define NABLA_REGISTER_view(name)  // views have no kernels
 #define NABLA_OP(name, family, diff) NABLA_REGISTER_##family(name)
 #include "dispatch/ops.def"

@@ -166,4 +166,39 @@ void synchronize() {
   for (int d = 0; d < cuda_device_count(); ++d) NABLA_CUDA_CHECK(cudaStreamSynchronize(stream(d)));
 }
 
+EventTimer::EventTimer(int device) : device_(device) {
+  NABLA_CHECK(device >= 0 && device < cuda_device_count(), "cuda::EventTimer: device {} does not exist ({} found)",
+              device, cuda_device_count());
+  set_device(device);
+  cudaEvent_t a = nullptr, b = nullptr;
+  NABLA_CUDA_CHECK(cudaEventCreate(&a));
+  if (cudaEventCreate(&b) != cudaSuccess) {
+    cudaEventDestroy(a);
+    NABLA_CUDA_CHECK(cudaGetLastError());
+  }
+  start_ = a;
+  stop_ = b;
+}
+
+EventTimer::~EventTimer() {
+  // destructors must not throw: a failure here leaves nothing to clean up but the error state
+  if (start_ != nullptr) cudaEventDestroy(static_cast<cudaEvent_t>(start_));
+  if (stop_ != nullptr) cudaEventDestroy(static_cast<cudaEvent_t>(stop_));
+  cudaGetLastError();
+}
+
+void EventTimer::start() {
+  set_device(device_);
+  NABLA_CUDA_CHECK(cudaEventRecord(static_cast<cudaEvent_t>(start_), stream(device_)));
+}
+
+double EventTimer::stop() {
+  set_device(device_);
+  NABLA_CUDA_CHECK(cudaEventRecord(static_cast<cudaEvent_t>(stop_), stream(device_)));
+  NABLA_CUDA_CHECK(cudaEventSynchronize(static_cast<cudaEvent_t>(stop_)));
+  float ms = 0;
+  NABLA_CUDA_CHECK(cudaEventElapsedTime(&ms, static_cast<cudaEvent_t>(start_), static_cast<cudaEvent_t>(stop_)));
+  return ms;
+}
+
 }  // namespace nabla::cuda

@@ -108,6 +108,114 @@ Fn reduce_fn(std::function<Tensor(const Tensor&, IntList, bool)> f) {
   };
 }
 
+// ---- inputs for the op benchmarks: about n elements in the main input, by family ----------
+Tensor bench_uniform(const Shape& shape, double lo = 0.1, double hi = 2.0) { return rand(shape) * (hi - lo) + lo; }
+Tensor bench_index(int64_t n, int64_t high) { return randint(0, high, {n}); }
+
+int64_t side(int64_t n) { return std::max<int64_t>(8, static_cast<int64_t>(std::sqrt(static_cast<double>(n)))); }
+
+void add_bench_inputs(std::vector<OpEntry>& db) {
+  for (OpEntry& e : db) {
+    if (e.covers.empty()) continue;
+    const OpFamily fam = op_info(e.covers[0]).family;
+    const std::vector<Sample> first = e.samples();
+    const std::size_t arity = first.empty() ? 0 : first[0].inputs.size();
+    const std::string& n = e.name;
+    if (fam == OpFamily::unary || fam == OpFamily::binary) {
+      // elementwise: every input a dense vector of n (positive: in every op's domain)
+      e.bench = [arity](int64_t count) {
+        std::vector<Tensor> in;
+        for (std::size_t i = 0; i < arity; ++i) in.push_back(bench_uniform({count}));
+        return in;
+      };
+    } else if (fam == OpFamily::reduce) {
+      e.bench = [](int64_t count) { return std::vector<Tensor>{bench_uniform({std::max<int64_t>(count / 1024, 1), 1024})}; };
+    } else if (n == "matmul" || n == "bmm" || n == "addmm" || n == "linear") {
+      // square products of side sqrt(n): 2 m^3 FLOPs
+      e.bench = [n](int64_t count) {
+        const int64_t m = side(count);
+        if (n == "bmm") return std::vector<Tensor>{bench_uniform({4, m / 2, m / 2}), bench_uniform({4, m / 2, m / 2})};
+        if (n == "addmm") return std::vector<Tensor>{bench_uniform({m}), bench_uniform({m, m}), bench_uniform({m, m})};
+        if (n == "linear") return std::vector<Tensor>{bench_uniform({m, m}), bench_uniform({m, m}), bench_uniform({m})};
+        return std::vector<Tensor>{bench_uniform({m, m}), bench_uniform({m, m})};
+      };
+      e.bench_flops = [n](const std::vector<Tensor>& in, const Tensor& out) {
+        const Tensor& a = n == "addmm" ? in[1] : in[0];
+        return 2.0 * static_cast<double>(out.numel()) * static_cast<double>(a.size(-1));
+      };
+    } else if (fam == OpFamily::softmax) {
+      e.bench = [](int64_t count) { return std::vector<Tensor>{bench_uniform({std::max<int64_t>(count / 1000, 1), 1000}, -3, 3)}; };
+      e.flops_per_element = 5.0;
+    } else if (n == "gather") {
+      e.bench = [](int64_t count) {
+        const int64_t rows = std::max<int64_t>(count / 1024, 1);
+        return std::vector<Tensor>{bench_uniform({rows, 1024}), randint(0, 1024, {rows, 512})};
+      };
+    } else if (n == "index_select") {
+      e.bench = [](int64_t count) {
+        const int64_t rows = std::max<int64_t>(count / 256, 1);
+        return std::vector<Tensor>{bench_uniform({rows, 256}), bench_index(rows, rows), bench_index(16, 256)};
+      };
+    } else if (n == "cat") {
+      e.bench = [arity](int64_t count) {
+        std::vector<Tensor> in;
+        for (std::size_t i = 0; i < arity; ++i) in.push_back(bench_uniform({std::max<int64_t>(count / 1024, 1), 1024}));
+        return in;
+      };
+    } else if (n == "copy") {
+      e.bench = [](int64_t count) { return std::vector<Tensor>{bench_uniform({side(count), side(count)})}; };
+    } else if (n == "cross_entropy") {
+      e.bench = [](int64_t count) {
+        const int64_t rows = std::max<int64_t>(count / 1000, 1);
+        return std::vector<Tensor>{bench_uniform({rows, 1000}, -3, 3), bench_index(rows, 1000), bench_uniform({1000})};
+      };
+      e.flops_per_element = 5.0;
+    } else if (fam == OpFamily::conv) {
+      // a ResNet-like 3x3 layer: 64 -> 64 channels on 56x56 at medium size, scaled by batch
+      e.bench = [n](int64_t count) {
+        const int64_t batch = std::max<int64_t>(count / (64 * 56 * 56), 1);
+        if (n.rfind("conv_transpose2d", 0) == 0) {
+          return std::vector<Tensor>{bench_uniform({batch, 64, 28, 28}, -1, 1), bench_uniform({64, 32, 3, 3}, -0.1, 0.1),
+                                     bench_uniform({64}, -0.1, 0.1)};
+        }
+        const int64_t groups = n == "conv2d_dilation_groups" ? 2 : 1;
+        std::vector<Tensor> in{bench_uniform({batch, 64, 56, 56}, -1, 1), bench_uniform({64, 64 / groups, 3, 3}, -0.1, 0.1)};
+        if (n != "conv2d_dilation_groups") in.push_back(bench_uniform({64}, -0.1, 0.1));
+        return in;
+      };
+      e.bench_flops = [n](const std::vector<Tensor>& in, const Tensor& out) {
+        // 2 x (output elements) x (multiply-adds per output element)
+        const Tensor& w = in[1];
+        const bool transposed = n.rfind("conv_transpose2d", 0) == 0;
+        const double macs = transposed ? static_cast<double>(in[0].numel()) * static_cast<double>(w.numel() / w.size(0))
+                                       : static_cast<double>(out.numel()) * static_cast<double>(w.numel() / w.size(0));
+        return 2.0 * macs;
+      };
+    } else if (fam == OpFamily::pool) {
+      e.bench = [](int64_t count) {
+        return std::vector<Tensor>{bench_uniform({std::max<int64_t>(count / (64 * 56 * 56), 1), 64, 56, 56}, -1, 1)};
+      };
+    } else if (n == "batch_norm") {
+      e.bench = [](int64_t count) {
+        const int64_t batch = std::max<int64_t>(count / (64 * 56 * 56), 2);
+        return std::vector<Tensor>{bench_uniform({batch, 64, 56, 56}, -1, 1), bench_uniform({64}), bench_uniform({64}),
+                                   bench_uniform({batch, 64, 56, 56}, -1, 1)};
+      };
+      e.flops_per_element = 8.0;
+    } else if (n == "layer_norm") {
+      e.bench = [](int64_t count) {
+        const int64_t rows = std::max<int64_t>(count / 768, 1);
+        // the entry normalises the last [3, 4]: rows of 12; scale by rows
+        return std::vector<Tensor>{bench_uniform({rows, 64, 3, 4}), bench_uniform({3, 4}), bench_uniform({3, 4}),
+                                   bench_uniform({rows, 64, 3, 4})};
+      };
+      e.flops_per_element = 8.0;
+    } else if (fam == OpFamily::optim) {
+      e.bench = [](int64_t count) { return std::vector<Tensor>{bench_uniform({count}), bench_uniform({count})}; };
+    }
+  }
+}
+
 std::vector<OpEntry> build() {
   std::vector<OpEntry> db;
   auto unary = [&](const std::string& name, Op op, Fn fn, double lo, double hi, double gap = 0.0,
@@ -680,6 +788,131 @@ std::vector<OpEntry> build() {
     db.push_back(e);
   }
 
+  // ---- recurrent networks: the whole-sequence op through its front ends. The samples use
+  // 2 layers and both directions (every weight, the reverse time loop and the gradient
+  // between layers), batch_first and unbatched layouts, and no biases. Dropout is 0: the
+  // GPU's masks are cuDNN's own (test_rnn.cpp checks dropout on the CPU). ----
+  {
+    struct RnnKind {
+      const char* name;
+      int64_t gates;
+      bool lstm;
+      std::function<nn::functional::RNNOutput(const V&, const nn::functional::RNNOptions&)> run;
+    };
+    using nn::functional::RNNOptions;
+    const std::vector<RnnKind> kinds{
+        {"rnn_tanh", 1, false,
+         [](const V& in, const RNNOptions& o) {
+           return nn::functional::rnn(in[0], in[1], V(in.begin() + 2, in.end()), o);
+         }},
+        {"rnn_relu", 1, false,
+         [](const V& in, const RNNOptions& o) {
+           RNNOptions r = o;
+           r.nonlinearity = "relu";
+           return nn::functional::rnn(in[0], in[1], V(in.begin() + 2, in.end()), r);
+         }},
+        {"lstm", 4, true,
+         [](const V& in, const RNNOptions& o) {
+           return nn::functional::lstm(in[0], in[1], in[2], V(in.begin() + 3, in.end()), o);
+         }},
+        {"gru", 3, false,
+         [](const V& in, const RNNOptions& o) {
+           return nn::functional::gru(in[0], in[1], V(in.begin() + 2, in.end()), o);
+         }},
+    };
+    for (const RnnKind& k : kinds) {
+      // inputs: x, h0, (c0), weights of `layers` x `dirs`
+      auto inputs = [k](const Shape& x_shape, const Shape& state, int64_t in_features, int64_t hidden, int64_t layers,
+                        int64_t dirs, bool bias, unsigned seed) {
+        V in{make(x_shape, -1, 1, seed), make(state, -0.5, 0.5, seed + 1)};
+        if (k.lstm) in.push_back(make(state, -0.5, 0.5, seed + 2));
+        unsigned sd = seed + 3;
+        for (int64_t l = 0; l < layers; ++l) {
+          for (int64_t d = 0; d < dirs; ++d) {
+            const int64_t gh = k.gates * hidden, lin = l == 0 ? in_features : dirs * hidden;
+            in.push_back(make({gh, lin}, -0.6, 0.6, sd++));
+            in.push_back(make({gh, hidden}, -0.6, 0.6, sd++));
+            if (bias) {
+              in.push_back(make({gh}, -0.3, 0.3, sd++));
+              in.push_back(make({gh}, -0.3, 0.3, sd++));
+            }
+          }
+        }
+        return in;
+      };
+      auto options = [](int64_t layers, bool bidirectional, bool batch_first, bool bias) {
+        RNNOptions o;
+        o.num_layers = layers;
+        o.bidirectional = bidirectional;
+        o.batch_first = batch_first;
+        o.bias = bias;
+        return o;
+      };
+      struct Case {
+        const char* desc;
+        RNNOptions o;
+        Shape x, state;
+        int64_t layers, dirs;
+      };
+      const std::vector<Case> cases{
+          {"2 layers bidirectional", options(2, true, false, true), {3, 2, 3}, {4, 2, 2}, 2, 2},
+          {"batch_first", options(1, false, true, true), {2, 4, 3}, {1, 2, 2}, 1, 1},
+          {"unbatched", options(1, true, false, true), {3, 3}, {2, 2}, 1, 2},
+          {"2 layers no bias", options(2, false, false, false), {3, 2, 3}, {2, 2, 2}, 2, 1},
+      };
+      for (const Case& c : cases) {
+        OpEntry e;
+        e.name = std::string(k.name) + " [" + c.desc + "]";
+        e.covers = {Op::rnn, Op::rnn_backward};
+        const RNNOptions o = c.o;
+        const auto run = k.run;
+        e.fn = [run, o](const V& in) {
+          const nn::functional::RNNOutput r = run(in, o);
+          V parts{r.output.reshape({-1}), r.h_n.reshape({-1})};
+          if (r.c_n.defined()) parts.push_back(r.c_n.reshape({-1}));
+          return cat(parts);
+        };
+        const V in = inputs(c.x, c.state, 3, 2, c.layers, c.dirs, c.o.bias, 251);
+        e.samples = [in] { return std::vector<Sample>{{"sequence", in}}; };
+        e.half_atol = 3e-2;
+        db.push_back(e);
+      }
+    }
+    // the cells: one step of the same op, batched and unbatched, with and without biases
+    auto cell_entry = [&](const std::string& name, int64_t gates, bool lstm, Fn fn) {
+      OpEntry e;
+      e.name = name;
+      e.covers = {Op::rnn, Op::rnn_backward};
+      e.fn = std::move(fn);
+      e.samples = [gates, lstm] {
+        auto in = [&](const Shape& x, const Shape& h, unsigned seed) {
+          V v{make(x, -1, 1, seed), make(h, -0.5, 0.5, seed + 1)};
+          if (lstm) v.push_back(make(h, -0.5, 0.5, seed + 2));
+          const int64_t H = h.back();
+          v.push_back(make({gates * H, x.back()}, -0.6, 0.6, seed + 3));
+          v.push_back(make({gates * H, H}, -0.6, 0.6, seed + 4));
+          v.push_back(make({gates * H}, -0.3, 0.3, seed + 5));
+          v.push_back(make({gates * H}, -0.3, 0.3, seed + 6));
+          return v;
+        };
+        return std::vector<Sample>{{"batch", in({3, 4}, {3, 2}, 261)}, {"unbatched", in({4}, {2}, 271)}};
+      };
+      e.half_atol = 3e-2;
+      db.push_back(e);
+    };
+    cell_entry("rnn_cell", 1, false, [](const V& in) {
+      return nn::functional::rnn_cell(in[0], in[1], in[2], in[3], in[4], in[5]) +
+             nn::functional::rnn_cell(in[0], in[1], in[2], in[3], Tensor(), Tensor(), "relu");
+    });
+    cell_entry("lstm_cell", 4, true, [](const V& in) {
+      const auto [h, c] = nn::functional::lstm_cell(in[0], in[1], in[2], in[3], in[4], in[5], in[6]);
+      return cat({h.reshape({-1}), c.reshape({-1})});
+    });
+    cell_entry("gru_cell", 3, false, [](const V& in) {
+      return nn::functional::gru_cell(in[0], in[1], in[2], in[3], in[4], in[5]);
+    });
+  }
+
   // ---- views ----
   auto view_entry = [&](const std::string& name, Op op, Fn fn, Shape shape) {
     OpEntry e;
@@ -708,6 +941,8 @@ std::vector<OpEntry> build() {
     e.samples = [] { return std::vector<Sample>{{"overlapping", {make({6}, -2, 2, 221)}}}; };
     db.push_back(e);
   }
+
+  add_bench_inputs(db);
   return db;
 }
 

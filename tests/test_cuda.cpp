@@ -122,6 +122,59 @@ TEST(CudaRuntime, DeterministicAndAllocatorReuses) {
   EXPECT_EQ(cuda::memory_stats().reserved, reserved);
 }
 
+// The recurrent op keeps cuDNN's packed copy of the weights between calls: an in-place update
+// (what an optimizer step does) must reach it, in forward and in backward.
+TEST(CudaRnn, PackedWeightsFollowInPlaceUpdates) {
+  NABLA_REQUIRE_GPU();
+  manual_seed(0);
+  nn::RNNOptions o;
+  o.num_layers = 2;
+  o.bidirectional = true;
+  nn::LSTM cpu(3, 5, o), gpu(3, 5, o);
+  gpu.load_state_dict(cpu.state_dict());
+  gpu.to(Device::cuda());
+  const Tensor x = randn({4, 2, 3});
+  for (int round = 0; round < 2; ++round) {
+    cpu.zero_grad();
+    gpu.zero_grad();
+    const Tensor ref = cpu(x), got = gpu(x.to(Device::cuda()));
+    EXPECT_LE(max_excess(got, ref, 1e-5, 1e-4), 0.0) << "round " << round;
+    ref.sum().backward();
+    got.sum().backward();
+    auto pc = cpu.named_parameters(), pg = gpu.named_parameters();
+    for (std::size_t i = 0; i < pc.size(); ++i) {
+      EXPECT_LE(max_excess(pg[i].second.grad(), pc[i].second.grad(), 1e-4, 1e-3), 0.0)
+          << pc[i].first << " round " << round;
+    }
+    NoGradGuard g;
+    for (std::size_t i = 0; i < pc.size(); ++i) {
+      pc[i].second.add_(0.05 * static_cast<double>(i + 1));
+      pg[i].second.add_(0.05 * static_cast<double>(i + 1));
+    }
+  }
+  NoGradGuard g;  // inference mode (no reserve) computes the same
+  EXPECT_LE(max_excess(gpu(x.to(Device::cuda())), cpu(x), 1e-5, 1e-4), 0.0);
+}
+
+// Dropout between layers runs cuDNN's own generator: masks differ from the CPU's, so only
+// training through it and eval-mode determinism are checked.
+TEST(CudaRnn, DropoutTrainsAndEvalIsDeterministic) {
+  NABLA_REQUIRE_GPU();
+  nn::RNNOptions o;
+  o.num_layers = 3;
+  o.dropout = 0.5;
+  nn::GRU m(3, 6, o);
+  m.to(Device::cuda());
+  const Tensor x = randn({5, 4, 3}, Device::cuda());
+  m(x).sum().backward();
+  for (const auto& [name, p] : m.named_parameters()) {
+    ASSERT_TRUE(p.grad().defined()) << name;
+    EXPECT_TRUE(std::isfinite(p.grad().abs().sum().item<double>())) << name;
+  }
+  m.eval();
+  EXPECT_EQ(m(x).to_vector<float>(), m(x).to_vector<float>());
+}
+
 TEST(CudaRuntime, ClearErrors) {
   if (cuda::is_available()) {
     EXPECT_THROW(zeros({2}, Device::cuda(cuda::device_count())), Error);  // no such device

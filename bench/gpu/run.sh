@@ -37,9 +37,18 @@ all() {
     (NABLA_CUDA_NO_CACHE=1 compute-sanitizer --tool "$tool" build-gpu/tests/test_cuda 2>&1 || true) |
       tail -40 | tee "$OUT/sanitizer-$tool.log"
   done
-  for model in mlp cnn dcgan32; do
-    (build-gpu/bench/model_step --model "$model" --device cuda 2>&1 || true) | tee -a "$OUT/bench.log"
+  for model in all lstm512 lstm512_cells; do
+    (build-gpu/bench/nabla-bench models --model "$model" --device cuda --json 2>&1 || true) | tee -a "$OUT/bench-models.jsonl"
   done
+  (build-gpu/bench/nabla-bench ops --device cuda --benchmark_format=json --benchmark_out="$OUT/bench-ops.json" \
+    --benchmark_min_time=0.05 2>&1 || true) | tail -60 | tee "$OUT/bench-ops.log"
+  for model in mlp cnn lstm dcgan32; do
+    (build-gpu/bench/nabla-parity --model "$model" --a cuda:float32 --b cpu:float32 --steps 3 \
+      --dump "$OUT/parity-$model.safetensors" 2>&1 || true) | tee "$OUT/parity-$model.log"
+  done
+  # nabla vs PyTorch on this GPU (eager and CUDA graphs), interleaved: results into bench/results/
+  (python3 bench/compare/compare.py --device cuda --rounds 3 --models mlp,cnn,lstm,dcgan32,lstm512 --bin build-gpu/bench/nabla-bench \
+    --out "$OUT/results" 2>&1 || true) | tee "$OUT/compare.log"
 }
 
 case "${1:-}" in

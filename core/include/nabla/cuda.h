@@ -24,6 +24,24 @@ void empty_cache();
 /// Waits for all queued work on every device.
 void synchronize();
 
+/// Times GPU work on nabla's stream of a device with CUDA events: start(), queue the work,
+/// then stop() waits for it and returns the milliseconds between the two events (GPU time,
+/// without the host's launch overhead). Constructing one without a GPU is an error.
+class EventTimer {
+ public:
+  explicit EventTimer(int device = 0);
+  ~EventTimer();
+  EventTimer(const EventTimer&) = delete;
+  EventTimer& operator=(const EventTimer&) = delete;
+  void start();
+  double stop();
+
+ private:
+  int device_;
+  void* start_ = nullptr;
+  void* stop_ = nullptr;
+};
+
 }  // namespace nabla::cuda
 
 namespace nabla {

@@ -7,3 +7,4 @@
 #include "nabla/nn/loss.h"
 #include "nabla/nn/module.h"
 #include "nabla/nn/modules.h"
+#include "nabla/nn/recurrent.h"

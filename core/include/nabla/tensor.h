@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <iosfwd>
 #include <memory>
@@ -120,6 +121,9 @@ class Tensor {
   bool is_leaf() const;
   /// Name of the node that produced this tensor ("MulBackward", ...), empty for leaves.
   std::string grad_fn_name() const;
+  /// Calls hook(grad) with this tensor's gradient when backward computes it (before it flows
+  /// further). Only for tensors produced by a recorded op (not leaves: read their grad()).
+  void register_hook(std::function<void(const Tensor& grad)> hook) const;
 
   // ---- conversion and copies ------------------------------------------------------------
   Tensor to(ScalarType t, bool copy = false) const;

@@ -16,6 +16,7 @@ void register_derivatives() {
   register_conv_derivatives();
   register_pool_derivatives();
   register_norm_derivatives();
+  register_rnn_derivatives();
 }
 
 }  // namespace nabla

@@ -21,6 +21,7 @@ void register_loss_derivatives();
 void register_conv_derivatives();
 void register_pool_derivatives();
 void register_norm_derivatives();
+void register_rnn_derivatives();
 
 inline constexpr uint32_t kIn0 = 1u << 0, kIn1 = 1u << 1, kIn2 = 1u << 2;
 inline constexpr uint32_t kOut0 = 1u << 0;

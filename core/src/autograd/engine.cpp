@@ -100,6 +100,9 @@ void backward(const std::vector<Tensor>& outputs, const std::vector<Tensor>& gra
     std::vector<Tensor> in = std::move(buffers[n]);
     buffers.erase(n);
     in.resize(n->num_inputs());
+    for (const auto& [k, hook] : n->grad_hooks) {
+      if (k < in.size() && in[k].defined()) hook(in[k]);
+    }
     std::vector<Tensor> out = n->apply(std::move(in));
     if (!retain_graph) n->release();
     for (std::size_t i = 0; i < n->next.size(); ++i) {

@@ -59,7 +59,8 @@ std::vector<Tensor> OpNode::apply(std::vector<Tensor>&& grads) {
               name());
   BackwardCtx ctx{op, params, std::move(grads), {}, {}, in_meta, {}};
   for (std::size_t i = 0; i < ctx.grads.size(); ++i) {
-    if (!ctx.grads[i].defined()) {
+    // Outputs that cannot carry a gradient (indices, the recurrent op's reserve) get none.
+    if (!ctx.grads[i].defined() && is_floating_point(out_meta[i].dtype)) {
       ctx.grads[i] = zeros(out_meta[i].sizes, TensorOptions(out_meta[i].dtype).device(out_meta[i].device));
     }
   }

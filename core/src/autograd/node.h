@@ -2,6 +2,7 @@
 // creates, and AccumulateGrad for leaves.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -26,6 +27,9 @@ struct Node {
   std::vector<Edge> next;
   /// Creation order: later nodes run first when several are ready.
   uint64_t seq = 0;
+  /// Tensor::register_hook: (output number, hook) called with that output's gradient before
+  /// apply().
+  std::vector<std::pair<uint32_t, std::function<void(const Tensor&)>>> grad_hooks;
 
   virtual ~Node() = default;
   virtual std::string name() const = 0;

@@ -39,6 +39,12 @@ MemoryStats memory_stats(int device) {
 }
 void empty_cache() {}
 void synchronize() {}
+EventTimer::EventTimer(int device) : device_(device) {
+  NABLA_FAIL("cuda::EventTimer: no CUDA device (nabla was built without CUDA)");
+}
+EventTimer::~EventTimer() = default;
+void EventTimer::start() {}
+double EventTimer::stop() { return 0.0; }
 #endif
 
 }  // namespace nabla::cuda

@@ -2,6 +2,7 @@
 // autograd recording happen here, once, for every op.
 #include "dispatch/dispatch.h"
 
+#include <algorithm>
 #include <array>
 #include <mutex>
 
@@ -39,6 +40,7 @@ std::string_view family_name(OpFamily f) {
     case OpFamily::conv: return "conv";
     case OpFamily::pool: return "pool";
     case OpFamily::norm: return "norm";
+    case OpFamily::rnn: return "rnn";
     case OpFamily::view: return "view";
   }
   return "?";
@@ -141,7 +143,8 @@ void record(Op op, std::span<const Tensor> inputs, std::span<Tensor> outputs, co
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     const Tensor& t = inputs[i];
     node->in_meta.push_back(t.defined() ? TensorMeta{t.sizes(), t.dtype(), t.device()} : TensorMeta{});
-    if (i < 32 && (save_in & (1u << i))) {
+    // bit 31 of save_in stands for input 31 and every later one (the recurrent op's weights)
+    if (save_in & (1u << std::min<std::size_t>(i, 31))) {
       node->saved_in.resize(i + 1);
       node->saved_in[i] = SavedTensor(t);
     }

@@ -23,7 +23,7 @@ inline constexpr int kNumOps = 0
 #undef NABLA_OP
     ;
 
-enum class OpFamily : int8_t { unary, binary, reduce, linalg, softmax, index, copy, random, loss, optim, conv, pool, norm, view };
+enum class OpFamily : int8_t { unary, binary, reduce, linalg, softmax, index, copy, random, loss, optim, conv, pool, norm, rnn, view };
 
 struct OpInfo {
   std::string_view name;

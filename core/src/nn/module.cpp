@@ -19,6 +19,17 @@ Tensor Module::forward(const Tensor&) {
 
 Tensor Module::operator()(const Tensor& x) {
   Tensor y = forward(x);
+  if (!backward_hooks_->empty() && y.defined() && !y.is_leaf()) {
+    // the hooks are read when backward runs (a weak link: the module may be gone by then)
+    std::weak_ptr<std::vector<std::pair<int, BackwardHook>>> weak = backward_hooks_;
+    Module* self = this;
+    y.register_hook([weak, self](const Tensor& g) {
+      if (auto hooks = weak.lock()) {
+        const auto copy = *hooks;
+        for (const auto& [id, hook] : copy) hook(*self, g);
+      }
+    });
+  }
   if (hooks_.empty()) return y;
   // a copy: a hook may remove itself (or add others) while the list is being walked
   const auto hooks = hooks_;
@@ -212,6 +223,16 @@ void Module::zero_grad(bool set_to_none) {
 int Module::add_forward_hook(ForwardHook hook) {
   hooks_.emplace_back(next_hook_, std::move(hook));
   return next_hook_++;
+}
+
+int Module::add_backward_hook(BackwardHook hook) {
+  backward_hooks_->emplace_back(next_hook_, std::move(hook));
+  return next_hook_++;
+}
+
+void Module::remove_backward_hook(int handle) {
+  auto& h = *backward_hooks_;
+  h.erase(std::remove_if(h.begin(), h.end(), [&](const auto& e) { return e.first == handle; }), h.end());
 }
 
 void Module::remove_forward_hook(int handle) {

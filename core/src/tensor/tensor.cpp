@@ -166,6 +166,14 @@ bool Tensor::is_leaf() const {
   return !defined() || impl_->autograd == nullptr || impl_->autograd->grad_fn == nullptr;
 }
 
+void Tensor::register_hook(std::function<void(const Tensor&)> hook) const {
+  NABLA_CHECK(defined(), "register_hook: the tensor is undefined");
+  NABLA_CHECK(hook != nullptr, "register_hook: the hook is empty");
+  NABLA_CHECK(!is_leaf(), "register_hook: the tensor {} is a leaf (no op produced it under autograd); read its grad() after "
+              "backward instead", shape_str());
+  impl_->autograd->grad_fn->grad_hooks.emplace_back(impl_->autograd->output_nr, std::move(hook));
+}
+
 std::string Tensor::grad_fn_name() const {
   if (!defined() || !impl_->autograd || !impl_->autograd->grad_fn) return "";
   return impl_->autograd->grad_fn->name();

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "nabla/ops.h"
 #include "nabla/random.h"
@@ -110,5 +112,55 @@ Tensor layer_norm(const Tensor& x, IntList normalized_shape, const Tensor& weigh
 /// Zeroes whole channels (x [N, C, *] or [C, *]) with probability p and scales the rest by
 /// 1 / (1 - p) when training; the identity otherwise.
 Tensor dropout2d(const Tensor& x, double p = 0.5, bool training = true, Generator* gen = nullptr);
+
+// ---- recurrent networks (core/src/ops/rnn.cpp) --------------------------------------------
+
+/// The arguments torch.nn.RNN / LSTM / GRU share (input_size and hidden_size aside).
+struct RNNOptions {
+  int64_t num_layers = 1;
+  bool bias = true;
+  bool batch_first = false;        // input and output [B, T, F] instead of [T, B, F]
+  double dropout = 0.0;            // between layers, in training only
+  bool bidirectional = false;
+  std::string nonlinearity = "tanh";  // RNN only: "tanh" or "relu"
+};
+
+/// What a whole-sequence recurrent function returns: the output sequence [T, B, D * H]
+/// ([B, T, D * H] with batch_first; [T, D * H] for an unbatched input) and the final states
+/// [L * D, B, H] ([L * D, H] unbatched). c_n is defined for LSTM only.
+struct RNNOutput {
+  Tensor output, h_n, c_n;
+};
+
+/// A multi-layer Elman RNN over a whole sequence. input: [T, B, I] (or [B, T, I] with
+/// batch_first, or unbatched [T, I]); hx: initial state [L * D, B, H] (undefined: zeros);
+/// weights: PyTorch's flat list (for each layer, for each direction: weight_ih [H, I_l],
+/// weight_hh [H, H], and with options.bias bias_ih [H], bias_hh [H]). One fused op, forward
+/// and backward: cuDNN on the GPU, an explicit time loop on the CPU. training: apply dropout.
+RNNOutput rnn(const Tensor& input, const Tensor& hx, const std::vector<Tensor>& weights, const RNNOptions& options,
+              bool training = true);
+/// A multi-layer LSTM (gates i, f, g, o in PyTorch's order: weights [4H, ...]); h0 and c0
+/// may be undefined (zeros).
+RNNOutput lstm(const Tensor& input, const Tensor& h0, const Tensor& c0, const std::vector<Tensor>& weights,
+               const RNNOptions& options, bool training = true);
+/// A multi-layer GRU (gates r, z, n: weights [3H, ...]).
+RNNOutput gru(const Tensor& input, const Tensor& hx, const std::vector<Tensor>& weights, const RNNOptions& options,
+              bool training = true);
+
+/// One step of an Elman cell: act(x W_ih^T + b_ih + h W_hh^T + b_hh). input [B, I] or [I];
+/// hx [B, H] or [H] (undefined: zeros); biases optional.
+Tensor rnn_cell(const Tensor& input, const Tensor& hx, const Tensor& w_ih, const Tensor& w_hh,
+                const Tensor& b_ih = Tensor(), const Tensor& b_hh = Tensor(), const std::string& nonlinearity = "tanh");
+/// One LSTM step: returns (h', c').
+std::pair<Tensor, Tensor> lstm_cell(const Tensor& input, const Tensor& hx, const Tensor& cx, const Tensor& w_ih,
+                                    const Tensor& w_hh, const Tensor& b_ih = Tensor(), const Tensor& b_hh = Tensor());
+/// One GRU step: returns h'.
+Tensor gru_cell(const Tensor& input, const Tensor& hx, const Tensor& w_ih, const Tensor& w_hh,
+                const Tensor& b_ih = Tensor(), const Tensor& b_hh = Tensor());
+
+/// Rows of `weight` [num_embeddings, dim] picked by the int64 `input` (any shape): output
+/// input.shape + [dim]. Positions equal to padding_idx get weight's row but pass no gradient
+/// to it.
+Tensor embedding(const Tensor& input, const Tensor& weight, std::optional<int64_t> padding_idx = std::nullopt);
 
 }  // namespace nabla::nn::functional

@@ -63,6 +63,11 @@ class Module {
   /// Called after every forward() through operator(); returns a handle for remove_forward_hook.
   int add_forward_hook(ForwardHook hook);
   void remove_forward_hook(int handle);
+  /// Called during backward with the gradient of this module's output, for every forward()
+  /// through operator() whose output is part of the graph; returns a handle.
+  using BackwardHook = std::function<void(Module& module, const Tensor& grad_output)>;
+  int add_backward_hook(BackwardHook hook);
+  void remove_backward_hook(int handle);
 
   // ---- printing --------------------------------------------------------------------------
   /// The part inside the parentheses of this module's line, e.g. "in_features=3, ...".
@@ -92,6 +97,8 @@ class Module {
   std::vector<std::pair<std::string, Tensor>> params_, buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   std::vector<std::pair<int, ForwardHook>> hooks_;
+  std::shared_ptr<std::vector<std::pair<int, BackwardHook>>> backward_hooks_ =
+      std::make_shared<std::vector<std::pair<int, BackwardHook>>>();
   int next_hook_ = 0;
 };
 

@@ -1,0 +1,319 @@
+// nabla-bench: nabla's benchmark suite.
+//
+//   nabla-bench ops    [--device cpu|cuda] [--dtype float32] [--sizes small,medium,large]
+//                      [Google Benchmark flags: --benchmark_filter, --benchmark_format=json,
+//                       --benchmark_min_time, --benchmark_out, ...]
+//   nabla-bench models [--model mlp|cnn|lstm|dcgan32|lstm512|lstm512_cells|all] [--device cpu|cuda] [--steps N]
+//                      [--batch N] [--warmup N] [--threads N] [--json]
+//
+// ops: every op_db entry with benchmark inputs (tests/op_db.cpp) at small (4K elements),
+// medium (1M) and large (16M) sizes, reporting time, bytes/s, FLOP/s and the fractions of
+// the peaks measured at start in the same run (memcpy or device-to-device copy bandwidth;
+// GEMM FLOP/s from OpenBLAS or cuBLAS). On a GPU each iteration is timed with CUDA events
+// (manual time), and L2 is flushed before each one at medium and large sizes.
+// models: training-step time (forward, backward, optimizer step) of the classic models of
+// bench/models.h on random inputs, one line (or one JSON line) per model.
+#include <benchmark/benchmark.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models.h"
+#include "op_db.h"
+
+namespace {
+
+using nabla::Device;
+using nabla::Tensor;
+
+struct SizeClass {
+  const char* name;
+  int64_t elements;
+};
+constexpr SizeClass kSizes[] = {{"small", 4096}, {"medium", 1 << 20}, {"large", 1 << 24}};
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Peak bandwidth (bytes/s) and GEMM FLOP/s measured on this device now, best of a few runs.
+struct Peaks {
+  double bytes_per_s = 0, flops = 0;
+};
+
+Peaks measure_peaks(Device dev) {
+  Peaks p;
+  const nabla::TensorOptions o = nabla::TensorOptions().device(dev);
+  {  // copy bandwidth: read + write of 256 MiB (memcpy on the CPU, a device-to-device copy on a GPU)
+    const int64_t n = int64_t{64} << 20;
+    Tensor src = nabla::ones({n}, o), dst = nabla::empty({n}, o);
+    for (int r = 0; r < 5; ++r) {
+      double s = 0;
+      if (dev.is_cuda()) {
+        nabla::cuda::EventTimer t(dev.index);
+        t.start();
+        dst.copy_(src);
+        s = t.stop() / 1000.0;
+      } else {
+        const auto t0 = std::chrono::steady_clock::now();
+        std::memcpy(dst.data_ptr<float>(), src.data_ptr<float>(), static_cast<std::size_t>(n) * sizeof(float));
+        s = seconds_since(t0);
+      }
+      p.bytes_per_s = std::max(p.bytes_per_s, 2.0 * static_cast<double>(n) * sizeof(float) / s);
+    }
+  }
+  {  // GEMM: float32 square products
+    const int64_t m = dev.is_cuda() ? 8192 : 1024;
+    const Tensor a = nabla::rand({m, m}, o), b = nabla::rand({m, m}, o);
+    Tensor c = nabla::matmul(a, b);
+    nabla::cuda::synchronize();
+    for (int r = 0; r < 3; ++r) {
+      const auto t0 = std::chrono::steady_clock::now();
+      c = nabla::matmul(a, b);
+      nabla::cuda::synchronize();
+      p.flops = std::max(p.flops, 2.0 * static_cast<double>(m) * m * m / seconds_since(t0));
+    }
+  }
+  return p;
+}
+
+int64_t bytes_of(const std::vector<Tensor>& in, const Tensor& out) {
+  int64_t b = out.numel() * static_cast<int64_t>(out.element_size());
+  for (const Tensor& t : in) b += t.numel() * static_cast<int64_t>(t.element_size());
+  return b;
+}
+
+int run_ops(int argc, char** argv) {
+  std::string device = "cpu", dtype = "float32", sizes = "small,medium,large";
+  std::vector<char*> rest{argv[0]};
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&](const char* flag) -> const char* {
+      const std::string f = std::string(flag) + "=";
+      if (a.rfind(f, 0) == 0) return argv[i] + f.size();
+      if (a == flag && i + 1 < argc) return argv[++i];
+      return nullptr;
+    };
+    if (const char* v = value("--device")) device = v;
+    else if (const char* v2 = value("--dtype")) dtype = v2;
+    else if (const char* v3 = value("--sizes")) sizes = v3;
+    else rest.push_back(argv[i]);
+  }
+  const Device dev(device);
+  if (dev.is_cuda() && !nabla::cuda::is_available()) {
+    std::fprintf(stderr, "nabla-bench: --device %s: no CUDA device is available here\n", device.c_str());
+    return 2;
+  }
+  const nabla::ScalarType dt = nabla::dtype_from_name(dtype);
+  NABLA_CHECK(nabla::is_floating_point(dt), "nabla-bench: --dtype must be floating-point, got {}", dtype);
+  int rest_argc = static_cast<int>(rest.size());
+  benchmark::Initialize(&rest_argc, rest.data());
+  if (benchmark::ReportUnrecognizedArguments(rest_argc, rest.data())) return 2;
+
+  const Peaks peaks = measure_peaks(dev);
+  benchmark::AddCustomContext("nabla_device", dev.str());
+  benchmark::AddCustomContext("nabla_dtype", dtype);
+  benchmark::AddCustomContext("peak_copy_GBps", fmt::format("{:.1f}", peaks.bytes_per_s / 1e9));
+  benchmark::AddCustomContext("peak_gemm_GFLOPps", fmt::format("{:.1f}", peaks.flops / 1e9));
+  benchmark::AddCustomContext("threads", std::to_string(nabla::get_num_threads()));
+
+  // One benchmark body for every entry and size: inputs made once, then the entry's function
+  // timed (CUDA events on a GPU, after an L2 flush at medium and large sizes).
+  auto body = [dev, dt, peaks](const nabla::testing::OpEntry* entry, std::function<std::vector<Tensor>()> make,
+                               const nabla::testing::Sample* sample, bool flush) {
+    return [=](benchmark::State& state) {
+      nabla::manual_seed(0);
+      std::vector<Tensor> in;
+      for (const Tensor& t : make()) in.push_back((t.is_floating_point() ? t.to(dt) : t).to(dev));
+      nabla::NoGradGuard no_grad;
+      auto call = [&] { return sample != nullptr ? nabla::testing::run_sample(*entry, in, *sample) : entry->fn(in); };
+      Tensor out = call();  // warm-up (and the output's size for the counters)
+      nabla::cuda::synchronize();
+      Tensor scrub = flush ? nabla::empty({int64_t{64} << 20}, nabla::TensorOptions().device(dev)) : Tensor();
+      std::unique_ptr<nabla::cuda::EventTimer> timer;
+      if (dev.is_cuda()) timer = std::make_unique<nabla::cuda::EventTimer>(dev.index);
+      for (auto _ : state) {
+        if (flush) scrub.fill_(0.0);  // evict the inputs from L2 (256 MiB of writes)
+        if (timer) {
+          timer->start();
+          out = call();
+          state.SetIterationTime(timer->stop() / 1000.0);
+        } else {
+          out = call();
+        }
+      }
+      const double flops = entry->bench_flops ? entry->bench_flops(in, out)
+                                              : entry->flops_per_element * static_cast<double>(out.numel());
+      const double bytes = static_cast<double>(bytes_of(in, out));
+      state.SetBytesProcessed(static_cast<int64_t>(bytes) * state.iterations());
+      state.counters["FLOPps"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
+      state.counters["bw_frac"] = benchmark::Counter(bytes / peaks.bytes_per_s, benchmark::Counter::kIsIterationInvariantRate);
+      state.counters["flop_frac"] = benchmark::Counter(flops / peaks.flops, benchmark::Counter::kIsIterationInvariantRate);
+    };
+  };
+  auto add = [dev](const std::string& name, std::function<void(benchmark::State&)> fn) {
+    benchmark::internal::Benchmark* b = benchmark::RegisterBenchmark(name.c_str(), fn);
+    b->Unit(benchmark::kMicrosecond);
+    // GPU: CUDA-event time; CPU: wall time (ops run on several threads, so the calling
+    // thread's CPU time would overstate every rate)
+    if (dev.is_cuda()) b->UseManualTime();
+    else b->UseRealTime();
+  };
+  std::vector<std::string> sample_only;
+  // keeps each entry's samples alive for the benchmarks that point at them
+  static std::vector<std::vector<nabla::testing::Sample>> samples;
+  samples.reserve(nabla::testing::op_db().size());
+  for (const nabla::testing::OpEntry& e : nabla::testing::op_db()) {
+    if (e.bench) {
+      for (const SizeClass& sc : kSizes) {
+        if (sizes.find(sc.name) == std::string::npos) continue;
+        const int64_t n = sc.elements;
+        add(fmt::format("{}/{}", e.name, sc.name), body(&e, [&e, n] { return e.bench(n); }, nullptr,
+                                                        dev.is_cuda() && n >= (1 << 20)));
+      }
+      continue;
+    }
+    // no size-scalable inputs: timed on its first op_db sample, as size "sample"
+    samples.push_back(e.samples());
+    const std::vector<nabla::testing::Sample>& ss = samples.back();
+    if (ss.empty() || sizes.find("small") == std::string::npos) continue;
+    sample_only.push_back(e.name);
+    const nabla::testing::Sample* s = &ss.front();
+    add(fmt::format("{}/sample", e.name), body(&e, [s] {
+          std::vector<Tensor> in;
+          for (const Tensor& t : s->inputs) in.push_back(t.is_floating_point() ? t.to(nabla::kFloat32) : t);
+          return in;
+        }, s, false));
+  }
+  if (!sample_only.empty()) {
+    std::fprintf(stderr, "nabla-bench: timed at their op_db sample size only (no size-scalable inputs): %s\n",
+                 fmt::format("{}", fmt::join(sample_only, ", ")).c_str());
+  }
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
+
+int run_models(int argc, char** argv) {
+  std::string model = "all", device = "cpu";
+  int64_t batch = 0, steps = 0, warmup = 5;
+  int threads = 0;
+  bool json = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string f = argv[i];
+    if (f == "--json") {
+      json = true;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "nabla-bench models: %s needs a value\n", f.c_str());
+      return 2;
+    }
+    const std::string v = argv[++i];
+    if (f == "--model") model = v;
+    else if (f == "--device") device = v;
+    else if (f == "--batch") batch = std::atoll(v.c_str());
+    else if (f == "--steps") steps = std::atoll(v.c_str());
+    else if (f == "--warmup") warmup = std::atoll(v.c_str());
+    else if (f == "--threads") threads = std::atoi(v.c_str());
+    else {
+      std::fprintf(stderr, "nabla-bench models: unknown flag %s\n", f.c_str());
+      return 2;
+    }
+  }
+  const Device dev(device);
+  if (dev.is_cuda() && !nabla::cuda::is_available()) {
+    std::fprintf(stderr, "nabla-bench: --device %s: no CUDA device is available here\n", device.c_str());
+    return 2;
+  }
+  if (threads > 0) nabla::set_num_threads(threads);
+  std::vector<std::string> models;
+  if (model == "all") models = nabla::bench::model_names();
+  else if (nabla::bench::is_model(model)) models = {model};
+  else {
+    std::fprintf(stderr, "nabla-bench models: unknown --model %s (mlp, cnn, lstm, dcgan32, lstm512, lstm512_cells, all)\n", model.c_str());
+    return 2;
+  }
+  if (batch < 0 || steps < 0 || warmup < 0) {
+    std::fprintf(stderr, "nabla-bench models: --batch, --steps and --warmup must not be negative\n");
+    return 2;
+  }
+  for (const std::string& name : models) {
+    nabla::manual_seed(0);
+    const int64_t b = batch > 0 ? batch : nabla::bench::default_batch(name, dev);
+    const int64_t n = steps > 0 ? steps : (dev.is_cuda() ? (name.rfind("lstm512", 0) == 0 ? 20 : 50)
+                                        : (name == "mlp" || name == "lstm" ? 200 : name == "cnn" ? 20 : name == "dcgan32" ? 5 : 1));
+    const nabla::testing::Target target{dev, nabla::kFloat32};
+    nabla::testing::ParityModel m = nabla::bench::make_model(name, target);
+    std::vector<Tensor> data;
+    for (const Tensor& t : nabla::bench::make_batch(name, b, 0)) data.push_back(t.to(dev));
+    for (int64_t i = 0; i < warmup; ++i) m.step(data);
+    nabla::cuda::synchronize();
+    std::vector<double> rounds;
+    for (int r = 0; r < 5; ++r) {
+      const auto t0 = std::chrono::steady_clock::now();
+      for (int64_t i = 0; i < n; ++i) m.step(data);
+      nabla::cuda::synchronize();
+      rounds.push_back(seconds_since(t0) * 1000.0 / static_cast<double>(n));
+    }
+    std::sort(rounds.begin(), rounds.end());
+    const double ms = rounds[rounds.size() / 2];
+    double peak_mb = 0;
+    if (dev.is_cuda()) {
+      peak_mb = static_cast<double>(nabla::cuda::memory_stats(dev.index).peak) / (1 << 20);
+    } else {
+      rusage ru{};
+      getrusage(RUSAGE_SELF, &ru);
+      peak_mb = static_cast<double>(ru.ru_maxrss) / 1024.0;  // KiB on Linux; the process's peak so far
+    }
+    if (json) {
+      std::printf("{\"model\": \"%s\", \"framework\": \"nabla\", \"device\": \"%s\", \"threads\": %d, \"batch\": %lld, "
+                  "\"ms_per_step\": %.4f, \"samples_per_s\": %.1f, \"peak_memory_mb\": %.1f}\n",
+                  name.c_str(), dev.str().c_str(), nabla::get_num_threads(), static_cast<long long>(b), ms,
+                  1000.0 * static_cast<double>(b) / ms, peak_mb);
+    } else {
+      std::printf("%-8s %-6s batch %-4lld %9.3f ms/step %10.1f samples/s  peak %s memory %.1f MiB\n", name.c_str(),
+                  dev.str().c_str(), static_cast<long long>(b), ms, 1000.0 * static_cast<double>(b) / ms,
+                  dev.is_cuda() ? "device" : "process", peak_mb);
+    }
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
+void usage(const char* argv0) {
+  std::fprintf(stderr,
+               "usage: %s ops    [--device cpu|cuda] [--dtype float32] [--sizes small,medium,large] [benchmark flags]\n"
+               "       %s models [--model mlp|cnn|lstm|dcgan32|lstm512|lstm512_cells|all] [--device cpu|cuda] [--steps N] [--batch N] "
+               "[--warmup N] [--threads N] [--json]\n",
+               argv0, argv0);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    usage(argv[0]);
+    return 2;
+  }
+  const std::string cmd = argv[1];
+  try {
+    // the subcommand's own argv: the program name, then its flags
+    std::vector<char*> sub{argv[0]};
+    for (int i = 2; i < argc; ++i) sub.push_back(argv[i]);
+    if (cmd == "ops") return run_ops(static_cast<int>(sub.size()), sub.data());
+    if (cmd == "models") return run_models(static_cast<int>(sub.size()), sub.data());
+    usage(argv[0]);
+    return 2;
+  } catch (const nabla::Error& e) {
+    std::fprintf(stderr, "nabla-bench: %s\n", e.what());
+    return 1;
+  }
+}
