@@ -99,6 +99,20 @@ NAMESPACE_END(NB_NAMESPACE)
 
 namespace nabla::python {
 
+/// A strong reference to a Python object (a hook) that C++ may drop on any thread, with or
+/// without the GIL: released under the GIL.
+struct PyRef {
+  PyObject* p;
+  explicit PyRef(nb::handle h) : p(h.inc_ref().ptr()) {}
+  PyRef(const PyRef&) = delete;
+  PyRef& operator=(const PyRef&) = delete;
+  ~PyRef() {
+    if (!Py_IsInitialized()) return;
+    nb::gil_scoped_acquire gil;
+    Py_DECREF(p);
+  }
+};
+
 /// Sizes from `*size` arguments: zeros(2, 3) and zeros((2, 3)) / zeros([2, 3]) alike.
 Shape shape_from_args(const nb::args& args);
 /// TensorOptions from the keyword arguments every factory takes.

@@ -32,18 +32,6 @@ class PyModule : public Module {
   std::string extra_repr() const override { NB_OVERRIDE(extra_repr); }
 };
 
-// A strong reference to a Python object that C++ may drop on any thread: released under the GIL.
-struct PyRef {
-  PyObject* p;
-  explicit PyRef(nb::handle h) : p(h.inc_ref().ptr()) {}
-  PyRef(const PyRef&) = delete;
-  PyRef& operator=(const PyRef&) = delete;
-  ~PyRef() {
-    if (!Py_IsInitialized()) return;
-    nb::gil_scoped_acquire gil;
-    Py_DECREF(p);
-  }
-};
 
 // Module's registration functions are protected (layers call them); the binding adapts
 // Python's attribute assignment to them.
@@ -222,6 +210,35 @@ void init_nn(nb::module_& m) {
            },
            arg("hook"), "Calls hook(module, input, output) after each forward; returns a handle for remove_forward_hook.")
       .def("remove_forward_hook", &Module::remove_forward_hook, arg("handle"))
+      .def("register_backward_hook",
+           [](Module& mod, nb::handle hook) {
+             // hook(module, grad_output) during backward (without the GIL, so it takes it). The
+             // hook list may outlive the module (the graph holds it): the module is looked up
+             // by address when the hook runs, None once it is gone.
+             NABLA_CHECK(PyCallable_Check(hook.ptr()) != 0, "register_backward_hook: the hook must be callable");
+             auto fn = std::make_shared<PyRef>(hook);
+             return mod.add_backward_hook([fn](Module& m, const Tensor& grad) {
+               nb::gil_scoped_acquire gil;
+               nb::object self = nb::find(&m);
+               nb::handle(fn->p)(self.is_valid() ? self : nb::none(), grad);
+             });
+           },
+           arg("hook"), "Calls hook(module, grad_output) during backward; returns a handle.")
+      .def("remove_backward_hook", &Module::remove_backward_hook, arg("handle"))
+      .def("__getattr__",
+           [](const Module& mod, const std::string& name) -> nb::object {
+             // As PyTorch's Module.__getattr__: parameters, buffers and children by name.
+             for (const auto& [n, t] : mod.named_parameters(false)) {
+               if (n == name) return nb::cast(t);
+             }
+             for (const auto& [n, t] : mod.named_buffers(false)) {
+               if (n == name) return nb::cast(t);
+             }
+             for (const auto& [n, c] : mod.named_children()) {
+               if (n == name) return nb::cast(c);
+             }
+             throw nb::attribute_error(("'" + mod.type_name() + "' module has no attribute '" + name + "'").c_str());
+           })
       .def("extra_repr", &Module::extra_repr)
       .def("__repr__", &Module::repr)
       .def_prop_ro("type_name", &Module::type_name);
@@ -313,8 +330,97 @@ void init_nn(nb::module_& m) {
       .def_ro("bias", &nn::LayerNorm::bias);
   nb::class_<nn::Dropout2d, Module>(nnm, "Dropout2d").def(nb::init<double>(), arg("p") = 0.5);
 
-  // ---- recurrent layers: bind RNN, LSTM and GRU (nabla/nn/rnn.h) here when they land, with
-  // ---- F::lstm etc. in the functional section below and their tests in test_nn.py.
+  // ---- recurrent layers (nabla/nn/recurrent.h) ----------------------------------------------
+  // As PyTorch's: rnn(x, hx) returns (output, h_n), lstm(x, (h0, c0)) returns (output, (h_n, c_n));
+  // inside a C++ container the output sequence alone flows on.
+  auto rnn_options = [](int64_t layers, bool bias, bool batch_first, double dropout, bool bidir, std::string nl) {
+    F::RNNOptions o;
+    o.num_layers = layers;
+    o.bias = bias;
+    o.batch_first = batch_first;
+    o.dropout = dropout;
+    o.bidirectional = bidir;
+    o.nonlinearity = std::move(nl);
+    return o;
+  };
+  nb::class_<nn::RNNBase, Module>(nnm, "RNNBase")
+      .def("forward",
+           [](nn::RNNBase& r, const Tensor& x, nb::handle hx) -> nb::object {
+             Tensor h0, c0;
+             const bool lstm = r.type_name() == "LSTM";
+             if (!hx.is_none()) {
+               if (lstm) std::tie(h0, c0) = nb::cast<std::pair<Tensor, Tensor>>(hx);
+               else h0 = nb::cast<Tensor>(hx);
+             }
+             F::RNNOutput out;
+             {
+               nb::gil_scoped_release release;
+               out = r.forward_with_state(x, h0, c0);
+             }
+             if (lstm) return nb::make_tuple(out.output, nb::make_tuple(out.h_n, out.c_n));
+             return nb::make_tuple(out.output, out.h_n);
+           },
+           arg("input"), arg("hx") = nb::none())
+      .def("__call__", [](nb::handle self, nb::args args, nb::kwargs kw) { return self.attr("forward")(*args, **kw); },
+           nb::sig("def __call__(self, *args: typing.Any, **kwargs: typing.Any) -> typing.Any"))
+      .def_ro("input_size", &nn::RNNBase::input_size)
+      .def_ro("hidden_size", &nn::RNNBase::hidden_size)
+      .def_prop_ro("num_layers", [](const nn::RNNBase& r) { return r.options.num_layers; })
+      .def_prop_ro("batch_first", [](const nn::RNNBase& r) { return r.options.batch_first; })
+      .def_prop_ro("bidirectional", [](const nn::RNNBase& r) { return r.options.bidirectional; })
+      .def_prop_ro("flat_weights", &nn::RNNBase::flat_weights);
+  nb::class_<nn::RNN, nn::RNNBase>(nnm, "RNN")
+      .def("__init__",
+           [rnn_options](nn::RNN* r, int64_t in, int64_t hid, int64_t layers, const std::string& nl, bool bias,
+                         bool bf, double dropout, bool bidir) {
+             new (r) nn::RNN(in, hid, rnn_options(layers, bias, bf, dropout, bidir, nl));
+           },
+           arg("input_size"), arg("hidden_size"), arg("num_layers") = 1, arg("nonlinearity") = "tanh",
+           arg("bias") = true, arg("batch_first") = false, arg("dropout") = 0.0, arg("bidirectional") = false);
+  nb::class_<nn::LSTM, nn::RNNBase>(nnm, "LSTM")
+      .def("__init__",
+           [rnn_options](nn::LSTM* r, int64_t in, int64_t hid, int64_t layers, bool bias, bool bf, double dropout,
+                         bool bidir) { new (r) nn::LSTM(in, hid, rnn_options(layers, bias, bf, dropout, bidir, "tanh")); },
+           arg("input_size"), arg("hidden_size"), arg("num_layers") = 1, arg("bias") = true,
+           arg("batch_first") = false, arg("dropout") = 0.0, arg("bidirectional") = false);
+  nb::class_<nn::GRU, nn::RNNBase>(nnm, "GRU")
+      .def("__init__",
+           [rnn_options](nn::GRU* r, int64_t in, int64_t hid, int64_t layers, bool bias, bool bf, double dropout,
+                         bool bidir) { new (r) nn::GRU(in, hid, rnn_options(layers, bias, bf, dropout, bidir, "tanh")); },
+           arg("input_size"), arg("hidden_size"), arg("num_layers") = 1, arg("bias") = true,
+           arg("batch_first") = false, arg("dropout") = 0.0, arg("bidirectional") = false);
+  nb::class_<nn::RNNCellBase, Module>(nnm, "RNNCellBase")
+      .def_ro("input_size", &nn::RNNCellBase::input_size)
+      .def_ro("hidden_size", &nn::RNNCellBase::hidden_size)
+      .def_ro("weight_ih", &nn::RNNCellBase::weight_ih)
+      .def_ro("weight_hh", &nn::RNNCellBase::weight_hh)
+      .def_ro("bias_ih", &nn::RNNCellBase::bias_ih)
+      .def_ro("bias_hh", &nn::RNNCellBase::bias_hh)
+      .def("__call__", [](nb::handle self, nb::args args, nb::kwargs kw) { return self.attr("forward")(*args, **kw); },
+           nb::sig("def __call__(self, *args: typing.Any, **kwargs: typing.Any) -> typing.Any"));
+  nb::class_<nn::RNNCell, nn::RNNCellBase>(nnm, "RNNCell")
+      .def(nb::init<int64_t, int64_t, bool, std::string>(), arg("input_size"), arg("hidden_size"), arg("bias") = true,
+           arg("nonlinearity") = "tanh")
+      .def("forward", [](nn::RNNCell& c, const Tensor& x, std::optional<Tensor> h) { return c.step(x, opt(h)); },
+           arg("input"), arg("hx") = nb::none());
+  nb::class_<nn::LSTMCell, nn::RNNCellBase>(nnm, "LSTMCell")
+      .def(nb::init<int64_t, int64_t, bool>(), arg("input_size"), arg("hidden_size"), arg("bias") = true)
+      .def("forward",
+           [](nn::LSTMCell& c, const Tensor& x, std::optional<std::pair<Tensor, Tensor>> hx) {
+             return hx ? c.step(x, hx->first, hx->second) : c.step(x, Tensor(), Tensor());
+           },
+           arg("input"), arg("hx") = nb::none());
+  nb::class_<nn::GRUCell, nn::RNNCellBase>(nnm, "GRUCell")
+      .def(nb::init<int64_t, int64_t, bool>(), arg("input_size"), arg("hidden_size"), arg("bias") = true)
+      .def("forward", [](nn::GRUCell& c, const Tensor& x, std::optional<Tensor> h) { return c.step(x, opt(h)); },
+           arg("input"), arg("hx") = nb::none());
+  nb::class_<nn::Embedding, Module>(nnm, "Embedding")
+      .def(nb::init<int64_t, int64_t, std::optional<int64_t>>(), arg("num_embeddings"), arg("embedding_dim"),
+           arg("padding_idx") = nb::none())
+      .def_ro("num_embeddings", &nn::Embedding::num_embeddings)
+      .def_ro("embedding_dim", &nn::Embedding::embedding_dim)
+      .def_ro("padding_idx", &nn::Embedding::padding_idx)
+      .def_ro("weight", &nn::Embedding::weight);
 
   // ---- losses ------------------------------------------------------------------------------
   nb::class_<nn::Loss, Module>(nnm, "Loss")
@@ -462,6 +568,54 @@ void init_nn(nb::module_& m) {
           return F::layer_norm(x, shape, opt(w), opt(b), eps);
         },
         arg("input"), arg("normalized_shape"), arg("weight") = nb::none(), arg("bias") = nb::none(), arg("eps") = 1e-5);
+
+  f.def("rnn",
+        [rnn_options](const Tensor& x, std::optional<Tensor> hx, const std::vector<Tensor>& w, int64_t layers, bool bias,
+                      bool bf, double dropout, bool bidir, const std::string& nl, bool training) {
+          nb::gil_scoped_release release;
+          auto o = F::rnn(x, opt(hx), w, rnn_options(layers, bias, bf, dropout, bidir, nl), training);
+          return std::make_pair(o.output, o.h_n);
+        },
+        arg("input"), arg("hx").none(), arg("weights"), arg("num_layers") = 1, arg("bias") = true,
+        arg("batch_first") = false, arg("dropout") = 0.0, arg("bidirectional") = false, arg("nonlinearity") = "tanh",
+        arg("training") = true, "(output, h_n) of a multi-layer Elman RNN; weights in PyTorch's flat order.");
+  f.def("lstm",
+        [rnn_options](const Tensor& x, std::optional<Tensor> h0, std::optional<Tensor> c0, const std::vector<Tensor>& w,
+                      int64_t layers, bool bias, bool bf, double dropout, bool bidir, bool training) {
+          nb::gil_scoped_release release;
+          auto o = F::lstm(x, opt(h0), opt(c0), w, rnn_options(layers, bias, bf, dropout, bidir, "tanh"), training);
+          return std::make_tuple(o.output, o.h_n, o.c_n);
+        },
+        arg("input"), arg("h0").none(), arg("c0").none(), arg("weights"), arg("num_layers") = 1, arg("bias") = true,
+        arg("batch_first") = false, arg("dropout") = 0.0, arg("bidirectional") = false, arg("training") = true,
+        "(output, h_n, c_n) of a multi-layer LSTM.");
+  f.def("gru",
+        [rnn_options](const Tensor& x, std::optional<Tensor> hx, const std::vector<Tensor>& w, int64_t layers, bool bias,
+                      bool bf, double dropout, bool bidir, bool training) {
+          nb::gil_scoped_release release;
+          auto o = F::gru(x, opt(hx), w, rnn_options(layers, bias, bf, dropout, bidir, "tanh"), training);
+          return std::make_pair(o.output, o.h_n);
+        },
+        arg("input"), arg("hx").none(), arg("weights"), arg("num_layers") = 1, arg("bias") = true,
+        arg("batch_first") = false, arg("dropout") = 0.0, arg("bidirectional") = false, arg("training") = true,
+        "(output, h_n) of a multi-layer GRU.");
+  f.def("rnn_cell",
+        [](const Tensor& x, std::optional<Tensor> hx, const Tensor& wih, const Tensor& whh, std::optional<Tensor> bih,
+           std::optional<Tensor> bhh, const std::string& nl) { return F::rnn_cell(x, opt(hx), wih, whh, opt(bih), opt(bhh), nl); },
+        arg("input"), arg("hx").none(), arg("w_ih"), arg("w_hh"), arg("b_ih") = nb::none(), arg("b_hh") = nb::none(),
+        arg("nonlinearity") = "tanh");
+  f.def("lstm_cell",
+        [](const Tensor& x, std::optional<Tensor> hx, std::optional<Tensor> cx, const Tensor& wih, const Tensor& whh,
+           std::optional<Tensor> bih, std::optional<Tensor> bhh) {
+          return F::lstm_cell(x, opt(hx), opt(cx), wih, whh, opt(bih), opt(bhh));
+        },
+        arg("input"), arg("hx").none(), arg("cx").none(), arg("w_ih"), arg("w_hh"), arg("b_ih") = nb::none(),
+        arg("b_hh") = nb::none());
+  f.def("gru_cell",
+        [](const Tensor& x, std::optional<Tensor> hx, const Tensor& wih, const Tensor& whh, std::optional<Tensor> bih,
+           std::optional<Tensor> bhh) { return F::gru_cell(x, opt(hx), wih, whh, opt(bih), opt(bhh)); },
+        arg("input"), arg("hx").none(), arg("w_ih"), arg("w_hh"), arg("b_ih") = nb::none(), arg("b_hh") = nb::none());
+  f.def("embedding", &F::embedding, arg("input"), arg("weight"), arg("padding_idx") = nb::none());
 
   // ---- nn.init -------------------------------------------------------------------------------
   nb::module_ init = nnm.def_submodule("init", "nabla.nn.init: in-place weight initialisation");

@@ -264,6 +264,16 @@ void init_tensor(nb::module_& m) {
              t.backward(gradient ? *gradient : Tensor(), retain_graph);
            },
            arg("gradient") = nb::none(), arg("retain_graph") = false)
+      .def("register_hook",
+           [](const Tensor& t, nb::handle hook) {
+             NABLA_CHECK(PyCallable_Check(hook.ptr()) != 0, "register_hook: the hook must be callable");
+             auto fn = std::make_shared<PyRef>(hook);
+             t.register_hook([fn](const Tensor& grad) {
+               nb::gil_scoped_acquire gil;  // backward runs without the GIL
+               nb::handle(fn->p)(grad);
+             });
+           },
+           arg("hook"), "Calls hook(grad) with this tensor's gradient during backward (non-leaf tensors).")
       .def("detach", &Tensor::detach)
       .def("detach_", [](Tensor& t) { return t.detach_(); });
 

@@ -48,3 +48,8 @@ def test_dcgan_runs_and_writes_a_png(tmp_path):
     m = run("dcgan", "--epochs", "1", "--limit", "128", "--batch-size", "32", "--width", "8", "--out", str(tmp_path))
     assert 0 < m["d_real"] < 1 and 0 < m["d_fake"] < 1 and m["d_loss"] > 0 and m["g_loss"] > 0, m
     assert (tmp_path / "epoch_1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_sine_lstm_python_module_subclass():
+    m = run("sine_lstm", "--epochs", "4", "--limit", "1000")
+    assert m["test_mse"] < 0.02, m

@@ -318,3 +318,91 @@ def test_penalties_and_fans():
     v2, i2 = F.max_pool2d(x, 2, return_indices=True)
     assert v1.tolist() == v2.tolist() and i1.tolist() == i2.tolist()
     assert x.ndimension() == 4 and x.scalar_type() == nabla.float32
+
+
+def _sig(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def test_recurrent_layers_match_numpy():
+    nabla.manual_seed(0)
+    lstm = nn.LSTM(3, 4).double()
+    x = sample(5, 2, 3, seed=30)  # [T, B, I]
+    out, (h, c) = lstm(f64(x))
+    assert out.shape == (5, 2, 4) and h.shape == c.shape == (1, 2, 4)
+    w_ih, w_hh = lstm.weight_ih_l0.detach().numpy(), lstm.weight_hh_l0.detach().numpy()
+    b = lstm.bias_ih_l0.detach().numpy() + lstm.bias_hh_l0.detach().numpy()
+    hh, cc, outs = np.zeros((2, 4)), np.zeros((2, 4)), []
+    for t in range(5):
+        g = x[t] @ w_ih.T + hh @ w_hh.T + b
+        i, f, gg, o = _sig(g[:, :4]), _sig(g[:, 4:8]), np.tanh(g[:, 8:12]), _sig(g[:, 12:])
+        cc = f * cc + i * gg
+        hh = o * np.tanh(cc)
+        outs.append(hh)
+    close(out, np.stack(outs), rtol=1e-9)
+    close(c[0], cc, rtol=1e-9)
+    # the functional form with the module's flat weights, and a given initial state
+    o2, h2, c2 = F.lstm(f64(x), h, c, lstm.flat_weights)
+    out3, (h3, c3) = lstm(f64(x), (h, c))
+    close(o2, out3.detach().numpy(), rtol=1e-12)
+
+    rnn = nn.RNN(3, 4, batch_first=True).double()
+    xb = sample(2, 5, 3, seed=31)  # [B, T, I]
+    out, h = rnn(f64(xb))
+    assert out.shape == (2, 5, 4) and h.shape == (1, 2, 4) and rnn.batch_first
+    w_ih, w_hh = rnn.weight_ih_l0.detach().numpy(), rnn.weight_hh_l0.detach().numpy()
+    b = rnn.bias_ih_l0.detach().numpy() + rnn.bias_hh_l0.detach().numpy()
+    hh = np.zeros((2, 4))
+    for t in range(5):
+        hh = np.tanh(xb[:, t] @ w_ih.T + hh @ w_hh.T + b)
+    close(h[0], hh, rtol=1e-9)
+
+    gru = nn.GRU(3, 4, num_layers=2, bidirectional=True)
+    out, h = gru(nabla.randn(5, 2, 3))
+    assert out.shape == (5, 2, 8) and h.shape == (4, 2, 4) and gru.num_layers == 2
+    assert "weight_hh_l1_reverse" in gru.state_dict()
+    out.sum().backward()
+    assert all(p.grad is not None for p in gru.parameters())
+
+
+def test_cells_and_embedding():
+    nabla.manual_seed(1)
+    cell = nn.LSTMCell(3, 4).double()
+    x = f64(sample(2, 3, seed=32))
+    h, c = cell(x)
+    h2, c2 = cell(x, (h, c))
+    g = x.numpy() @ cell.weight_ih.detach().numpy().T + h.detach().numpy() @ cell.weight_hh.detach().numpy().T
+    g += cell.bias_ih.detach().numpy() + cell.bias_hh.detach().numpy()
+    cc = _sig(g[:, 4:8]) * c.detach().numpy() + _sig(g[:, :4]) * np.tanh(g[:, 8:12])
+    close(c2, cc, rtol=1e-9)
+    rc = nn.RNNCell(3, 4, nonlinearity="relu").double()
+    close(rc(x), np.maximum(0, x.numpy() @ rc.weight_ih.detach().numpy().T + rc.bias_ih.detach().numpy()
+                            + rc.bias_hh.detach().numpy()), rtol=1e-9)
+    assert nn.GRUCell(3, 4)(nabla.randn(2, 3)).shape == (2, 4)
+    assert F.gru_cell(nabla.randn(3), None, nabla.randn(12, 3), nabla.randn(12, 4)).shape == (4,)
+    emb = nn.Embedding(10, 3, padding_idx=0)
+    idx = nabla.tensor([[0, 2], [9, 2]])
+    out = emb(idx)
+    assert out.shape == (2, 2, 3) and out[0, 0].tolist() == [0, 0, 0]
+    np.testing.assert_array_equal(F.embedding(idx, emb.weight).detach().numpy(), emb.weight.detach().numpy()[idx.numpy()])
+    out.sum().backward()
+    assert emb.weight.grad[0].tolist() == [0, 0, 0] and emb.weight.grad[2].tolist() == [2, 2, 2]
+
+
+def test_backward_hooks():
+    x = nabla.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    seen = []
+    y.register_hook(lambda g: seen.append(g.tolist()))
+    (y * y).sum().backward()
+    assert seen == [[6.0, 12.0]]
+    lin = nn.Linear(2, 1)
+    grads = []
+    handle = lin.register_backward_hook(lambda m, g: grads.append((m, g.shape)))
+    lin(nabla.ones(4, 2)).sum().backward()
+    assert grads == [(lin, (4, 1))]
+    lin.remove_backward_hook(handle)
+    lin(nabla.ones(4, 2)).sum().backward()
+    assert len(grads) == 1
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        lin.nope

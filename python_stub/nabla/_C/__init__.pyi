@@ -184,6 +184,11 @@ class Tensor:
 
     def backward(self, gradient: Tensor | None = None, retain_graph: builtins.bool = False) -> None: ...
 
+    def register_hook(self, hook: object) -> None:
+        """
+        Calls hook(grad) with this tensor's gradient during backward (non-leaf tensors).
+        """
+
     def detach(self) -> Tensor: ...
 
     def to(self, *args, **kwargs) -> Tensor: ...

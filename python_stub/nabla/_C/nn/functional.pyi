@@ -65,3 +65,22 @@ def adaptive_avg_pool2d(input: nabla._C.Tensor, output_size: builtins.int | tupl
 def batch_norm(input: nabla._C.Tensor, running_mean: nabla._C.Tensor | None, running_var: nabla._C.Tensor | None, weight: nabla._C.Tensor | None = None, bias: nabla._C.Tensor | None = None, training: builtins.bool = False, momentum: builtins.float = 0.1, eps: builtins.float = 1e-05) -> nabla._C.Tensor: ...
 
 def layer_norm(input: nabla._C.Tensor, normalized_shape: builtins.int | Sequence[builtins.int], weight: nabla._C.Tensor | None = None, bias: nabla._C.Tensor | None = None, eps: builtins.float = 1e-05) -> nabla._C.Tensor: ...
+
+def rnn(input: nabla._C.Tensor, hx: nabla._C.Tensor | None, weights: Sequence[nabla._C.Tensor], num_layers: builtins.int = 1, bias: builtins.bool = True, batch_first: builtins.bool = False, dropout: builtins.float = 0.0, bidirectional: builtins.bool = False, nonlinearity: str = 'tanh', training: builtins.bool = True) -> tuple[nabla._C.Tensor, nabla._C.Tensor]:
+    """
+    (output, h_n) of a multi-layer Elman RNN; weights in PyTorch's flat order.
+    """
+
+def lstm(input: nabla._C.Tensor, h0: nabla._C.Tensor | None, c0: nabla._C.Tensor | None, weights: Sequence[nabla._C.Tensor], num_layers: builtins.int = 1, bias: builtins.bool = True, batch_first: builtins.bool = False, dropout: builtins.float = 0.0, bidirectional: builtins.bool = False, training: builtins.bool = True) -> tuple[nabla._C.Tensor, nabla._C.Tensor, nabla._C.Tensor]:
+    """(output, h_n, c_n) of a multi-layer LSTM."""
+
+def gru(input: nabla._C.Tensor, hx: nabla._C.Tensor | None, weights: Sequence[nabla._C.Tensor], num_layers: builtins.int = 1, bias: builtins.bool = True, batch_first: builtins.bool = False, dropout: builtins.float = 0.0, bidirectional: builtins.bool = False, training: builtins.bool = True) -> tuple[nabla._C.Tensor, nabla._C.Tensor]:
+    """(output, h_n) of a multi-layer GRU."""
+
+def rnn_cell(input: nabla._C.Tensor, hx: nabla._C.Tensor | None, w_ih: nabla._C.Tensor, w_hh: nabla._C.Tensor, b_ih: nabla._C.Tensor | None = None, b_hh: nabla._C.Tensor | None = None, nonlinearity: str = 'tanh') -> nabla._C.Tensor: ...
+
+def lstm_cell(input: nabla._C.Tensor, hx: nabla._C.Tensor | None, cx: nabla._C.Tensor | None, w_ih: nabla._C.Tensor, w_hh: nabla._C.Tensor, b_ih: nabla._C.Tensor | None = None, b_hh: nabla._C.Tensor | None = None) -> tuple[nabla._C.Tensor, nabla._C.Tensor]: ...
+
+def gru_cell(input: nabla._C.Tensor, hx: nabla._C.Tensor | None, w_ih: nabla._C.Tensor, w_hh: nabla._C.Tensor, b_ih: nabla._C.Tensor | None = None, b_hh: nabla._C.Tensor | None = None) -> nabla._C.Tensor: ...
+
+def embedding(input: nabla._C.Tensor, weight: nabla._C.Tensor, padding_idx: builtins.int | None = None) -> nabla._C.Tensor: ...
