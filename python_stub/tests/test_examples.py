@@ -53,3 +53,19 @@ def test_dcgan_runs_and_writes_a_png(tmp_path):
 def test_sine_lstm_python_module_subclass():
     m = run("sine_lstm", "--epochs", "4", "--limit", "1000")
     assert m["test_mse"] < 0.02, m
+
+
+def test_seed_lstm_matches_the_cpp_example():
+    """The Python program mirrors the C++ one step for step: same seeds, same ops, same numbers."""
+    import nabla
+
+    cpp = pathlib.Path(nabla.__file__).resolve().parents[2] / "examples" / "seed_lstm"  # <build>/python/nabla
+    py = run("seed_lstm", "--epochs", "2", "--limit", "300")
+    assert py["test_accuracy"] > 0.6, py
+    if not cpp.exists():
+        pytest.skip(f"no C++ build of seed_lstm at {cpp}")
+    out = subprocess.run([str(cpp), "--device", "cpu", "--quiet", "--epochs", "2", "--limit", "300"],
+                         capture_output=True, text=True, timeout=300, check=True)
+    ref = json.loads(out.stdout.strip().splitlines()[-1])
+    for k in ("loss", "test_accuracy", "train_accuracy"):
+        assert abs(py[k] - ref[k]) < 1e-5, (k, py[k], ref[k])
