@@ -17,23 +17,23 @@ nb::tuple to_tuple(const Shape& s) {
 }
 
 // Nested Python lists of a tensor's values (a Python number for a 0-dim tensor).
-template <class T>
-nb::object nested(const std::vector<T>& v, const Shape& s, std::size_t d, std::size_t& pos) {
-  if (d == s.size()) return nb::cast(v[pos++]);
+template <class T, class Conv>
+nb::object nested(const std::vector<T>& v, const Shape& s, std::size_t d, std::size_t& pos, const Conv& conv) {
+  if (d == s.size()) return conv(v[pos++]);
   nb::list l;
-  for (int64_t i = 0; i < s[d]; ++i) l.append(nested(v, s, d + 1, pos));
+  for (int64_t i = 0; i < s[d]; ++i) l.append(nested(v, s, d + 1, pos, conv));
   return std::move(l);
 }
 nb::object tolist(const Tensor& t) {
   std::size_t pos = 0;
+  auto number = [](auto x) -> nb::object { return nb::cast(x); };
   if (t.dtype() == kBool) {
     const auto v = t.to_vector<bool>();
-    const std::vector<uint8_t> u(v.begin(), v.end());
-    std::vector<bool> b(u.begin(), u.end());
-    return nested(b, t.sizes(), 0, pos);
+    const std::vector<uint8_t> u(v.begin(), v.end());  // plain values, not vector<bool>'s proxies
+    return nested(u, t.sizes(), 0, pos, [](uint8_t x) -> nb::object { return nb::bool_(x != 0); });
   }
-  if (is_floating_point(t.dtype())) return nested(t.to_vector<double>(), t.sizes(), 0, pos);
-  return nested(t.to_vector<int64_t>(), t.sizes(), 0, pos);
+  if (is_floating_point(t.dtype())) return nested(t.to_vector<double>(), t.sizes(), 0, pos, number);
+  return nested(t.to_vector<int64_t>(), t.sizes(), 0, pos, number);
 }
 
 bool is_int_like(nb::handle h) { return PyLong_Check(h.ptr()) && !PyBool_Check(h.ptr()); }
@@ -462,8 +462,6 @@ void init_tensor(nb::module_& m) {
       .def("index_add", &Tensor::index_add, arg("dim"), arg("index"), arg("source"));
 
   // ---- factories -------------------------------------------------------------------------
-  auto opts = [](auto... extra) { return std::make_tuple(extra...); };
-  (void)opts;
 #define NABLA_PY_SHAPE_FACTORY(name)                                                                          \
   m.def(#name,                                                                                              \
         [](nb::args size, std::optional<ScalarType> dtype, std::optional<Device> device, bool rg) {         \
