@@ -51,6 +51,13 @@ ReduceGeometry make_reduce_geometry(const Tensor& x, const std::vector<int64_t>&
   return g;
 }
 
+// Sums (and means) of float32/float64 over unit-stride runs take the lane path of reduce_range.
+constexpr int kLanes = 8;
+template <class T, class R>
+inline constexpr bool kLaneSum =
+    (std::is_same_v<T, float> || std::is_same_v<T, double>) &&
+    (std::is_same_v<R, math::SumReducer<double>> || std::is_same_v<R, math::MeanReducer<double>>);
+
 // Reduces x's elements [k0, k1) (logical index over the reduced dims) starting at `base`.
 template <class T, class R>
 typename R::acc reduce_range(const T* base, const ReduceGeometry& g, int64_t k0, int64_t k1, const R& r,
@@ -71,6 +78,29 @@ typename R::acc reduce_range(const T* base, const ReduceGeometry& g, int64_t k0,
     for (int d = 0; d < nd; ++d) off += idx[d] * g.inner_strides[d];
     const int64_t n = std::min(last - idx[nd - 1], k1 - k);
     const T* p = base + off;
+    if constexpr (kLaneSum<T, R>) {
+      if (ls == 1 && n >= kLanes) {
+        // a unit-stride run of a float sum: kLanes independent partial sums (vectorisable,
+        // and a fixed order: the same bits on every run and thread count), then folded in
+        V lane[kLanes] = {};
+        int64_t j = 0;
+        for (; j + kLanes <= n; j += kLanes) {
+          for (int l = 0; l < kLanes; ++l) lane[l] += static_cast<V>(p[j + l]);
+        }
+        for (int w = kLanes / 2; w > 0; w /= 2) {
+          for (int l = 0; l < w; ++l) lane[l] += lane[l + w];
+        }
+        a = r.step(a, lane[0], k);
+        for (; j < n; ++j) a = r.step(a, static_cast<V>(p[j]), k + j);
+        k += n;
+        idx[nd - 1] += n;
+        for (int d = nd - 1; d > 0 && idx[d] >= g.inner_sizes[d]; --d) {
+          idx[d] = 0;
+          idx[d - 1] += 1;
+        }
+        continue;
+      }
+    }
     for (int64_t j = 0; j < n; ++j) a = r.step(a, static_cast<V>(cvt<compute_t<T>>(p[j * ls])), k + j);
     k += n;
     idx[nd - 1] += n;

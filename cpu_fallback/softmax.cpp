@@ -1,9 +1,11 @@
 // Reference CPU softmax and log_softmax along one dim, and their backward primitives. Inputs
 // are contiguous (the front end makes them so) and seen as [outer, n, inner]; each of the
-// outer * inner rows is done in two passes (max, then sum of exp(x - max)) accumulating in
-// double, so large logits neither overflow nor lose the small terms.
+// outer * inner rows is done in passes (max, then sum of exp(x - max) accumulated in double),
+// so large logits neither overflow nor lose the small terms.
 #include <cmath>
+#include <type_traits>
 
+#include "core/math/scalar_math.h"
 #include "cpu_fallback/loops.h"
 #include "dispatch/dispatch.h"
 
@@ -36,21 +38,35 @@ template <bool kLog>
 void softmax_forward(const KernelCall& c) {
   const RowGeometry g = rows_of(c.in[0], c.p.dim);
   visit_float(c.in[0].dtype(), op_name(c.op).data(), [&]<class T>() {
+    // exponentials in the compute type (float for float, double for double: one correctly
+    // rounded exp each, as PyTorch), their sum in double; 16-bit types go through double
+    using C = std::conditional_t<std::is_same_v<T, float> || std::is_same_v<T, double>, T, double>;
     const T* x = c.in[0].data_ptr<T>();
     T* y = c.out[0].data_ptr<T>();
     for_each_row(g, [&](int64_t base, int64_t s) {
-      double mx = -INFINITY;
+      C mx = -INFINITY;
       for (int64_t i = 0; i < g.n; ++i) {
-        const double v = cvt<double>(x[base + i * s]);
-        if (v > mx || std::isnan(v)) mx = v;
+        const C v = cvt<C>(x[base + i * s]);
+        if (v > mx || v != v) mx = v;
       }
       if (std::isinf(mx) && mx < 0) mx = 0;  // all -inf: exp(x - 0) = 0 everywhere, sum 0
       double sum = 0;
-      for (int64_t i = 0; i < g.n; ++i) sum += std::exp(cvt<double>(x[base + i * s]) - mx);
-      const double lse = mx + std::log(sum);
-      for (int64_t i = 0; i < g.n; ++i) {
-        const double v = cvt<double>(x[base + i * s]);
-        y[base + i * s] = cvt<T>(kLog ? v - lse : std::exp(v - mx) / sum);
+      if constexpr (!kLog && std::is_same_v<T, C>) {
+        // exp once per element, kept in y, then scaled
+        for (int64_t i = 0; i < g.n; ++i) {
+          const C e = m::exp(x[base + i * s] - mx);
+          y[base + i * s] = e;
+          sum += e;
+        }
+        const C inv = static_cast<C>(1.0 / sum);
+        for (int64_t i = 0; i < g.n; ++i) y[base + i * s] *= inv;
+      } else {
+        for (int64_t i = 0; i < g.n; ++i) sum += m::exp(cvt<C>(x[base + i * s]) - mx);
+        const double lse = static_cast<double>(mx) + std::log(sum);
+        for (int64_t i = 0; i < g.n; ++i) {
+          const double v = cvt<double>(x[base + i * s]);
+          y[base + i * s] = cvt<T>(kLog ? v - lse : std::exp(v - static_cast<double>(mx)) / sum);
+        }
       }
     });
   });
