@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Developer entry point: install Debian build dependencies, build, run the demo, run the tests.
 #
-#   bash cmake/dev.sh deps    install missing Debian packages (apt-get; sudo when not root)
+#   bash cmake/dev.sh deps    install missing Debian packages (apt-get; sudo when not root) and the Python venv
 #   bash cmake/dev.sh build   configure build/ (Ninja) and build everything
 #   bash cmake/dev.sh demo    deps + build + run the demo program
 #   bash cmake/dev.sh test    deps + build + run the whole ctest suite
+#
+# The Python module (python_stub/) builds against Debian's Python with nanobind from PyPI, both
+# in a virtualenv at build/pyenv (Debian's Python is externally managed; the venv sees its
+# numpy, pytest and, where installed, torch).
 #
 # Environment: NABLA_BUILD_TYPE (default Release), NABLA_CMAKE_ARGS (extra cmake arguments,
 # word-split), NABLA_JOBS (default: nproc), CI (when set: warnings are errors).
@@ -18,7 +22,12 @@ DEMO_ARGS=(--device auto --epochs 1)
 BUILD_DIR=build
 # zlib1g-dev: gzip IDX files; libbenchmark-dev: nabla-bench; dataset-fashion-mnist: the data of the examples and of test_data.
 DEB_PACKAGES=(cmake ninja-build g++ pkg-config ccache libfmt-dev libgtest-dev libopenblas-dev libopenblas-openmp-dev zlib1g-dev libbenchmark-dev
-  dataset-fashion-mnist)
+  dataset-fashion-mnist
+  python3-dev python3-venv python3-numpy python3-pytest)
+# nanobind pinned: the committed .pyi stubs are its stubgen's output; mypy type-checks code against
+# them (python_stub/tests/test_stubs.py).
+PY_PACKAGES=(nanobind==3.1.0 mypy==2.4.1)
+PY_ENV=${BUILD_DIR}/pyenv
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 JOBS=${NABLA_JOBS:-$(nproc 2>/dev/null || echo 2)}
@@ -27,6 +36,11 @@ step() { printf '\n==> %s\n' "$*"; }
 die() { printf 'dev.sh: %s\n' "$*" >&2; exit 1; }
 
 cmd_deps() {
+  deb_deps
+  python_env
+}
+
+deb_deps() {
   step "deps: checking Debian packages"
   if ! command -v dpkg >/dev/null 2>&1; then
     echo "no dpkg here: not a Debian system; install these yourself: ${DEB_PACKAGES[*]}"
@@ -51,12 +65,33 @@ cmd_deps() {
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+python_env() {
+  step "deps: Python virtualenv ${PY_ENV} (${PY_PACKAGES[*]})"
+  if [ ! -x "${PY_ENV}/bin/python" ]; then
+    /usr/bin/python3 -m venv --system-site-packages "${PY_ENV}" || { python_env_failed "cannot create ${PY_ENV}"; return 0; }
+  fi
+  # pip only when a pinned package is missing or at another version (no network otherwise).
+  if ! "${PY_ENV}/bin/python" -c "import importlib.metadata as m, sys
+sys.exit(any(m.version(n) != v for n, v in (p.split('==') for p in sys.argv[1:])))" "${PY_PACKAGES[@]}" 2>/dev/null; then
+    "${PY_ENV}/bin/python" -m pip install -q --disable-pip-version-check "${PY_PACKAGES[@]}" ||
+      { python_env_failed "pip install ${PY_PACKAGES[*]} failed"; return 0; }
+  fi
+  echo "ok: ${PY_PACKAGES[*]}"
+}
+
+# Without the venv the build goes on without the Python module; CI must have it.
+python_env_failed() {
+  [ -n "${CI:-}" ] && die "$1"
+  echo "warning: $1; building without the Python module" >&2
+}
+
 cmd_build() {
   step "build: configure ${BUILD_DIR}/"
   local args=(-S . -B "${BUILD_DIR}" "-DCMAKE_BUILD_TYPE=${NABLA_BUILD_TYPE:-Release}")
   # Ninja for a fresh tree; an existing tree keeps the generator it was made with.
   [ -f "${BUILD_DIR}/CMakeCache.txt" ] || args+=(-G Ninja)
   if [ -n "${CI:-}" ]; then args+=(-DNABLA_WERROR=ON); else args+=(-DNABLA_WERROR=OFF); fi
+  [ -x "${PY_ENV}/bin/python" ] && args+=("-DPython_EXECUTABLE=$(pwd)/${PY_ENV}/bin/python")
   if [ -n "${NABLA_CMAKE_ARGS:-}" ]; then
     # shellcheck disable=SC2206  # word splitting of NABLA_CMAKE_ARGS is intended
     args+=(${NABLA_CMAKE_ARGS})

@@ -2,6 +2,7 @@
 // Philox generator, and copies in from std::vector.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "nabla/random.h"
@@ -44,6 +45,15 @@ Tensor randn_like(const Tensor& t);
 Tensor randperm(int64_t n, const TensorOptions& options = {});
 /// The same, drawn from a private generator (the global one is left untouched).
 Tensor randperm(int64_t n, Generator& gen, const TensorOptions& options = {});
+
+/// A tensor over memory nabla does not own (NumPy arrays, DLPack capsules, ...), without a copy.
+/// `data` points at element 0 on `device`; `strides` are in elements (empty: row-major) and
+/// must be non-negative; `deleter`, if set, runs once when the last tensor or view of this
+/// memory goes (on whatever thread drops it). Throws Error for negative sizes or strides, an
+/// overflowing extent, a pointer not aligned to the element size, a null pointer with
+/// elements, or a CUDA device that is not available; the deleter is not called then.
+Tensor from_blob(void* data, const Shape& sizes, const Shape& strides, ScalarType dtype, Device device = Device::cpu(),
+                 std::function<void()> deleter = nullptr);
 
 /// Copies `data` into a new tensor of `sizes` (the dtype of T unless options give one).
 template <class T>

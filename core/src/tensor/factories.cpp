@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "nabla/autograd.h"
+#include "nabla/cuda.h"
 #include "nabla/factories.h"
 #include "nabla/ops.h"
 #include "ops/op_helpers.h"
@@ -168,6 +169,48 @@ Tensor randperm(int64_t n, Generator& gen, const TensorOptions& o) {
   NABLA_CHECK(n >= 0, "randperm: n must be non-negative, got {}", n);
   NABLA_CHECK(!o.has_dtype() || o.dtype() == kInt64, "randperm: only int64 is supported, got {}", dtype_name(o.dtype()));
   return random_tensor(Op::randperm, {n}, kInt64, o.dtype(kInt64), 0, 0, "randperm", &gen);
+}
+
+namespace {
+// Storage over foreign memory: the base's deleter stays null (nabla frees nothing); the
+// owner's release runs when the last view goes. shared_ptr destroys this derived type.
+struct ExternalStorage : Storage {
+  std::function<void()> release;
+  ~ExternalStorage() {
+    if (release) release();
+  }
+};
+}  // namespace
+
+Tensor from_blob(void* data, const Shape& sizes, const Shape& strides, ScalarType dtype, Device device,
+                 std::function<void()> deleter) {
+  const int64_t n = checked_numel(sizes, "from_blob");
+  const Shape st = strides.empty() ? contiguous_strides(sizes) : strides;
+  NABLA_CHECK(st.size() == sizes.size(), "from_blob: {} strides for {} dims", st.size(), sizes.size());
+  NABLA_CHECK(device.is_cpu() || (cuda::is_available() && device.index >= 0 && device.index < cuda::device_count()),
+              "from_blob: device {} is not available (CUDA available: {})", device.str(), cuda::is_available());
+  const auto esize = static_cast<int64_t>(element_size(dtype));
+  // The extent: one past the furthest element, in elements, overflow-checked.
+  int64_t extent = n > 0 ? 1 : 0;
+  for (std::size_t d = 0; d < sizes.size() && n > 0; ++d) {
+    NABLA_CHECK(st[d] >= 0, "from_blob: negative stride {} in dim {} (strides {})", st[d], d, shape_to_string(st));
+    int64_t span = 0;
+    NABLA_CHECK(!__builtin_mul_overflow(sizes[d] - 1, st[d], &span) && !__builtin_add_overflow(extent, span, &extent),
+                "from_blob: sizes {} with strides {} overflow int64", shape_to_string(sizes), shape_to_string(st));
+  }
+  int64_t nbytes = 0;
+  NABLA_CHECK(!__builtin_mul_overflow(extent, esize, &nbytes), "from_blob: sizes {} with strides {} overflow int64",
+              shape_to_string(sizes), shape_to_string(st));
+  NABLA_CHECK(data != nullptr || n == 0, "from_blob: null data pointer for {} elements", n);
+  NABLA_CHECK(reinterpret_cast<std::uintptr_t>(data) % static_cast<std::uintptr_t>(esize) == 0,
+              "from_blob: data pointer {} is not aligned to the {}-byte elements of {}", data, esize,
+              dtype_name(dtype));
+  auto storage = std::make_shared<ExternalStorage>();
+  storage->data = data;
+  storage->nbytes = static_cast<std::size_t>(nbytes);
+  storage->device = device;
+  storage->release = std::move(deleter);
+  return make_view_tensor(storage, sizes, st, 0, dtype);
 }
 
 template <class T>

@@ -1,0 +1,1 @@
+"""nabla.nn.utils: gradient clipping"""

@@ -1,0 +1,65 @@
+"""nabla: a GPU-accelerated deep learning runtime, from Python.
+
+A thin binding of the C++ library libnabla.so with PyTorch's names: ``nabla.tensor``,
+``nabla.zeros``, ``Tensor`` with operators, autograd, ``nabla.nn``, ``nabla.optim``,
+``nabla.data``, ``nabla.io``, ``nabla.cuda``; NumPy and DLPack exchange without copies.
+All computation happens in the library; this package only adapts Python to it.
+"""
+import builtins as _builtins
+import functools as _functools
+
+from . import _C
+from ._C import *  # noqa: F401,F403  (Tensor, dtype, device, Error, factories, ops)
+from ._C import Error, OutOfMemoryError, Tensor, device, dtype, is_grad_enabled, set_grad_enabled  # noqa: F401
+# The Python packages, in place of _C's submodules of the same names that the * import brought.
+from . import autograd, cuda, data, io, nn, optim  # type: ignore[no-redef]  # noqa: F401
+
+__version__ = "0.1.0"
+
+
+class no_grad:
+    """Switches autograd recording off in a ``with`` block or a decorated function."""
+
+    def __enter__(self) -> None:
+        self._prev = is_grad_enabled()
+        set_grad_enabled(False)
+
+    def __exit__(self, *exc: object) -> None:
+        set_grad_enabled(self._prev)
+
+    def __call__(self, fn):
+        @_functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class enable_grad(no_grad):
+    """Switches autograd recording back on inside a ``no_grad`` block."""
+
+    def __enter__(self) -> None:
+        self._prev = is_grad_enabled()
+        set_grad_enabled(True)
+
+
+def is_tensor(obj: object) -> "_builtins.bool":
+    return isinstance(obj, Tensor)
+
+
+# dtypes under PyTorch's names (defined last: they shadow the builtins float, int and bool).
+float32 = dtype.float32
+float64 = dtype.float64
+float16 = dtype.float16
+bfloat16 = dtype.bfloat16
+int64 = dtype.int64
+int32 = dtype.int32
+uint8 = dtype.uint8
+bool = dtype.bool  # noqa: A001
+float = float32  # noqa: A001
+double = float64
+half = float16
+long = int64
+int = int32  # noqa: A001
+del _builtins

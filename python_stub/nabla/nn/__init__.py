@@ -1,0 +1,3 @@
+"""nabla.nn: Module (subclass it and define forward), layers, losses; nn.functional, nn.init."""
+from .._C.nn import *  # noqa: F401,F403
+from . import functional, init, utils  # type: ignore[no-redef]  # noqa: F401

@@ -1,0 +1,2 @@
+"""nabla.nn.utils: gradient clipping (torch.nn.utils)."""
+from .._C.nn.utils import *  # noqa: F401,F403
