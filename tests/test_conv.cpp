@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "nabla/nabla.h"
+#include "test_util.h"
 
 namespace nabla {
 namespace {
@@ -248,24 +249,7 @@ TEST(MaxPool, NanIsTheMaximumAndTiesPickTheFirst) {
   EXPECT_EQ(F::max_pool2d_with_indices(ties, 2).second.to_vector<int64_t>(), (std::vector<int64_t>{0}));
 }
 
-// Passes when fn throws nabla::Error whose message contains every needle.
-template <class Fn>
-::testing::AssertionResult throws_with(Fn&& fn, std::initializer_list<std::string> needles) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    for (const std::string& n : needles) {
-      if (msg.find(n) == std::string::npos) {
-        return ::testing::AssertionFailure() << "message \"" << msg << "\" does not contain \"" << n << "\"";
-      }
-    }
-    return ::testing::AssertionSuccess();
-  } catch (const std::exception& e) {
-    return ::testing::AssertionFailure() << "threw a non-nabla exception: " << e.what();
-  }
-  return ::testing::AssertionFailure() << "did not throw";
-}
+using test_util::throws_with;
 
 TEST(ConvErrors, ClearMessages) {
   const Tensor x = zeros({2, 3, 8, 8}), w = zeros({4, 3, 3, 3});

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "nabla/nabla.h"
+#include "test_util.h"
 
 namespace nabla {
 namespace {
@@ -27,24 +28,7 @@ using D = std::vector<double>;
 using L = std::vector<int64_t>;
 using Names = std::vector<std::string>;
 
-// Passes when fn throws nabla::Error whose message contains every needle.
-template <class Fn>
-::testing::AssertionResult throws_with(Fn&& fn, std::initializer_list<std::string> needles) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    for (const std::string& n : needles) {
-      if (msg.find(n) == std::string::npos) {
-        return ::testing::AssertionFailure() << "message \"" << msg << "\" does not contain \"" << n << "\"";
-      }
-    }
-    return ::testing::AssertionSuccess();
-  } catch (const std::exception& e) {
-    return ::testing::AssertionFailure() << "threw a non-nabla exception: " << e.what();
-  }
-  return ::testing::AssertionFailure() << "nothing was thrown";
-}
+using test_util::throws_with;
 #define EXPECT_NABLA_ERROR(stmt, ...) EXPECT_TRUE(throws_with([&] { (void)(stmt); }, {__VA_ARGS__}))
 
 Tensor t64(const D& v, const Shape& s) { return from_vector<double>(v, s); }

@@ -16,6 +16,7 @@
 
 #include "dispatch/dispatch.h"
 #include "nabla/nabla.h"
+#include "test_util.h"
 
 namespace nabla {
 namespace {
@@ -23,23 +24,7 @@ namespace {
 namespace F = nn::functional;
 using D = std::vector<double>;
 
-template <class Fn>
-::testing::AssertionResult throws_with(Fn&& fn, std::initializer_list<std::string> needles) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    for (const std::string& n : needles) {
-      if (msg.find(n) == std::string::npos) {
-        return ::testing::AssertionFailure() << "message \"" << msg << "\" does not contain \"" << n << "\"";
-      }
-    }
-    return ::testing::AssertionSuccess();
-  } catch (const std::exception& e) {
-    return ::testing::AssertionFailure() << "threw a non-nabla exception: " << e.what();
-  }
-  return ::testing::AssertionFailure() << "nothing was thrown";
-}
+using test_util::throws_with;
 #define EXPECT_NABLA_ERROR(stmt, ...) EXPECT_TRUE(throws_with([&] { (void)(stmt); }, {__VA_ARGS__}))
 
 void expect_close(const D& got, const D& want, double tol, const std::string& what) {

@@ -10,9 +10,11 @@
 #include <vector>
 
 #include "nabla/nabla.h"
+#include "test_util.h"
 
 namespace nabla {
 namespace {
+using test_util::throws_with;
 
 namespace F = nn::functional;
 
@@ -328,59 +330,43 @@ TEST(Embedding, InitIsStandardNormal) {
   EXPECT_NEAR(w.std().item<double>(), 1.0, 0.01);
 }
 
-// Passes when fn throws nabla::Error whose message contains every needle.
-template <class Fn>
-::testing::AssertionResult error_with(Fn&& fn, std::initializer_list<std::string> needles) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    for (const std::string& n : needles) {
-      if (msg.find(n) == std::string::npos) {
-        return ::testing::AssertionFailure() << "message \"" << msg << "\" lacks \"" << n << "\"";
-      }
-    }
-    return ::testing::AssertionSuccess();
-  }
-  return ::testing::AssertionFailure() << "no nabla::Error thrown";
-}
 
 TEST(RecurrentErrors, RanksFeatureSizesAndStateShapesAreClear) {
   nn::RNNOptions o;
   o.num_layers = 2;
   nn::LSTM lstm(3, 4, o);
-  EXPECT_TRUE(error_with([&] { lstm(randn({2, 3, 4, 3})); }, {"lstm", "3 dims", "[2, 3, 4, 3]"}));
-  EXPECT_TRUE(error_with([&] { lstm(randn({3})); }, {"lstm", "[3]"}));
-  EXPECT_TRUE(error_with([&] { lstm(randn({0, 2, 3})); }, {"lstm", "at least one step", "[0, 2, 3]"}));
-  EXPECT_TRUE(error_with([&] { lstm(randn({5, 2, 7})); }, {"lstm", "7 features", "[16, 3]"}));
-  EXPECT_TRUE(error_with([&] { lstm.forward_with_state(randn({5, 2, 3}), randn({2, 3, 4})); },
+  EXPECT_TRUE(throws_with([&] { lstm(randn({2, 3, 4, 3})); }, {"lstm", "3 dims", "[2, 3, 4, 3]"}));
+  EXPECT_TRUE(throws_with([&] { lstm(randn({3})); }, {"lstm", "[3]"}));
+  EXPECT_TRUE(throws_with([&] { lstm(randn({0, 2, 3})); }, {"lstm", "at least one step", "[0, 2, 3]"}));
+  EXPECT_TRUE(throws_with([&] { lstm(randn({5, 2, 7})); }, {"lstm", "7 features", "[16, 3]"}));
+  EXPECT_TRUE(throws_with([&] { lstm.forward_with_state(randn({5, 2, 3}), randn({2, 3, 4})); },
                          {"lstm", "h0", "[2, 2, 4]", "[2, 3, 4]"}));
-  EXPECT_TRUE(error_with([&] { lstm.forward_with_state(randn({5, 2, 3}), randn({2, 2, 4}), randn({1, 2, 4})); },
+  EXPECT_TRUE(throws_with([&] { lstm.forward_with_state(randn({5, 2, 3}), randn({2, 2, 4}), randn({1, 2, 4})); },
                          {"lstm", "c0", "[2, 2, 4]", "[1, 2, 4]"}));
-  EXPECT_TRUE(error_with([&] { lstm.forward_with_state(randn({5, 3}), randn({2, 2, 4})); },
+  EXPECT_TRUE(throws_with([&] { lstm.forward_with_state(randn({5, 3}), randn({2, 2, 4})); },
                          {"lstm", "h0", "[2, 4]"}));
-  EXPECT_TRUE(error_with([&] { lstm(randn({5, 2, 3}, kFloat64)); }, {"lstm", "weight_ih_l0", "float32"}));
+  EXPECT_TRUE(throws_with([&] { lstm(randn({5, 2, 3}, kFloat64)); }, {"lstm", "weight_ih_l0", "float32"}));
   nn::GRU gru(3, 4);
-  EXPECT_TRUE(error_with([&] { gru.forward_with_state(randn({5, 2, 3}), randn({1, 2, 5})); },
+  EXPECT_TRUE(throws_with([&] { gru.forward_with_state(randn({5, 2, 3}), randn({1, 2, 5})); },
                          {"gru", "hx", "[1, 2, 4]", "[1, 2, 5]"}));
-  EXPECT_TRUE(error_with([&] { gru.forward_with_state(randn({5, 2, 3}), Tensor(), randn({1, 2, 4})); },
+  EXPECT_TRUE(throws_with([&] { gru.forward_with_state(randn({5, 2, 3}), Tensor(), randn({1, 2, 4})); },
                          {"GRU", "c0"}));
-  EXPECT_TRUE(error_with([&] { F::gru(randn({5, 2, 3}), Tensor(), {randn({12, 3})}, F::RNNOptions{}); },
+  EXPECT_TRUE(throws_with([&] { F::gru(randn({5, 2, 3}), Tensor(), {randn({12, 3})}, F::RNNOptions{}); },
                          {"gru", "expected 4 weight tensors", "got 1"}));
-  EXPECT_TRUE(error_with([&] { F::rnn(randn({5, 2, 3}), Tensor(), {randn({4, 3}), randn({4, 4})}, [] {
+  EXPECT_TRUE(throws_with([&] { F::rnn(randn({5, 2, 3}), Tensor(), {randn({4, 3}), randn({4, 4})}, [] {
                              F::RNNOptions r;
                              r.bias = false;
                              r.nonlinearity = "sigmoid";
                              return r;
                            }()); },
                          {"rnn", "nonlinearity", "sigmoid"}));
-  EXPECT_TRUE(error_with([] { nn::RNN(0, 4); }, {"RNN", "positive"}));
+  EXPECT_TRUE(throws_with([] { nn::RNN(0, 4); }, {"RNN", "positive"}));
   nn::LSTMCell cell(3, 4);
-  EXPECT_TRUE(error_with([&] { cell.step(randn({2, 3}), randn({3, 4}), Tensor()); }, {"lstm_cell", "hx", "[2, 4]"}));
-  EXPECT_TRUE(error_with([&] { cell.step(randn({2, 5}), Tensor(), Tensor()); }, {"lstm_cell", "5 features"}));
+  EXPECT_TRUE(throws_with([&] { cell.step(randn({2, 3}), randn({3, 4}), Tensor()); }, {"lstm_cell", "hx", "[2, 4]"}));
+  EXPECT_TRUE(throws_with([&] { cell.step(randn({2, 5}), Tensor(), Tensor()); }, {"lstm_cell", "5 features"}));
   nn::Embedding emb(4, 2);
-  EXPECT_TRUE(error_with([&] { emb(from_vector<int64_t>({0, 4})); }, {"embedding", "index 4", "4 embeddings"}));
-  EXPECT_TRUE(error_with([&] { emb(randn({2})); }, {"embedding", "integer"}));
+  EXPECT_TRUE(throws_with([&] { emb(from_vector<int64_t>({0, 4})); }, {"embedding", "index 4", "4 embeddings"}));
+  EXPECT_TRUE(throws_with([&] { emb(randn({2})); }, {"embedding", "integer"}));
 }
 
 }  // namespace
