@@ -51,13 +51,6 @@ void batched_matmul(const Tensor& a, const Tensor& b, const Tensor& c, double al
       bb = b.contiguous();
       blas_layout(k, m, bb.stride(1), bb.stride(2), &lb);
     }
-    if (k == 0) {
-      // BLAS with k = 0 only scales c; do it here so beta == 0 also clears NaN.
-      Tensor target = c;
-      if (beta == 0.0) target.zero_();
-      else target.mul_(beta);
-      return;
-    }
     visit_float(t, "matmul", [&]<class T>() {
       if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
         for (int64_t i = 0; i < batch; ++i) {

@@ -8,12 +8,12 @@
 // Reserve layout (T-typed values, T = float or double):
 //   keep  [L, D, T, B, K, H]  what the gate functors keep per step (K = math::rnn_keep)
 //   out   [L - 1, T, B, D * H] the outputs of every layer but the last (before dropout)
-#include <cblas.h>
 
 #include <cstring>
 #include <vector>
 
 #include "core/math/rnn.h"
+#include "cpu_fallback/blas.h"
 #include "cpu_fallback/loops.h"
 #include "dispatch/dispatch.h"
 #include "ops/rnn_config.h"
@@ -23,28 +23,6 @@ namespace nabla::cpu {
 namespace {
 
 using math::RnnMode;
-
-// Row-major C [M, N] = alpha op(A) op(B) + beta C, op(A) [M, K], op(B) [K, N].
-template <class T>
-void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda, const T* B,
-          int64_t ldb, T beta, T* C, int64_t ldc) {
-  if (M == 0 || N == 0) return;
-  const auto a = ta ? CblasTrans : CblasNoTrans, b = tb ? CblasTrans : CblasNoTrans;
-  const int m = static_cast<int>(M), n = static_cast<int>(N), k = static_cast<int>(K);
-  if (K == 0) {  // BLAS only scales C then; beta == 0 must also clear it
-    for (int64_t i = 0; i < M; ++i) {
-      for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == T(0) ? T(0) : beta * C[i * ldc + j];
-    }
-    return;
-  }
-  if constexpr (std::is_same_v<T, float>) {
-    cblas_sgemm(CblasRowMajor, a, b, m, n, k, alpha, A, static_cast<int>(lda), B, static_cast<int>(ldb), beta, C,
-                static_cast<int>(ldc));
-  } else {
-    cblas_dgemm(CblasRowMajor, a, b, m, n, k, alpha, A, static_cast<int>(lda), B, static_cast<int>(ldb), beta, C,
-                static_cast<int>(ldc));
-  }
-}
 
 // Rows of a batch in parallel when a step has enough units to pay for the threads.
 template <class F>
@@ -119,13 +97,13 @@ void rnn_forward(const KernelCall& c) {
           std::memcpy(gi.data() + r * GH, b_ih, static_cast<std::size_t>(GH) * sizeof(T));
         }
       }
-      gemm<T>(false, true, T_ * B, GH, I, T(1), in, I, w_ih, I, b_ih != nullptr ? T(1) : T(0), gi.data(), GH);
+      gemm<T>(CblasNoTrans, CblasTrans, T_ * B, GH, I, T(1), in, I, w_ih, I, b_ih != nullptr ? T(1) : T(0), gi.data(), GH);
       const int64_t s0 = (l * D + d) * B * H;
       std::memcpy(hbuf.data(), h0 + s0, static_cast<std::size_t>(B * H) * sizeof(T));
       if (lstm) std::memcpy(cbuf.data(), c0 + s0, static_cast<std::size_t>(B * H) * sizeof(T));
       for (int64_t s = 0; s < T_; ++s) {
         const int64_t t = d == 0 ? s : T_ - 1 - s;
-        gemm<T>(false, true, B, GH, H, T(1), hbuf.data(), H, w_hh, H, T(0), gh.data(), GH);
+        gemm<T>(CblasNoTrans, CblasTrans, B, GH, H, T(1), hbuf.data(), H, w_hh, H, T(0), gh.data(), GH);
         T* keep = cfg.train ? g.keep(rbase, l, d, t) : nullptr;
         T* yt = out + t * B * D * H + d * H;
         for_rows(B, H, [&](int64_t b) {
@@ -228,13 +206,13 @@ void rnn_backward(const KernelCall& c) {
           }
         });
         // the recurrent GEMM's share of dh_prev
-        gemm<T>(false, false, B, H, GH, T(1), dgh.data() + t * B * GH, GH, w_hh, H, T(1), dhbuf.data(), H);
+        gemm<T>(CblasNoTrans, CblasNoTrans, B, H, GH, T(1), dgh.data() + t * B * GH, GH, w_hh, H, T(1), dhbuf.data(), H);
       }
       std::memcpy(dh0 + s0, dhbuf.data(), static_cast<std::size_t>(B * H) * sizeof(T));
       if (lstm) std::memcpy(dc0 + s0, dcbuf.data(), static_cast<std::size_t>(B * H) * sizeof(T));
       // weights, biases and the layer input, over all steps at once
-      gemm<T>(true, false, GH, I, T_ * B, T(1), dgi.data(), GH, in, I, T(0), c.out[o0].data_ptr<T>(), I);
-      gemm<T>(true, false, GH, H, T_ * B, T(1), dgh.data(), GH, hprev.data(), H, T(0), c.out[o0 + 1].data_ptr<T>(), H);
+      gemm<T>(CblasTrans, CblasNoTrans, GH, I, T_ * B, T(1), dgi.data(), GH, in, I, T(0), c.out[o0].data_ptr<T>(), I);
+      gemm<T>(CblasTrans, CblasNoTrans, GH, H, T_ * B, T(1), dgh.data(), GH, hprev.data(), H, T(0), c.out[o0 + 1].data_ptr<T>(), H);
       if (cfg.bias) {
         T* db_ih = c.out[o0 + 2].data_ptr<T>();
         T* db_hh = c.out[o0 + 3].data_ptr<T>();
@@ -247,7 +225,7 @@ void rnn_backward(const KernelCall& c) {
           }
         }
       }
-      gemm<T>(false, false, T_ * B, I, GH, T(1), dgi.data(), GH, w_ih, I, T(1), dx, I);
+      gemm<T>(CblasNoTrans, CblasNoTrans, T_ * B, I, GH, T(1), dgi.data(), GH, w_ih, I, T(1), dx, I);
     }
     if (l > 0) {
       // the gradient of layer l - 1's output passes through its dropout mask
