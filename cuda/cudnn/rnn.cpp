@@ -66,6 +66,9 @@ struct State {
   std::shared_ptr<Storage> dropout_states, weights;
   std::size_t weight_bytes = 0;
   std::vector<Packed> packed;
+  // the device array of sequence lengths (all T) for the last (T, B) seen: made once, reused
+  std::shared_ptr<Storage> lengths;
+  int64_t lengths_t = -1, lengths_b = -1;
 
   State(const Key& k, cudnnHandle_t h) : key(k) {
     const RnnConfig& c = k.cfg;
@@ -186,12 +189,19 @@ void pack(State& s, cudnnHandle_t h, std::span<const Tensor> params, cudaStream_
 }
 
 // Every sequence of the batch has all T steps.
-std::shared_ptr<Storage> seq_lengths(int64_t T, int64_t B, int device, cudaStream_t st) {
-  const std::vector<int32_t> host(static_cast<std::size_t>(B), static_cast<int32_t>(T));
-  auto dev = cuda_allocate(std::max<std::size_t>(1, host.size() * sizeof(int32_t)), Device::cuda(device));
-  // pageable source: the copy has read it when the call returns
-  NABLA_CUDA_CHECK(cudaMemcpyAsync(dev->data, host.data(), host.size() * sizeof(int32_t), cudaMemcpyHostToDevice, st));
-  return dev;
+// cuDNN's device array of sequence lengths (every sequence has all T steps), kept on the State
+// so that a steady (T, B) copies nothing per call.
+const int32_t* seq_lengths(State& s, int64_t T, int64_t B, int device, cudaStream_t st) {
+  if (s.lengths == nullptr || s.lengths_t != T || s.lengths_b != B) {
+    const std::vector<int32_t> host(static_cast<std::size_t>(B), static_cast<int32_t>(T));
+    auto dev = cuda_allocate(std::max<std::size_t>(1, host.size() * sizeof(int32_t)), Device::cuda(device));
+    // pageable source: the copy has read it when the call returns
+    NABLA_CUDA_CHECK(cudaMemcpyAsync(dev->data, host.data(), host.size() * sizeof(int32_t), cudaMemcpyHostToDevice, st));
+    s.lengths = std::move(dev);
+    s.lengths_t = T;
+    s.lengths_b = B;
+  }
+  return static_cast<const int32_t*>(s.lengths->data);
 }
 
 void set_state_desc(const TensorDesc& d, const RnnConfig& c, ScalarType t, int64_t B) {
@@ -226,9 +236,9 @@ void rnn_kernel(const KernelCall& c) {
   const auto ws = cuda_allocate(std::max<std::size_t>(ws_bytes, 1), x.device());
   Tensor reserve = make_tensor({cfg.train ? static_cast<int64_t>(rs_bytes) : 0}, kUInt8, x.device(), "rnn");
   c.out[kRnnReserve] = reserve;
-  const auto lengths = seq_lengths(T, B, dev, st);
+  const int32_t* lengths = seq_lengths(s, T, B, dev, st);
   NABLA_CUDNN_CHECK(cudnnRNNForward(
-      h, s.rnn, mode, static_cast<const int32_t*>(lengths->data), xd.d, x.data_ptr(), yd.d, c.out[kRnnY].data_ptr(),
+      h, s.rnn, mode, lengths, xd.d, x.data_ptr(), yd.d, c.out[kRnnY].data_ptr(),
       hd.d, c.in[kRnnH0].data_ptr(), c.out[kRnnHn].data_ptr(), hd.d, ptr_or_null(c.in[kRnnC0]),
       ptr_or_null(c.out[kRnnCn]), s.weight_bytes, s.weights->data, ws_bytes, ws->data, cfg.train ? rs_bytes : 0,
       cfg.train ? reserve.data_ptr() : nullptr));
@@ -258,8 +268,7 @@ void rnn_backward_kernel(const KernelCall& c) {
                         "rnn_backward: reserve of {} bytes, cuDNN expects {}", reserve.numel(), rs_bytes);
   void* rs = reserve.data_ptr();
   const auto ws = cuda_allocate(std::max<std::size_t>(ws_bytes, 1), x.device());
-  const auto lengths = seq_lengths(T, B, dev, st);
-  const auto* len = static_cast<const int32_t*>(lengths->data);
+  const int32_t* len = seq_lengths(s, T, B, dev, st);
   NABLA_CUDNN_CHECK(cudnnRNNBackwardData_v8(
       h, s.rnn, len, yd.d, c.in[kRnnBwdY].data_ptr(), c.in[kRnnBwdDy].data_ptr(), xd.d, c.out[0].data_ptr(), hd.d,
       c.in[kRnnH0].data_ptr(), c.in[kRnnBwdDhn].data_ptr(), c.out[1].data_ptr(), hd.d, ptr_or_null(c.in[kRnnC0]),
