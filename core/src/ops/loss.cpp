@@ -7,6 +7,7 @@
 #include "nabla/autograd.h"
 #include "nabla/factories.h"
 #include "nabla/nn/functional.h"
+#include "ops/nn_ops.h"
 #include "ops/op_helpers.h"
 #include "tensor/tensor_impl.h"
 
@@ -246,9 +247,17 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator* gen) {
   NABLA_CHECK(p >= 0.0 && p <= 1.0, "dropout: probability must be in [0, 1], got {}", p);
   if (!training || p == 0.0) return x;
   if (p == 1.0) return x * 0.0;
-  const TensorOptions o = TensorOptions(x.dtype()).device(x.device());
-  const Tensor u = gen != nullptr ? rand(x.sizes(), *gen, o) : rand(x.sizes(), o);
-  return x * (ge(u, p).to(x.dtype()) * (1.0 / (1.0 - p)));
+  return x * detail::dropout_mask(x.sizes(), p, TensorOptions(x.dtype()).device(x.device()), gen);
 }
 
 }  // namespace nabla::nn::functional
+
+namespace nabla::detail {
+
+Tensor dropout_mask(const Shape& shape, double p, const TensorOptions& o, Generator* gen) {
+  if (p >= 1.0) return zeros(shape, o);
+  const Tensor u = gen != nullptr ? rand(shape, *gen, o) : rand(shape, o);
+  return ge(u, p).to(o.dtype()) * (1.0 / (1.0 - p));
+}
+
+}  // namespace nabla::detail

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "dispatch/dispatch.h"
+#include "nabla/random.h"
 
 namespace nabla::detail {
 
@@ -13,5 +14,9 @@ Tensor conv2d_primitive(const Tensor& x, const Tensor& w, const Window2d& win);
 Tensor conv2d_input_grad(const Tensor& grad, const Tensor& w, const Shape& input_size, const Window2d& win);
 /// d conv2d / d w: -> [weight_size].
 Tensor conv2d_weight_grad(const Tensor& x, const Tensor& grad, const Shape& weight_size, const Window2d& win);
+
+/// The scaled keep-mask of dropout: 1 / (1 - p) where a Philox draw (from gen, or the global
+/// generator) is >= p, else 0; all zeros for p == 1. Shaped `shape`, dtype and device of `o`.
+Tensor dropout_mask(const Shape& shape, double p, const TensorOptions& o, Generator* gen = nullptr);
 
 }  // namespace nabla::detail

@@ -5,6 +5,7 @@
 #include "nabla/autograd.h"
 #include "nabla/factories.h"
 #include "nabla/nn/functional.h"
+#include "ops/nn_ops.h"
 #include "ops/op_helpers.h"
 #include "tensor/tensor_impl.h"
 
@@ -124,9 +125,7 @@ Tensor dropout2d(const Tensor& x, double p, bool training, Generator* gen) {
   if (p == 1.0) return x * 0.0;
   Shape mask_shape = x.sizes();  // one draw per channel: [N, C, 1, 1] or [C, 1, 1]
   for (std::size_t d = mask_shape.size() - 2; d < mask_shape.size(); ++d) mask_shape[d] = 1;
-  const TensorOptions o = TensorOptions(x.dtype()).device(x.device());
-  const Tensor u = gen != nullptr ? rand(mask_shape, *gen, o) : rand(mask_shape, o);
-  return x * (ge(u, p).to(x.dtype()) * (1.0 / (1.0 - p)));
+  return x * detail::dropout_mask(mask_shape, p, TensorOptions(x.dtype()).device(x.device()), gen);
 }
 
 }  // namespace nabla::nn::functional

@@ -12,6 +12,7 @@
 #include "nabla/autograd.h"
 #include "nabla/factories.h"
 #include "nabla/nn/functional.h"
+#include "ops/nn_ops.h"
 #include "ops/op_helpers.h"
 #include "ops/rnn_config.h"
 #include "tensor/tensor_impl.h"
@@ -119,8 +120,7 @@ RNNOutput run_rnn(RnnMode mode, const Tensor& input, const Tensor& h0_in, const 
   if (p > 0.0) {
     if (input.device().is_cpu()) {
       // Philox draws from the global generator, as nn::functional::dropout; p == 1 drops all.
-      mask = p >= 1.0 ? zeros({L - 1, T, B, D * H}, copt)
-                      : ge(rand({L - 1, T, B, D * H}, copt), p).to(ct) * (1.0 / (1.0 - p));
+      mask = detail::dropout_mask({L - 1, T, B, D * H}, p, copt);
     } else {
       // cuDNN draws its own masks inside the op from a seed taken from nabla's generator: the
       // masks are reproducible under manual_seed but not the CPU's.
