@@ -84,6 +84,12 @@ Peaks measure_peaks(Device dev) {
   return p;
 }
 
+// The benchmarks that failed in this run, with their reasons (filled by the benchmark bodies).
+std::vector<std::string>& failures() {
+  static std::vector<std::string> f;
+  return f;
+}
+
 int64_t bytes_of(const std::vector<Tensor>& in, const Tensor& out) {
   int64_t b = out.numel() * static_cast<int64_t>(out.element_size());
   for (const Tensor& t : in) b += t.numel() * static_cast<int64_t>(t.element_size());
@@ -128,7 +134,7 @@ int run_ops(int argc, char** argv) {
   // timed (CUDA events on a GPU, after an L2 flush at medium and large sizes).
   auto body = [dev, dt, peaks](const nabla::testing::OpEntry* entry, std::function<std::vector<Tensor>()> make,
                                const nabla::testing::Sample* sample, bool flush) {
-    return [=](benchmark::State& state) {
+    auto run_entry = [=](benchmark::State& state) {
       nabla::manual_seed(0);
       std::vector<Tensor> in;
       for (const Tensor& t : make()) in.push_back((t.is_floating_point() ? t.to(dt) : t).to(dev));
@@ -157,9 +163,21 @@ int run_ops(int argc, char** argv) {
       state.counters["bw_frac"] = benchmark::Counter(bytes / peaks.bytes_per_s, benchmark::Counter::kIsIterationInvariantRate);
       state.counters["flop_frac"] = benchmark::Counter(flops / peaks.flops, benchmark::Counter::kIsIterationInvariantRate);
     };
+    return run_entry;
   };
   auto add = [dev](const std::string& name, std::function<void(benchmark::State&)> fn) {
-    benchmark::internal::Benchmark* b = benchmark::RegisterBenchmark(name.c_str(), fn);
+    // A failing entry is reported as failed (with its reason) and the suite goes on, so the
+    // JSON is always complete; run_ops exits 1 at the end if any entry failed.
+    auto guarded = [name, fn](benchmark::State& state) {
+      try {
+        fn(state);
+      } catch (const std::exception& e) {
+        const std::string why = fmt::format("{}: {}", name, e.what());
+        failures().push_back(why);
+        state.SkipWithError(why.c_str());
+      }
+    };
+    benchmark::internal::Benchmark* b = benchmark::RegisterBenchmark(name.c_str(), guarded);
     b->Unit(benchmark::kMicrosecond);
     // GPU: CUDA-event time; CPU: wall time (ops run on several threads, so the calling
     // thread's CPU time would overstate every rate)
@@ -198,6 +216,11 @@ int run_ops(int argc, char** argv) {
   }
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
+  if (!failures().empty()) {
+    std::fprintf(stderr, "nabla-bench: %zu benchmark(s) failed:\n", failures().size());
+    for (const std::string& f : failures()) std::fprintf(stderr, "  %s\n", f.c_str());
+    return 1;
+  }
   return 0;
 }
 

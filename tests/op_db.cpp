@@ -274,6 +274,14 @@ std::vector<OpEntry> build() {
     e.covers = {op};
     e.differentiable = false;
     e.fn = [f](const V& in) {
+      // These entries run autograd themselves, so they record even under a caller's NoGradGuard
+      // (nabla-bench times every entry under one).
+      const bool was_enabled = GradMode::is_enabled();
+      GradMode::set_enabled(true);
+      struct Restore {
+        bool to;
+        ~Restore() { GradMode::set_enabled(to); }
+      } restore{was_enabled};
       Tensor x = in[0].detach().requires_grad_(true);
       f(x).backward(in[1]);
       return x.grad();
