@@ -176,7 +176,7 @@ void add_bench_inputs(std::vector<OpEntry>& db) {
         const int64_t batch = std::max<int64_t>(count / (64 * 56 * 56), 1);
         if (n.rfind("conv_transpose2d", 0) == 0) {
           return std::vector<Tensor>{bench_uniform({batch, 64, 28, 28}, -1, 1), bench_uniform({64, 32, 3, 3}, -0.1, 0.1),
-                                     bench_uniform({64}, -0.1, 0.1)};
+                                     bench_uniform({32}, -0.1, 0.1)};  // one bias per output channel
         }
         const int64_t groups = n == "conv2d_dilation_groups" ? 2 : 1;
         std::vector<Tensor> in{bench_uniform({batch, 64, 56, 56}, -1, 1), bench_uniform({64, 64 / groups, 3, 3}, -0.1, 0.1)};
