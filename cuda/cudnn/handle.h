@@ -1,5 +1,5 @@
-// cuDNN for the CUDA backend: checked calls (NABLA_CUDNN_CHECK), one handle per device bound
-// to nabla's stream, and a cache of tensor, filter and convolution descriptors keyed by what
+// cuDNN for the CUDA backend: checked calls (NABLA_CUDNN_CHECK), one handle per (thread, device)
+// bound to nabla's stream, and a cache of tensor, filter and convolution descriptors keyed by what
 // they describe, so repeated calls of one shape build nothing. Included only by cuda/cudnn/
 // sources: cudnn.h stays out of every widely included header.
 //
@@ -19,8 +19,10 @@ namespace nabla::cuda::cudnn {
 
 [[noreturn]] void throw_cudnn_error(cudnnStatus_t status, const char* call, const char* file, int line);
 
-/// The handle of `device`, created on first use and bound to stream(device); never destroyed
-/// (cuDNN calls may run until exit).
+/// The calling thread's handle for `device`, bound to stream(device): created on first use (or
+/// taken from the handles of threads that have ended) and never destroyed (cuDNN calls may run
+/// until exit). A handle is never shared by two threads, as cuDNN requires; keep the returned
+/// handle within the calling thread.
 cudnnHandle_t handle(int device);
 
 /// cuDNN's data type of a floating-point dtype.
