@@ -5,6 +5,10 @@
 // set_allow_tf32(true)), float64 in double, 16-bit floats with float accumulation.
 #include <cublas_v2.h>
 
+#if CUBLAS_VER_MAJOR < 12
+#error "nabla's matmul needs cuBLAS 12 or newer (the 64-bit cublasGemmStridedBatchedEx_64)"
+#endif
+
 #include <array>
 #include <mutex>
 
@@ -24,7 +28,11 @@ void check(cublasStatus_t s, const char* call, int line) {
 constexpr std::size_t kWorkspaceBytes = 32u << 20;
 
 // One handle per device, bound to the device's stream, kept for the life of the process (it
-// is never destroyed: GEMMs may run until exit). Its workspace is a plain cudaMalloc, not a
+// is never destroyed: GEMMs may run until exit). Unlike cuDNN's, a cuBLAS handle may be used
+// by several host threads at once (cuBLAS's thread-safety rule) as long as its configuration
+// does not change: nothing here changes it after creation (stream and workspace are set once,
+// TF32 travels in each call's compute type, not in the handle's math mode), and every GEMM runs
+// on the device's one stream, so calls from two threads never use the workspace at once. Its workspace is a plain cudaMalloc, not a
 // block of the caching allocator: it is held for as long as the handle, so counting it in
 // the allocator's `allocated` statistics would only hide the memory tensors really use.
 cublasHandle_t handle(int device) {
@@ -110,10 +118,12 @@ void gemm(const Tensor& a_in, const Tensor& b_in, const Tensor& c, double alpha,
   const void* pa = c.dtype() == kFloat64 ? static_cast<const void*>(&a64) : static_cast<const void*>(&a32);
   const void* pb = c.dtype() == kFloat64 ? static_cast<const void*>(&b64) : static_cast<const void*>(&b32);
   // column-major: C^T (m x n) = B^T (m x k) * A^T (k x n)
-  NABLA_CUBLAS_CHECK(cublasGemmStridedBatchedEx(
-      h, lb.op, la.op, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), pa, b.data_ptr(), data,
-      static_cast<int>(lb.ld), b.stride(0), a.data_ptr(), data, static_cast<int>(la.ld), a.stride(0), pb, c.data_ptr(),
-      data, static_cast<int>(m), n * m, static_cast<int>(batch), compute, CUBLAS_GEMM_DEFAULT));
+  // The 64-bit API (cuBLAS >= 12, which the build requires) takes every size, leading dimension
+  // and the batch count as int64, so no product is refused or silently truncated at 2^31 - 1
+  // (the int API would need a check per value; for sizes that fit it runs the same kernels).
+  NABLA_CUBLAS_CHECK(cublasGemmStridedBatchedEx_64(h, lb.op, la.op, m, n, k, pa, b.data_ptr(), data, lb.ld,
+                                                   b.stride(0), a.data_ptr(), data, la.ld, a.stride(0), pb,
+                                                   c.data_ptr(), data, m, n * m, batch, compute, CUBLAS_GEMM_DEFAULT));
 }
 
 }  // namespace
