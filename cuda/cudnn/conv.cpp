@@ -7,7 +7,8 @@
 //
 // Algorithms. Each (pass, device, dtype, shapes, window, TF32, deterministic, benchmark) key
 // gets a list of candidate algorithms once, then every call of that key runs the first one
-// whose workspace the caching allocator can provide:
+// whose workspace the caching allocator can provide (a candidate whose workspace could not be
+// had is skipped by the key's later calls, see Entry):
 //   - by default the list is cuDNN's heuristic order (cudnnGet*Algorithm_v7), nothing is run;
 //   - in benchmark mode (nabla::cuda::set_cudnn_benchmark) cuDNN times the algorithms on the
 //     call's own buffers (cudnnFind*AlgorithmEx) with the largest workspace the heuristics ask
@@ -19,6 +20,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -227,30 +229,53 @@ AlgoKey key_of(const Conv& c) {
           allow_tf32(), deterministic(), cudnn_benchmark()};
 }
 
-// The candidates of c's key: found once, then read from the cache. The search runs outside the
+// A key's candidates, and where its calls start: `first` moves past the candidates whose
+// workspace could not be allocated, so a workspace that never fits is asked for once per key,
+// not on every call. (A failed request is expensive: the caching allocator synchronises the
+// device and returns all its cached blocks to the driver before it gives up, and the next
+// calls then pay cudaMalloc again for every buffer.) The cost is that a key stays on the
+// slower algorithm if memory frees up later; the candidates are cheap to find again in a new
+// process, and a steady loop has the same peak every step.
+struct Entry {
+  std::vector<Algo> algos;
+  std::size_t first = 0;
+};
+
+// One lock for the cache and every entry's `first`; entries are never erased, so a reference
+// to one stays valid after the lock is released (std::map nodes do not move).
+struct AlgoCache {
+  std::mutex mutex;
+  std::map<AlgoKey, Entry> entries;
+};
+
+AlgoCache& algo_cache() {
+  static AlgoCache cache;
+  return cache;
+}
+
+// The entry of c's key: found once, then read from the cache. The search runs outside the
 // lock (benchmarking takes a while and allocates); two threads racing on a new key both search
 // and the first result is kept.
-std::vector<Algo> candidates(const Conv& c) {
-  static std::mutex mutex;
-  static std::map<AlgoKey, std::vector<Algo>> cache;
+Entry& candidates(const Conv& c) {
+  AlgoCache& cache = algo_cache();
   const AlgoKey key = key_of(c);
   {
-    std::lock_guard<std::mutex> lock(mutex);
-    auto it = cache.find(key);
-    if (it != cache.end()) return it->second;
+    std::lock_guard<std::mutex> lock(cache.mutex);
+    auto it = cache.entries.find(key);
+    if (it != cache.entries.end()) return it->second;
   }
   const cudnnConvolutionDescriptor_t cd = cudnn::conv_desc(c.dtype, c.win, search_math(c.dtype));
   std::vector<Algo> found = heuristic(c, cd);
   if (key[kBenchmarkField] != 0 && !found.empty()) found = measure(c, cd, found);
-  std::vector<Algo> runnable;
+  Entry e;
   for (Algo a : found) {
     if (const std::optional<std::size_t> bytes = run_workspace(c, a)) {
       a.workspace = *bytes;
-      runnable.push_back(a);
+      e.algos.push_back(a);
     }
   }
-  std::lock_guard<std::mutex> lock(mutex);
-  return cache.emplace(key, std::move(runnable)).first->second;
+  std::lock_guard<std::mutex> lock(cache.mutex);
+  return cache.entries.emplace(key, std::move(e)).first->second;
 }
 
 void launch(const Conv& c, const Algo& a, const Tensor& ws) {
@@ -278,28 +303,50 @@ void launch(const Conv& c, const Algo& a, const Tensor& ws) {
   }
 }
 
-// Runs the first candidate whose workspace can be allocated.
+// Runs the first candidate, from the entry's `first` on, whose workspace can be allocated. After
+// a failed request of S bytes only candidates needing less than S are tried (a larger one
+// would fail the same way, each time a failed cudaMalloc); the workspace-free ones, which
+// cuDNN's lists end with, always can run. The candidate that ran becomes the key's `first`.
 void run(Pass pass, const Tensor& x, const Tensor& w, const Tensor& y, const Window2d& win) {
   const Conv c = describe(pass, x, w, y, win);
   set_device(c.device);
-  const std::vector<Algo> algos = candidates(c);
+  Entry& e = candidates(c);
+  const std::vector<Algo>& algos = e.algos;  // never changes once cached
   NABLA_CHECK(!algos.empty(),
               "{}: cuDNN offers no {}algorithm for input {}, weight {}, output {} ({}, stride ({}, {}), padding ({}, "
               "{}), dilation ({}, {}), groups {})",
               pass_op(pass), deterministic() ? "deterministic " : "", x.shape_str(), w.shape_str(), y.shape_str(),
               dtype_name(c.dtype), win.stride[0], win.stride[1], win.padding[0], win.padding[1], win.dilation[0],
               win.dilation[1], win.groups);
-  for (std::size_t i = 0; i < algos.size(); ++i) {
+  AlgoCache& cache = algo_cache();
+  std::size_t first = 0;
+  {
+    std::lock_guard<std::mutex> lock(cache.mutex);
+    first = e.first;
+  }
+  std::size_t failed_bytes = SIZE_MAX;
+  std::exception_ptr oom;
+  for (std::size_t i = first; i < algos.size(); ++i) {
+    if (algos[i].workspace >= failed_bytes) continue;
     Tensor ws;
     try {
       ws = workspace(algos[i].workspace, c.device);
     } catch (const OutOfMemoryError&) {
-      if (i + 1 == algos.size()) throw;
+      failed_bytes = algos[i].workspace;
+      oom = std::current_exception();
       continue;  // a slower algorithm with a smaller workspace may fit
+    }
+    if (i != first) {
+      std::lock_guard<std::mutex> lock(cache.mutex);
+      e.first = std::max(e.first, i);
     }
     launch(c, algos[i], ws);
     return;
   }
+  // no candidate's workspace fits (the list had no workspace-free one): the last failure says
+  // how many bytes were asked for and what was free
+  NABLA_INTERNAL_ASSERT(oom != nullptr, "{}: no cuDNN candidate was tried", pass_op(pass));
+  std::rethrow_exception(oom);
 }
 
 // An output whose sums are empty (no input channels, no batch) is zero; cuDNN takes no empty
