@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cuda/kernel_report.h"
 #include "cuda/runtime.h"
 #include "nabla/cuda.h"
 #include "tensor/tensor_impl.h"
@@ -163,7 +164,7 @@ void empty_cache() {
 }
 
 void synchronize() {
-  for (int d = 0; d < cuda_device_count(); ++d) NABLA_CUDA_CHECK(cudaStreamSynchronize(stream(d)));
+  for (int d = 0; d < cuda_device_count(); ++d) synchronize_stream(d);  // raises queued kernel reports
 }
 
 EventTimer::EventTimer(int device) : device_(device) {

@@ -2,6 +2,7 @@
 // between host and device (staged through a contiguous buffer in the destination dtype),
 // fill and arange. A device copy between overlapping parts of one storage goes through a
 // temporary (the front end's copy_ clones such a source, but kernels copy directly too).
+#include "cuda/kernel_report.h"
 #include "cuda/kernels/elementwise.cuh"
 #include "dispatch/dispatch.h"
 #include "nabla/autograd.h"
@@ -73,7 +74,7 @@ void copy_kernel(const KernelCall& c) {
     const int d = dst.device().index;
     set_device(d);
     NABLA_CUDA_CHECK(cudaMemcpyAsync(staged.data_ptr(), host.data_ptr(), host.nbytes(), cudaMemcpyHostToDevice, stream(d)));
-    NABLA_CUDA_CHECK(cudaStreamSynchronize(stream(d)));  // `host` is freed on return
+    synchronize_stream(d);  // `host` is freed on return; also raises queued kernel reports
     if (staged.impl() != dst.impl()) device_copy(dst, staged);
     return;
   }
@@ -87,7 +88,7 @@ void copy_kernel(const KernelCall& c) {
   const int d = src.device().index;
   set_device(d);
   NABLA_CUDA_CHECK(cudaMemcpyAsync(host.data_ptr(), dense.data_ptr(), dense.nbytes(), cudaMemcpyDeviceToHost, stream(d)));
-  NABLA_CUDA_CHECK(cudaStreamSynchronize(stream(d)));
+  synchronize_stream(d);  // also raises queued kernel reports (item(), to_vector)
   if (!direct) {
     Tensor target = dst;
     target.copy_(host);

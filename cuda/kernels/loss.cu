@@ -2,7 +2,7 @@
 // cpu_fallback/loss.cpp): the forward takes one thread per row (max, log-sum-exp and the
 // smoothed loss in two passes over the row); the backward one thread per element, reading
 // the saved log-sum-exp. Out-of-range targets are reported through the device's report slot
-// (cuda/kernel_report.h) and become nabla::Error after the forward kernel.
+// and become nabla::Error at the next synchronisation point (cuda/kernel_report.h).
 #include "core/math/loss.h"
 #include "cuda/kernel_report.h"
 #include "cuda/kernels/elementwise.cuh"
@@ -14,12 +14,12 @@ namespace {
 
 template <class T, class A>
 __global__ void ce_forward(const T* x, const int64_t* target, const T* w, T* loss, T* lse_out, int64_t n,
-                           int64_t classes, int64_t ignore, A smoothing, KernelReport* bad) {
+                           int64_t classes, int64_t ignore, A smoothing, KernelReport* bad, ReportSite site) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
     const T* row = x + i * classes;
     const int64_t t = target[i];
-    if (t != ignore && (t < 0 || t >= classes)) report_bad(bad, t);
+    if (t != ignore && (t < 0 || t >= classes)) report_bad(bad, site, t);
     A mx = -INFINITY;
     for (int64_t k = 0; k < classes; ++k) mx = mx > cvt<A>(row[k]) ? mx : cvt<A>(row[k]);
     if (mx == A(-INFINITY)) mx = 0;  // all -inf: exp(x - 0) = 0, as the CPU kernel
@@ -67,19 +67,17 @@ void cross_entropy_kernel(const KernelCall& c) {
   const Tensor& x = c.in[0];
   const int64_t n = x.size(0), classes = x.size(1);
   if (n == 0) return;
-  ReportScope report(x.device().index);
+  KernelReport* const slot = report_slot(x.device().index);
   visit_float(x.dtype(), "cross_entropy", [&]<class T>() {
     using A = std::conditional_t<std::is_same_v<T, double>, double, float>;
     const int d = x.device().index;
     set_device(d);
     ce_forward<T, A><<<blocks_for(n), 256, 0, stream(d)>>>(
         x.data_ptr<T>(), c.in[1].data_ptr<int64_t>(), c.in[2].data_ptr<T>(), c.out[0].data_ptr<T>(),
-        c.out[1].data_ptr<T>(), n, classes, c.p.i0, static_cast<A>(c.p.s0.to_double()), report.slot());
+        c.out[1].data_ptr<T>(), n, classes, c.p.i0, static_cast<A>(c.p.s0.to_double()), slot,
+        ReportSite{ReportOp::cross_entropy, classes, c.p.i0});
     NABLA_CUDA_CHECK_LAUNCH();
   });
-  const std::optional<int64_t> t = report.wait();
-  NABLA_CHECK(!t, "cross_entropy: target {} is out of range for {} classes (and is not ignore_index {})", *t, classes,
-              c.p.i0);
 }
 
 void cross_entropy_backward_kernel(const KernelCall& c) {

@@ -51,7 +51,10 @@ Tensor class_weights(const Tensor& weight, int64_t classes, const Tensor& like, 
 // Class indices must lie in [0, classes) unless they equal ignore_index.
 void check_class_targets(const Tensor& target, int64_t classes, std::optional<int64_t> ignore,
                          std::string_view op) {
-  if (target.numel() == 0) return;
+  // On a GPU the min/max would stop the host twice per call: the gather/index_select kernels
+  // that read through the targets report a bad one instead, at the next synchronisation point
+  // (cuda/kernel_report.h), naming that op.
+  if (target.numel() == 0 || !target.device().is_cpu()) return;
   NoGradGuard g;
   const Tensor t = ignore ? where(eq(target, *ignore), Scalar(int64_t{0}), target) : target;
   const int64_t lo = t.min().item<int64_t>(), hi = t.max().item<int64_t>();

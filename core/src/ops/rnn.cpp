@@ -259,7 +259,10 @@ Tensor embedding(const Tensor& input, const Tensor& weight, std::optional<int64_
                 *padding_idx, n);
   }
   const Tensor idx = input.to(kInt64).reshape({-1});
-  if (idx.numel() > 0) {
+  // On the CPU the range is checked here, for a message that names embedding. On a GPU two
+  // item() calls would stop the host twice per forward: index_select's kernel reports a bad
+  // index instead, raised at the next synchronisation point (cuda/kernel_report.h).
+  if (idx.numel() > 0 && idx.device().is_cpu()) {
     NoGradGuard g;
     const int64_t lo = idx.min().item<int64_t>(), hi = idx.max().item<int64_t>();
     NABLA_CHECK(lo >= 0 && hi < n, "embedding: index {} is out of range for {} embeddings", lo < 0 ? lo : hi, n);
