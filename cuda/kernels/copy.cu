@@ -109,7 +109,7 @@ void fill_kernel(const KernelCall& c) {
 
 namespace {
 template <class T>
-__global__ void arange_kernel_impl(T* out, int64_t n, double start, double step, int64_t istart, int64_t istep) {
+__global__ void __launch_bounds__(kBlock) arange_kernel_impl(T* out, int64_t n, double start, double step, int64_t istart, int64_t istep) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
     if constexpr (std::is_integral_v<T>) out[i] = static_cast<T>(istart + i * istep);
@@ -125,10 +125,8 @@ void arange_kernel(const KernelCall& c) {
   visit_numeric(out.dtype(), "arange", [&]<class T>() {
     const int d = out.device().index;
     set_device(d);
-    const int64_t blocks = std::min<int64_t>((n + 255) / 256, 65535);
-    arange_kernel_impl<T><<<static_cast<unsigned>(blocks), 256, 0, stream(d)>>>(
-        out.data_ptr<T>(), n, c.p.s0.to_double(), c.p.s1.to_double(), c.p.s0.to_int(), c.p.s1.to_int());
-    NABLA_CUDA_CHECK_LAUNCH();
+    NABLA_LAUNCH(arange_kernel_impl<T>, grid_size(n), kBlock, 0, stream(d), out.data_ptr<T>(), n,
+                 c.p.s0.to_double(), c.p.s1.to_double(), c.p.s0.to_int(), c.p.s1.to_int());
   });
 }
 

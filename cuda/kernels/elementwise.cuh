@@ -8,6 +8,7 @@
 #include <array>
 #include <type_traits>
 
+#include "cuda/launch.cuh"
 #include "cuda/runtime.h"
 #include "dispatch/visit.h"
 #include "tensor/iter.h"
@@ -71,7 +72,7 @@ __device__ inline void apply_one(TypeList<In...>, const DeviceGeometry& g, const
 // CUDA allows one trailing parameter pack on a __global__ template: the input types travel
 // as a TypeList and are unpacked in apply_one.
 template <class Out, class Ins, class F>
-__global__ void elementwise_kernel(int64_t n, DeviceGeometry g, F f) {
+__global__ void __launch_bounds__(kBlock) elementwise_kernel(int64_t n, DeviceGeometry g, F f) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
     int64_t off[kMaxOperands] = {};
@@ -96,12 +97,9 @@ void cuda_map(const Tensor& out, std::array<Tensor, sizeof...(In)> inputs, const
   const int64_t n = out.numel();
   if (n == 0) return;
   const DeviceGeometry g = device_geometry(out, std::span<const Tensor>(inputs.data(), inputs.size()));
-  constexpr int kThreads = 256;
-  const int64_t blocks = std::min<int64_t>((n + kThreads - 1) / kThreads, 65535LL * 8);
   const int device = out.device().index;
   set_device(device);
-  elementwise_kernel<Out, TypeList<In...>><<<static_cast<unsigned>(blocks), kThreads, 0, stream(device)>>>(n, g, f);
-  NABLA_CUDA_CHECK_LAUNCH();
+  NABLA_LAUNCH(elementwise_kernel<Out, TypeList<In...>, F>, grid_size(n), kBlock, 0, stream(device), n, g, f);
 }
 
 }  // namespace nabla::cuda
@@ -111,7 +109,7 @@ namespace nabla::cuda {
 /// Calls body(i, off) for every element i of a geometry, with off[k] the element offset of
 /// operand k (for kernels that index through an operand, such as gather).
 template <class Body>
-__global__ void offsets_kernel(int64_t n, DeviceGeometry g, Body body) {
+__global__ void __launch_bounds__(kBlock) offsets_kernel(int64_t n, DeviceGeometry g, Body body) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
     int64_t off[kMaxOperands] = {};
@@ -131,9 +129,7 @@ void launch_offsets(const Tensor& out, std::span<const Tensor> inputs, int64_t n
   const DeviceGeometry g = device_geometry(out, inputs);
   const int device = out.device().index;
   set_device(device);
-  const int64_t blocks = std::min<int64_t>((n + 255) / 256, 65535LL * 8);
-  offsets_kernel<<<static_cast<unsigned>(blocks), 256, 0, stream(device)>>>(n, g, body);
-  NABLA_CUDA_CHECK_LAUNCH();
+  NABLA_LAUNCH(offsets_kernel<Body>, grid_size(n), kBlock, 0, stream(device), n, g, body);
 }
 
 }  // namespace nabla::cuda

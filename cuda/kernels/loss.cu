@@ -6,6 +6,7 @@
 #include "core/math/loss.h"
 #include "cuda/kernel_report.h"
 #include "cuda/kernels/elementwise.cuh"
+#include "cuda/launch.cuh"
 #include "dispatch/dispatch.h"
 #include "nabla/ops.h"
 
@@ -13,7 +14,7 @@ namespace nabla::cuda {
 namespace {
 
 template <class T, class A>
-__global__ void ce_forward(const T* x, const int64_t* target, const T* w, T* loss, T* lse_out, int64_t n,
+__global__ void __launch_bounds__(kBlock) ce_forward(const T* x, const int64_t* target, const T* w, T* loss, T* lse_out, int64_t n,
                            int64_t classes, int64_t ignore, A smoothing, KernelReport* bad, ReportSite site) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
@@ -42,7 +43,7 @@ __global__ void ce_forward(const T* x, const int64_t* target, const T* w, T* los
 }
 
 template <class T, class A>
-__global__ void ce_backward(const T* g, const T* x, const int64_t* target, const T* w, const T* lse, const A* sum_w,
+__global__ void __launch_bounds__(kBlock) ce_backward(const T* g, const T* x, const int64_t* target, const T* w, const T* lse, const A* sum_w,
                             T* gx, int64_t n, int64_t classes, int64_t ignore, A smoothing) {
   for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < n * classes;
        e += static_cast<int64_t>(blockDim.x) * gridDim.x) {
@@ -59,8 +60,6 @@ __global__ void ce_backward(const T* g, const T* x, const int64_t* target, const
   }
 }
 
-unsigned blocks_for(int64_t n) { return static_cast<unsigned>(std::min<int64_t>((n + 255) / 256, 65535LL * 4)); }
-
 }  // namespace
 
 void cross_entropy_kernel(const KernelCall& c) {
@@ -72,11 +71,10 @@ void cross_entropy_kernel(const KernelCall& c) {
     using A = std::conditional_t<std::is_same_v<T, double>, double, float>;
     const int d = x.device().index;
     set_device(d);
-    ce_forward<T, A><<<blocks_for(n), 256, 0, stream(d)>>>(
+    NABLA_LAUNCH(ce_forward<T, A>, grid_size(n), kBlock, 0, stream(d),
         x.data_ptr<T>(), c.in[1].data_ptr<int64_t>(), c.in[2].data_ptr<T>(), c.out[0].data_ptr<T>(),
         c.out[1].data_ptr<T>(), n, classes, c.p.i0, static_cast<A>(c.p.s0.to_double()), slot,
         ReportSite{ReportOp::cross_entropy, classes, c.p.i0});
-    NABLA_CUDA_CHECK_LAUNCH();
   });
 }
 
@@ -92,11 +90,11 @@ void cross_entropy_backward_kernel(const KernelCall& c) {
     const Tensor sum_w = sum(c.in[3].to(dtype_of<A>()));
     const int d = x.device().index;
     set_device(d);
-    ce_backward<T, A><<<blocks_for(n * classes), 256, 0, stream(d)>>>(
+    // C == 0 leaves no element: grid_size gives an empty grid and nothing is launched
+    NABLA_LAUNCH(ce_backward<T, A>, grid_size(n * classes), kBlock, 0, stream(d),
         c.in[0].data_ptr<T>(), x.data_ptr<T>(), c.in[2].data_ptr<int64_t>(), c.in[3].data_ptr<T>(),
         c.in[4].data_ptr<T>(), sum_w.data_ptr<A>(), c.out[0].data_ptr<T>(), n, classes, c.p.i0,
         static_cast<A>(c.p.s0.to_double()));
-    NABLA_CUDA_CHECK_LAUNCH();
   });
 }
 

@@ -4,6 +4,7 @@
 // of core/math/optim.h. A whole model of up to kTensors parameters of one dtype is one launch.
 #include "core/math/optim.h"
 #include "cuda/kernels/elementwise.cuh"
+#include "cuda/launch.cuh"
 #include "dispatch/dispatch.h"
 
 namespace nabla::cuda {
@@ -23,7 +24,7 @@ struct TensorPack {
 };
 
 template <class T, class Update>
-__global__ void multi_tensor_kernel(TensorPack<T> pack, Update u, int nstate) {
+__global__ void __launch_bounds__(kBlock) multi_tensor_kernel(TensorPack<T> pack, Update u, int nstate) {
   using C = compute_t<T>;
   int t = 0;
   while (t + 1 < pack.count && blockIdx.x >= pack.first_block[t + 1]) ++t;
@@ -65,8 +66,7 @@ void launch_pack(const KernelCall& c, int64_t begin, int64_t end, int nstate, co
   pack.first_block[pack.count] = blocks;
   if (blocks == 0) return;
   set_device(d);
-  multi_tensor_kernel<T><<<static_cast<unsigned>(blocks), 256, 0, stream(d)>>>(pack, update, nstate);
-  NABLA_CUDA_CHECK_LAUNCH();
+  NABLA_LAUNCH(multi_tensor_kernel<T, Update>, static_cast<unsigned>(blocks), kBlock, 0, stream(d), pack, update, nstate);
 }
 
 // Launches `update` over every parameter of the call. A pack holds up to kTensors parameters

@@ -15,6 +15,7 @@
 #include "core/math/pool.h"
 #include "core/math/scalar_math.h"
 #include "cuda/kernels/elementwise.cuh"
+#include "cuda/launch.cuh"
 #include "dispatch/dispatch.h"
 
 namespace nabla::cuda {
@@ -44,7 +45,7 @@ Pool pool_of(const Tensor& x, const Tensor& y, const Window2d& win) {
        i += static_cast<int64_t>(blockDim.x) * gridDim.x)
 
 template <class T>
-__global__ void max_pool_forward(const T* x, T* y, int64_t* indices, int64_t n, Pool p) {
+__global__ void __launch_bounds__(kBlock) max_pool_forward(const T* x, T* y, int64_t* indices, int64_t n, Pool p) {
   using C = compute_t<T>;
   NABLA_GRID_STRIDE(o, n) {
     const int64_t ox = o % p.ow, oy = (o / p.ow) % p.oh, plane = o / (p.ow * p.oh);
@@ -82,7 +83,7 @@ __device__ inline void for_each_tap_output(int64_t in, int64_t k, int64_t s, int
 }
 
 template <class T>
-__global__ void max_pool_backward(const T* g, const int64_t* indices, T* gx, int64_t n, Pool p) {
+__global__ void __launch_bounds__(kBlock) max_pool_backward(const T* g, const int64_t* indices, T* gx, int64_t n, Pool p) {
   using A = acc_of<T>;
   NABLA_GRID_STRIDE(e, n) {
     const int64_t ix = e % p.w, iy = (e / p.w) % p.h, plane = e / (p.w * p.h);
@@ -99,7 +100,7 @@ __global__ void max_pool_backward(const T* g, const int64_t* indices, T* gx, int
 }
 
 template <class T>
-__global__ void avg_pool_forward(const T* x, T* y, int64_t n, Pool p) {
+__global__ void __launch_bounds__(kBlock) avg_pool_forward(const T* x, T* y, int64_t n, Pool p) {
   using A = acc_of<T>;
   NABLA_GRID_STRIDE(o, n) {
     const int64_t ox = o % p.ow, oy = (o / p.ow) % p.oh, plane = o / (p.ow * p.oh);
@@ -125,7 +126,7 @@ __device__ inline void avg_candidates(int64_t in, int64_t k, int64_t s, int64_t 
 }
 
 template <class T>
-__global__ void avg_pool_backward(const T* g, T* gx, int64_t n, Pool p) {
+__global__ void __launch_bounds__(kBlock) avg_pool_backward(const T* g, T* gx, int64_t n, Pool p) {
   using A = acc_of<T>;
   NABLA_GRID_STRIDE(e, n) {
     const int64_t ix = e % p.w, iy = (e / p.w) % p.h, plane = e / (p.w * p.h);
@@ -149,7 +150,7 @@ __global__ void avg_pool_backward(const T* g, T* gx, int64_t n, Pool p) {
 }
 
 template <class T>
-__global__ void adaptive_avg_pool_forward(const T* x, T* y, int64_t n, Pool p) {
+__global__ void __launch_bounds__(kBlock) adaptive_avg_pool_forward(const T* x, T* y, int64_t n, Pool p) {
   using A = acc_of<T>;
   NABLA_GRID_STRIDE(o, n) {
     const int64_t ox = o % p.ow, oy = (o / p.ow) % p.oh, plane = o / (p.ow * p.oh);
@@ -165,7 +166,7 @@ __global__ void adaptive_avg_pool_forward(const T* x, T* y, int64_t n, Pool p) {
 }
 
 template <class T>
-__global__ void adaptive_avg_pool_backward(const T* g, T* gx, int64_t n, Pool p) {
+__global__ void __launch_bounds__(kBlock) adaptive_avg_pool_backward(const T* g, T* gx, int64_t n, Pool p) {
   using A = acc_of<T>;
   NABLA_GRID_STRIDE(e, n) {
     const int64_t ix = e % p.w, iy = (e / p.w) % p.h, plane = e / (p.w * p.h);
@@ -190,7 +191,6 @@ __global__ void adaptive_avg_pool_backward(const T* g, T* gx, int64_t n, Pool p)
 
 #undef NABLA_GRID_STRIDE
 
-unsigned blocks_for(int64_t n) { return static_cast<unsigned>(std::min<int64_t>((n + 255) / 256, 65535LL * 8)); }
 
 // Calls f<T>(blocks, stream) for a launch over n elements on t's device, with T t's element
 // type; nothing for n = 0.
@@ -200,8 +200,7 @@ void launch(const Tensor& t, int64_t n, const char* op, const Launch& f) {
   visit_float(t.dtype(), op, [&]<class T>() {
     const int d = t.device().index;
     set_device(d);
-    f.template operator()<T>(blocks_for(n), stream(d));
-    NABLA_CUDA_CHECK_LAUNCH();
+    f.template operator()<T>(grid_size(n), stream(d));
   });
 }
 
@@ -211,7 +210,7 @@ void max_pool2d_kernel(const KernelCall& c) {
   const Tensor &x = c.in[0], &y = c.out[0];
   const Pool p = pool_of(x, y, c.p.win);
   launch(x, y.numel(), "max_pool2d", [&]<class T>(unsigned blocks, cudaStream_t s) {
-    max_pool_forward<T><<<blocks, 256, 0, s>>>(x.data_ptr<T>(), y.data_ptr<T>(), c.out[1].data_ptr<int64_t>(),
+    NABLA_LAUNCH(max_pool_forward<T>, blocks, kBlock, 0, s, x.data_ptr<T>(), y.data_ptr<T>(), c.out[1].data_ptr<int64_t>(),
                                                 y.numel(), p);
   });
 }
@@ -221,7 +220,7 @@ void max_pool2d_backward_kernel(const KernelCall& c) {
   const Tensor &g = c.in[0], &gx = c.out[0];
   const Pool p = pool_of(gx, g, c.p.win);
   launch(gx, gx.numel(), "max_pool2d_backward", [&]<class T>(unsigned blocks, cudaStream_t s) {
-    max_pool_backward<T><<<blocks, 256, 0, s>>>(g.data_ptr<T>(), c.in[1].data_ptr<int64_t>(), gx.data_ptr<T>(),
+    NABLA_LAUNCH(max_pool_backward<T>, blocks, kBlock, 0, s, g.data_ptr<T>(), c.in[1].data_ptr<int64_t>(), gx.data_ptr<T>(),
                                                  gx.numel(), p);
   });
 }
@@ -230,7 +229,7 @@ void avg_pool2d_kernel(const KernelCall& c) {
   const Tensor &x = c.in[0], &y = c.out[0];
   const Pool p = pool_of(x, y, c.p.win);
   launch(x, y.numel(), "avg_pool2d", [&]<class T>(unsigned blocks, cudaStream_t s) {
-    avg_pool_forward<T><<<blocks, 256, 0, s>>>(x.data_ptr<T>(), y.data_ptr<T>(), y.numel(), p);
+    NABLA_LAUNCH(avg_pool_forward<T>, blocks, kBlock, 0, s, x.data_ptr<T>(), y.data_ptr<T>(), y.numel(), p);
   });
 }
 
@@ -238,7 +237,7 @@ void avg_pool2d_backward_kernel(const KernelCall& c) {
   const Tensor &g = c.in[0], &gx = c.out[0];
   const Pool p = pool_of(gx, g, c.p.win);
   launch(gx, gx.numel(), "avg_pool2d_backward", [&]<class T>(unsigned blocks, cudaStream_t s) {
-    avg_pool_backward<T><<<blocks, 256, 0, s>>>(g.data_ptr<T>(), gx.data_ptr<T>(), gx.numel(), p);
+    NABLA_LAUNCH(avg_pool_backward<T>, blocks, kBlock, 0, s, g.data_ptr<T>(), gx.data_ptr<T>(), gx.numel(), p);
   });
 }
 
@@ -246,7 +245,7 @@ void adaptive_avg_pool2d_kernel(const KernelCall& c) {
   const Tensor &x = c.in[0], &y = c.out[0];
   const Pool p = pool_of(x, y, c.p.win);
   launch(x, y.numel(), "adaptive_avg_pool2d", [&]<class T>(unsigned blocks, cudaStream_t s) {
-    adaptive_avg_pool_forward<T><<<blocks, 256, 0, s>>>(x.data_ptr<T>(), y.data_ptr<T>(), y.numel(), p);
+    NABLA_LAUNCH(adaptive_avg_pool_forward<T>, blocks, kBlock, 0, s, x.data_ptr<T>(), y.data_ptr<T>(), y.numel(), p);
   });
 }
 
@@ -254,7 +253,7 @@ void adaptive_avg_pool2d_backward_kernel(const KernelCall& c) {
   const Tensor &g = c.in[0], &gx = c.out[0];
   const Pool p = pool_of(gx, g, c.p.win);
   launch(gx, gx.numel(), "adaptive_avg_pool2d_backward", [&]<class T>(unsigned blocks, cudaStream_t s) {
-    adaptive_avg_pool_backward<T><<<blocks, 256, 0, s>>>(g.data_ptr<T>(), gx.data_ptr<T>(), gx.numel(), p);
+    NABLA_LAUNCH(adaptive_avg_pool_backward<T>, blocks, kBlock, 0, s, g.data_ptr<T>(), gx.data_ptr<T>(), gx.numel(), p);
   });
 }
 

@@ -23,6 +23,7 @@
 #include "core/math/reduce.h"
 #include "cuda/kernels/elementwise.cuh"
 #include "cuda/kernels/group_reduce.cuh"
+#include "cuda/launch.cuh"
 #include "dispatch/dispatch.h"
 
 namespace nabla::cuda {
@@ -163,7 +164,7 @@ __device__ inline void store(const R& r, typename R::acc a, O* out, typename R::
 }
 
 template <class T, class O, class R>
-__global__ void block_reduce_kernel(const T* x, O* out, typename R::acc* partial, ReduceGeom g, int64_t chunk,
+__global__ void __launch_bounds__(kBlock) block_reduce_kernel(const T* x, O* out, typename R::acc* partial, ReduceGeom g, int64_t chunk,
                                     int64_t splits, R r) {
   const int64_t s = blockIdx.y;
   const int64_t k0 = s * chunk, k1 = min(g.k, k0 + chunk);
@@ -177,7 +178,7 @@ __global__ void block_reduce_kernel(const T* x, O* out, typename R::acc* partial
 }
 
 template <class T, class O, class R>
-__global__ void thread_reduce_kernel(const T* x, O* out, typename R::acc* partial, ReduceGeom g,
+__global__ void __launch_bounds__(kBlock) thread_reduce_kernel(const T* x, O* out, typename R::acc* partial, ReduceGeom g,
                                      int64_t chunk, int64_t splits, R r) {
   const int64_t s = blockIdx.y;
   const int64_t k0 = s * chunk, k1 = min(g.k, k0 + chunk);
@@ -191,7 +192,7 @@ __global__ void thread_reduce_kernel(const T* x, O* out, typename R::acc* partia
 }
 
 template <class O, class R>
-__global__ void finish_kernel(const typename R::acc* partial, O* out, int64_t m, int64_t splits, int64_t k,
+__global__ void __launch_bounds__(kBlock) finish_kernel(const typename R::acc* partial, O* out, int64_t m, int64_t splits, int64_t k,
                               R r) {
   for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < m;
        o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
@@ -243,21 +244,19 @@ void reduce_cuda(const KernelCall& c, const R& r) {
   const T* xp = x.data_ptr<T>();
   O* op = out.data_ptr<O>();
   if (per_thread) {
-    constexpr int kThreads = 256;
+    constexpr int kThreads = kBlock;  // the kernels' __launch_bounds__
     const dim3 grid(static_cast<unsigned>(std::min(ceil_div(g.m, kThreads), kMaxGrid)),
                     static_cast<unsigned>(splits));
-    thread_reduce_kernel<T, O, R><<<grid, kThreads, 0, st>>>(xp, op, partial, g, chunk, splits, r);
+    NABLA_LAUNCH(thread_reduce_kernel<T, O, R>, grid, kThreads, 0, st, xp, op, partial, g, chunk, splits, r);
   } else {
     const int64_t per_block = std::max<int64_t>(1, chunk);
-    const int threads = static_cast<int>(std::min<int64_t>(256, ceil_div(per_block, 32) * 32));
+    const int threads = static_cast<int>(std::min<int64_t>(kBlock, ceil_div(per_block, 32) * 32));
     const dim3 grid(static_cast<unsigned>(std::min(g.m, kMaxGrid)), static_cast<unsigned>(splits));
-    block_reduce_kernel<T, O, R><<<grid, threads, 0, st>>>(xp, op, partial, g, chunk, splits, r);
+    NABLA_LAUNCH(block_reduce_kernel<T, O, R>, grid, threads, 0, st, xp, op, partial, g, chunk, splits, r);
   }
-  NABLA_CUDA_CHECK_LAUNCH();
   if (splits > 1) {
-    const unsigned blocks = static_cast<unsigned>(std::min(ceil_div(g.m, 256), kMaxGrid));
-    finish_kernel<O, R><<<blocks, 256, 0, st>>>(partial, op, g.m, splits, g.k, r);
-    NABLA_CUDA_CHECK_LAUNCH();
+    const unsigned blocks = static_cast<unsigned>(std::min(ceil_div(g.m, kBlock), kMaxGrid));
+    NABLA_LAUNCH(finish_kernel<O, R>, blocks, kBlock, 0, st, partial, op, g.m, splits, g.k, r);
   }
 }
 

@@ -16,6 +16,7 @@
 #include "core/math/scalar_math.h"
 #include "cuda/kernels/elementwise.cuh"
 #include "cuda/kernels/group_reduce.cuh"
+#include "cuda/launch.cuh"
 #include "dispatch/dispatch.h"
 
 namespace nabla::cuda {
@@ -50,7 +51,7 @@ struct MaxSumCombine {
     if (const int64_t base = (r / (inner)) * (n) * (inner) + r % (inner); true)
 
 template <class T, class A, int G, bool kLog>
-__global__ void softmax_forward_kernel(const T* x, T* y, int64_t rows, int64_t n, int64_t inner) {
+__global__ void __launch_bounds__(kBlock) softmax_forward_kernel(const T* x, T* y, int64_t rows, int64_t n, int64_t inner) {
   const MaxSumCombine<A> combine;
   NABLA_FOR_EACH_ROW(rows, n, inner) {
     MaxSum<A> st{-static_cast<A>(INFINITY), A(0)};
@@ -72,7 +73,7 @@ __global__ void softmax_forward_kernel(const T* x, T* y, int64_t rows, int64_t n
 // softmax:     dx = y * (g - sum(g * y))
 // log_softmax: dx = g - exp(y) * sum(g)
 template <class T, class A, int G, bool kLog>
-__global__ void softmax_backward_kernel_impl(const T* gy, const T* y, T* gx, int64_t rows, int64_t n,
+__global__ void __launch_bounds__(kBlock) softmax_backward_kernel_impl(const T* gy, const T* y, T* gx, int64_t rows, int64_t n,
                                              int64_t inner) {
   NABLA_FOR_EACH_ROW(rows, n, inner) {
     A dot = 0;
@@ -108,7 +109,7 @@ RowGeometry rows_of(const Tensor& t, int64_t dim) {
   return g;
 }
 
-constexpr int kThreads = 256;
+constexpr int kThreads = kBlock;  // the kernels' __launch_bounds__
 constexpr int64_t kMaxGrid = 65535LL * 16;
 
 // Calls launch.template operator()<G>(blocks, threads) with the group size for the geometry.
@@ -139,9 +140,8 @@ void softmax_forward(const KernelCall& c) {
     const T* x = c.in[0].data_ptr<T>();
     T* y = c.out[0].data_ptr<T>();
     launch_rows(g, [&]<int G>(int64_t blocks) {
-      softmax_forward_kernel<T, acc_of<T>, G, kLog>
-          <<<static_cast<unsigned>(blocks), kThreads, 0, st>>>(x, y, g.outer * g.inner, g.n, g.inner);
-      NABLA_CUDA_CHECK_LAUNCH();
+      NABLA_LAUNCH(softmax_forward_kernel<T, acc_of<T>, G, kLog>, static_cast<unsigned>(blocks), kThreads, 0, st, x, y,
+                   g.outer * g.inner, g.n, g.inner);
     });
   });
 }
@@ -158,9 +158,8 @@ void softmax_backward(const KernelCall& c) {
     const T* y = c.in[1].data_ptr<T>();
     T* gx = c.out[0].data_ptr<T>();
     launch_rows(g, [&]<int G>(int64_t blocks) {
-      softmax_backward_kernel_impl<T, acc_of<T>, G, kLog>
-          <<<static_cast<unsigned>(blocks), kThreads, 0, st>>>(gy, y, gx, g.outer * g.inner, g.n, g.inner);
-      NABLA_CUDA_CHECK_LAUNCH();
+      NABLA_LAUNCH(softmax_backward_kernel_impl<T, acc_of<T>, G, kLog>, static_cast<unsigned>(blocks), kThreads, 0, st,
+                   gy, y, gx, g.outer * g.inner, g.n, g.inner);
     });
   });
 }
