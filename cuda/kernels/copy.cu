@@ -1,5 +1,6 @@
 // CUDA kernels of the copy family: copies between dtypes and layouts on a device, copies
-// between host and device (staged through a contiguous buffer in the destination dtype),
+// between host and device (one cudaMemcpyAsync, staged through a contiguous buffer in the
+// destination dtype only when the source is not already dense in it),
 // fill and arange. A device copy between overlapping parts of one storage goes through a
 // temporary (the front end's copy_ clones such a source, but kernels copy directly too).
 #include "cuda/kernel_report.h"
@@ -81,8 +82,11 @@ void copy_kernel(const KernelCall& c) {
   // device -> host: convert and densify on the device, one transfer, then place on the host
   NABLA_CHECK(dst.device().is_cpu(), "copy: copies between two CUDA devices ({} -> {}) are not supported yet",
               src.device().str(), dst.device().str());
-  Tensor dense = make_tensor(dst.sizes(), dst.dtype(), src.device(), "copy");
-  device_copy(dense, src);
+  // A dense source of dst's dtype and shape is transferred as it is: staging it would cost an
+  // allocation, a kernel and a device-side read and write of every byte.
+  const bool as_is = src.is_contiguous() && src.dtype() == dst.dtype() && src.sizes() == dst.sizes();
+  Tensor dense = as_is ? src : make_tensor(dst.sizes(), dst.dtype(), src.device(), "copy");
+  if (!as_is) device_copy(dense, src);
   const bool direct = dst.is_contiguous();
   Tensor host = direct ? dst : make_tensor(dst.sizes(), dst.dtype(), Device::cpu(), "copy");
   const int d = src.device().index;
