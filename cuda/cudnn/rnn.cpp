@@ -8,6 +8,21 @@
 // version counter, which every in-place update (optimizer steps included) bumps. Backward
 // writes cuDNN's flat weight gradient and unpacks it into the parameters' gradient shapes.
 //
+// Parameters of another dtype than the input (16-bit ones, when the front end passes them as
+// they are) are converted into the buffer when they are packed, so the check above keys on the
+// parameters the user holds: an unchanged 16-bit model packs once, and an optimizer step (which
+// bumps the version) repacks. Float32 copies made afresh per call by a front end never match
+// that check (new storage each time): then each call repacks (device-to-device copies only),
+// but the state itself is taken over, not rebuilt (see state_for).
+//
+// Data layout: every sequence of a batch has all T steps, so x and y ([T, B, F], contiguous)
+// are exactly cuDNN's sequence-major *packed* layout, which is the layout cuDNN permits with
+// padded I/O disabled (the unpacked layouts require CUDNN_RNN_PADDED_IO_ENABLED). Padded I/O
+// would only add the fill of steps past a sequence's length, which never exist here.
+//
+// Threads: every use of a State (lookup, packing, the cuDNN calls that read its descriptors,
+// dropout states and buffers) runs under g_mutex; the handle is the calling thread's own.
+//
 // The reserve space (what backward needs from forward) is the op's uint8 output, allocated
 // here at the size cuDNN asks for, so autograd carries it to backward; inference (no grad)
 // runs cuDNN's inference mode with no reserve. Dropout between layers uses cuDNN's own
@@ -17,6 +32,8 @@
 // The handle, checked calls and data types are cuda/cudnn/handle.h's, shared with the
 // convolutions and batch norm.
 #include <array>
+#include <climits>
+#include <cstdint>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -25,6 +42,7 @@
 #include "cuda/cudnn/handle.h"
 #include "cuda/runtime.h"
 #include "dispatch/dispatch.h"
+#include "nabla/autograd.h"
 #include "nabla/cuda.h"
 #include "ops/rnn_config.h"
 #include "tensor/tensor_impl.h"
@@ -44,12 +62,19 @@ struct Key {
   ScalarType dtype;
   int device;
   const void* owner;
-  bool operator==(const Key& o) const {
+  bool same_config(const Key& o) const {
     return cfg.mode == o.cfg.mode && cfg.layers == o.cfg.layers && cfg.dirs == o.cfg.dirs &&
            cfg.hidden == o.cfg.hidden && cfg.input == o.cfg.input && cfg.bias == o.cfg.bias &&
-           cfg.dropout == o.cfg.dropout && dtype == o.dtype && device == o.device && owner == o.owner;
+           cfg.dropout == o.cfg.dropout && dtype == o.dtype && device == o.device;
   }
+  bool operator==(const Key& o) const { return same_config(o) && owner == o.owner; }
 };
+
+// cuDNN's RNN sizes are 32-bit ints.
+int32_t to_int(int64_t v, const char* what) {
+  NABLA_CHECK(v >= 0 && v <= INT32_MAX, "rnn: {} {} does not fit cuDNN's 32-bit ints", what, v);
+  return static_cast<int32_t>(v);
+}
 
 // Where a packed parameter came from.
 struct Packed {
@@ -66,11 +91,39 @@ struct State {
   std::shared_ptr<Storage> dropout_states, weights;
   std::size_t weight_bytes = 0;
   std::vector<Packed> packed;
+  // Whether the parameters packed last are all gone: nobody holds them, so a call with other
+  // parameters of the same configuration may take this state over.
+  bool orphaned() const {
+    for (const Packed& p : packed) {
+      if (!p.storage.expired()) return false;
+    }
+    return true;
+  }
   // the device array of sequence lengths (all T) for the last (T, B) seen: made once, reused
   std::shared_ptr<Storage> lengths;
   int64_t lengths_t = -1, lengths_b = -1;
 
   State(const Key& k, cudnnHandle_t h) : key(k) {
+    try {
+      init(h);
+    } catch (...) {
+      destroy();  // a constructor that throws runs no destructor
+      throw;
+    }
+  }
+  ~State() { destroy(); }
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
+
+ private:
+  void destroy() {
+    if (rnn != nullptr) cudnnDestroyRNNDescriptor(rnn);
+    if (dropout != nullptr) cudnnDestroyDropoutDescriptor(dropout);
+    rnn = nullptr;
+    dropout = nullptr;
+  }
+  void init(cudnnHandle_t h) {
+    const Key& k = key;
     const RnnConfig& c = k.cfg;
     NABLA_CUDNN_CHECK(cudnnCreateDropoutDescriptor(&dropout));
     if (c.dropout > 0.0) {
@@ -90,17 +143,12 @@ struct State {
     NABLA_CUDNN_CHECK(cudnnSetRNNDescriptor_v8(
         rnn, CUDNN_RNN_ALGO_STANDARD, static_cast<cudnnRNNMode_t>(c.mode),
         c.bias ? CUDNN_RNN_DOUBLE_BIAS : CUDNN_RNN_NO_BIAS, c.dirs == 2 ? CUDNN_BIDIRECTIONAL : CUDNN_UNIDIRECTIONAL,
-        CUDNN_LINEAR_INPUT, t, t, math, static_cast<int32_t>(c.input), static_cast<int32_t>(c.hidden),
-        static_cast<int32_t>(c.hidden), static_cast<int32_t>(c.layers), dropout, CUDNN_RNN_PADDED_IO_DISABLED));
+        CUDNN_LINEAR_INPUT, t, t, math, to_int(c.input, "input size"), to_int(c.hidden, "hidden size"),
+        /*projSize=*/to_int(c.hidden, "hidden size"), to_int(c.layers, "number of layers"), dropout,
+        CUDNN_RNN_PADDED_IO_DISABLED));  // with the packed data layout of DataDesc (see the file's header)
     NABLA_CUDNN_CHECK(cudnnGetRNNWeightSpaceSize(h, rnn, &weight_bytes));
     weights = cuda_allocate(weight_bytes, Device::cuda(k.device));
   }
-  ~State() {
-    if (rnn != nullptr) cudnnDestroyRNNDescriptor(rnn);
-    if (dropout != nullptr) cudnnDestroyDropoutDescriptor(dropout);
-  }
-  State(const State&) = delete;
-  State& operator=(const State&) = delete;
 };
 
 // The few most recent configurations (a model rarely has more than a handful of RNN layers).
@@ -108,9 +156,22 @@ std::mutex g_mutex;
 std::list<std::unique_ptr<State>> g_states;
 constexpr std::size_t kMaxStates = 8;
 
+// The state of `k`: its own if cached; else a cached state of the same configuration whose
+// parameters are gone, taken over (building one costs descriptors, a weight-space allocation
+// and, with dropout, cuDNN's generator-state initialisation kernel; and a new one evicts
+// another layer's); else a new one. Parameters made afresh per call (a front end's converted
+// copies) thus reuse one state instead of building one per call.
 State& state_for(const Key& k, cudnnHandle_t h) {
   for (auto it = g_states.begin(); it != g_states.end(); ++it) {
     if ((*it)->key == k) {
+      g_states.splice(g_states.begin(), g_states, it);
+      return *g_states.front();
+    }
+  }
+  for (auto it = g_states.begin(); it != g_states.end(); ++it) {
+    if ((*it)->key.same_config(k) && (*it)->orphaned()) {
+      (*it)->key.owner = k.owner;
+      (*it)->packed.clear();
       g_states.splice(g_states.begin(), g_states, it);
       return *g_states.front();
     }
@@ -131,10 +192,17 @@ struct TensorDesc {
 struct DataDesc {
   cudnnRNNDataDescriptor_t d = nullptr;
   DataDesc(cudnnDataType_t t, int64_t T, int64_t B, int64_t F) {
+    to_int(B, "batch size");
+    const std::vector<int> lengths(static_cast<std::size_t>(B), to_int(T, "sequence length"));
     NABLA_CUDNN_CHECK(cudnnCreateRNNDataDescriptor(&d));
-    const std::vector<int> lengths(static_cast<std::size_t>(B), static_cast<int>(T));
-    NABLA_CUDNN_CHECK(cudnnSetRNNDataDescriptor(d, t, CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_UNPACKED, static_cast<int>(T),
-                                                static_cast<int>(B), static_cast<int>(F), lengths.data(), nullptr));
+    // Packed sequence-major: [T, B, F] with every length T (sorted non-increasing, as packed
+    // data must be), no padding fill. The lengths are read here from host memory; the calls get
+    // the device copy (seq_lengths).
+    const cudnnStatus_t status =
+        cudnnSetRNNDataDescriptor(d, t, CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_PACKED, lengths[0], static_cast<int>(B),
+                                  to_int(F, "feature size"), lengths.data(), /*paddingFill=*/nullptr);
+    if (status != CUDNN_STATUS_SUCCESS) cudnnDestroyRNNDataDescriptor(d);  // the destructor will not run
+    NABLA_CUDNN_CHECK(status);
   }
   ~DataDesc() { cudnnDestroyRNNDataDescriptor(d); }
   DataDesc(const DataDesc&) = delete;
@@ -162,7 +230,7 @@ void copy_weights(const State& s, cudnnHandle_t h, void* flat, std::span<const T
         const int64_t cols = w.size(1);
         char* wp = static_cast<char*>(w.data_ptr()) + gate * H * cols * es;
         const std::size_t wbytes = static_cast<std::size_t>(H * cols * es);
-        NABLA_CUDA_CHECK(cudaMemcpyAsync(to_flat ? m : wp, to_flat ? wp : m, wbytes, cudaMemcpyDeviceToDevice, st));
+        if (wbytes > 0) NABLA_CUDA_CHECK(cudaMemcpyAsync(to_flat ? m : wp, to_flat ? wp : m, wbytes, cudaMemcpyDeviceToDevice, st));
         if (c.bias && b != nullptr) {
           const Tensor& bt = params[w0 + (lin < G ? 2 : 3)];
           char* bp = static_cast<char*>(bt.data_ptr()) + gate * H * es;
@@ -174,7 +242,27 @@ void copy_weights(const State& s, cudnnHandle_t h, void* flat, std::span<const T
   }
 }
 
-// Packs the parameters into the state's buffer unless it already holds these versions.
+// `params` in the state's compute dtype: the tensors themselves when they have it, else
+// contiguous converted copies (16-bit parameters). Stream-ordered reuse by the caching
+// allocator keeps a copy alive long enough for the asynchronous copies that read it.
+std::vector<Tensor> in_compute_dtype(const State& s, std::span<const Tensor> params) {
+  const NoGradGuard no_grad;
+  std::vector<Tensor> r;
+  r.reserve(params.size());
+  for (const Tensor& p : params) r.push_back(p.dtype() == s.key.dtype ? p : p.to(s.key.dtype).contiguous());
+  return r;
+}
+
+bool all_in_dtype(std::span<const Tensor> ts, ScalarType t) {
+  for (const Tensor& x : ts) {
+    if (x.dtype() != t) return false;
+  }
+  return true;
+}
+
+// Packs the parameters into the state's buffer unless it already holds these versions. The
+// check is on the parameters as passed (their storage, address and version), before any
+// conversion, so 16-bit parameters that did not change are not converted again.
 void pack(State& s, cudnnHandle_t h, std::span<const Tensor> params, cudaStream_t st) {
   bool same = s.packed.size() == params.size();
   for (std::size_t i = 0; same && i < params.size(); ++i) {
@@ -183,12 +271,16 @@ void pack(State& s, cudnnHandle_t h, std::span<const Tensor> params, cudaStream_
            p.version == params[i].version();
   }
   if (same) return;
-  copy_weights(s, h, s.weights->data, params, /*to_flat=*/true, st);
+  if (all_in_dtype(params, s.key.dtype)) {
+    copy_weights(s, h, s.weights->data, params, /*to_flat=*/true, st);
+  } else {
+    const std::vector<Tensor> converted = in_compute_dtype(s, params);
+    copy_weights(s, h, s.weights->data, converted, /*to_flat=*/true, st);
+  }
   s.packed.clear();
   for (const Tensor& t : params) s.packed.push_back({t.impl()->storage, t.data_ptr(), t.version()});
 }
 
-// Every sequence of the batch has all T steps.
 // cuDNN's device array of sequence lengths (every sequence has all T steps), kept on the State
 // so that a steady (T, B) copies nothing per call.
 const int32_t* seq_lengths(State& s, int64_t T, int64_t B, int device, cudaStream_t st) {
@@ -217,6 +309,8 @@ void* ptr_or_null(const Tensor& t) { return t.numel() > 0 ? t.data_ptr() : nullp
 void rnn_kernel(const KernelCall& c) {
   const RnnConfig cfg = RnnConfig::from(c.p);
   const Tensor& x = c.in[kRnnX];
+  // cuDNN rejects an input size of 0 (an RNN descriptor needs inputSize > 0)
+  NABLA_CHECK(cfg.input > 0, "rnn: cuDNN needs at least one input feature, got input of shape {}", x.shape_str());
   const int dev = x.device().index;
   set_device(dev);
   const cudaStream_t st = stream(dev);
@@ -279,7 +373,18 @@ void rnn_backward_kernel(const KernelCall& c) {
   NABLA_CUDNN_CHECK(cudnnRNNBackwardWeights_v8(h, s.rnn, CUDNN_WGRAD_MODE_ADD, len, xd.d, x.data_ptr(), hd.d,
                                                c.in[kRnnH0].data_ptr(), yd.d, c.in[kRnnBwdY].data_ptr(), s.weight_bytes,
                                                dw->data, ws_bytes, ws->data, rs_bytes, rs));
-  copy_weights(s, h, dw->data, std::span<const Tensor>(c.out.data() + 3, params.size()), /*to_flat=*/false, st);
+  const std::span<Tensor> grads(c.out.data() + 3, params.size());
+  if (all_in_dtype(grads, s.key.dtype)) {
+    copy_weights(s, h, dw->data, grads, /*to_flat=*/false, st);
+  } else {
+    // gradients of 16-bit parameters: unpacked in the compute dtype, then converted
+    const NoGradGuard no_grad;
+    std::vector<Tensor> tmp;
+    tmp.reserve(grads.size());
+    for (const Tensor& g : grads) tmp.push_back(make_tensor(g.sizes(), s.key.dtype, g.device(), "rnn_backward"));
+    copy_weights(s, h, dw->data, tmp, /*to_flat=*/false, st);
+    for (std::size_t i = 0; i < grads.size(); ++i) grads[i].copy_(tmp[i]);
+  }
 }
 
 }  // namespace nabla::cuda
