@@ -9,12 +9,14 @@
 // here with differentiable ops, so their gradients need nothing special.
 #include <cmath>
 
+#include "core/math/philox.h"
 #include "nabla/autograd.h"
 #include "nabla/factories.h"
 #include "nabla/nn/functional.h"
 #include "ops/nn_ops.h"
 #include "ops/op_helpers.h"
 #include "ops/rnn_config.h"
+#include "tensor/random_state.h"
 #include "tensor/tensor_impl.h"
 
 namespace nabla::nn::functional {
@@ -123,9 +125,14 @@ RNNOutput run_rnn(RnnMode mode, const Tensor& input, const Tensor& h0_in, const 
       mask = detail::dropout_mask({L - 1, T, B, D * H}, p, copt);
     } else {
       // cuDNN draws its own masks inside the op from a seed taken from nabla's generator: the
-      // masks are reproducible under manual_seed but not the CPU's.
+      // masks are reproducible under manual_seed but not the CPU's. The seed is the Philox draw
+      // of the generator's next slot, computed here on the host (a randint().item() was a
+      // kernel, a device-to-host copy and a stream sync per forward).
       cfg.dropout = p;
-      cfg.dropout_seed = static_cast<uint64_t>(randint(0, int64_t{1} << 31, {}).item<int64_t>());
+      const PhiloxSlot slot = next_philox_slot();
+      const math::Philox4 w = math::philox_draw(slot.seed, slot.offset, 0);
+      // kept below 2^63: it travels as an int64 (rnn_config.h)
+      cfg.dropout_seed = ((static_cast<uint64_t>(w.v[1]) << 32) | w.v[0]) >> 1;
     }
   }
   in.push_back(mask);
