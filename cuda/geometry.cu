@@ -39,6 +39,22 @@ DeviceGeometry device_geometry(const Tensor& out, std::span<const Tensor> inputs
     if (!d.scalar[k] && !(d.ndim == 1 && g.strides[k][0] == 1)) contiguous = false;
   }
   d.contiguous = contiguous;
+  // 32-bit index math needs every element index and every partial sum of an offset inside
+  // int32: the element count and each operand's span (sum of (size - 1) |stride|) below 2^31
+  constexpr int64_t kLimit = int64_t{1} << 31;
+  int64_t count = 1;
+  for (int i = 0; i < d.ndim; ++i) count *= d.sizes[i];
+  bool fits = count < kLimit;
+  for (int k = 0; k < g.nops && fits; ++k) {
+    int64_t span = 0;
+    for (int i = 0; i < d.ndim && fits; ++i) {
+      const int64_t s = d.strides[k][i] < 0 ? -d.strides[k][i] : d.strides[k][i];
+      if (s >= kLimit) fits = false;
+      else span += (d.sizes[i] - 1) * s;
+      if (span >= kLimit) fits = false;
+    }
+  }
+  d.index32 = fits;
   return d;
 }
 
