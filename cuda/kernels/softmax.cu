@@ -6,7 +6,8 @@
 // m' = max(m, x), s' = s * exp(m - m') + exp(x - m'), once to write the outputs. Each row
 // belongs to one group of G threads: a warp (G = 32) for short dense rows, the block (G = 256)
 // for long dense rows, one thread (G = 1) when inner > 1, where neighbouring threads then read
-// neighbouring addresses. Lane j of a group takes elements j, j + G, ... in order; lanes
+// neighbouring addresses, or a warp when inner > 1 leaves too few rows to fill the device
+// (launch_rows). Lane j of a group takes elements j, j + G, ... in order; lanes
 // combine in a shuffle tree, warps left to right in thread 0: a fixed order, no atomics, so
 // results are bitwise repeatable. Accumulation is in float for float32 and the 16-bit floats
 // and in double for float64.
@@ -112,14 +113,25 @@ RowGeometry rows_of(const Tensor& t, int64_t dim) {
 constexpr int kThreads = kBlock;  // the kernels' __launch_bounds__
 constexpr int64_t kMaxGrid = 65535LL * 16;
 
-// Calls launch.template operator()<G>(blocks, threads) with the group size for the geometry.
+// Below this many rows a strided (inner > 1) softmax cannot fill an H100/H200 (132 SMs x
+// 2048 threads) with one thread per row, and each thread walks its whole row alone.
+constexpr int64_t kFewStridedRows = 132 * 2048;
+
+// Calls launch.template operator()<G>(blocks, threads) with the group size for the geometry
+// (a function of the shape only, so the reduction order, and the result, is too).
 template <class L>
 void launch_rows(const RowGeometry& g, const L& launch) {
   const int64_t rows = g.outer * g.inner;
-  if (g.inner > 1) {
+  constexpr int64_t kRowsPerBlock = kThreads / 32;
+  if (g.inner > 1 && (rows >= kFewStridedRows || g.n < 64)) {
+    // one thread per row: consecutive threads take consecutive inner indices, so each load
+    // of a warp is one contiguous stretch of a line of the [outer, n, inner] view
     launch.template operator()<1>(std::min((rows + kThreads - 1) / kThreads, kMaxGrid));
+  } else if (g.inner > 1) {
+    // few long strided rows: a warp per row splits n 32 ways; the block's 8 warps take 8
+    // consecutive inner indices, so their loads share sectors in L1
+    launch.template operator()<32>(std::min((rows + kRowsPerBlock - 1) / kRowsPerBlock, kMaxGrid));
   } else if (g.n <= 1024) {
-    constexpr int64_t kRowsPerBlock = kThreads / 32;
     launch.template operator()<32>(std::min((rows + kRowsPerBlock - 1) / kRowsPerBlock, kMaxGrid));
   } else {
     launch.template operator()<kThreads>(std::min(rows, kMaxGrid));
