@@ -49,8 +49,10 @@ DeviceGeometry device_geometry(const Tensor& out, std::span<const Tensor> inputs
     int64_t span = 0;
     for (int i = 0; i < d.ndim && fits; ++i) {
       const int64_t s = d.strides[k][i] < 0 ? -d.strides[k][i] : d.strides[k][i];
-      if (s >= kLimit) fits = false;
-      else span += (d.sizes[i] - 1) * s;
+      if (s >= kLimit)
+        fits = false;
+      else
+        span += (d.sizes[i] - 1) * s;
       if (span >= kLimit) fits = false;
     }
   }

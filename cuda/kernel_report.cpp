@@ -39,14 +39,17 @@ std::string message(const KernelReport& r) {
     case ReportOp::index_add: {
       constexpr std::array<const char*, 4> names{"gather", "index_select", "scatter_add", "index_add"};
       return fmt::format("{}: index {} is out of bounds for dim {} with size {}",
-                         names[static_cast<std::size_t>(r.op - static_cast<int>(ReportOp::gather))], r.value, r.extra,
-                         r.limit);
+                         names[static_cast<std::size_t>(r.op - static_cast<int>(ReportOp::gather))], r.value,
+                         r.extra, r.limit);
     }
-    case ReportOp::one_hot: return fmt::format("one_hot: class index {} is out of range [0, {})", r.value, r.limit);
+    case ReportOp::one_hot:
+      return fmt::format("one_hot: class index {} is out of range [0, {})", r.value, r.limit);
     case ReportOp::cross_entropy:
-      return fmt::format("cross_entropy: target {} is out of range for {} classes (and is not ignore_index {})",
-                         r.value, r.limit, r.extra);
-    case ReportOp::none: break;
+      return fmt::format(
+          "cross_entropy: target {} is out of range for {} classes (and is not ignore_index {})", r.value,
+          r.limit, r.extra);
+    case ReportOp::none:
+      break;
   }
   return fmt::format("cuda: a kernel reported the bad value {} (valid range [0, {}))", r.value, r.limit);
 }
@@ -77,7 +80,8 @@ void synchronize_stream(int device) {
   s.pending = false;
   const KernelReport r = *s.host;
   if (r.reported == 0) return;
-  NABLA_CUDA_CHECK(cudaMemsetAsync(s.device, 0, sizeof(KernelReport), st));  // in stream order: later ops start clean
+  NABLA_CUDA_CHECK(
+      cudaMemsetAsync(s.device, 0, sizeof(KernelReport), st));  // in stream order: later ops start clean
   throw Error(message(r) + " (reported by a CUDA kernel queued before this synchronisation point)");
 }
 

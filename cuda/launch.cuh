@@ -41,8 +41,8 @@ inline bool launchable(const LaunchSite& at, dim3 grid, dim3 block) {
                         "kernel launch at {}:{}: grid ({}, {}, {}) exceeds the limits (2^31-1, 65535, 65535)",
                         at.file, at.line, grid.x, grid.y, grid.z);
   NABLA_INTERNAL_ASSERT(block.x * block.y * block.z > 0 && block.x * block.y * block.z <= 1024,
-                        "kernel launch at {}:{}: block ({}, {}, {}) is not 1 to 1024 threads", at.file, at.line,
-                        block.x, block.y, block.z);
+                        "kernel launch at {}:{}: block ({}, {}, {}) is not 1 to 1024 threads", at.file,
+                        at.line, block.x, block.y, block.z);
   return true;
 }
 
@@ -52,7 +52,8 @@ void launch_kernel(const LaunchSite& at, void (*kernel)(P...), dim3 grid, dim3 b
   if (!launchable(at, grid, block)) return;
   kernel<<<grid, block, shmem, st>>>(std::forward<A>(args)...);
   const cudaError_t err = cudaGetLastError();
-  if (err != cudaSuccess) [[unlikely]] throw_cuda_error(err, "kernel launch", at.file, at.line);
+  if (err != cudaSuccess) [[unlikely]]
+    throw_cuda_error(err, "kernel launch", at.file, at.line);
 }
 
 }  // namespace detail

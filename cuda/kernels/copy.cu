@@ -113,7 +113,8 @@ void fill_kernel(const KernelCall& c) {
 
 namespace {
 template <class T>
-__global__ void __launch_bounds__(kBlock) arange_kernel_impl(T* out, int64_t n, double start, double step, int64_t istart, int64_t istep) {
+__global__ void __launch_bounds__(kBlock)
+    arange_kernel_impl(T* out, int64_t n, double start, double step, int64_t istart, int64_t istep) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
     if constexpr (std::is_integral_v<T>) out[i] = static_cast<T>(istart + i * istep);

@@ -125,9 +125,11 @@ void cuda_map(const Tensor& out, std::array<Tensor, sizeof...(In)> inputs, const
   const int device = out.device().index;
   set_device(device);
   if (g.index32 || g.contiguous) {
-    NABLA_LAUNCH(elementwise_kernel<Out, TypeList<In...>, true, F>, grid_size(n), kBlock, 0, stream(device), n, g, f);
+    NABLA_LAUNCH(elementwise_kernel<Out, TypeList<In...>, true, F>, grid_size(n), kBlock, 0, stream(device),
+                 n, g, f);
   } else {
-    NABLA_LAUNCH(elementwise_kernel<Out, TypeList<In...>, false, F>, grid_size(n), kBlock, 0, stream(device), n, g, f);
+    NABLA_LAUNCH(elementwise_kernel<Out, TypeList<In...>, false, F>, grid_size(n), kBlock, 0, stream(device),
+                 n, g, f);
   }
 }
 

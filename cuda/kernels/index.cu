@@ -40,7 +40,8 @@ struct TakeBody {
   }
 };
 
-void take_along(const Tensor& out, const Tensor& x, const Tensor& idx, int64_t dim, const char* op, ReportOp rop) {
+void take_along(const Tensor& out, const Tensor& x, const Tensor& idx, int64_t dim, const char* op,
+                ReportOp rop) {
   if (out.numel() == 0) return;
   const std::array<Tensor, 2> ins{idx, restride(x, out.sizes(), dim)};
   KernelReport* const slot = report_slot(out.device().index);
@@ -74,7 +75,8 @@ struct AddLineBody {
 };
 
 // out (already a copy of x) += src scattered along dim by idx (both of `shape`).
-void add_lines(const Tensor& out, const Tensor& idx, const Tensor& src, int64_t dim, const char* op, ReportOp rop) {
+void add_lines(const Tensor& out, const Tensor& idx, const Tensor& src, int64_t dim, const char* op,
+               ReportOp rop) {
   const Shape& shape = idx.sizes();
   Shape line = shape;
   const int64_t len = shape[dim];
@@ -96,11 +98,14 @@ void add_lines(const Tensor& out, const Tensor& idx, const Tensor& src, int64_t 
 
 }  // namespace
 
-void gather_kernel(const KernelCall& c) { take_along(c.out[0], c.in[0], c.in[1], c.p.dim, "gather", ReportOp::gather); }
+void gather_kernel(const KernelCall& c) {
+  take_along(c.out[0], c.in[0], c.in[1], c.p.dim, "gather", ReportOp::gather);
+}
 
 void index_select_kernel(const KernelCall& c) {
   const Tensor& out = c.out[0];
-  take_along(out, c.in[0], index_along(c.in[1], out.sizes(), c.p.dim), c.p.dim, "index_select", ReportOp::index_select);
+  take_along(out, c.in[0], index_along(c.in[1], out.sizes(), c.p.dim), c.p.dim, "index_select",
+             ReportOp::index_select);
 }
 
 void scatter_add_kernel(const KernelCall& c) {
@@ -118,7 +123,8 @@ void index_add_kernel(const KernelCall& c) {
   Tensor out = c.out[0];
   out.copy_(c.in[0]);
   const Tensor& source = c.in[2];
-  add_lines(out, index_along(c.in[1], source.sizes(), c.p.dim), source, c.p.dim, "index_add", ReportOp::index_add);
+  add_lines(out, index_along(c.in[1], source.sizes(), c.p.dim), source, c.p.dim, "index_add",
+            ReportOp::index_add);
 }
 
 void cat_kernel(const KernelCall& c) {
@@ -167,8 +173,9 @@ void one_hot_kernel(const KernelCall& c) {
     return st;
   }(), idx.storage_offset(), kInt64);
   const std::array<Tensor, 1> ins{i};
-  launch_offsets(rows, std::span<const Tensor>(ins.data(), ins.size()), idx.numel(),
-                 OneHotBody{classes, report_slot(out.device().index), ReportSite{ReportOp::one_hot, classes, 0}});
+  launch_offsets(
+      rows, std::span<const Tensor>(ins.data(), ins.size()), idx.numel(),
+      OneHotBody{classes, report_slot(out.device().index), ReportSite{ReportOp::one_hot, classes, 0}});
 }
 
 }  // namespace nabla::cuda

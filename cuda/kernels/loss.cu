@@ -14,8 +14,9 @@ namespace nabla::cuda {
 namespace {
 
 template <class T, class A>
-__global__ void __launch_bounds__(kBlock) ce_forward(const T* x, const int64_t* target, const T* w, T* loss, T* lse_out, int64_t n,
-                           int64_t classes, int64_t ignore, A smoothing, KernelReport* bad, ReportSite site) {
+__global__ void __launch_bounds__(kBlock)
+    ce_forward(const T* x, const int64_t* target, const T* w, T* loss, T* lse_out, int64_t n, int64_t classes,
+               int64_t ignore, A smoothing, KernelReport* bad, ReportSite site) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
     const T* row = x + i * classes;
@@ -43,8 +44,9 @@ __global__ void __launch_bounds__(kBlock) ce_forward(const T* x, const int64_t* 
 }
 
 template <class T, class A>
-__global__ void __launch_bounds__(kBlock) ce_backward(const T* g, const T* x, const int64_t* target, const T* w, const T* lse, const A* sum_w,
-                            T* gx, int64_t n, int64_t classes, int64_t ignore, A smoothing) {
+__global__ void __launch_bounds__(kBlock)
+    ce_backward(const T* g, const T* x, const int64_t* target, const T* w, const T* lse, const A* sum_w,
+                T* gx, int64_t n, int64_t classes, int64_t ignore, A smoothing) {
   for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < n * classes;
        e += static_cast<int64_t>(blockDim.x) * gridDim.x) {
     const int64_t i = e / classes, k = e % classes;
@@ -71,10 +73,10 @@ void cross_entropy_kernel(const KernelCall& c) {
     using A = std::conditional_t<std::is_same_v<T, double>, double, float>;
     const int d = x.device().index;
     set_device(d);
-    NABLA_LAUNCH(ce_forward<T, A>, grid_size(n), kBlock, 0, stream(d),
-        x.data_ptr<T>(), c.in[1].data_ptr<int64_t>(), c.in[2].data_ptr<T>(), c.out[0].data_ptr<T>(),
-        c.out[1].data_ptr<T>(), n, classes, c.p.i0, static_cast<A>(c.p.s0.to_double()), slot,
-        ReportSite{ReportOp::cross_entropy, classes, c.p.i0});
+    NABLA_LAUNCH(ce_forward<T, A>, grid_size(n), kBlock, 0, stream(d), x.data_ptr<T>(),
+                 c.in[1].data_ptr<int64_t>(), c.in[2].data_ptr<T>(), c.out[0].data_ptr<T>(),
+                 c.out[1].data_ptr<T>(), n, classes, c.p.i0, static_cast<A>(c.p.s0.to_double()), slot,
+                 ReportSite{ReportOp::cross_entropy, classes, c.p.i0});
   });
 }
 
@@ -91,10 +93,10 @@ void cross_entropy_backward_kernel(const KernelCall& c) {
     const int d = x.device().index;
     set_device(d);
     // C == 0 leaves no element: grid_size gives an empty grid and nothing is launched
-    NABLA_LAUNCH(ce_backward<T, A>, grid_size(n * classes), kBlock, 0, stream(d),
-        c.in[0].data_ptr<T>(), x.data_ptr<T>(), c.in[2].data_ptr<int64_t>(), c.in[3].data_ptr<T>(),
-        c.in[4].data_ptr<T>(), sum_w.data_ptr<A>(), c.out[0].data_ptr<T>(), n, classes, c.p.i0,
-        static_cast<A>(c.p.s0.to_double()));
+    NABLA_LAUNCH(ce_backward<T, A>, grid_size(n * classes), kBlock, 0, stream(d), c.in[0].data_ptr<T>(),
+                 x.data_ptr<T>(), c.in[2].data_ptr<int64_t>(), c.in[3].data_ptr<T>(), c.in[4].data_ptr<T>(),
+                 sum_w.data_ptr<A>(), c.out[0].data_ptr<T>(), n, classes, c.p.i0,
+                 static_cast<A>(c.p.s0.to_double()));
   });
 }
 

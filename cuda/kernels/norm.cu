@@ -14,8 +14,8 @@
 #include "core/math/norm.h"
 #include "cuda/kernels/elementwise.cuh"
 #include "cuda/kernels/group_reduce.cuh"
-#include "cuda/launch.cuh"
 #include "cuda/kernels/norm.h"
+#include "cuda/launch.cuh"
 
 namespace nabla::cuda {
 namespace {
@@ -33,7 +33,7 @@ struct PairAdd {
   __device__ Pair<A> operator()(Pair<A> x, Pair<A> y) const { return {x.a + y.a, x.b + y.b}; }
 };
 
-constexpr int kThreads = kBlock;  // the kernels' __launch_bounds__
+constexpr int kThreads = kBlock;     // the kernels' __launch_bounds__
 constexpr int64_t kWarpCols = 1024;  // longer layer-norm rows take a whole block
 constexpr int64_t kMaxGrid = 65535LL * 8;
 
@@ -45,8 +45,9 @@ constexpr int64_t kMaxGrid = 65535LL * 8;
        r += static_cast<int64_t>(gridDim.x) * (blockDim.x / G))
 
 template <class T, int G>
-__global__ void __launch_bounds__(kBlock) layer_norm_forward(const T* x, const T* w, const T* b, T* y, acc_of<T>* mean_out,
-                                   acc_of<T>* rstd_out, int64_t rows, int64_t cols, acc_of<T> eps) {
+__global__ void __launch_bounds__(kBlock)
+    layer_norm_forward(const T* x, const T* w, const T* b, T* y, acc_of<T>* mean_out, acc_of<T>* rstd_out,
+                       int64_t rows, int64_t cols, acc_of<T> eps) {
   using A = acc_of<T>;
   NABLA_FOR_EACH_ROW(rows) {
     const T* p = x + r * cols;
@@ -69,8 +70,9 @@ __global__ void __launch_bounds__(kBlock) layer_norm_forward(const T* x, const T
 }
 
 template <class T, int G>
-__global__ void __launch_bounds__(kBlock) layer_norm_backward_input(const T* g, const T* x, const T* w, const acc_of<T>* mean_in,
-                                          const acc_of<T>* rstd_in, T* gx, int64_t rows, int64_t cols) {
+__global__ void __launch_bounds__(kBlock)
+    layer_norm_backward_input(const T* g, const T* x, const T* w, const acc_of<T>* mean_in,
+                              const acc_of<T>* rstd_in, T* gx, int64_t rows, int64_t cols) {
   using A = acc_of<T>;
   NABLA_FOR_EACH_ROW(rows) {
     const T* gp = g + r * cols;
@@ -100,8 +102,9 @@ constexpr int kChunkLanes = 8;
 static_assert(32 * kChunkLanes <= kBlock, "layer_norm_param_partials' block exceeds its launch bound");
 
 template <class T>
-__global__ void __launch_bounds__(kBlock) layer_norm_param_partials(const T* g, const T* x, const acc_of<T>* mean_in, const acc_of<T>* rstd_in,
-                                          acc_of<T>* partial, int64_t rows, int64_t cols, int64_t rows_per_chunk) {
+__global__ void __launch_bounds__(kBlock)
+    layer_norm_param_partials(const T* g, const T* x, const acc_of<T>* mean_in, const acc_of<T>* rstd_in,
+                              acc_of<T>* partial, int64_t rows, int64_t cols, int64_t rows_per_chunk) {
   using A = acc_of<T>;
   __shared__ Pair<A> part[kChunkLanes][33];
   const int64_t col = blockIdx.x * 32LL + threadIdx.x;
@@ -126,7 +129,8 @@ __global__ void __launch_bounds__(kBlock) layer_norm_param_partials(const T* g, 
 
 // Second pass: each column's chunks in chunk order.
 template <class T>
-__global__ void __launch_bounds__(kBlock) layer_norm_param_finish(const acc_of<T>* partial, T* gw, T* gb, int64_t chunks, int64_t cols) {
+__global__ void __launch_bounds__(kBlock)
+    layer_norm_param_finish(const acc_of<T>* partial, T* gw, T* gb, int64_t chunks, int64_t cols) {
   using A = acc_of<T>;
   for (int64_t col = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; col < cols;
        col += static_cast<int64_t>(blockDim.x) * gridDim.x) {
@@ -158,8 +162,9 @@ __device__ inline int64_t bn_at(int64_t v, int64_t k, int64_t ch, int64_t l) {
 }
 
 template <class T>
-__global__ void __launch_bounds__(kBlock) batch_norm_forward(const T* x, const acc_of<T>* w, const acc_of<T>* b, T* y, acc_of<T>* mean_out,
-                                   acc_of<T>* invstd_out, int64_t n, int64_t ch, int64_t l, acc_of<T> eps) {
+__global__ void __launch_bounds__(kBlock)
+    batch_norm_forward(const T* x, const acc_of<T>* w, const acc_of<T>* b, T* y, acc_of<T>* mean_out,
+                       acc_of<T>* invstd_out, int64_t n, int64_t ch, int64_t l, acc_of<T> eps) {
   using A = acc_of<T>;
   const int64_t m = n * l;
   for (int64_t k = blockIdx.x; k < ch; k += gridDim.x) {
@@ -185,9 +190,10 @@ __global__ void __launch_bounds__(kBlock) batch_norm_forward(const T* x, const a
 }
 
 template <class T>
-__global__ void __launch_bounds__(kBlock) batch_norm_backward(const T* g, const T* x, const acc_of<T>* w, const acc_of<T>* mean_in,
-                                    const acc_of<T>* invstd_in, T* gx, acc_of<T>* gw, acc_of<T>* gb, int64_t n,
-                                    int64_t ch, int64_t l) {
+__global__ void __launch_bounds__(kBlock)
+    batch_norm_backward(const T* g, const T* x, const acc_of<T>* w, const acc_of<T>* mean_in,
+                        const acc_of<T>* invstd_in, T* gx, acc_of<T>* gw, acc_of<T>* gb, int64_t n,
+                        int64_t ch, int64_t l) {
   using A = acc_of<T>;
   const int64_t m = n * l;
   for (int64_t k = blockIdx.x; k < ch; k += gridDim.x) {
@@ -227,9 +233,10 @@ void layer_norm_kernel(const KernelCall& c) {
     const int d = x.device().index;
     set_device(d);
     by_row_width(rows, cols, [&]<int G>(unsigned blocks) {
-      NABLA_LAUNCH(layer_norm_forward<T, G>, blocks, kThreads, 0, stream(d), 
-          x.data_ptr<T>(), c.in[1].data_ptr<T>(), c.in[2].data_ptr<T>(), c.out[0].data_ptr<T>(),
-          c.out[1].data_ptr<A>(), c.out[2].data_ptr<A>(), rows, cols, static_cast<A>(c.p.s0.to_double()));
+      NABLA_LAUNCH(layer_norm_forward<T, G>, blocks, kThreads, 0, stream(d), x.data_ptr<T>(),
+                   c.in[1].data_ptr<T>(), c.in[2].data_ptr<T>(), c.out[0].data_ptr<T>(),
+                   c.out[1].data_ptr<A>(), c.out[2].data_ptr<A>(), rows, cols,
+                   static_cast<A>(c.p.s0.to_double()));
     });
   });
 }
@@ -259,15 +266,14 @@ void layer_norm_backward_kernel(const KernelCall& c) {
     set_device(d);
     const cudaStream_t s = stream(d);
     by_row_width(rows, cols, [&]<int G>(unsigned blocks) {
-      NABLA_LAUNCH(layer_norm_backward_input<T, G>, blocks, kThreads, 0, s, g, x.data_ptr<T>(), c.in[2].data_ptr<T>(), mean,
-                                                                   rstd, c.out[0].data_ptr<T>(), rows, cols);
+      NABLA_LAUNCH(layer_norm_backward_input<T, G>, blocks, kThreads, 0, s, g, x.data_ptr<T>(),
+                   c.in[2].data_ptr<T>(), mean, rstd, c.out[0].data_ptr<T>(), rows, cols);
     });
     const dim3 grid(static_cast<unsigned>((cols + 31) / 32), static_cast<unsigned>(chunks));
-    NABLA_LAUNCH(layer_norm_param_partials<T>, grid, dim3(32, kChunkLanes), 0, s, g, x.data_ptr<T>(), mean, rstd,
-                                                                         partial.data_ptr<A>(), rows, cols,
-                                                                         rows_per_chunk);
-    NABLA_LAUNCH(layer_norm_param_finish<T>, grid_for(cols, kThreads), kThreads, 0, s, 
-        partial.data_ptr<A>(), c.out[1].data_ptr<T>(), c.out[2].data_ptr<T>(), chunks, cols);
+    NABLA_LAUNCH(layer_norm_param_partials<T>, grid, dim3(32, kChunkLanes), 0, s, g, x.data_ptr<T>(), mean,
+                 rstd, partial.data_ptr<A>(), rows, cols, rows_per_chunk);
+    NABLA_LAUNCH(layer_norm_param_finish<T>, grid_for(cols, kThreads), kThreads, 0, s, partial.data_ptr<A>(),
+                 c.out[1].data_ptr<T>(), c.out[2].data_ptr<T>(), chunks, cols);
   });
 }
 
@@ -279,9 +285,9 @@ void batch_norm_cuda(const KernelCall& c) {
     using A = acc_of<T>;
     const int d = x.device().index;
     set_device(d);
-    NABLA_LAUNCH(batch_norm_forward<T>, grid_for(ch, 1), kThreads, 0, stream(d), 
-        x.data_ptr<T>(), c.in[1].data_ptr<A>(), c.in[2].data_ptr<A>(), c.out[0].data_ptr<T>(), c.out[1].data_ptr<A>(),
-        c.out[2].data_ptr<A>(), n, ch, l, static_cast<A>(c.p.s0.to_double()));
+    NABLA_LAUNCH(batch_norm_forward<T>, grid_for(ch, 1), kThreads, 0, stream(d), x.data_ptr<T>(),
+                 c.in[1].data_ptr<A>(), c.in[2].data_ptr<A>(), c.out[0].data_ptr<T>(), c.out[1].data_ptr<A>(),
+                 c.out[2].data_ptr<A>(), n, ch, l, static_cast<A>(c.p.s0.to_double()));
   });
 }
 
@@ -293,9 +299,9 @@ void batch_norm_backward_cuda(const KernelCall& c) {
     using A = acc_of<T>;
     const int d = x.device().index;
     set_device(d);
-    NABLA_LAUNCH(batch_norm_backward<T>, grid_for(ch, 1), kThreads, 0, stream(d), 
-        c.in[0].data_ptr<T>(), x.data_ptr<T>(), c.in[2].data_ptr<A>(), c.in[3].data_ptr<A>(), c.in[4].data_ptr<A>(),
-        c.out[0].data_ptr<T>(), c.out[1].data_ptr<A>(), c.out[2].data_ptr<A>(), n, ch, l);
+    NABLA_LAUNCH(batch_norm_backward<T>, grid_for(ch, 1), kThreads, 0, stream(d), c.in[0].data_ptr<T>(),
+                 x.data_ptr<T>(), c.in[2].data_ptr<A>(), c.in[3].data_ptr<A>(), c.in[4].data_ptr<A>(),
+                 c.out[0].data_ptr<T>(), c.out[1].data_ptr<A>(), c.out[2].data_ptr<A>(), n, ch, l);
   });
 }
 

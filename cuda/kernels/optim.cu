@@ -66,7 +66,8 @@ void launch_pack(const KernelCall& c, int64_t begin, int64_t end, int nstate, co
   pack.first_block[pack.count] = blocks;
   if (blocks == 0) return;
   set_device(d);
-  NABLA_LAUNCH(multi_tensor_kernel<T, Update>, static_cast<unsigned>(blocks), kBlock, 0, stream(d), pack, update, nstate);
+  NABLA_LAUNCH(multi_tensor_kernel<T, Update>, static_cast<unsigned>(blocks), kBlock, 0, stream(d), pack,
+               update, nstate);
 }
 
 // Launches `update` over every parameter of the call. A pack holds up to kTensors parameters

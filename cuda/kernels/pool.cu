@@ -45,7 +45,8 @@ Pool pool_of(const Tensor& x, const Tensor& y, const Window2d& win) {
        i += static_cast<int64_t>(blockDim.x) * gridDim.x)
 
 template <class T>
-__global__ void __launch_bounds__(kBlock) max_pool_forward(const T* x, T* y, int64_t* indices, int64_t n, Pool p) {
+__global__ void __launch_bounds__(kBlock)
+    max_pool_forward(const T* x, T* y, int64_t* indices, int64_t n, Pool p) {
   using C = compute_t<T>;
   NABLA_GRID_STRIDE(o, n) {
     const int64_t ox = o % p.ow, oy = (o / p.ow) % p.oh, plane = o / (p.ow * p.oh);
@@ -83,7 +84,8 @@ __device__ inline void for_each_tap_output(int64_t in, int64_t k, int64_t s, int
 }
 
 template <class T>
-__global__ void __launch_bounds__(kBlock) max_pool_backward(const T* g, const int64_t* indices, T* gx, int64_t n, Pool p) {
+__global__ void __launch_bounds__(kBlock)
+    max_pool_backward(const T* g, const int64_t* indices, T* gx, int64_t n, Pool p) {
   using A = acc_of<T>;
   NABLA_GRID_STRIDE(e, n) {
     const int64_t ix = e % p.w, iy = (e / p.w) % p.h, plane = e / (p.w * p.h);
@@ -191,7 +193,6 @@ __global__ void __launch_bounds__(kBlock) adaptive_avg_pool_backward(const T* g,
 
 #undef NABLA_GRID_STRIDE
 
-
 // Calls f<T>(blocks, stream) for a launch over n elements on t's device, with T t's element
 // type; nothing for n = 0.
 template <class Launch>
@@ -210,8 +211,8 @@ void max_pool2d_kernel(const KernelCall& c) {
   const Tensor &x = c.in[0], &y = c.out[0];
   const Pool p = pool_of(x, y, c.p.win);
   launch(x, y.numel(), "max_pool2d", [&]<class T>(unsigned blocks, cudaStream_t s) {
-    NABLA_LAUNCH(max_pool_forward<T>, blocks, kBlock, 0, s, x.data_ptr<T>(), y.data_ptr<T>(), c.out[1].data_ptr<int64_t>(),
-                                                y.numel(), p);
+    NABLA_LAUNCH(max_pool_forward<T>, blocks, kBlock, 0, s, x.data_ptr<T>(), y.data_ptr<T>(),
+                 c.out[1].data_ptr<int64_t>(), y.numel(), p);
   });
 }
 
@@ -220,8 +221,8 @@ void max_pool2d_backward_kernel(const KernelCall& c) {
   const Tensor &g = c.in[0], &gx = c.out[0];
   const Pool p = pool_of(gx, g, c.p.win);
   launch(gx, gx.numel(), "max_pool2d_backward", [&]<class T>(unsigned blocks, cudaStream_t s) {
-    NABLA_LAUNCH(max_pool_backward<T>, blocks, kBlock, 0, s, g.data_ptr<T>(), c.in[1].data_ptr<int64_t>(), gx.data_ptr<T>(),
-                                                 gx.numel(), p);
+    NABLA_LAUNCH(max_pool_backward<T>, blocks, kBlock, 0, s, g.data_ptr<T>(), c.in[1].data_ptr<int64_t>(),
+                 gx.data_ptr<T>(), gx.numel(), p);
   });
 }
 
@@ -237,7 +238,8 @@ void avg_pool2d_backward_kernel(const KernelCall& c) {
   const Tensor &g = c.in[0], &gx = c.out[0];
   const Pool p = pool_of(gx, g, c.p.win);
   launch(gx, gx.numel(), "avg_pool2d_backward", [&]<class T>(unsigned blocks, cudaStream_t s) {
-    NABLA_LAUNCH(avg_pool_backward<T>, blocks, kBlock, 0, s, g.data_ptr<T>(), gx.data_ptr<T>(), gx.numel(), p);
+    NABLA_LAUNCH(avg_pool_backward<T>, blocks, kBlock, 0, s, g.data_ptr<T>(), gx.data_ptr<T>(), gx.numel(),
+                 p);
   });
 }
 
@@ -245,7 +247,8 @@ void adaptive_avg_pool2d_kernel(const KernelCall& c) {
   const Tensor &x = c.in[0], &y = c.out[0];
   const Pool p = pool_of(x, y, c.p.win);
   launch(x, y.numel(), "adaptive_avg_pool2d", [&]<class T>(unsigned blocks, cudaStream_t s) {
-    NABLA_LAUNCH(adaptive_avg_pool_forward<T>, blocks, kBlock, 0, s, x.data_ptr<T>(), y.data_ptr<T>(), y.numel(), p);
+    NABLA_LAUNCH(adaptive_avg_pool_forward<T>, blocks, kBlock, 0, s, x.data_ptr<T>(), y.data_ptr<T>(),
+                 y.numel(), p);
   });
 }
 
@@ -253,7 +256,8 @@ void adaptive_avg_pool2d_backward_kernel(const KernelCall& c) {
   const Tensor &g = c.in[0], &gx = c.out[0];
   const Pool p = pool_of(gx, g, c.p.win);
   launch(gx, gx.numel(), "adaptive_avg_pool2d_backward", [&]<class T>(unsigned blocks, cudaStream_t s) {
-    NABLA_LAUNCH(adaptive_avg_pool_backward<T>, blocks, kBlock, 0, s, g.data_ptr<T>(), gx.data_ptr<T>(), gx.numel(), p);
+    NABLA_LAUNCH(adaptive_avg_pool_backward<T>, blocks, kBlock, 0, s, g.data_ptr<T>(), gx.data_ptr<T>(),
+                 gx.numel(), p);
   });
 }
 

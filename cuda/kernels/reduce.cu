@@ -164,8 +164,9 @@ __device__ inline void store(const R& r, typename R::acc a, O* out, typename R::
 }
 
 template <class T, class O, class R>
-__global__ void __launch_bounds__(kBlock) block_reduce_kernel(const T* x, O* out, typename R::acc* partial, ReduceGeom g, int64_t chunk,
-                                    int64_t splits, R r) {
+__global__ void __launch_bounds__(kBlock)
+    block_reduce_kernel(const T* x, O* out, typename R::acc* partial, ReduceGeom g, int64_t chunk,
+                        int64_t splits, R r) {
   const int64_t s = blockIdx.y;
   const int64_t k0 = s * chunk, k1 = min(g.k, k0 + chunk);
   for (int64_t o = blockIdx.x; o < g.m; o += gridDim.x) {
@@ -178,8 +179,9 @@ __global__ void __launch_bounds__(kBlock) block_reduce_kernel(const T* x, O* out
 }
 
 template <class T, class O, class R>
-__global__ void __launch_bounds__(kBlock) thread_reduce_kernel(const T* x, O* out, typename R::acc* partial, ReduceGeom g,
-                                     int64_t chunk, int64_t splits, R r) {
+__global__ void __launch_bounds__(kBlock)
+    thread_reduce_kernel(const T* x, O* out, typename R::acc* partial, ReduceGeom g, int64_t chunk,
+                         int64_t splits, R r) {
   const int64_t s = blockIdx.y;
   const int64_t k0 = s * chunk, k1 = min(g.k, k0 + chunk);
   for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < g.m;
@@ -192,8 +194,8 @@ __global__ void __launch_bounds__(kBlock) thread_reduce_kernel(const T* x, O* ou
 }
 
 template <class O, class R>
-__global__ void __launch_bounds__(kBlock) finish_kernel(const typename R::acc* partial, O* out, int64_t m, int64_t splits, int64_t k,
-                              R r) {
+__global__ void __launch_bounds__(kBlock)
+    finish_kernel(const typename R::acc* partial, O* out, int64_t m, int64_t splits, int64_t k, R r) {
   for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < m;
        o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     typename R::acc a = partial[o * splits];

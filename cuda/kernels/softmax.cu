@@ -52,7 +52,8 @@ struct MaxSumCombine {
     if (const int64_t base = (r / (inner)) * (n) * (inner) + r % (inner); true)
 
 template <class T, class A, int G, bool kLog>
-__global__ void __launch_bounds__(kBlock) softmax_forward_kernel(const T* x, T* y, int64_t rows, int64_t n, int64_t inner) {
+__global__ void __launch_bounds__(kBlock)
+    softmax_forward_kernel(const T* x, T* y, int64_t rows, int64_t n, int64_t inner) {
   const MaxSumCombine<A> combine;
   NABLA_FOR_EACH_ROW(rows, n, inner) {
     MaxSum<A> st{-static_cast<A>(INFINITY), A(0)};
@@ -74,8 +75,8 @@ __global__ void __launch_bounds__(kBlock) softmax_forward_kernel(const T* x, T* 
 // softmax:     dx = y * (g - sum(g * y))
 // log_softmax: dx = g - exp(y) * sum(g)
 template <class T, class A, int G, bool kLog>
-__global__ void __launch_bounds__(kBlock) softmax_backward_kernel_impl(const T* gy, const T* y, T* gx, int64_t rows, int64_t n,
-                                             int64_t inner) {
+__global__ void __launch_bounds__(kBlock)
+    softmax_backward_kernel_impl(const T* gy, const T* y, T* gx, int64_t rows, int64_t n, int64_t inner) {
   NABLA_FOR_EACH_ROW(rows, n, inner) {
     A dot = 0;
     for (int64_t i = lane; i < n; i += G) {
@@ -152,8 +153,8 @@ void softmax_forward(const KernelCall& c) {
     const T* x = c.in[0].data_ptr<T>();
     T* y = c.out[0].data_ptr<T>();
     launch_rows(g, [&]<int G>(int64_t blocks) {
-      NABLA_LAUNCH(softmax_forward_kernel<T, acc_of<T>, G, kLog>, static_cast<unsigned>(blocks), kThreads, 0, st, x, y,
-                   g.outer * g.inner, g.n, g.inner);
+      NABLA_LAUNCH(softmax_forward_kernel<T, acc_of<T>, G, kLog>, static_cast<unsigned>(blocks), kThreads, 0,
+                   st, x, y, g.outer * g.inner, g.n, g.inner);
     });
   });
 }
@@ -170,8 +171,8 @@ void softmax_backward(const KernelCall& c) {
     const T* y = c.in[1].data_ptr<T>();
     T* gx = c.out[0].data_ptr<T>();
     launch_rows(g, [&]<int G>(int64_t blocks) {
-      NABLA_LAUNCH(softmax_backward_kernel_impl<T, acc_of<T>, G, kLog>, static_cast<unsigned>(blocks), kThreads, 0, st,
-                   gy, y, gx, g.outer * g.inner, g.n, g.inner);
+      NABLA_LAUNCH(softmax_backward_kernel_impl<T, acc_of<T>, G, kLog>, static_cast<unsigned>(blocks),
+                   kThreads, 0, st, gy, y, gx, g.outer * g.inner, g.n, g.inner);
     });
   });
 }
