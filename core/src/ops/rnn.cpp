@@ -136,7 +136,10 @@ RNNOutput run_rnn(RnnMode mode, const Tensor& input, const Tensor& h0_in, const 
     }
   }
   in.push_back(mask);
-  for (const Tensor& w : weights) in.push_back(prep(w));
+  // On the GPU the weights go in as they are: cuDNN's packing converts 16-bit weights itself,
+  // and its pack cache keys on the user's tensors (storage, version), which a fresh float32
+  // copy per call would defeat (a repack and a rebuilt cuDNN state on every call).
+  for (const Tensor& w : weights) in.push_back(input.device().is_cuda() ? w.contiguous() : prep(w));
 
   bool any_grad = false;
   for (const Tensor& t : in) any_grad = any_grad || t.requires_grad();
