@@ -26,6 +26,7 @@
 #   NABLA_GPU_DRY=1        all: act as if there were no GPU (the ctest gpu_run_dry)
 #   NABLA_GPU_DEADLINE_S   all: wall-time budget of the whole run in seconds (default 450)
 #   NABLA_GPU_NO_DEBS=1    bundle: skip downloading the fallback's .deb files
+#   NABLA_GPU_FORCE_SOURCE=1  all: build from source as if the bundle did not load
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 GPU_DIR=${ROOT}/.gpu
@@ -286,7 +287,7 @@ setup() {
 
   # does it load? ldd for what is missing, then a real start of test_cuda
   run "${log}" 20 ldd "${TEST_CUDA}"
-  if run "${log}" "$(budget 60)" "${TEST_CUDA}" --gtest_list_tests; then
+  if [ -z "${NABLA_GPU_FORCE_SOURCE:-}" ] && run "${log}" "$(budget 60)" "${TEST_CUDA}" --gtest_list_tests; then
     row "0 setup" passed "$(( SECONDS - t ))" "${BUNDLE_DESC}: loads (test_cuda --gtest_list_tests)"
     return 0
   fi
