@@ -287,13 +287,21 @@ setup() {
 
   # does it load? ldd for what is missing, then a real start of test_cuda
   run "${log}" 20 ldd "${TEST_CUDA}"
-  if [ -z "${NABLA_GPU_FORCE_SOURCE:-}" ] && run "${log}" "$(budget 60)" "${TEST_CUDA}" --gtest_list_tests; then
-    row "0 setup" passed "$(( SECONDS - t ))" "${BUNDLE_DESC}: loads (test_cuda --gtest_list_tests)"
-    return 0
+  local why="NABLA_GPU_FORCE_SOURCE=1" llog=/tmp/nabla-gpu-load.log
+  if [ -z "${NABLA_GPU_FORCE_SOURCE:-}" ]; then
+    : >"${llog}"
+    if run "${llog}" "$(budget 60)" "${TEST_CUDA}" --gtest_list_tests; then
+      cat "${llog}" >>"${log}"
+      row "0 setup" passed "$(( SECONDS - t ))" "${BUNDLE_DESC}: loads (test_cuda --gtest_list_tests)"
+      return 0
+    fi
+    cat "${llog}" >>"${log}"; why=$(first_error "${llog}")
   fi
-  local why; why=$(first_error "${log}")
   echo "the bundle does not load here (${why}): building from source" | tee -a "${log}"
-  build_from_source "${log}" || { row "0 setup" failed "$(( SECONDS - t ))" "bundle does not load (${why}) and the build from source failed: $(first_error "${log}")"; return 1; }
+  local blog=/tmp/nabla-gpu-srcbuild.log brc=0; : >"${blog}"
+  build_from_source "${blog}" || brc=$?
+  cat "${blog}" >>"${log}"
+  [ "${brc}" -eq 0 ] || { row "0 setup" failed "$(( SECONDS - t ))" "bundle does not load (${why}) and the build from source failed: $(grep -q '^+ \[' "${blog}" && tail -1 "${blog}" | md_safe)"; return 1; }
   row "0 setup" passed "$(( SECONDS - t ))" "bundle did not load (${why}); built from source instead"
 }
 
