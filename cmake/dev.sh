@@ -26,7 +26,9 @@ DEB_PACKAGES=(cmake ninja-build g++ pkg-config ccache libfmt-dev libgtest-dev li
   python3-dev python3-venv python3-numpy python3-pytest)
 # nanobind pinned: the committed .pyi stubs are its stubgen's output; mypy type-checks code against
 # them (python_stub/tests/test_stubs.py).
-PY_PACKAGES=(nanobind==3.1.0 mypy==2.4.1)
+# nvidia-cuda-cuobjdump: the CUDA toolkit here has no cuobjdump; the launch-resources test
+# (tests/check_launch_resources.py) reads every kernel's registers and bounds with it.
+PY_PACKAGES=(nanobind==3.1.0 mypy==2.4.1 nvidia-cuda-cuobjdump==13.5.37)
 PY_ENV=${BUILD_DIR}/pyenv
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
