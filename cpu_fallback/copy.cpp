@@ -1,5 +1,6 @@
 // Reference CPU kernels of the copy family: copy between any layouts and dtypes (with
 // broadcasting of the source), fill, and arange.
+#include "core/math/philox.h"  // arange_at: the same rounding on both devices
 #include "cpu_fallback/loops.h"
 #include "dispatch/dispatch.h"
 
@@ -36,7 +37,7 @@ void arange_kernel(const KernelCall& c) {
     } else {
       const double start = c.p.s0.to_double(), step = c.p.s1.to_double();
       parallel_for(out.numel(), kGrain, [&](int64_t b, int64_t e) {
-        for (int64_t i = b; i < e; ++i) p[i] = cvt<T>(start + static_cast<double>(i) * step);
+        for (int64_t i = b; i < e; ++i) p[i] = cvt<T>(math::arange_at(start, step, i));
       });
     }
   });

@@ -29,17 +29,17 @@ void uniform_kernel(const KernelCall& c) {
   const double from = c.p.s0.to_double(), to = c.p.s1.to_double();
   draw(c, [=]<class T>(const math::Philox4& r) -> T {
     if constexpr (std::is_same_v<T, double>) {
-      return from + (to - from) * math::uniform_double(r);
+      return math::uniform_from_to(from, to, math::uniform_double(r));
     } else {
       const int bits = std::is_same_v<T, Half> ? 11 : std::is_same_v<T, BFloat16> ? 8 : 24;
-      return cvt<T>(static_cast<float>(from) + static_cast<float>(to - from) * math::uniform_bits(r, bits));
+      return cvt<T>(math::uniform_from_span(static_cast<float>(from), static_cast<float>(to - from), math::uniform_bits(r, bits)));
     }
   });
 }
 
 void normal_kernel(const KernelCall& c) {
   const double mean = c.p.s0.to_double(), sd = c.p.s1.to_double();
-  draw(c, [=]<class T>(const math::Philox4& r) -> T { return cvt<T>(mean + sd * math::normal_double(r)); });
+  draw(c, [=]<class T>(const math::Philox4& r) -> T { return cvt<T>(math::normal_mean_sd(mean, sd, math::normal_double(r))); });
 }
 
 void randint_kernel(const KernelCall& c) {

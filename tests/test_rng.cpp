@@ -80,6 +80,69 @@ TEST(Philox, DrawLayoutOfCounterAndKey) {
   EXPECT_TRUE(std::isfinite(math::normal_double(zeros)));  // u1 is in (0, 1]: log never sees 0
 }
 
+// The Box-Muller log and cos are nabla's own (basic operations only, so both devices give the
+// same bits): their accuracy against the C library, over the inputs the draws feed them.
+namespace {
+double ulps_between(double a, double b) {
+  if (a == b) return 0.0;
+  return std::fabs(a - b) / (std::nextafter(std::fabs(b), INFINITY) - std::fabs(b));
+}
+}  // namespace
+
+TEST(Philox, DeterministicLogIsWithinTwoUlpOfTheLibrary) {
+  double worst = 0.0, worst_at = 0.0;
+  auto check = [&](double u) {
+    const double e = ulps_between(math::det_log(u), static_cast<double>(std::log(static_cast<long double>(u))));
+    if (e > worst) worst = e, worst_at = u;
+  };
+  for (uint64_t i = 0; i < 200000; ++i) {  // u1 of normal_double: (k + 1) 2^-53, k of 53 random bits
+    const math::Philox4 r = math::philox_draw(7, 0, i);
+    const uint64_t k = (static_cast<uint64_t>(r.v[0]) << 32 | r.v[1]) >> (11 + (i % 50));  // every binade
+    check((static_cast<double>(k) + 1.0) * 1.1102230246251565e-16);
+  }
+  for (double u : {1.0, 0.5, 0.70710678118654752440, 0.7071067811865476, 1.1102230246251565e-16, 1e-300, 0.999999999})
+    check(u);
+  EXPECT_LE(worst, 2.0) << "det_log is " << worst << " ulp off at " << worst_at;
+  EXPECT_EQ(math::det_log(1.0), 0.0);
+}
+
+TEST(Philox, DeterministicCosIsWithinTwoUlpOfTheLibrary) {
+  constexpr long double two_pi = 6.283185307179586476925286766559005768L;
+  double worst = 0.0, worst_at = 0.0;
+  for (uint64_t i = 0; i < 200000; ++i) {  // u2 of normal_double: k 2^-53
+    const math::Philox4 r = math::philox_draw(8, 0, i);
+    const double t = static_cast<double>((static_cast<uint64_t>(r.v[2]) << 32 | r.v[3]) >> 11) * 1.1102230246251565e-16;
+    const double want = static_cast<double>(std::cos(two_pi * static_cast<long double>(t)));
+    // near cos's zeros (t ~ 1/4, 3/4) ulps of a tiny result say little: count an absolute 2^-53 there
+    const double e = std::min(ulps_between(math::det_cos_2pi(t), want),
+                              std::fabs(math::det_cos_2pi(t) - want) / 1.1102230246251565e-16);
+    if (e > worst) worst = e, worst_at = t;
+  }
+  EXPECT_LE(worst, 2.0) << "det_cos_2pi is " << worst << " ulp off at " << worst_at;
+  EXPECT_EQ(math::det_cos_2pi(0.0), 1.0);
+  EXPECT_EQ(math::det_cos_2pi(0.5), -1.0);
+  EXPECT_EQ(math::det_cos_2pi(0.25), 0.0);
+}
+
+TEST(Philox, TransformsRoundEveryStepSeparately) {
+  // from + (to - from) u and start + i step with two roundings each (no FMA): the same values
+  // as separate statements through volatile temporaries
+  for (uint64_t i = 0; i < 1000; ++i) {
+    const math::Philox4 r = math::philox_draw(9, 1, i);
+    const double u = math::uniform_double(r), from = -3.25 + 1e-3 * static_cast<double>(i), to = 7.5;
+    volatile double span = to - from;
+    volatile double prod = span * u;
+    EXPECT_EQ(math::uniform_from_to(from, to, u), from + prod);
+    volatile float fprod = 10.75f * math::uniform_float(r);
+    EXPECT_EQ(math::uniform_from_span(-3.25f, 10.75f, math::uniform_float(r)), -3.25f + fprod);
+    volatile double step_i = static_cast<double>(i) * 0.1;
+    EXPECT_EQ(math::arange_at(-2.0, 0.1, static_cast<int64_t>(i)), -2.0 + step_i);
+    volatile double z = math::normal_double(r);
+    volatile double sdz = 1.5 * z;
+    EXPECT_EQ(math::normal_mean_sd(0.25, 1.5, z), 0.25 + sdz);
+  }
+}
+
 // ---- seeding and state -------------------------------------------------------------------------
 
 TEST(Rng, ManualSeedReproducesEveryRandomFactory) {

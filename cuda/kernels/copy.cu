@@ -3,6 +3,7 @@
 // destination dtype only when the source is not already dense in it),
 // fill and arange. A device copy between overlapping parts of one storage goes through a
 // temporary (the front end's copy_ clones such a source, but kernels copy directly too).
+#include "core/math/philox.h"  // arange_at: the same rounding on both devices
 #include "cuda/kernel_report.h"
 #include "cuda/kernels/elementwise.cuh"
 #include "dispatch/dispatch.h"
@@ -118,7 +119,7 @@ __global__ void __launch_bounds__(kBlock)
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
     if constexpr (std::is_integral_v<T>) out[i] = static_cast<T>(istart + i * istep);
-    else out[i] = cvt<T>(start + static_cast<double>(i) * step);
+    else out[i] = cvt<T>(math::arange_at(start, step, i));
   }
 }
 }  // namespace

@@ -2,13 +2,14 @@
 // (core/math/philox.h), as on the CPU, so one seed gives the same numbers on both devices.
 #include "core/math/philox.h"
 #include "cuda/kernels/elementwise.cuh"
+#include "cuda/launch.cuh"
 #include "dispatch/dispatch.h"
 
 namespace nabla::cuda {
 namespace {
 
 template <class T, class Gen>
-__global__ void draw_kernel(T* out, int64_t n, uint64_t seed, uint64_t offset, Gen gen) {
+__global__ void __launch_bounds__(kBlock) draw_kernel(T* out, int64_t n, uint64_t seed, uint64_t offset, Gen gen) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
     out[i] = gen.template operator()<T>(math::philox_draw(seed, offset, static_cast<uint64_t>(i)));
@@ -23,10 +24,8 @@ void draw(const KernelCall& c, const Gen& gen) {
   visit_numeric(out.dtype(), op_name(c.op).data(), [&]<class T>() {
     const int d = out.device().index;
     set_device(d);
-    const int64_t blocks = std::min<int64_t>((n + 255) / 256, 65535LL * 4);
-    draw_kernel<T><<<static_cast<unsigned>(blocks), 256, 0, stream(d)>>>(
-        out.data_ptr<T>(), n, static_cast<uint64_t>(c.p.i0), static_cast<uint64_t>(c.p.i1), gen);
-    NABLA_CUDA_CHECK_LAUNCH();
+    NABLA_LAUNCH(draw_kernel<T, Gen>, grid_size(n), kBlock, 0, stream(d), out.data_ptr<T>(), n,
+                 static_cast<uint64_t>(c.p.i0), static_cast<uint64_t>(c.p.i1), gen);
   });
 }
 
@@ -35,10 +34,10 @@ struct UniformGen {
   template <class T>
   __device__ T operator()(const math::Philox4& r) const {
     if constexpr (std::is_same_v<T, double>) {
-      return from + (to - from) * math::uniform_double(r);
+      return math::uniform_from_to(from, to, math::uniform_double(r));
     } else {
       const int bits = std::is_same_v<T, Half> ? 11 : std::is_same_v<T, BFloat16> ? 8 : 24;
-      return cvt<T>(static_cast<float>(from) + static_cast<float>(to - from) * math::uniform_bits(r, bits));
+      return cvt<T>(math::uniform_from_span(static_cast<float>(from), static_cast<float>(to - from), math::uniform_bits(r, bits)));
     }
   }
 };
@@ -47,7 +46,7 @@ struct NormalGen {
   double mean, sd;
   template <class T>
   __device__ T operator()(const math::Philox4& r) const {
-    return cvt<T>(mean + sd * math::normal_double(r));
+    return cvt<T>(math::normal_mean_sd(mean, sd, math::normal_double(r)));
   }
 };
 
