@@ -8,11 +8,12 @@
 
 #include "core/math/philox.h"
 #include "cuda/kernels/elementwise.cuh"
+#include "cuda/launch.cuh"
 #include "dispatch/dispatch.h"
 
 namespace nabla::cuda {
 namespace {
-__global__ void philox_keys(uint64_t* keys, int64_t* values, int64_t n, uint64_t seed, uint64_t offset) {
+__global__ void __launch_bounds__(kBlock) philox_keys(uint64_t* keys, int64_t* values, int64_t n, uint64_t seed, uint64_t offset) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
     keys[i] = math::random_u64(math::philox_draw(seed, offset, static_cast<uint64_t>(i)));
@@ -35,9 +36,8 @@ void randperm_kernel(const KernelCall& c) {
   const Tensor values_in = make_tensor({n}, kInt64, dev, "randperm");
   set_device(d);
   const cudaStream_t s = stream(d);
-  philox_keys<<<static_cast<unsigned>(std::min<int64_t>((n + 255) / 256, 65535)), 256, 0, s>>>(
-      as_u64(keys_in), values_in.data_ptr<int64_t>(), n, static_cast<uint64_t>(c.p.i0), static_cast<uint64_t>(c.p.i1));
-  NABLA_CUDA_CHECK_LAUNCH();
+  NABLA_LAUNCH(philox_keys, grid_size(n), kBlock, 0, s, as_u64(keys_in), values_in.data_ptr<int64_t>(), n,
+               static_cast<uint64_t>(c.p.i0), static_cast<uint64_t>(c.p.i1));
   std::size_t scratch_bytes = 0;
   NABLA_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, scratch_bytes, as_u64(keys_in), as_u64(keys_out),
                                                    values_in.data_ptr<int64_t>(), out.data_ptr<int64_t>(), n, 0, 64,
