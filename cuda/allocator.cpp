@@ -167,6 +167,38 @@ void synchronize() {
   for (int d = 0; d < cuda_device_count(); ++d) synchronize_stream(d);  // raises queued kernel reports
 }
 
+void* current_stream(int device) {
+  NABLA_CHECK(device >= 0 && device < cuda_device_count(), "cuda::current_stream: device {} does not exist ({} found)",
+              device, cuda_device_count());
+  return stream(device);
+}
+
+void make_stream_wait(std::intptr_t consumer, int device) {
+  NABLA_CHECK(device >= 0 && device < cuda_device_count(),
+              "cuda::make_stream_wait: device {} does not exist ({} found)", device, cuda_device_count());
+  NABLA_CHECK(consumer != 0, "cuda::make_stream_wait: stream 0 is ambiguous (DLPack: 1 is the legacy default "
+              "stream, 2 the per-thread default)");
+  const cudaStream_t other = consumer == 1   ? cudaStreamLegacy
+                             : consumer == 2 ? cudaStreamPerThread
+                                             : reinterpret_cast<cudaStream_t>(consumer);
+  const cudaStream_t ours = stream(device);
+  if (other == ours) return;
+  set_device(device);
+  cudaEvent_t e = nullptr;
+  NABLA_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+  const cudaError_t rec = cudaEventRecord(e, ours);
+  const cudaError_t wait = rec == cudaSuccess ? cudaStreamWaitEvent(other, e, 0) : rec;
+  cudaEventDestroy(e);  // released once the wait has been satisfied
+  NABLA_CUDA_CHECK(wait);
+}
+
+void wait_stream_quietly(int device) noexcept {
+  if (device < 0 || device >= cuda_device_count()) return;
+  // no report read here: a pending bad-index report stays for the next synchronisation point
+  if (cudaSetDevice(device) == cudaSuccess) cudaStreamSynchronize(stream(device));
+  cudaGetLastError();
+}
+
 EventTimer::EventTimer(int device) : device_(device) {
   NABLA_CHECK(device >= 0 && device < cuda_device_count(), "cuda::EventTimer: device {} does not exist ({} found)",
               device, cuda_device_count());

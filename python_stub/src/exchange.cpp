@@ -130,6 +130,10 @@ void delete_managed(DLManagedTensor* m) {
   delete static_cast<ExportCtx*>(m->manager_ctx);
   delete m;
 }
+void delete_managed_versioned(DLManagedTensorVersioned* m) {
+  delete static_cast<ExportCtx*>(m->manager_ctx);
+  delete m;
+}
 
 void capsule_destructor(PyObject* cap) {
   // A capsule never consumed still owns its tensor; a consumed one was renamed "used_dltensor".
@@ -138,18 +142,15 @@ void capsule_destructor(PyObject* cap) {
     if (m != nullptr && m->deleter != nullptr) m->deleter(m);
   }
 }
-
-nb::object to_dlpack(const Tensor& t) {
-  NABLA_CHECK(!t.requires_grad(), "__dlpack__: cannot export a tensor that requires grad; use tensor.detach()");
-  if (t.is_cuda()) {
-    nb::gil_scoped_release release;
-    cuda::synchronize();  // the consumer may read on any stream: nabla's queued work must be done
+void capsule_destructor_versioned(PyObject* cap) {
+  if (PyCapsule_IsValid(cap, "dltensor_versioned")) {
+    auto* m = static_cast<DLManagedTensorVersioned*>(PyCapsule_GetPointer(cap, "dltensor_versioned"));
+    if (m != nullptr && m->deleter != nullptr) m->deleter(m);
   }
-  auto* ctx = new ExportCtx{t, t.sizes(), t.strides()};
-  auto* m = new DLManagedTensor{};
-  m->manager_ctx = ctx;
-  m->deleter = &delete_managed;
-  DLTensor& d = m->dl_tensor;
+}
+
+void describe(DLTensor& d, ExportCtx* ctx) {
+  const Tensor& t = ctx->t;
   d.data = t.data_ptr();
   d.device = t.is_cuda() ? DLDevice{kDLCUDA, t.device().index} : DLDevice{kDLCPU, 0};
   d.ndim = static_cast<int32_t>(t.dim());
@@ -157,12 +158,73 @@ nb::object to_dlpack(const Tensor& t) {
   d.shape = ctx->sizes.data();
   d.strides = ctx->strides.data();
   d.byte_offset = 0;
-  PyObject* cap = PyCapsule_New(m, "dltensor", &capsule_destructor);
-  if (cap == nullptr) {
-    delete_managed(m);
-    throw nb::python_error();
+}
+
+// How the consumer's stream is ordered after nabla's work on a CUDA tensor.
+enum class StreamOrder { host_sync, none, consumer_waits };
+
+// versioned: a DLPack 1.x "dltensor_versioned" capsule, else the legacy "dltensor".
+nb::object make_capsule(const Tensor& t, StreamOrder order, std::intptr_t consumer, bool versioned) {
+  NABLA_CHECK(!t.requires_grad(), "__dlpack__: cannot export a tensor that requires grad; use tensor.detach()");
+  if (t.is_cuda()) {
+    nb::gil_scoped_release release;
+    if (order == StreamOrder::host_sync) cuda::synchronize();  // consumer unknown: all queued work done
+    else if (order == StreamOrder::consumer_waits) cuda::make_stream_wait(consumer, t.device().index);
   }
+  auto* ctx = new ExportCtx{t, t.sizes(), t.strides()};
+  PyObject* cap = nullptr;
+  if (versioned) {
+    auto* m = new DLManagedTensorVersioned{};
+    m->version = DLPackVersion{1, 0};
+    m->manager_ctx = ctx;
+    m->deleter = &delete_managed_versioned;
+    m->flags = 0;
+    describe(m->dl_tensor, ctx);
+    cap = PyCapsule_New(m, "dltensor_versioned", &capsule_destructor_versioned);
+    if (cap == nullptr) delete_managed_versioned(m);
+  } else {
+    auto* m = new DLManagedTensor{};
+    m->manager_ctx = ctx;
+    m->deleter = &delete_managed;
+    describe(m->dl_tensor, ctx);
+    cap = PyCapsule_New(m, "dltensor", &capsule_destructor);
+    if (cap == nullptr) delete_managed(m);
+  }
+  if (cap == nullptr) throw nb::python_error();
   return nb::steal(cap);
+}
+
+// nabla.to_dlpack(t): a legacy capsule; the consumer's stream is unknown, so nabla's queued
+// work is finished first.
+nb::object to_dlpack(const Tensor& t) { return make_capsule(t, StreamOrder::host_sync, 0, /*versioned=*/false); }
+
+// Tensor.__dlpack__ as the Python array API specifies it.
+nb::object dunder_dlpack(const Tensor& t, nb::object stream, nb::object max_version, nb::object dl_device,
+                         nb::object copy) {
+  if (!dl_device.is_none()) {
+    const auto want = nb::cast<std::tuple<int, int>>(dl_device);
+    const int type = t.is_cuda() ? kDLCUDA : kDLCPU, id = t.is_cuda() ? t.device().index : 0;
+    NABLA_CHECK(std::get<0>(want) == type && std::get<1>(want) == id,
+                "__dlpack__: dl_device ({}, {}) is not the tensor's device ({}, {}); move it with .to() first",
+                std::get<0>(want), std::get<1>(want), type, id);
+  }
+  const Tensor src = (!copy.is_none() && nb::cast<bool>(copy)) ? t.clone() : t;
+  // stream (CUDA only): None = the legacy default stream, -1 = no ordering, else the
+  // consumer's stream, made to wait on nabla's by an event (the host does not block)
+  StreamOrder order = StreamOrder::consumer_waits;
+  std::intptr_t consumer = 1;
+  if (!stream.is_none()) {
+    consumer = nb::cast<std::intptr_t>(stream);
+    NABLA_CHECK(src.is_cuda() || consumer == -1 || consumer == 0,
+                "__dlpack__: stream {} given for a CPU tensor (DLPack: None for CPU data)", consumer);
+    if (consumer == -1) order = StreamOrder::none;
+  }
+  bool versioned = false;
+  if (!max_version.is_none()) {
+    const auto v = nb::cast<std::tuple<int, int>>(max_version);
+    versioned = std::get<0>(v) >= 1;
+  }
+  return make_capsule(src, order, consumer, versioned);
 }
 
 // ---- import ------------------------------------------------------------------------------------
@@ -197,7 +259,33 @@ Tensor from_dlpack(nb::handle obj) {
   if (PyCapsule_CheckExact(obj.ptr())) return from_capsule(obj);
   NABLA_CHECK(nb::hasattr(obj, "__dlpack__"), "from_dlpack: an object of type {} has no __dlpack__ method",
               nb::type_name(obj.type()).c_str());
-  nb::object cap = obj.attr("__dlpack__")();
+  // The protocol: ask where the data lives, then pass nabla's stream for CUDA data (the producer
+  // orders its pending work before it, so nabla's kernels never read unfinished results; CPU
+  // data takes no stream) and the newest DLPack version nabla reads. Producers older than the
+  // array API's signature (NumPy < 1.26 without max_version, ...) get fewer keywords.
+  nb::dict kw;
+  kw["max_version"] = nb::make_tuple(1, 0);
+  if (nb::hasattr(obj, "__dlpack_device__")) {
+    const auto dev = nb::cast<std::tuple<int, int>>(obj.attr("__dlpack_device__")());
+    // (a device nabla cannot use gets no stream: from_blob then says the device is not available)
+    if (std::get<0>(dev) == kDLCUDA && cuda::is_available() && std::get<1>(dev) >= 0 &&
+        std::get<1>(dev) < cuda::device_count()) {
+      kw["stream"] = reinterpret_cast<std::intptr_t>(cuda::current_stream(std::get<1>(dev)));
+    }
+  }
+  nb::object cap;
+  try {
+    cap = obj.attr("__dlpack__")(**kw);
+  } catch (nb::python_error& e) {
+    if (!e.matches(PyExc_TypeError)) throw;
+    if (!kw.contains("stream")) {
+      cap = obj.attr("__dlpack__")();
+    } else {
+      nb::dict only_stream;
+      only_stream["stream"] = kw["stream"];
+      cap = obj.attr("__dlpack__")(**only_stream);
+    }
+  }
   return from_capsule(cap);
 }
 
@@ -299,8 +387,10 @@ void init_exchange(nb::module_& m) {
            return dtype.is_none() ? a : a.attr("astype")(dtype);
          },
          arg("dtype") = nb::none(), arg("copy") = nb::none());
-  method("__dlpack__", [](const Tensor& t, nb::object /*stream*/, nb::object /*max_version*/) { return to_dlpack(t); },
-         nb::kw_only(), arg("stream") = nb::none(), arg("max_version") = nb::none());
+  method("__dlpack__", &dunder_dlpack, nb::kw_only(), arg("stream") = nb::none(), arg("max_version") = nb::none(),
+         arg("dl_device") = nb::none(), arg("copy") = nb::none(),
+         "A DLPack capsule sharing the tensor's memory: versioned (DLPack 1.0) when max_version >= (1, 0); on a GPU "
+         "the consumer's `stream` is made to wait on nabla's (-1: no ordering).");
   method("__dlpack_device__", [](const Tensor& t) {
     return std::make_tuple(t.is_cuda() ? static_cast<int>(kDLCUDA) : static_cast<int>(kDLCPU),
                            t.is_cuda() ? t.device().index : 0);

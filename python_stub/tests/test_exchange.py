@@ -144,6 +144,13 @@ def test_dlpack_cuda():
     with pytest.raises(nabla.Error, match="cpu"):
         t.numpy()
     np.testing.assert_array_equal(t.numpy(force=True), np.arange(8, dtype=np.float32))
+    # CUDA data: nabla's import passes its own stream for the producer to order its work before
+    p = RecordingProducer(t)
+    nabla.from_dlpack(p)
+    assert isinstance(p.calls[0]["stream"], int) and p.calls[0]["stream"] not in (0, -1)
+    # export: the consumer's stream waits on nabla's (legacy default, per-thread, none)
+    for stream in (None, 1, 2, -1):
+        assert nabla.from_dlpack(t.__dlpack__(stream=stream)).tolist() == t.tolist()
 
 
 # ---- malformed DLPack input ------------------------------------------------------------------
@@ -218,6 +225,68 @@ def test_malformed_dlpack_is_a_clear_error(kwargs, match):
         pytest.skip("a CUDA device is available here")
     with pytest.raises(nabla.Error, match=match):
         nabla.from_dlpack(Producer(**kwargs))
+
+
+class RecordingProducer:
+    """An array-API producer that records the keywords nabla's import passes to __dlpack__."""
+
+    def __init__(self, t, accepts_keywords=True):
+        self.t, self.accepts_keywords, self.calls = t, accepts_keywords, []
+
+    def __dlpack__(self, **kw):
+        self.calls.append(kw)
+        if kw and not self.accepts_keywords:
+            raise TypeError("__dlpack__() got an unexpected keyword argument")
+        return self.t.__dlpack__(**{k: v for k, v in kw.items() if k == "max_version"})
+
+    def __dlpack_device__(self):
+        return self.t.__dlpack_device__()
+
+
+def capsule_name(cap):
+    get = ctypes.pythonapi.PyCapsule_GetName
+    get.restype = ctypes.c_char_p
+    get.argtypes = [ctypes.py_object]
+    return get(cap).decode()
+
+
+def test_import_follows_the_protocol():
+    src = nabla.arange(6, dtype=nabla.float32)
+    p = RecordingProducer(src)
+    t = nabla.from_dlpack(p)
+    # CPU data: no stream (the spec wants None), and the newest version nabla reads
+    assert p.calls == [{"max_version": (1, 0)}]
+    assert t.data_ptr() == src.data_ptr() and t.tolist() == src.tolist()
+    # a producer older than the array API's keywords is asked again without them
+    old = RecordingProducer(src, accepts_keywords=False)
+    assert nabla.from_dlpack(old).tolist() == src.tolist()
+    assert old.calls == [{"max_version": (1, 0)}, {}]
+
+
+def test_export_honours_max_version_and_round_trips():
+    t = nabla.arange(5, dtype=nabla.float64)
+    assert capsule_name(t.__dlpack__()) == "dltensor"
+    assert capsule_name(t.__dlpack__(max_version=(0, 8))) == "dltensor"
+    v = t.__dlpack__(max_version=(1, 0))
+    assert capsule_name(v) == "dltensor_versioned"
+    u = nabla.from_dlpack(v)
+    assert capsule_name(v) == "used_dltensor_versioned"
+    assert u.data_ptr() == t.data_ptr() and u.tolist() == t.tolist()
+    del v, u
+    gc.collect()
+    assert t.tolist() == [0, 1, 2, 3, 4]
+
+
+def test_export_stream_device_and_copy_arguments():
+    t = nabla.arange(4, dtype=nabla.float32)
+    assert capsule_name(t.__dlpack__(stream=None)) == "dltensor"
+    with pytest.raises(nabla.Error, match="stream 5 given for a CPU tensor"):
+        t.__dlpack__(stream=5)
+    with pytest.raises(nabla.Error, match="dl_device"):
+        t.__dlpack__(dl_device=(2, 0))
+    assert nabla.from_dlpack(t.__dlpack__(dl_device=(1, 0))).data_ptr() == t.data_ptr()
+    c = nabla.from_dlpack(t.__dlpack__(copy=True))
+    assert c.data_ptr() != t.data_ptr() and c.tolist() == t.tolist()
 
 
 def test_not_a_producer():

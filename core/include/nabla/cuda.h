@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace nabla::cuda {
 
@@ -23,6 +24,19 @@ MemoryStats memory_stats(int device = 0);
 void empty_cache();
 /// Waits for all queued work on every device.
 void synchronize();
+
+/// nabla's stream of a device, as an opaque cudaStream_t (for exchange protocols: DLPack).
+/// An error without a GPU.
+void* current_stream(int device = 0);
+/// Makes work queued later on `consumer` wait for everything queued so far on nabla's stream
+/// of `device`, without blocking the host (an event recorded on nabla's stream). `consumer`
+/// is a cudaStream_t value, or DLPack's 1 (the legacy default stream) or 2 (per-thread
+/// default); 0 is ambiguous in DLPack and an error. An error without a GPU.
+void make_stream_wait(std::intptr_t consumer, int device = 0);
+/// Waits for the work queued so far on nabla's stream of `device`, leaving kernel reports
+/// (bad indices) for the next synchronisation point; never throws. Runs before memory that
+/// nabla borrowed (from_blob on a GPU) goes back to its owner. A no-op without a GPU.
+void wait_stream_quietly(int device) noexcept;
 
 /// Times GPU work on nabla's stream of a device with CUDA events: start(), queue the work,
 /// then stop() waits for it and returns the milliseconds between the two events (GPU time,

@@ -39,6 +39,13 @@ MemoryStats memory_stats(int device) {
 }
 void empty_cache() {}
 void synchronize() {}
+void* current_stream(int device) {
+  NABLA_FAIL("cuda::current_stream: no CUDA device {} (nabla was built without CUDA)", device);
+}
+void make_stream_wait(std::intptr_t, int device) {
+  NABLA_FAIL("cuda::make_stream_wait: no CUDA device {} (nabla was built without CUDA)", device);
+}
+void wait_stream_quietly(int) noexcept {}
 EventTimer::EventTimer(int device) : device_(device) {
   NABLA_FAIL("cuda::EventTimer: no CUDA device (nabla was built without CUDA)");
 }

@@ -209,7 +209,16 @@ Tensor from_blob(void* data, const Shape& sizes, const Shape& strides, ScalarTyp
   storage->data = data;
   storage->nbytes = static_cast<std::size_t>(nbytes);
   storage->device = device;
-  storage->release = std::move(deleter);
+  if (device.is_cuda() && deleter) {
+    // nabla's kernels on this memory run on its stream, asynchronously: the owner gets the
+    // memory back only once they are done
+    storage->release = [index = device.index, owner = std::move(deleter)] {
+      cuda::wait_stream_quietly(index);
+      owner();
+    };
+  } else {
+    storage->release = std::move(deleter);
+  }
   return make_view_tensor(storage, sizes, st, 0, dtype);
 }
 

@@ -544,7 +544,10 @@ class Tensor:
 
     def __array__(self, dtype: object | None = None, copy: object | None = None) -> object: ...
 
-    def __dlpack__(self, *, stream: object | None = None, max_version: object | None = None) -> object: ...
+    def __dlpack__(self, *, stream: object | None = None, max_version: object | None = None, dl_device: object | None = None, copy: object | None = None) -> object:
+        """
+        A DLPack capsule sharing the tensor's memory: versioned (DLPack 1.0) when max_version >= (1, 0); on a GPU the consumer's `stream` is made to wait on nabla's (-1: no ordering).
+        """
 
     def __dlpack_device__(self) -> tuple[builtins.int, builtins.int]: ...
 
