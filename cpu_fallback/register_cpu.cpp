@@ -10,22 +10,8 @@ namespace cpu {
 }  // namespace cpu
 
 void register_cpu() {
-#define NABLA_REGISTER_unary(name) register_kernel(Op::name, DeviceType::CPU, &cpu::name##_kernel);
-#define NABLA_REGISTER_binary NABLA_REGISTER_unary
-#define NABLA_REGISTER_reduce NABLA_REGISTER_unary
-#define NABLA_REGISTER_linalg NABLA_REGISTER_unary
-#define NABLA_REGISTER_softmax NABLA_REGISTER_unary
-#define NABLA_REGISTER_index NABLA_REGISTER_unary
-#define NABLA_REGISTER_copy NABLA_REGISTER_unary
-#define NABLA_REGISTER_random NABLA_REGISTER_unary
-#define NABLA_REGISTER_loss NABLA_REGISTER_unary
-#define NABLA_REGISTER_optim NABLA_REGISTER_unary
-#define NABLA_REGISTER_conv NABLA_REGISTER_unary
-#define NABLA_REGISTER_pool NABLA_REGISTER_unary
-#define NABLA_REGISTER_norm NABLA_REGISTER_unary
-#define NABLA_REGISTER_rnn NABLA_REGISTER_unary
-#define NABLA_REGISTER_view(name)  // views have no kernels
-#define NABLA_OP(name, family, diff) NABLA_REGISTER_##family(name)
+#define NABLA_OP(name, family, diff) \
+  register_family_kernel<OpFamily::family>(Op::name, DeviceType::CPU, [](auto) { return &cpu::name##_kernel; });
 #include "dispatch/ops.def"
 #undef NABLA_OP
 }

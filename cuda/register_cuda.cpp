@@ -18,22 +18,8 @@ std::shared_ptr<Storage> cuda_allocate(std::size_t nbytes, Device device);  // c
 void register_cuda() {
   if (cuda::cuda_device_count() == 0) return;  // no GPU or driver: the CPU path runs alone
   set_storage_allocator(DeviceType::CUDA, &cuda::cuda_allocate);
-#define NABLA_REGISTER_unary(name) register_kernel(Op::name, DeviceType::CUDA, &cuda::name##_kernel);
-#define NABLA_REGISTER_binary NABLA_REGISTER_unary
-#define NABLA_REGISTER_reduce NABLA_REGISTER_unary
-#define NABLA_REGISTER_linalg NABLA_REGISTER_unary
-#define NABLA_REGISTER_softmax NABLA_REGISTER_unary
-#define NABLA_REGISTER_index NABLA_REGISTER_unary
-#define NABLA_REGISTER_copy NABLA_REGISTER_unary
-#define NABLA_REGISTER_random NABLA_REGISTER_unary
-#define NABLA_REGISTER_loss NABLA_REGISTER_unary
-#define NABLA_REGISTER_optim NABLA_REGISTER_unary
-#define NABLA_REGISTER_conv NABLA_REGISTER_unary
-#define NABLA_REGISTER_pool NABLA_REGISTER_unary
-#define NABLA_REGISTER_norm NABLA_REGISTER_unary
-#define NABLA_REGISTER_rnn NABLA_REGISTER_unary
-#define NABLA_REGISTER_view(name)  // views have no kernels
-#define NABLA_OP(name, family, diff) NABLA_REGISTER_##family(name)
+#define NABLA_OP(name, family, diff) \
+  register_family_kernel<OpFamily::family>(Op::name, DeviceType::CUDA, [](auto) { return &cuda::name##_kernel; });
 #include "dispatch/ops.def"
 #undef NABLA_OP
   mark_backend_registered(DeviceType::CUDA);

@@ -9,19 +9,10 @@
 
 namespace nabla {
 
-void register_unary_derivatives();
-void register_binary_derivatives();
-void register_reduce_derivatives();
-void register_linalg_derivatives();
-void register_softmax_derivatives();
-void register_index_derivatives();
-void register_copy_derivatives();
-void register_view_derivatives();
-void register_loss_derivatives();
-void register_conv_derivatives();
-void register_pool_derivatives();
-void register_norm_derivatives();
-void register_rnn_derivatives();
+// derivatives_<family>.cpp, for each family of families.def with derivatives
+#define NABLA_FAMILY(name, kernels, derivatives) void register_##name##_derivatives();
+#include "dispatch/families.def"
+#undef NABLA_FAMILY
 
 inline constexpr uint32_t kIn0 = 1u << 0, kIn1 = 1u << 1, kIn2 = 1u << 2;
 inline constexpr uint32_t kOut0 = 1u << 0;

@@ -25,27 +25,6 @@ bool g_backends[kNumDeviceTypes] = {};
 constexpr std::array<CpuOnlyOp, 0> kCpuOnly{};
 }  // namespace
 
-std::string_view family_name(OpFamily f) {
-  switch (f) {
-    case OpFamily::unary: return "unary";
-    case OpFamily::binary: return "binary";
-    case OpFamily::reduce: return "reduce";
-    case OpFamily::linalg: return "linalg";
-    case OpFamily::softmax: return "softmax";
-    case OpFamily::index: return "index";
-    case OpFamily::copy: return "copy";
-    case OpFamily::random: return "random";
-    case OpFamily::loss: return "loss";
-    case OpFamily::optim: return "optim";
-    case OpFamily::conv: return "conv";
-    case OpFamily::pool: return "pool";
-    case OpFamily::norm: return "norm";
-    case OpFamily::rnn: return "rnn";
-    case OpFamily::view: return "view";
-  }
-  return "?";
-}
-
 bool op_from_name(std::string_view name, Op* out) {
   for (int i = 0; i < kNumOps; ++i) {
     if (kOpInfo[i].name == name) {

@@ -22,6 +22,14 @@ using Kernel = void (*)(const KernelCall& call);
 void register_kernel(Op op, DeviceType device, Kernel kernel);
 /// The kernel for (op, device), or nullptr.
 Kernel find_kernel(Op op, DeviceType device);
+/// Registers one ops.def row's kernel for a backend unless its family has none (views):
+/// register_cpu()/register_cuda() call it for every op. `get` is a generic lambda returning
+/// `&<backend>::<name>_kernel`; its body is instantiated only for families with kernels, so
+/// view ops need no kernel, and any other op without one fails to link.
+template <OpFamily F, class Get>
+void register_family_kernel(Op op, DeviceType device, Get get) {
+  if constexpr (family_info(F).kernels) register_kernel(op, device, get(0));
+}
 /// Whether a backend has registered itself (the CPU always has).
 bool backend_registered(DeviceType device);
 void mark_backend_registered(DeviceType device);

@@ -23,7 +23,26 @@ inline constexpr int kNumOps = 0
 #undef NABLA_OP
     ;
 
-enum class OpFamily : int8_t { unary, binary, reduce, linalg, softmax, index, copy, random, loss, optim, conv, pool, norm, rnn, view };
+enum class OpFamily : int8_t {
+#define NABLA_FAMILY(name, kernels, derivatives) name,
+#include "dispatch/families.def"
+#undef NABLA_FAMILY
+};
+
+struct FamilyInfo {
+  std::string_view name;
+  bool kernels;      // its ops have a kernel per device (view ops have none)
+  bool derivatives;  // core/src/autograd/derivatives_<name>.cpp registers backward formulas
+};
+
+inline constexpr FamilyInfo kFamilyInfo[] = {
+#define NABLA_FAMILY(name, kernels, derivatives) {#name, kernels != 0, derivatives != 0},
+#include "dispatch/families.def"
+#undef NABLA_FAMILY
+};
+
+inline constexpr const FamilyInfo& family_info(OpFamily f) { return kFamilyInfo[static_cast<int>(f)]; }
+inline constexpr std::string_view family_name(OpFamily f) { return family_info(f).name; }
 
 struct OpInfo {
   std::string_view name;
@@ -40,7 +59,15 @@ static_assert(sizeof(kOpInfo) / sizeof(kOpInfo[0]) == kNumOps, "ops.def tables o
 
 inline std::string_view op_name(Op op) { return kOpInfo[static_cast<int>(op)].name; }
 inline const OpInfo& op_info(Op op) { return kOpInfo[static_cast<int>(op)]; }
-std::string_view family_name(OpFamily f);
+
+// A differentiable op needs its family's backward registration.
+inline constexpr bool kDerivativeFamiliesComplete = [] {
+  for (const OpInfo& i : kOpInfo) {
+    if (i.differentiable && !family_info(i.family).derivatives) return false;
+  }
+  return true;
+}();
+static_assert(kDerivativeFamiliesComplete, "ops.def: a differentiable op in a family without derivatives (families.def)");
 /// Looks an op up by name; returns false when there is none.
 bool op_from_name(std::string_view name, Op* out);
 
