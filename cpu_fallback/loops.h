@@ -35,34 +35,17 @@ inline constexpr int64_t kGrain = 32768;
 /// scatters whose targets may collide).
 template <class Run>
 void for_each_run(const ElementwiseGeometry& g, const Run& run, bool parallel = true) {
-  const int nd = static_cast<int>(g.shape.size());
-  const int64_t inner = g.shape[nd - 1];
   std::array<int64_t, kMaxOperands> inner_bytes{};
-  for (int k = 0; k < g.nops; ++k) inner_bytes[k] = g.strides[k][nd - 1] * g.elsize[k];
+  for (int k = 0; k < g.nops; ++k) inner_bytes[k] = g.strides[k].back() * g.elsize[k];
   auto piece = [&](int64_t begin, int64_t end) {
-    // multi-index of `begin`
-    Shape idx(nd, 0);
-    int64_t rem = begin;
-    for (int d = nd - 1; d >= 0; --d) {
-      idx[d] = rem % g.shape[d];
-      rem /= g.shape[d];
-    }
-    int64_t pos = begin;
-    while (pos < end) {
+    MultiIndex at(g.shape, begin);
+    for (int64_t pos = begin; pos < end;) {
       std::array<char*, kMaxOperands> p{};
-      for (int k = 0; k < g.nops; ++k) {
-        int64_t off = 0;
-        for (int d = 0; d < nd; ++d) off += idx[d] * g.strides[k][d];
-        p[k] = g.data[k] + off * g.elsize[k];
-      }
-      const int64_t n = std::min(inner - idx[nd - 1], end - pos);
+      for (int k = 0; k < g.nops; ++k) p[k] = g.data[k] + at.offset(g.strides[k]) * g.elsize[k];
+      const int64_t n = std::min(at.row_left(), end - pos);
       run(p.data(), inner_bytes.data(), n);
       pos += n;
-      idx[nd - 1] += n;
-      for (int d = nd - 1; d > 0 && idx[d] >= g.shape[d]; --d) {
-        idx[d] = 0;
-        idx[d - 1] += 1;
-      }
+      at.advance(n);
     }
   };
   if (parallel) parallel_for(g.numel, kGrain, piece);

@@ -7,11 +7,38 @@
 // order, which keeps results bitwise repeatable.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "core/math/scalar_math.h"
 
 namespace nabla::math {
+
+/// The identities of max and min: -inf and +inf for floats, the type's minimum and maximum
+/// for integers. Written out rather than taken from std::numeric_limits, whose members are
+/// host-only functions under nvcc.
+template <class V>
+NABLA_HOST_DEVICE constexpr V highest() {
+  if constexpr (std::is_floating_point_v<V>) {
+    return static_cast<V>(INFINITY);
+  } else if constexpr (std::is_signed_v<V>) {
+    using U = std::make_unsigned_t<V>;
+    return static_cast<V>(static_cast<U>(~U(0)) >> 1);
+  } else {
+    return static_cast<V>(~V(0));
+  }
+}
+template <class V>
+NABLA_HOST_DEVICE constexpr V lowest() {
+  if constexpr (std::is_floating_point_v<V>) {
+    return -static_cast<V>(INFINITY);
+  } else if constexpr (std::is_signed_v<V>) {
+    return static_cast<V>(-highest<V>() - 1);
+  } else {
+    return V(0);
+  }
+}
 
 template <class A>
 struct SumReducer {

@@ -1,29 +1,17 @@
-// CUDA kernels of the index family. gather and index_select read through a restrided view
-// (stride 0 along dim, as the CPU kernels); scatter_add and index_add give each thread one
-// whole line along dim, summed in index order, so results are deterministic without
-// floating-point atomics. Out-of-range indices are skipped and reported through the device's
-// report slot; they become nabla::Error at the next synchronisation point (cuda/kernel_report.h:
-// no host wait per call).
+// CUDA kernels of the index family, over the operand views of tensor/index_views.h (shared
+// with the CPU kernels). gather and index_select read through a restrided view (stride 0 along
+// dim, as the CPU kernels); scatter_add and index_add give each thread one whole line along
+// dim, summed in index order, so results are deterministic without floating-point atomics.
+// Out-of-range indices are skipped and reported through the device's report slot; they become
+// nabla::Error at the next synchronisation point (cuda/kernel_report.h: no host wait per call).
 #include "cuda/kernel_report.h"
 #include "cuda/kernels/elementwise.cuh"
 #include "dispatch/dispatch.h"
 #include "nabla/autograd.h"
+#include "tensor/index_views.h"
 
 namespace nabla::cuda {
 namespace {
-
-Tensor restride(const Tensor& t, const Shape& sizes, int64_t dim) {
-  Shape st = t.strides();
-  st.resize(sizes.size(), 0);
-  st[dim] = 0;
-  return make_view_tensor(t.impl()->storage, sizes, st, t.storage_offset(), t.dtype());
-}
-
-Tensor index_along(const Tensor& index, const Shape& sizes, int64_t dim) {
-  Shape st(sizes.size(), 0);
-  st[dim] = index.dim() == 0 ? 0 : index.stride(0);
-  return make_view_tensor(index.impl()->storage, sizes, st, index.storage_offset(), index.dtype());
-}
 
 template <class T>
 struct TakeBody {
@@ -40,14 +28,15 @@ struct TakeBody {
   }
 };
 
-void take_along(const Tensor& out, const Tensor& x, const Tensor& idx, int64_t dim, const char* op,
-                ReportOp rop) {
-  if (out.numel() == 0) return;
-  const std::array<Tensor, 2> ins{idx, restride(x, out.sizes(), dim)};
-  KernelReport* const slot = report_slot(out.device().index);
-  visit_dtype(x.dtype(), op, [&]<class T>() {
-    launch_offsets(out, std::span<const Tensor>(ins.data(), ins.size()), out.numel(),
-                   TakeBody<T>{x.size(dim), x.stride(dim), slot, ReportSite{rop, x.size(dim), dim}});
+// gather, index_select
+void take_along(const KernelCall& c, ReportOp rop) {
+  const TakeOperands t = take_operands(c);
+  if (t.out.numel() == 0) return;
+  const std::array<Tensor, 2> ins{t.index, t.x};
+  KernelReport* const slot = report_slot(t.out.device().index);
+  visit_dtype(t.x.dtype(), t.name, [&]<class T>() {
+    launch_offsets(t.out, std::span<const Tensor>(ins.data(), ins.size()), t.out.numel(),
+                   TakeBody<T>{t.size, t.stride, slot, ReportSite{rop, t.size, t.dim}});
   });
 }
 
@@ -74,71 +63,38 @@ struct AddLineBody {
   }
 };
 
-// out (already a copy of x) += src scattered along dim by idx (both of `shape`).
-void add_lines(const Tensor& out, const Tensor& idx, const Tensor& src, int64_t dim, const char* op,
-               ReportOp rop) {
-  const Shape& shape = idx.sizes();
+// scatter_add, index_add: out = x, then out += src scattered along dim by index.
+void add_along(const KernelCall& c, ReportOp rop) {
+  NoGradGuard no_grad;
+  AddOperands a = add_operands(c);
+  a.out.copy_(c.in[0]);
+  const Shape& shape = a.index.sizes();
   Shape line = shape;
-  const int64_t len = shape[dim];
-  line[dim] = 1;
+  const int64_t len = shape[a.dim];
+  line[a.dim] = 1;
   int64_t lines = 1;
   for (int64_t s : line) lines *= s;
   if (lines == 0 || len == 0) return;
-  const Tensor d = restride(out, line, dim);
-  const Tensor i = make_view_tensor(idx.impl()->storage, line, idx.strides(), idx.storage_offset(), idx.dtype());
-  const Tensor s = make_view_tensor(src.impl()->storage, line, src.strides(), src.storage_offset(), src.dtype());
-  const std::array<Tensor, 2> ins{i, s};
-  KernelReport* const slot = report_slot(out.device().index);
-  visit_numeric(out.dtype(), op, [&]<class T>() {
-    launch_offsets(d, std::span<const Tensor>(ins.data(), ins.size()), lines,
-                   AddLineBody<T>{len, out.size(dim), out.stride(dim), idx.stride(dim), src.stride(dim), slot,
-                                  ReportSite{rop, out.size(dim), dim}});
+  const std::array<Tensor, 2> ins{with_sizes(a.index, line), with_sizes(a.src, line)};
+  KernelReport* const slot = report_slot(a.out.device().index);
+  const int64_t size = a.out.size(a.dim);
+  visit_numeric(a.out.dtype(), a.name, [&]<class T>() {
+    launch_offsets(restride(a.out, line, a.dim), std::span<const Tensor>(ins.data(), ins.size()), lines,
+                   AddLineBody<T>{len, size, a.out.stride(a.dim), a.index.stride(a.dim), a.src.stride(a.dim),
+                                  slot, ReportSite{rop, size, a.dim}});
   });
 }
 
 }  // namespace
 
-void gather_kernel(const KernelCall& c) {
-  take_along(c.out[0], c.in[0], c.in[1], c.p.dim, "gather", ReportOp::gather);
-}
-
-void index_select_kernel(const KernelCall& c) {
-  const Tensor& out = c.out[0];
-  take_along(out, c.in[0], index_along(c.in[1], out.sizes(), c.p.dim), c.p.dim, "index_select",
-             ReportOp::index_select);
-}
-
-void scatter_add_kernel(const KernelCall& c) {
-  NoGradGuard g;
-  Tensor out = c.out[0];
-  out.copy_(c.in[0]);
-  const Tensor& index = c.in[1];
-  const Tensor src = make_view_tensor(c.in[2].impl()->storage, index.sizes(), c.in[2].strides(),
-                                      c.in[2].storage_offset(), c.in[2].dtype());
-  add_lines(out, index, src, c.p.dim, "scatter_add", ReportOp::scatter_add);
-}
-
-void index_add_kernel(const KernelCall& c) {
-  NoGradGuard g;
-  Tensor out = c.out[0];
-  out.copy_(c.in[0]);
-  const Tensor& source = c.in[2];
-  add_lines(out, index_along(c.in[1], source.sizes(), c.p.dim), source, c.p.dim, "index_add",
-            ReportOp::index_add);
-}
+void gather_kernel(const KernelCall& c) { take_along(c, ReportOp::gather); }
+void index_select_kernel(const KernelCall& c) { take_along(c, ReportOp::index_select); }
+void scatter_add_kernel(const KernelCall& c) { add_along(c, ReportOp::scatter_add); }
+void index_add_kernel(const KernelCall& c) { add_along(c, ReportOp::index_add); }
 
 void cat_kernel(const KernelCall& c) {
-  NoGradGuard g;
-  const Tensor& out = c.out[0];
-  const int64_t dim = c.p.dim;
-  int64_t at = 0;
-  for (const Tensor& t : c.in) {
-    if (t.numel() == 0 && t.dim() == 1 && out.dim() != 1) continue;
-    Tensor dst = make_view_tensor(out.impl()->storage, t.sizes(), out.strides(),
-                                  out.storage_offset() + at * out.stride(dim), out.dtype());
-    dst.copy_(t);
-    at += t.size(dim);
-  }
+  NoGradGuard no_grad;
+  for (CatSlice& s : cat_slices(c)) s.dst.copy_(*s.src);
 }
 
 namespace {
@@ -166,12 +122,16 @@ void one_hot_kernel(const KernelCall& c) {
   // one thread per index: `rows` is out seen with the class dim collapsed to its first column
   Shape rows_shape = out.sizes();
   rows_shape.back() = 1;
-  const Tensor rows = make_view_tensor(out.impl()->storage, rows_shape, out.strides(), out.storage_offset(), kInt64);
-  const Tensor i = make_view_tensor(idx.impl()->storage, rows_shape, [&] {
-    Shape st = idx.strides();
-    st.push_back(0);
-    return st;
-  }(), idx.storage_offset(), kInt64);
+  const Tensor rows =
+      make_view_tensor(out.impl()->storage, rows_shape, out.strides(), out.storage_offset(), kInt64);
+  const Tensor i = make_view_tensor(
+      idx.impl()->storage, rows_shape,
+      [&] {
+        Shape st = idx.strides();
+        st.push_back(0);
+        return st;
+      }(),
+      idx.storage_offset(), kInt64);
   const std::array<Tensor, 1> ins{i};
   launch_offsets(
       rows, std::span<const Tensor>(ins.data(), ins.size()), idx.numel(),

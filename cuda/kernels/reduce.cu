@@ -1,7 +1,7 @@
 // CUDA reductions over any set of dims: the core/math/reduce.h reducers of the CPU reference
-// (cpu_fallback/reduce.cpp) run over the same outer/inner geometry, with the GPU's own
-// accumulators (float for float32 and the 16-bit floats, double for float64, int64 for
-// integers).
+// (cpu_fallback/reduce.cpp), picked per op by core/math/reduce_ops.h, run over the same
+// outer/inner geometry (tensor/iter.h's ReduceGeometry), with the GPU's own accumulators
+// (float for float32 and the 16-bit floats, double for float64, int64 for integers).
 //
 // Results are bitwise repeatable: there are no atomics, and how the reduced elements are
 // split among threads, blocks and partials depends only on the shapes and strides, never on
@@ -15,12 +15,10 @@
 // A long reduction with few outputs is split into chunks whose partial accumulators go to a
 // scratch buffer; finish_kernel combines them in chunk order, one thread per output.
 #include <algorithm>
-#include <cstring>
-#include <limits>
 #include <memory>
-#include <vector>
+#include <span>
 
-#include "core/math/reduce.h"
+#include "core/math/reduce_ops.h"
 #include "cuda/kernels/elementwise.cuh"
 #include "cuda/kernels/group_reduce.cuh"
 #include "cuda/launch.cuh"
@@ -36,8 +34,7 @@ namespace {
 template <class T>
 using gpu_acc_t = std::conditional_t<std::is_floating_point_v<compute_t<T>>, compute_t<T>, int64_t>;
 
-// Outer dims (not reduced, row-major = output order) and inner dims (reduced, row-major =
-// the logical index passed to step), size-1 dims dropped and contiguous neighbours merged.
+// The host's ReduceGeometry (tensor/iter.h, dims merged) in fixed arrays for the kernels.
 struct ReduceGeom {
   int outer_nd = 0, inner_nd = 0;
   int64_t outer_sizes[kMaxDims], outer_strides[kMaxDims];
@@ -45,85 +42,31 @@ struct ReduceGeom {
   int64_t m = 1, k = 1;  // output count, elements per output
 };
 
-// Merges dim i into dim i-1 where the pair is one contiguous run (row-major order kept).
-void coalesce(std::vector<int64_t>& sizes, std::vector<int64_t>& strides) {
-  if (sizes.empty()) return;
-  std::size_t w = 0;
-  for (std::size_t i = 1; i < sizes.size(); ++i) {
-    if (strides[w] == strides[i] * sizes[i]) {
-      sizes[w] *= sizes[i];
-      strides[w] = strides[i];
-    } else {
-      ++w;
-      sizes[w] = sizes[i];
-      strides[w] = strides[i];
-    }
-  }
-  sizes.resize(w + 1);
-  strides.resize(w + 1);
-}
-
-ReduceGeom make_geom(const Tensor& x, const std::vector<int64_t>& dims, std::string_view op) {
+ReduceGeom make_geom(const Tensor& x, std::span<const int64_t> dims, std::string_view op) {
+  const ReduceGeometry h = make_reduce_geometry(x, dims, /*merge_reduced=*/true);
+  NABLA_CHECK(h.outer_sizes.size() <= static_cast<std::size_t>(kMaxDims) &&
+                  h.inner_sizes.size() <= static_cast<std::size_t>(kMaxDims),
+              "{}: the CUDA reduction supports at most {} non-mergeable dims (input shape {})", op, kMaxDims,
+              x.shape_str());
   ReduceGeom g;
-  std::vector<bool> reduced(static_cast<std::size_t>(x.dim()), false);
-  for (int64_t d : dims) reduced[static_cast<std::size_t>(d)] = true;
-  std::vector<int64_t> os, ost, is, ist;
-  for (int64_t d = 0; d < x.dim(); ++d) {
-    const int64_t s = x.sizes()[d];
-    if (reduced[static_cast<std::size_t>(d)]) {
-      g.k *= s;
-      if (s != 1) {
-        is.push_back(s);
-        ist.push_back(x.strides()[d]);
-      }
-    } else {
-      g.m *= s;
-      if (s != 1) {
-        os.push_back(s);
-        ost.push_back(x.strides()[d]);
-      }
-    }
-  }
-  coalesce(os, ost);
-  coalesce(is, ist);
-  if (is.empty()) {
-    is.push_back(1);
-    ist.push_back(0);
-  }
-  NABLA_CHECK(
-      os.size() <= static_cast<std::size_t>(kMaxDims) && is.size() <= static_cast<std::size_t>(kMaxDims),
-      "{}: the CUDA reduction supports at most {} non-mergeable dims (input shape {})", op, kMaxDims,
-      x.shape_str());
-  g.outer_nd = static_cast<int>(os.size());
-  g.inner_nd = static_cast<int>(is.size());
-  for (int d = 0; d < g.outer_nd; ++d) {
-    g.outer_sizes[d] = os[static_cast<std::size_t>(d)];
-    g.outer_strides[d] = ost[static_cast<std::size_t>(d)];
-  }
-  for (int d = 0; d < g.inner_nd; ++d) {
-    g.inner_sizes[d] = is[static_cast<std::size_t>(d)];
-    g.inner_strides[d] = ist[static_cast<std::size_t>(d)];
-  }
+  g.outer_nd = static_cast<int>(h.outer_sizes.size());
+  g.inner_nd = static_cast<int>(h.inner_sizes.size());
+  std::copy(h.outer_sizes.begin(), h.outer_sizes.end(), g.outer_sizes);
+  std::copy(h.outer_strides.begin(), h.outer_strides.end(), g.outer_strides);
+  std::copy(h.inner_sizes.begin(), h.inner_sizes.end(), g.inner_sizes);
+  std::copy(h.inner_strides.begin(), h.inner_strides.end(), g.inner_strides);
+  g.m = h.m;
+  g.k = h.k;
   return g;
 }
 
 __device__ inline int64_t outer_offset(const ReduceGeom& g, int64_t o) {
-  int64_t off = 0;
-  for (int d = g.outer_nd - 1; d >= 0; --d) {
-    off += (o % g.outer_sizes[d]) * g.outer_strides[d];
-    o /= g.outer_sizes[d];
-  }
-  return off;
+  return strided_offset(o, g.outer_sizes, g.outer_strides, g.outer_nd);
 }
 
 __device__ inline int64_t inner_offset(const ReduceGeom& g, int64_t i) {
   if (g.inner_nd == 1) return i * g.inner_strides[0];
-  int64_t off = 0;
-  for (int d = g.inner_nd - 1; d >= 0; --d) {
-    off += (i % g.inner_sizes[d]) * g.inner_strides[d];
-    i /= g.inner_sizes[d];
-  }
-  return off;
+  return strided_offset(i, g.inner_sizes, g.inner_strides, g.inner_nd);
 }
 
 template <class T, class R>
@@ -213,13 +156,12 @@ constexpr int64_t kThreadTarget = 65536;  // threads worth filling the GPU with
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-// out (contiguous, reduced shape, dtype O) = finish(reduce(x over p.dims)).
+// out (contiguous, dtype O) = finish(reduce(x over dims)).
 template <class T, class O, class R>
-void reduce_cuda(const KernelCall& c, const R& r) {
+void reduce_cuda(const Tensor& x, const Tensor& out, std::span<const int64_t> dims, std::string_view name,
+                 const R& r) {
   using A = typename R::acc;
-  const Tensor& x = c.in[0];
-  const Tensor& out = c.out[0];
-  const ReduceGeom g = make_geom(x, c.p.dims, op_name(c.op));
+  const ReduceGeom g = make_geom(x, dims, name);
   if (g.m == 0) return;
   const bool inner_dense = g.inner_strides[g.inner_nd - 1] == 1 && g.inner_sizes[g.inner_nd - 1] > 1;
   const bool outer_dense = g.outer_nd > 0 && g.outer_strides[g.outer_nd - 1] == 1;
@@ -262,83 +204,15 @@ void reduce_cuda(const KernelCall& c, const R& r) {
   }
 }
 
-template <class V>
-constexpr V lowest() {
-  if constexpr (std::numeric_limits<V>::has_infinity)
-    return -std::numeric_limits<V>::infinity();
-  else
-    return std::numeric_limits<V>::lowest();
-}
-template <class V>
-constexpr V highest() {
-  if constexpr (std::numeric_limits<V>::has_infinity)
-    return std::numeric_limits<V>::infinity();
-  else
-    return std::numeric_limits<V>::max();
-}
-
-// Sums and products: the front end's output dtype is the input's for floats, int64 for
-// integers and bool (ops/reduce.cpp sum_dtype).
-template <template <class> class R>
-void sum_like(const KernelCall& c) {
-  const char* name = op_name(c.op).data();
-  visit_dtype(c.in[0].dtype(), name, [&]<class T>() {
-    using O = std::conditional_t<std::is_floating_point_v<compute_t<T>>, T, int64_t>;
-    NABLA_CHECK(c.out[0].dtype() == dtype_of<O>(), "{}: CUDA output dtype {} not supported for input {}",
-                name, dtype_name(c.out[0].dtype()), dtype_name(c.in[0].dtype()));
-    reduce_cuda<T, O>(c, R<gpu_acc_t<T>>{});
+void reduce_kernel(const KernelCall& c) {
+  const ReduceParams p = ReduceParams::from(c.p);
+  math::visit_reducer<gpu_acc_t>(c, p, [&]<class T, class O>(const auto& r) {
+    reduce_cuda<T, O>(c.in[0], c.out[0], p.dims, op_name(c.op), r);
   });
 }
 
 }  // namespace
 
-void sum_kernel(const KernelCall& c) { sum_like<math::SumReducer>(c); }
-void prod_kernel(const KernelCall& c) { sum_like<math::ProdReducer>(c); }
-void mean_kernel(const KernelCall& c) {
-  visit_float(c.in[0].dtype(), "mean",
-              [&]<class T>() { reduce_cuda<T, T>(c, math::MeanReducer<gpu_acc_t<T>>{}); });
-}
-void amax_kernel(const KernelCall& c) {
-  visit_numeric(c.in[0].dtype(), "amax", [&]<class T>() {
-    using V = compute_t<T>;
-    reduce_cuda<T, T>(c, math::MaxReducer<V>{lowest<V>()});
-  });
-}
-void amin_kernel(const KernelCall& c) {
-  visit_numeric(c.in[0].dtype(), "amin", [&]<class T>() {
-    using V = compute_t<T>;
-    reduce_cuda<T, T>(c, math::MinReducer<V>{highest<V>()});
-  });
-}
-void argmax_kernel(const KernelCall& c) {
-  visit_numeric(c.in[0].dtype(), "argmax", [&]<class T>() {
-    using V = compute_t<T>;
-    reduce_cuda<T, int64_t>(c, math::ArgReducer<V, true>{lowest<V>()});
-  });
-}
-void argmin_kernel(const KernelCall& c) {
-  visit_numeric(c.in[0].dtype(), "argmin", [&]<class T>() {
-    using V = compute_t<T>;
-    reduce_cuda<T, int64_t>(c, math::ArgReducer<V, false>{highest<V>()});
-  });
-}
-void var_kernel(const KernelCall& c) {
-  visit_float(c.in[0].dtype(), "var",
-              [&]<class T>() { reduce_cuda<T, T>(c, math::VarReducer<gpu_acc_t<T>, false>{c.p.i0}); });
-}
-void std_kernel(const KernelCall& c) {
-  visit_float(c.in[0].dtype(), "std",
-              [&]<class T>() { reduce_cuda<T, T>(c, math::VarReducer<gpu_acc_t<T>, true>{c.p.i0}); });
-}
-void logsumexp_kernel(const KernelCall& c) {
-  visit_float(c.in[0].dtype(), "logsumexp", [&]<class T>() {
-    using A = gpu_acc_t<T>;
-    reduce_cuda<T, T>(c, math::LogSumExpReducer<A>{lowest<A>()});
-  });
-}
-void norm_kernel(const KernelCall& c) {
-  visit_float(c.in[0].dtype(), "norm",
-              [&]<class T>() { reduce_cuda<T, T>(c, math::NormReducer<gpu_acc_t<T>>{c.p.s0.to_double()}); });
-}
+NABLA_DEFINE_REDUCE_KERNELS()
 
 }  // namespace nabla::cuda

@@ -4,27 +4,31 @@
 
 #include "autograd/derivatives.h"
 #include "ops/op_helpers.h"
+#include "ops/params_reduce.h"
 
 namespace nabla {
 namespace {
 
 using G = std::vector<Tensor>;
 
-Shape keep_shape(const BackwardCtx& c) { return reduced_shape(c.in_meta[0].sizes, c.p.dims, /*keepdim=*/true); }
+// The reduced dims of the node's call.
+std::vector<int64_t> reduced_dims(const BackwardCtx& c) { return ReduceParams::from(c.p).dims; }
+
+Shape keep_shape(const BackwardCtx& c) { return reduced_shape(c.in_meta[0].sizes, reduced_dims(c), /*keepdim=*/true); }
 
 // A reduction output (grad or result) broadcast back over the input's shape.
 Tensor spread(const BackwardCtx& c, const Tensor& t) { return t.reshape(keep_shape(c)).expand(c.in_meta[0].sizes); }
 
 int64_t reduced_count(const BackwardCtx& c) {
   int64_t n = 1;
-  for (int64_t d : c.p.dims) n *= c.in_meta[0].sizes[d];
+  for (int64_t d : reduced_dims(c)) n *= c.in_meta[0].sizes[d];
   return n;
 }
 
 // Gradient of amax/amin/inf-norm style selections: split evenly among the tied elements.
 Tensor even_split(const BackwardCtx& c, const Tensor& mask_bool) {
   const Tensor mask = mask_bool.to(c.in_meta[0].dtype);
-  const Tensor count = sum(mask, c.p.dims, /*keepdim=*/true);
+  const Tensor count = sum(mask, reduced_dims(c), /*keepdim=*/true);
   return spread(c, c.grad()) * mask / count;
 }
 
@@ -42,8 +46,8 @@ void register_reduce_derivatives() {
                               const Tensor is_zero = eq(x, 0.0);
                               const Tensor g = spread(c, c.grad());
                               const Tensor y = spread(c, c.out[0]);
-                              const Tensor nonzero_prod = spread(c, prod(where(is_zero, Scalar(1.0), x), c.p.dims, true));
-                              const Tensor zeros_in_slice = spread(c, sum(is_zero, c.p.dims, true));
+                              const Tensor nonzero_prod = spread(c, prod(where(is_zero, Scalar(1.0), x), reduced_dims(c), true));
+                              const Tensor zeros_in_slice = spread(c, sum(is_zero, reduced_dims(c), true));
                               const Tensor at_zero = where(eq(zeros_in_slice, 1), g * nonzero_prod, Scalar(0.0));
                               return G{where(is_zero, at_zero, g * y / where(is_zero, Scalar(1.0), x))};
                             },
@@ -54,15 +58,15 @@ void register_reduce_derivatives() {
                             kIn0, kOut0});
   set_derivative(Op::var, {[](const BackwardCtx& c) {
                              const Tensor& x = c.in[0];
-                             const double denom = static_cast<double>(reduced_count(c) - c.p.i0);
-                             const Tensor centered = x - mean(x, c.p.dims, true);
+                             const double denom = static_cast<double>(reduced_count(c) - ReduceParams::from(c.p).correction);
+                             const Tensor centered = x - mean(x, reduced_dims(c), true);
                              return G{spread(c, c.grad()) * centered * (2.0 / denom)};
                            },
                            kIn0, 0});
   set_derivative(Op::std, {[](const BackwardCtx& c) {
                              const Tensor& x = c.in[0];
-                             const double denom = static_cast<double>(reduced_count(c) - c.p.i0);
-                             const Tensor centered = x - mean(x, c.p.dims, true);
+                             const double denom = static_cast<double>(reduced_count(c) - ReduceParams::from(c.p).correction);
+                             const Tensor centered = x - mean(x, reduced_dims(c), true);
                              return G{spread(c, c.grad()) * centered / (spread(c, c.out[0]) * denom)};
                            },
                            kIn0, kOut0});
@@ -72,7 +76,7 @@ void register_reduce_derivatives() {
                                  kIn0, kOut0});
   set_derivative(Op::norm, {[](const BackwardCtx& c) {
                               const Tensor& x = c.in[0];
-                              const double p = c.p.s0.to_double();
+                              const double p = ReduceParams::from(c.p).p;
                               const Tensor g = spread(c, c.grad());
                               const Tensor y = spread(c, c.out[0]);
                               if (p == 0.0) return G{zeros_like(x)};

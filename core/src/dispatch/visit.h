@@ -26,27 +26,6 @@ struct compute_type<BFloat16> {
 template <class T>
 using compute_t = typename compute_type<T>::type;
 
-/// Accumulator of integer sums: int64, so sums of small ints do not overflow; compute_t for
-/// floats (the CPU reference widens float32 sums to double itself).
-template <class T>
-struct acc_type {
-  using type = compute_t<T>;
-};
-template <>
-struct acc_type<int32_t> {
-  using type = int64_t;
-};
-template <>
-struct acc_type<uint8_t> {
-  using type = int64_t;
-};
-template <>
-struct acc_type<bool> {
-  using type = int64_t;
-};
-template <class T>
-using acc_t = typename acc_type<T>::type;
-
 template <class F>
 decltype(auto) visit_dtype(ScalarType t, const char* op, F&& f) {
   switch (t) {

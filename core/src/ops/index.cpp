@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "ops/op_helpers.h"
+#include "ops/params_index.h"
 #include "tensor/tensor_impl.h"
 
 namespace nabla {
@@ -37,8 +38,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
                 "gather: index size {} exceeds the input size {} at dim {} (index {}, input {})", index.size(i),
                 x.size(i), i, index.shape_str(), x.shape_str());
   }
-  OpParams p;
-  p.dim = d;
+  const OpParams p = IndexParams{d}.params();
   if (x.dim() == 0) return run_op(Op::gather, {x.view({1}), index.view({-1})}, make_tensor(index.sizes(), x.dtype(), x.device()), p);
   return run_op(Op::gather, {x, index}, make_tensor(index.sizes(), x.dtype(), x.device(), "gather"), p);
 }
@@ -60,8 +60,7 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tens
     NABLA_CHECK(i == d || index.size(i) <= x.size(i),
                 "scatter_add: index size {} exceeds the input size {} at dim {}", index.size(i), x.size(i), i);
   }
-  OpParams p;
-  p.dim = d;
+  const OpParams p = IndexParams{d}.params();
   const std::array<Tensor, 3> in{x, index, src};
   Tensor out = make_tensor(x.sizes(), x.dtype(), x.device(), "scatter_add");
   run_op(Op::scatter_add, std::span<const Tensor>(in.data(), in.size()), std::span<Tensor>(&out, 1), p);
@@ -76,8 +75,7 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index_in) {
   const int64_t d = wrap_dim(dim, x.dim(), "index_select");
   Shape shape = x.sizes();
   shape[d] = index.numel();
-  OpParams p;
-  p.dim = d;
+  const OpParams p = IndexParams{d}.params();
   return run_op(Op::index_select, {x, index.view({-1})}, make_tensor(shape, x.dtype(), x.device(), "index_select"), p);
 }
 
@@ -96,8 +94,7 @@ Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index_in, const Ten
     NABLA_CHECK(source.size(i) == want, "index_add: source of shape {} does not fit input {} with {} indices along dim {}",
                 source.shape_str(), x.shape_str(), index.numel(), d);
   }
-  OpParams p;
-  p.dim = d;
+  const OpParams p = IndexParams{d}.params();
   const std::array<Tensor, 3> in{x, index.view({-1}), source};
   Tensor out = make_tensor(x.sizes(), x.dtype(), x.device(), "index_add");
   run_op(Op::index_add, std::span<const Tensor>(in.data(), in.size()), std::span<Tensor>(&out, 1), p);
@@ -136,8 +133,7 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
     shape[d] += t.size(d);
     in.push_back(t.dtype() == dt ? t : t.to(dt));
   }
-  OpParams p;
-  p.dim = d;
+  const OpParams p = IndexParams{d}.params();
   Tensor out = make_tensor(shape, dt, ref->device(), "cat");
   run_op(Op::cat, std::span<const Tensor>(in.data(), in.size()), std::span<Tensor>(&out, 1), p);
   return out;

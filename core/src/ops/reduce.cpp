@@ -2,6 +2,7 @@
 // float-only statistics), empty-input rules, and max/min with indices.
 #include "nabla/factories.h"
 #include "ops/op_helpers.h"
+#include "ops/params_reduce.h"
 #include "tensor/tensor_impl.h"
 
 namespace nabla {
@@ -9,7 +10,7 @@ namespace {
 
 enum class Empty { Allowed, Error };
 
-Tensor reduce(Op op, const Tensor& x, const IntList& dims_in, bool keepdim, OpParams p, ScalarType out_dtype,
+Tensor reduce(Op op, const Tensor& x, const IntList& dims_in, bool keepdim, ReduceParams p, ScalarType out_dtype,
               Empty empty = Empty::Allowed) {
   const std::string_view name = op_name(op);
   check_defined(x, name);
@@ -24,7 +25,7 @@ Tensor reduce(Op op, const Tensor& x, const IntList& dims_in, bool keepdim, OpPa
   }
   p.dims = dims;
   Tensor out = make_tensor(reduced_shape(x.sizes(), dims, keepdim), out_dtype, x.device(), name);
-  return run_op(op, {x}, out, p);
+  return run_op(op, {x}, out, p.params());
 }
 
 ScalarType sum_dtype(ScalarType t) { return is_integral(t, true) ? kInt64 : t; }
@@ -38,9 +39,9 @@ ScalarType float_input(const Tensor& x, std::string_view op) {
 
 const IntList kAll = std::vector<int64_t>{};
 
-OpParams correction(bool unbiased) {
-  OpParams p;
-  p.i0 = unbiased ? 1 : 0;
+ReduceParams correction(bool unbiased) {
+  ReduceParams p;
+  p.correction = unbiased ? 1 : 0;
   return p;
 }
 
@@ -114,8 +115,8 @@ Tensor logsumexp(const Tensor& x, IntList dims, bool keepdim) {
 Tensor norm(const Tensor& x, double p) { return norm(x, p, kAll, false); }
 Tensor norm(const Tensor& x, double p, IntList dims, bool keepdim) {
   NABLA_CHECK(p >= 0.0, "norm: p must be non-negative (or INFINITY), got {}", p);
-  OpParams params;
-  params.s0 = p;
+  ReduceParams params;
+  params.p = p;
   return reduce(Op::norm, x, dims, keepdim, params, float_input(x, "norm"));
 }
 
