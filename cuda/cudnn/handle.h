@@ -19,9 +19,9 @@ namespace nabla::cuda::cudnn {
 
 [[noreturn]] void throw_cudnn_error(cudnnStatus_t status, const char* call, const char* file, int line);
 
-/// The calling thread's handle for `device`, bound to stream(device): created on first use (or
-/// taken from the handles of threads that have ended) and never destroyed (cuDNN calls may run
-/// until exit). A handle is never shared by two threads, as cuDNN requires; keep the returned
+/// The calling thread's handle for `device`, bound to stream(device) (cuda/handle_pool.h:
+/// created on first use or taken from the handles of threads that have ended, never
+/// destroyed). A handle is never shared by two threads, as cuDNN requires; keep the returned
 /// handle within the calling thread.
 cudnnHandle_t handle(int device);
 
