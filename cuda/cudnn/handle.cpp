@@ -129,16 +129,16 @@ cudnnFilterDescriptor_t filter_desc(ScalarType dtype, const std::array<int, 4>& 
   return desc;
 }
 
-cudnnConvolutionDescriptor_t conv_desc(ScalarType dtype, const Window2d& win, cudnnMathType_t math) {
+cudnnConvolutionDescriptor_t conv_desc(ScalarType dtype, const ConvParams& conv, cudnnMathType_t math) {
   static std::map<std::array<int, 9>, cudnnConvolutionDescriptor_t> cache;
   const std::array<int, 9> key{static_cast<int>(dtype),
-                               to_int(win.padding[0], "padding"),
-                               to_int(win.padding[1], "padding"),
-                               to_int(win.stride[0], "stride"),
-                               to_int(win.stride[1], "stride"),
-                               to_int(win.dilation[0], "dilation"),
-                               to_int(win.dilation[1], "dilation"),
-                               to_int(win.groups, "groups"),
+                               to_int(conv.padding[0], "padding"),
+                               to_int(conv.padding[1], "padding"),
+                               to_int(conv.stride[0], "stride"),
+                               to_int(conv.stride[1], "stride"),
+                               to_int(conv.dilation[0], "dilation"),
+                               to_int(conv.dilation[1], "dilation"),
+                               to_int(conv.groups, "groups"),
                                static_cast<int>(math)};
   std::lock_guard<std::mutex> lock(cache_mutex());
   auto it = cache.find(key);

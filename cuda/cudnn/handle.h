@@ -14,6 +14,7 @@
 
 #include "cuda/runtime.h"
 #include "dispatch/op.h"
+#include "ops/params_conv.h"
 
 namespace nabla::cuda::cudnn {
 
@@ -47,9 +48,9 @@ std::array<int, 4> dims32(const Shape& sizes, std::string_view op);
 cudnnTensorDescriptor_t tensor_desc(ScalarType dtype, const std::array<int, 4>& nchw);
 /// A packed KCRS filter (out channels, in channels per group, kernel rows, kernel cols).
 cudnnFilterDescriptor_t filter_desc(ScalarType dtype, const std::array<int, 4>& kcrs);
-/// A 2-d cross-correlation with `win`'s padding, stride, dilation and groups, computing in
+/// A 2-d cross-correlation with `conv`'s padding, stride, dilation and groups, computing in
 /// float for the 16-bit dtypes and in the dtype otherwise, with math type `math`.
-cudnnConvolutionDescriptor_t conv_desc(ScalarType dtype, const Window2d& win, cudnnMathType_t math);
+cudnnConvolutionDescriptor_t conv_desc(ScalarType dtype, const ConvParams& conv, cudnnMathType_t math);
 
 }  // namespace nabla::cuda::cudnn
 
