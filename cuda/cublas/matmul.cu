@@ -13,6 +13,7 @@
 #include "cuda/kernels/elementwise.cuh"
 #include "dispatch/dispatch.h"
 #include "nabla/cuda.h"
+#include "ops/params_linalg.h"
 
 namespace nabla::cuda {
 namespace {
@@ -49,9 +50,9 @@ cublasHandle_t create_handle(int device) {
   return h;
 }
 
-struct ColMajor {
 cublasHandle_t handle(int device) { return thread_handle<cublasHandle_t, create_handle>(device, "cuBLAS"); }
 
+struct ColMajor {
   cublasOperation_t op;
   int64_t ld;
 };
@@ -138,15 +139,15 @@ void bmm_kernel(const KernelCall& c) {
 
 void addmm_kernel(const KernelCall& c) {
   const Tensor& out = c.out[0];
-  const double beta = c.p.s0.to_double(), alpha = c.p.s1.to_double();
+  const AddmmParams p = AddmmParams::from(c.p);
   Tensor o = out;
-  if (beta != 0.0) o.copy_(c.in[0].expand(out.sizes()));
+  if (p.beta != 0.0) o.copy_(c.in[0].expand(out.sizes()));
   if (c.in[1].size(1) == 0) {
-    if (beta == 0.0) o.zero_();
-    else if (beta != 1.0) o.mul_(beta);
+    if (p.beta == 0.0) o.zero_();
+    else if (p.beta != 1.0) o.mul_(p.beta);
     return;
   }
-  gemm(c.in[1].unsqueeze(0), c.in[2].unsqueeze(0), out.unsqueeze(0), alpha, beta == 0.0 ? 0.0 : beta);
+  gemm(c.in[1].unsqueeze(0), c.in[2].unsqueeze(0), out.unsqueeze(0), p.alpha, p.beta == 0.0 ? 0.0 : p.beta);
 }
 
 }  // namespace nabla::cuda
