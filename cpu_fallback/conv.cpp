@@ -11,6 +11,7 @@
 #include "cpu_fallback/blas.h"
 #include "cpu_fallback/loops.h"
 #include "dispatch/dispatch.h"
+#include "ops/params_conv.h"
 
 namespace nabla::cpu {
 namespace {
@@ -28,17 +29,17 @@ struct ConvShape {
   int64_t o, oh, ow;       // output channels and size
   int64_t kh, kw, groups;  // kernel
   int64_t cg, og, k, l;    // per group: in channels, out channels, K = cg*kh*kw; L = oh*ow
-  Window2d win;
+  ConvParams p;
 };
 
-ConvShape conv_shape(const Tensor& x, const Tensor& weight, const Tensor& y, const Window2d& win) {
+ConvShape conv_shape(const Tensor& x, const Tensor& weight, const Tensor& y, const ConvParams& p) {
   ConvShape s{};
   s.n = x.size(0), s.c = x.size(1), s.h = x.size(2), s.w = x.size(3);
   s.o = y.size(1), s.oh = y.size(2), s.ow = y.size(3);
-  s.kh = weight.size(2), s.kw = weight.size(3), s.groups = win.groups;
+  s.kh = weight.size(2), s.kw = weight.size(3), s.groups = p.groups;
   s.cg = s.c / s.groups, s.og = s.o / s.groups;
   s.k = s.cg * s.kh * s.kw, s.l = s.oh * s.ow;
-  s.win = win;
+  s.p = p;
   return s;
 }
 
@@ -50,20 +51,20 @@ void im2col(const T* x, const ConvShape& s, int64_t n, int64_t g, A* cols) {
     const T* plane = x + (n * s.c + g * s.cg + c) * s.h * s.w;
     A* out = cols + row * s.l;
     for (int64_t oy = 0; oy < s.oh; ++oy) {
-      const int64_t iy = oy * s.win.stride[0] - s.win.padding[0] + i * s.win.dilation[0];
+      const int64_t iy = oy * s.p.stride[0] - s.p.padding[0] + i * s.p.dilation[0];
       A* orow = out + oy * s.ow;
       if (iy < 0 || iy >= s.h) {
         std::fill(orow, orow + s.ow, A(0));
         continue;
       }
       const T* irow = plane + iy * s.w;
-      const int64_t x0 = jj * s.win.dilation[1] - s.win.padding[1];
-      if (s.win.stride[1] == 1 && x0 >= 0 && x0 + s.ow <= s.w) {  // the common case: one run
+      const int64_t x0 = jj * s.p.dilation[1] - s.p.padding[1];
+      if (s.p.stride[1] == 1 && x0 >= 0 && x0 + s.ow <= s.w) {  // the common case: one run
         for (int64_t ox = 0; ox < s.ow; ++ox) orow[ox] = cvt<A>(irow[x0 + ox]);
         continue;
       }
       for (int64_t ox = 0; ox < s.ow; ++ox) {
-        const int64_t ix = x0 + ox * s.win.stride[1];
+        const int64_t ix = x0 + ox * s.p.stride[1];
         orow[ox] = (ix >= 0 && ix < s.w) ? cvt<A>(irow[ix]) : A(0);
       }
     }
@@ -78,13 +79,13 @@ void col2im(const A* cols, const ConvShape& s, int64_t n, int64_t g, A* gx) {
     A* plane = gx + (n * s.c + g * s.cg + c) * s.h * s.w;
     const A* in = cols + row * s.l;
     for (int64_t oy = 0; oy < s.oh; ++oy) {
-      const int64_t iy = oy * s.win.stride[0] - s.win.padding[0] + i * s.win.dilation[0];
+      const int64_t iy = oy * s.p.stride[0] - s.p.padding[0] + i * s.p.dilation[0];
       if (iy < 0 || iy >= s.h) continue;
       A* prow = plane + iy * s.w;
       const A* irow = in + oy * s.ow;
-      const int64_t x0 = jj * s.win.dilation[1] - s.win.padding[1];
+      const int64_t x0 = jj * s.p.dilation[1] - s.p.padding[1];
       for (int64_t ox = 0; ox < s.ow; ++ox) {
-        const int64_t ix = x0 + ox * s.win.stride[1];
+        const int64_t ix = x0 + ox * s.p.stride[1];
         if (ix >= 0 && ix < s.w) prow[ix] += irow[ox];
       }
     }
@@ -122,7 +123,7 @@ void store(const A* src, int64_t n, T* dst) {
 }  // namespace
 
 void conv2d_kernel(const KernelCall& c) {
-  const ConvShape s = conv_shape(c.in[0], c.in[1], c.out[0], c.p.win);
+  const ConvShape s = conv_shape(c.in[0], c.in[1], c.out[0], ConvParams::from(c.p));
   if (c.out[0].numel() == 0) return;
   visit_float(c.in[0].dtype(), "conv2d", [&]<class T>() {
     using A = gemm_t<T>;
@@ -156,7 +157,7 @@ void conv2d_kernel(const KernelCall& c) {
 void conv2d_backward_input_kernel(const KernelCall& c) {
   // inputs (grad [N, O, OH, OW], w); output grad_x [N, C, H, W]
   const Tensor& gx_t = c.out[0];
-  const ConvShape s = conv_shape(gx_t, c.in[1], c.in[0], c.p.win);
+  const ConvShape s = conv_shape(gx_t, c.in[1], c.in[0], ConvParams::from(c.p));
   if (gx_t.numel() == 0) return;
   visit_float(gx_t.dtype(), "conv2d_backward_input", [&]<class T>() {
     using A = gemm_t<T>;
@@ -186,7 +187,7 @@ void conv2d_backward_input_kernel(const KernelCall& c) {
 void conv2d_backward_weight_kernel(const KernelCall& c) {
   // inputs (x, grad [N, O, OH, OW]); output grad_w [O, C/g, kh, kw]
   const Tensor& gw_t = c.out[0];
-  const ConvShape s = conv_shape(c.in[0], gw_t, c.in[1], c.p.win);
+  const ConvShape s = conv_shape(c.in[0], gw_t, c.in[1], ConvParams::from(c.p));
   if (gw_t.numel() == 0) return;
   visit_float(gw_t.dtype(), "conv2d_backward_weight", [&]<class T>() {
     using A = gemm_t<T>;

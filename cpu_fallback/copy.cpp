@@ -3,6 +3,7 @@
 #include "core/math/philox.h"  // arange_at: the same rounding on both devices
 #include "cpu_fallback/loops.h"
 #include "dispatch/dispatch.h"
+#include "ops/params_copy.h"
 
 namespace nabla::cpu {
 
@@ -17,8 +18,9 @@ void copy_kernel(const KernelCall& c) {
 }
 
 void fill_kernel(const KernelCall& c) {
+  const FillParams p = FillParams::from(c.p);
   visit_dtype(c.out[0].dtype(), "fill", [&]<class T>() {
-    const T v = c.p.s0.to<T>();
+    const T v = p.value.to<T>();
     cpu_map<T>(c.out[0], {}, [v]() { return v; });
   });
 }
@@ -27,15 +29,16 @@ void fill_kernel(const KernelCall& c) {
 // that no error accumulates along the range.
 void arange_kernel(const KernelCall& c) {
   const Tensor& out = c.out[0];
+  const ArangeParams range = ArangeParams::from(c.p);
   visit_numeric(out.dtype(), "arange", [&]<class T>() {
     T* p = out.data_ptr<T>();
     if constexpr (std::is_integral_v<T>) {
-      const int64_t start = c.p.s0.to_int(), step = c.p.s1.to_int();
+      const int64_t start = range.start.to_int(), step = range.step.to_int();
       parallel_for(out.numel(), kGrain, [&](int64_t b, int64_t e) {
         for (int64_t i = b; i < e; ++i) p[i] = static_cast<T>(start + i * step);
       });
     } else {
-      const double start = c.p.s0.to_double(), step = c.p.s1.to_double();
+      const double start = range.start.to_double(), step = range.step.to_double();
       parallel_for(out.numel(), kGrain, [&](int64_t b, int64_t e) {
         for (int64_t i = b; i < e; ++i) p[i] = cvt<T>(math::arange_at(start, step, i));
       });

@@ -6,6 +6,7 @@
 #include "cpu_fallback/loops.h"
 #include "dispatch/dispatch.h"
 #include "nabla/ops.h"
+#include "ops/params_linalg.h"
 
 namespace nabla::cpu {
 namespace {
@@ -92,13 +93,13 @@ void bmm_kernel(const KernelCall& c) { batched_matmul(c.in[0], c.in[1], c.out[0]
 
 void addmm_kernel(const KernelCall& c) {
   const Tensor& out = c.out[0];
-  const double beta = c.p.s0.to_double(), alpha = c.p.s1.to_double();
-  if (beta != 0.0) {
+  const AddmmParams p = AddmmParams::from(c.p);
+  if (p.beta != 0.0) {
     visit_dtype(out.dtype(), "addmm", [&]<class T>() {
       cpu_map<T, T>(out, {c.in[0]}, [](compute_t<T> x) { return x; });
     });
   }
-  batched_matmul(c.in[1].unsqueeze(0), c.in[2].unsqueeze(0), out.unsqueeze(0), alpha, beta);
+  batched_matmul(c.in[1].unsqueeze(0), c.in[2].unsqueeze(0), out.unsqueeze(0), p.alpha, p.beta);
 }
 
 }  // namespace nabla::cpu

@@ -7,6 +7,7 @@
 #include "core/math/norm.h"
 #include "cpu_fallback/loops.h"
 #include "dispatch/dispatch.h"
+#include "ops/params_norm.h"
 
 namespace nabla::cpu {
 namespace {
@@ -21,7 +22,7 @@ void batch_norm_kernel(const KernelCall& c) {
   // (x [N, C, L], weight [C], bias [C]) -> (y, mean [C], invstd [C])
   const Tensor& x_t = c.in[0];
   const int64_t n = x_t.size(0), ch = x_t.size(1), l = x_t.size(2), m = n * l;
-  const double eps = c.p.s0.to_double();
+  const double eps = NormParams::from(c.p).eps;
   visit_float(x_t.dtype(), "batch_norm", [&]<class T>() {
     using S = stat_t<T>;
     const T* x = x_t.data_ptr<T>();
@@ -111,7 +112,7 @@ void layer_norm_kernel(const KernelCall& c) {
   // (x [M, N], weight [N], bias [N]) -> (y, mean [M], rstd [M])
   const Tensor& x_t = c.in[0];
   const int64_t rows = x_t.size(0), cols = x_t.size(1);
-  const double eps = c.p.s0.to_double();
+  const double eps = NormParams::from(c.p).eps;
   visit_float(x_t.dtype(), "layer_norm", [&]<class T>() {
     using S = stat_t<T>;
     const T* x = x_t.data_ptr<T>();

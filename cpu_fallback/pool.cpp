@@ -8,6 +8,7 @@
 #include "core/math/pool.h"
 #include "cpu_fallback/loops.h"
 #include "dispatch/dispatch.h"
+#include "ops/params_pool.h"
 
 namespace nabla::cpu {
 namespace {
@@ -32,7 +33,7 @@ void for_planes(const Planes& s, const F& f) {
 
 void max_pool2d_kernel(const KernelCall& c) {
   const Planes s = planes_of(c.in[0], c.out[0]);
-  const Window2d& win = c.p.win;
+  const PoolParams p = PoolParams::from(c.p);
   visit_float(c.in[0].dtype(), "max_pool2d", [&]<class T>() {
     const T* x = c.in[0].data_ptr<T>();
     T* y = c.out[0].data_ptr<T>();
@@ -41,16 +42,16 @@ void max_pool2d_kernel(const KernelCall& c) {
     for_planes(s, [&](int64_t pl) {
       const T* in = x + pl * s.h * s.w;
       for (int64_t oy = 0; oy < s.oh; ++oy) {
-        const int64_t y0 = oy * win.stride[0] - win.padding[0];
+        const int64_t y0 = oy * p.stride[0] - p.padding[0];
         for (int64_t ox = 0; ox < s.ow; ++ox) {
-          const int64_t x0 = ox * win.stride[1] - win.padding[1];
+          const int64_t x0 = ox * p.stride[1] - p.padding[1];
           C best = C(0);
           int64_t best_i = -1;
-          for (int64_t i = 0; i < win.kernel[0]; ++i) {
-            const int64_t iy = y0 + i * win.dilation[0];
+          for (int64_t i = 0; i < p.kernel[0]; ++i) {
+            const int64_t iy = y0 + i * p.dilation[0];
             if (iy < 0 || iy >= s.h) continue;
-            for (int64_t j = 0; j < win.kernel[1]; ++j) {
-              const int64_t ix = x0 + j * win.dilation[1];
+            for (int64_t j = 0; j < p.kernel[1]; ++j) {
+              const int64_t ix = x0 + j * p.dilation[1];
               if (ix < 0 || ix >= s.w) continue;
               const C v = cvt<C>(in[iy * s.w + ix]);
               // the first maximum wins; a NaN is the maximum and stays (as PyTorch):
@@ -93,21 +94,21 @@ void max_pool2d_backward_kernel(const KernelCall& c) {
 
 void avg_pool2d_kernel(const KernelCall& c) {
   const Planes s = planes_of(c.in[0], c.out[0]);
-  const Window2d& win = c.p.win;
+  const PoolParams p = PoolParams::from(c.p);
   visit_float(c.in[0].dtype(), "avg_pool2d", [&]<class T>() {
     const T* x = c.in[0].data_ptr<T>();
     T* y = c.out[0].data_ptr<T>();
     for_planes(s, [&](int64_t pl) {
       const T* in = x + pl * s.h * s.w;
       for (int64_t oy = 0; oy < s.oh; ++oy) {
-        const math::AvgWindow wy = math::avg_window(oy, s.h, win.kernel[0], win.stride[0], win.padding[0]);
+        const math::AvgWindow wy = math::avg_window(oy, s.h, p.kernel[0], p.stride[0], p.padding[0]);
         for (int64_t ox = 0; ox < s.ow; ++ox) {
-          const math::AvgWindow wx = math::avg_window(ox, s.w, win.kernel[1], win.stride[1], win.padding[1]);
+          const math::AvgWindow wx = math::avg_window(ox, s.w, p.kernel[1], p.stride[1], p.padding[1]);
           double acc = 0;
           for (int64_t iy = wy.begin; iy < wy.end; ++iy) {
             for (int64_t ix = wx.begin; ix < wx.end; ++ix) acc += cvt<double>(in[iy * s.w + ix]);
           }
-          const int64_t div = math::avg_divisor(wy, wx, win.count_include_pad);
+          const int64_t div = math::avg_divisor(wy, wx, p.count_include_pad);
           y[pl * s.oh * s.ow + oy * s.ow + ox] = cvt<T>(div > 0 ? acc / static_cast<double>(div) : 0.0);
         }
       }
@@ -117,17 +118,17 @@ void avg_pool2d_kernel(const KernelCall& c) {
 
 void avg_pool2d_backward_kernel(const KernelCall& c) {
   const Planes s = planes_of(c.out[0], c.in[0]);
-  const Window2d& win = c.p.win;
+  const PoolParams p = PoolParams::from(c.p);
   visit_float(c.out[0].dtype(), "avg_pool2d_backward", [&]<class T>() {
     const T* g = c.in[0].data_ptr<T>();
     T* gx = c.out[0].data_ptr<T>();
     for_planes(s, [&](int64_t pl) {
       std::vector<double> acc(static_cast<std::size_t>(s.h * s.w), 0.0);
       for (int64_t oy = 0; oy < s.oh; ++oy) {
-        const math::AvgWindow wy = math::avg_window(oy, s.h, win.kernel[0], win.stride[0], win.padding[0]);
+        const math::AvgWindow wy = math::avg_window(oy, s.h, p.kernel[0], p.stride[0], p.padding[0]);
         for (int64_t ox = 0; ox < s.ow; ++ox) {
-          const math::AvgWindow wx = math::avg_window(ox, s.w, win.kernel[1], win.stride[1], win.padding[1]);
-          const int64_t div = math::avg_divisor(wy, wx, win.count_include_pad);
+          const math::AvgWindow wx = math::avg_window(ox, s.w, p.kernel[1], p.stride[1], p.padding[1]);
+          const int64_t div = math::avg_divisor(wy, wx, p.count_include_pad);
           if (div <= 0) continue;
           const double v = cvt<double>(g[pl * s.oh * s.ow + oy * s.ow + ox]) / static_cast<double>(div);
           for (int64_t iy = wy.begin; iy < wy.end; ++iy) {

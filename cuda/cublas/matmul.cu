@@ -9,12 +9,11 @@
 #error "nabla's matmul needs cuBLAS 12 or newer (the 64-bit cublasGemmStridedBatchedEx_64)"
 #endif
 
-#include <array>
-#include <mutex>
-
+#include "cuda/handle_pool.h"
 #include "cuda/kernels/elementwise.cuh"
 #include "dispatch/dispatch.h"
 #include "nabla/cuda.h"
+#include "ops/params_linalg.h"
 
 namespace nabla::cuda {
 namespace {
@@ -27,31 +26,31 @@ void check(cublasStatus_t s, const char* call, int line) {
 
 constexpr std::size_t kWorkspaceBytes = 32u << 20;
 
-// One handle per device, bound to the device's stream, kept for the life of the process (it
-// is never destroyed: GEMMs may run until exit). Unlike cuDNN's, a cuBLAS handle may be used
-// by several host threads at once (cuBLAS's thread-safety rule) as long as its configuration
-// does not change: nothing here changes it after creation (stream and workspace are set once,
-// TF32 travels in each call's compute type, not in the handle's math mode), and every GEMM runs
-// on the device's one stream, so calls from two threads never use the workspace at once. Its workspace is a plain cudaMalloc, not a
-// block of the caching allocator: it is held for as long as the handle, so counting it in
-// the allocator's `allocated` statistics would only hide the memory tensors really use.
-cublasHandle_t handle(int device) {
-  constexpr int kMax = 64;
-  static std::array<cublasHandle_t, kMax> handles{};
-  static std::array<std::once_flag, kMax> once;
-  NABLA_CHECK(device >= 0 && device < kMax, "cuBLAS: device {} out of range", device);
-  std::call_once(once[device], [&] {
-    set_device(device);
-    cublasHandle_t h = nullptr;
-    NABLA_CUBLAS_CHECK(cublasCreate(&h));
+// A new handle bound to stream(device) (all of a device's work runs on its one stream), with a
+// workspace of its own: handles are per (thread, device) (cuda/handle_pool.h), and two threads'
+// GEMMs, each possibly several kernels, interleave in the stream, so they must not share one.
+// Nothing changes a handle's configuration after this (TF32 travels in each call's compute
+// type, not in the handle's math mode). The workspace is a plain cudaMalloc, not a block of the
+// caching allocator: it is held for as long as the handle (forever), so counting it in the
+// allocator's `allocated` statistics would only hide the memory tensors really use.
+cublasHandle_t create_handle(int device) {
+  set_device(device);
+  cublasHandle_t h = nullptr;
+  NABLA_CUBLAS_CHECK(cublasCreate(&h));
+  void* workspace = nullptr;
+  try {
     NABLA_CUBLAS_CHECK(cublasSetStream(h, stream(device)));
-    void* workspace = nullptr;
     NABLA_CUDA_CHECK(cudaMalloc(&workspace, kWorkspaceBytes));
     NABLA_CUBLAS_CHECK(cublasSetWorkspace(h, workspace, kWorkspaceBytes));
-    handles[device] = h;
-  });
-  return handles[device];
+  } catch (...) {
+    if (workspace != nullptr) cudaFree(workspace);
+    cublasDestroy(h);
+    throw;
+  }
+  return h;
 }
+
+cublasHandle_t handle(int device) { return thread_handle<cublasHandle_t, create_handle>(device, "cuBLAS"); }
 
 struct ColMajor {
   cublasOperation_t op;
@@ -140,15 +139,15 @@ void bmm_kernel(const KernelCall& c) {
 
 void addmm_kernel(const KernelCall& c) {
   const Tensor& out = c.out[0];
-  const double beta = c.p.s0.to_double(), alpha = c.p.s1.to_double();
+  const AddmmParams p = AddmmParams::from(c.p);
   Tensor o = out;
-  if (beta != 0.0) o.copy_(c.in[0].expand(out.sizes()));
+  if (p.beta != 0.0) o.copy_(c.in[0].expand(out.sizes()));
   if (c.in[1].size(1) == 0) {
-    if (beta == 0.0) o.zero_();
-    else if (beta != 1.0) o.mul_(beta);
+    if (p.beta == 0.0) o.zero_();
+    else if (p.beta != 1.0) o.mul_(p.beta);
     return;
   }
-  gemm(c.in[1].unsqueeze(0), c.in[2].unsqueeze(0), out.unsqueeze(0), alpha, beta == 0.0 ? 0.0 : beta);
+  gemm(c.in[1].unsqueeze(0), c.in[2].unsqueeze(0), out.unsqueeze(0), p.alpha, p.beta == 0.0 ? 0.0 : p.beta);
 }
 
 }  // namespace nabla::cuda

@@ -16,6 +16,7 @@
 #include "cuda/cudnn/handle.h"
 #include "cuda/kernels/norm.h"
 #include "nabla/cuda.h"
+#include "ops/params_norm.h"
 
 namespace nabla::cuda {
 namespace {
@@ -42,7 +43,7 @@ BnDescs descs(const Tensor& x, const char* op) {
 void batch_norm_kernel(const KernelCall& c) {
   // (x [N, C, L], weight [C], bias [C]) -> (y, mean [C], invstd [C])
   const Tensor& x = c.in[0];
-  const double eps = c.p.s0.to_double();
+  const double eps = NormParams::from(c.p).eps;
   if (!use_cudnn(x, eps)) return batch_norm_cuda(c);
   if (x.numel() == 0) return;
   const BnDescs d = descs(x, "batch_norm");
@@ -59,7 +60,7 @@ void batch_norm_kernel(const KernelCall& c) {
 void batch_norm_backward_kernel(const KernelCall& c) {
   // (grad, x, weight, mean, invstd) -> (grad_x, grad_weight, grad_bias)
   const Tensor& x = c.in[1];
-  const double eps = c.p.s0.to_double();
+  const double eps = NormParams::from(c.p).eps;
   if (!use_cudnn(x, eps)) return batch_norm_backward_cuda(c);
   if (x.numel() == 0) return;
   const BnDescs d = descs(x, "batch_norm_backward");

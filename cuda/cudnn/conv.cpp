@@ -53,21 +53,21 @@ struct Conv {
   const Tensor& x;
   const Tensor& w;
   const Tensor& y;
-  const Window2d& win;
+  const ConvParams& p;
   ScalarType dtype;
   int device;
   cudnnTensorDescriptor_t xd, yd;
   cudnnFilterDescriptor_t wd;
 };
 
-Conv describe(Pass pass, const Tensor& x, const Tensor& w, const Tensor& y, const Window2d& win) {
+Conv describe(Pass pass, const Tensor& x, const Tensor& w, const Tensor& y, const ConvParams& p) {
   const ScalarType t = x.dtype();
   const char* op = pass_op(pass);
   return {pass,
           x,
           w,
           y,
-          win,
+          p,
           t,
           x.device().index,
           cudnn::tensor_desc(t, cudnn::dims32(x.sizes(), op)),
@@ -193,7 +193,7 @@ std::vector<Algo> measure(const Conv& c, cudnnConvolutionDescriptor_t cd, const 
 // The workspace algorithm `a` needs with the math type it runs with (which may differ from
 // the one it was found with), or nothing when cuDNN cannot run it so.
 std::optional<std::size_t> run_workspace(const Conv& c, const Algo& a) {
-  const cudnnConvolutionDescriptor_t cd = cudnn::conv_desc(c.dtype, c.win, run_math(c.dtype, a.math));
+  const cudnnConvolutionDescriptor_t cd = cudnn::conv_desc(c.dtype, c.p, run_math(c.dtype, a.math));
   const cudnnHandle_t h = cudnn::handle(c.device);
   std::size_t bytes = 0;
   cudnnStatus_t status = CUDNN_STATUS_SUCCESS;
@@ -224,8 +224,8 @@ AlgoKey key_of(const Conv& c) {
           c.x.size(0), c.x.size(1), c.x.size(2), c.x.size(3),
           c.w.size(0), c.w.size(1), c.w.size(2), c.w.size(3),
           c.y.size(0), c.y.size(1), c.y.size(2), c.y.size(3),
-          c.win.padding[0], c.win.padding[1], c.win.stride[0], c.win.stride[1],
-          c.win.dilation[0], c.win.dilation[1], c.win.groups,
+          c.p.padding[0], c.p.padding[1], c.p.stride[0], c.p.stride[1],
+          c.p.dilation[0], c.p.dilation[1], c.p.groups,
           allow_tf32(), deterministic(), cudnn_benchmark()};
 }
 
@@ -264,7 +264,7 @@ Entry& candidates(const Conv& c) {
     auto it = cache.entries.find(key);
     if (it != cache.entries.end()) return it->second;
   }
-  const cudnnConvolutionDescriptor_t cd = cudnn::conv_desc(c.dtype, c.win, search_math(c.dtype));
+  const cudnnConvolutionDescriptor_t cd = cudnn::conv_desc(c.dtype, c.p, search_math(c.dtype));
   std::vector<Algo> found = heuristic(c, cd);
   if (key[kBenchmarkField] != 0 && !found.empty()) found = measure(c, cd, found);
   Entry e;
@@ -279,7 +279,7 @@ Entry& candidates(const Conv& c) {
 }
 
 void launch(const Conv& c, const Algo& a, const Tensor& ws) {
-  const cudnnConvolutionDescriptor_t cd = cudnn::conv_desc(c.dtype, c.win, run_math(c.dtype, a.math));
+  const cudnnConvolutionDescriptor_t cd = cudnn::conv_desc(c.dtype, c.p, run_math(c.dtype, a.math));
   const cudnnHandle_t h = cudnn::handle(c.device);
   void* wsp = ws.defined() ? ws.data_ptr() : nullptr;
   const auto [one, zero] = cudnn::scaling(c.dtype);
@@ -307,17 +307,18 @@ void launch(const Conv& c, const Algo& a, const Tensor& ws) {
 // a failed request of S bytes only candidates needing less than S are tried (a larger one
 // would fail the same way, each time a failed cudaMalloc); the workspace-free ones, which
 // cuDNN's lists end with, always can run. The candidate that ran becomes the key's `first`.
-void run(Pass pass, const Tensor& x, const Tensor& w, const Tensor& y, const Window2d& win) {
-  const Conv c = describe(pass, x, w, y, win);
+void run(Pass pass, const Tensor& x, const Tensor& w, const Tensor& y, const ConvParams& p) {
+  const Conv c = describe(pass, x, w, y, p);
   set_device(c.device);
   Entry& e = candidates(c);
   const std::vector<Algo>& algos = e.algos;  // never changes once cached
-  NABLA_CHECK(!algos.empty(),
-              "{}: cuDNN offers no {}algorithm for input {}, weight {}, output {} ({}, stride ({}, {}), padding ({}, "
-              "{}), dilation ({}, {}), groups {})",
-              pass_op(pass), deterministic() ? "deterministic " : "", x.shape_str(), w.shape_str(), y.shape_str(),
-              dtype_name(c.dtype), win.stride[0], win.stride[1], win.padding[0], win.padding[1], win.dilation[0],
-              win.dilation[1], win.groups);
+  NABLA_CHECK(
+      !algos.empty(),
+      "{}: cuDNN offers no {}algorithm for input {}, weight {}, output {} ({}, stride ({}, {}), padding ({}, "
+      "{}), dilation ({}, {}), groups {})",
+      pass_op(pass), deterministic() ? "deterministic " : "", x.shape_str(), w.shape_str(), y.shape_str(),
+      dtype_name(c.dtype), p.stride[0], p.stride[1], p.padding[0], p.padding[1], p.dilation[0], p.dilation[1],
+      p.groups);
   AlgoCache& cache = algo_cache();
   std::size_t first = 0;
   {
@@ -362,7 +363,7 @@ void conv2d_kernel(const KernelCall& k) {
   const Tensor &x = k.in[0], &w = k.in[1], &y = k.out[0];
   if (y.numel() == 0) return;
   if (x.numel() == 0 || w.numel() == 0) return zero(y);
-  run(Pass::forward, x, w, y, k.p.win);
+  run(Pass::forward, x, w, y, ConvParams::from(k.p));
 }
 
 void conv2d_backward_input_kernel(const KernelCall& k) {
@@ -370,7 +371,7 @@ void conv2d_backward_input_kernel(const KernelCall& k) {
   const Tensor &gy = k.in[0], &w = k.in[1], &gx = k.out[0];
   if (gx.numel() == 0) return;
   if (gy.numel() == 0 || w.numel() == 0) return zero(gx);
-  run(Pass::backward_data, gx, w, gy, k.p.win);
+  run(Pass::backward_data, gx, w, gy, ConvParams::from(k.p));
 }
 
 void conv2d_backward_weight_kernel(const KernelCall& k) {
@@ -378,7 +379,7 @@ void conv2d_backward_weight_kernel(const KernelCall& k) {
   const Tensor &x = k.in[0], &gy = k.in[1], &gw = k.out[0];
   if (gw.numel() == 0) return;
   if (x.numel() == 0 || gy.numel() == 0) return zero(gw);
-  run(Pass::backward_filter, x, gw, gy, k.p.win);
+  run(Pass::backward_filter, x, gw, gy, ConvParams::from(k.p));
 }
 
 }  // namespace nabla::cuda

@@ -1,11 +1,11 @@
-// cuDNN handles per (thread, device) and the descriptor cache (see handle.h).
+// cuDNN handles per (thread, device) (cuda/handle_pool.h) and the descriptor cache (see handle.h).
 #include "cuda/cudnn/handle.h"
 
 #include <climits>
 #include <map>
 #include <mutex>
-#include <vector>
 
+#include "cuda/handle_pool.h"
 #include "tensor/tensor_impl.h"
 
 namespace nabla::cuda::cudnn {
@@ -18,58 +18,9 @@ void throw_cudnn_error(cudnnStatus_t status, const char* call, const char* file,
 
 namespace {
 
-constexpr int kMaxDevices = 64;
-
-// cuDNN handles are not safe to use from two host threads at once (cuDNN's rule: threads may
-// call cuDNN concurrently as long as they do not share a handle). So each (thread, device)
-// gets its own handle, as PyTorch's handle pool does. Creating one costs milliseconds and some
-// device memory, so a thread that ends gives its handles back to this pool and the next new
-// thread takes one instead of creating another: a program that starts threads again and
-// again holds as many handles as it ever had threads at once, not as many as it started.
-// Every handle of a device is bound to stream(device) (there is one stream per device), so
-// the work of all threads stays in one stream order. The pool is never destroyed: thread-exit
-// returns may come during process exit.
-struct HandlePool {
-  std::mutex mutex;
-  std::array<std::vector<cudnnHandle_t>, kMaxDevices> idle;
-};
-
-HandlePool& pool() {
-  static HandlePool* p = new HandlePool();
-  return *p;
-}
-
-// The calling thread's handles; returned to the pool when the thread ends.
-struct ThreadHandles {
-  std::array<cudnnHandle_t, kMaxDevices> h{};
-  ThreadHandles() = default;
-  ThreadHandles(const ThreadHandles&) = delete;
-  ThreadHandles& operator=(const ThreadHandles&) = delete;
-  ~ThreadHandles() {
-    HandlePool& p = pool();
-    const std::lock_guard<std::mutex> lock(p.mutex);
-    for (int d = 0; d < kMaxDevices; ++d) {
-      if (h[d] != nullptr) p.idle[d].push_back(h[d]);
-    }
-  }
-};
-
-}  // namespace
-
-cudnnHandle_t handle(int device) {
-  NABLA_CHECK(device >= 0 && device < kMaxDevices, "cuDNN: device {} out of range (at most {} devices)", device,
-              kMaxDevices);
-  thread_local ThreadHandles mine;
-  if (mine.h[device] != nullptr) return mine.h[device];
-  HandlePool& p = pool();
-  {
-    const std::lock_guard<std::mutex> lock(p.mutex);
-    if (!p.idle[device].empty()) {
-      mine.h[device] = p.idle[device].back();
-      p.idle[device].pop_back();
-      return mine.h[device];
-    }
-  }
+// A new handle bound to stream(device): every handle of a device is, so the work of all threads
+// stays in the device's one stream order.
+cudnnHandle_t create_handle(int device) {
   set_device(device);
   cudnnHandle_t h = nullptr;
   NABLA_CUDNN_CHECK(cudnnCreate(&h));
@@ -79,9 +30,12 @@ cudnnHandle_t handle(int device) {
     cudnnDestroy(h);
     throw;
   }
-  mine.h[device] = h;
   return h;
 }
+
+}  // namespace
+
+cudnnHandle_t handle(int device) { return thread_handle<cudnnHandle_t, create_handle>(device, "cuDNN"); }
 
 cudnnDataType_t data_type(ScalarType t) {
   switch (t) {
@@ -175,16 +129,16 @@ cudnnFilterDescriptor_t filter_desc(ScalarType dtype, const std::array<int, 4>& 
   return desc;
 }
 
-cudnnConvolutionDescriptor_t conv_desc(ScalarType dtype, const Window2d& win, cudnnMathType_t math) {
+cudnnConvolutionDescriptor_t conv_desc(ScalarType dtype, const ConvParams& conv, cudnnMathType_t math) {
   static std::map<std::array<int, 9>, cudnnConvolutionDescriptor_t> cache;
   const std::array<int, 9> key{static_cast<int>(dtype),
-                               to_int(win.padding[0], "padding"),
-                               to_int(win.padding[1], "padding"),
-                               to_int(win.stride[0], "stride"),
-                               to_int(win.stride[1], "stride"),
-                               to_int(win.dilation[0], "dilation"),
-                               to_int(win.dilation[1], "dilation"),
-                               to_int(win.groups, "groups"),
+                               to_int(conv.padding[0], "padding"),
+                               to_int(conv.padding[1], "padding"),
+                               to_int(conv.stride[0], "stride"),
+                               to_int(conv.stride[1], "stride"),
+                               to_int(conv.dilation[0], "dilation"),
+                               to_int(conv.dilation[1], "dilation"),
+                               to_int(conv.groups, "groups"),
                                static_cast<int>(math)};
   std::lock_guard<std::mutex> lock(cache_mutex());
   auto it = cache.find(key);

@@ -14,14 +14,15 @@
 
 #include "cuda/runtime.h"
 #include "dispatch/op.h"
+#include "ops/params_conv.h"
 
 namespace nabla::cuda::cudnn {
 
 [[noreturn]] void throw_cudnn_error(cudnnStatus_t status, const char* call, const char* file, int line);
 
-/// The calling thread's handle for `device`, bound to stream(device): created on first use (or
-/// taken from the handles of threads that have ended) and never destroyed (cuDNN calls may run
-/// until exit). A handle is never shared by two threads, as cuDNN requires; keep the returned
+/// The calling thread's handle for `device`, bound to stream(device) (cuda/handle_pool.h:
+/// created on first use or taken from the handles of threads that have ended, never
+/// destroyed). A handle is never shared by two threads, as cuDNN requires; keep the returned
 /// handle within the calling thread.
 cudnnHandle_t handle(int device);
 
@@ -47,9 +48,9 @@ std::array<int, 4> dims32(const Shape& sizes, std::string_view op);
 cudnnTensorDescriptor_t tensor_desc(ScalarType dtype, const std::array<int, 4>& nchw);
 /// A packed KCRS filter (out channels, in channels per group, kernel rows, kernel cols).
 cudnnFilterDescriptor_t filter_desc(ScalarType dtype, const std::array<int, 4>& kcrs);
-/// A 2-d cross-correlation with `win`'s padding, stride, dilation and groups, computing in
+/// A 2-d cross-correlation with `conv`'s padding, stride, dilation and groups, computing in
 /// float for the 16-bit dtypes and in the dtype otherwise, with math type `math`.
-cudnnConvolutionDescriptor_t conv_desc(ScalarType dtype, const Window2d& win, cudnnMathType_t math);
+cudnnConvolutionDescriptor_t conv_desc(ScalarType dtype, const ConvParams& conv, cudnnMathType_t math);
 
 }  // namespace nabla::cuda::cudnn
 

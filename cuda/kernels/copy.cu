@@ -8,6 +8,7 @@
 #include "cuda/kernels/elementwise.cuh"
 #include "dispatch/dispatch.h"
 #include "nabla/autograd.h"
+#include "ops/params_copy.h"
 
 namespace nabla::cuda {
 namespace {
@@ -109,7 +110,9 @@ struct Constant {
 }  // namespace
 
 void fill_kernel(const KernelCall& c) {
-  visit_dtype(c.out[0].dtype(), "fill", [&]<class T>() { cuda_map<T>(c.out[0], {}, Constant<T>{c.p.s0.to<T>()}); });
+  const FillParams p = FillParams::from(c.p);
+  visit_dtype(c.out[0].dtype(), "fill",
+              [&]<class T>() { cuda_map<T>(c.out[0], {}, Constant<T>{p.value.to<T>()}); });
 }
 
 namespace {
@@ -128,11 +131,12 @@ void arange_kernel(const KernelCall& c) {
   const Tensor& out = c.out[0];
   const int64_t n = out.numel();
   if (n == 0) return;
+  const ArangeParams range = ArangeParams::from(c.p);
   visit_numeric(out.dtype(), "arange", [&]<class T>() {
     const int d = out.device().index;
     set_device(d);
     NABLA_LAUNCH(arange_kernel_impl<T>, grid_size(n), kBlock, 0, stream(d), out.data_ptr<T>(), n,
-                 c.p.s0.to_double(), c.p.s1.to_double(), c.p.s0.to_int(), c.p.s1.to_int());
+                 range.start.to_double(), range.step.to_double(), range.start.to_int(), range.step.to_int());
   });
 }
 

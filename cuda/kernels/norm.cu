@@ -16,6 +16,7 @@
 #include "cuda/kernels/group_reduce.cuh"
 #include "cuda/kernels/norm.h"
 #include "cuda/launch.cuh"
+#include "ops/params_norm.h"
 
 namespace nabla::cuda {
 namespace {
@@ -221,6 +222,24 @@ __global__ void __launch_bounds__(kBlock)
   }
 }
 
+// Calls f.template operator()<T>(stream) on x's device, with T x's element type.
+template <class F>
+void on_device(const Tensor& x, const char* op, const F& f) {
+  visit_float(x.dtype(), op, [&]<class T>() {
+    const int d = x.device().index;
+    set_device(d);
+    f.template operator()<T>(stream(d));
+  });
+}
+
+// Batch norm's launch over x [N, C, L], one block per channel: f.template operator()<T>(blocks,
+// stream); nothing for an empty x.
+template <class F>
+void per_channel(const Tensor& x, const char* op, const F& f) {
+  if (x.numel() == 0) return;
+  on_device(x, op, [&]<class T>(cudaStream_t s) { f.template operator()<T>(grid_for(x.size(1), 1), s); });
+}
+
 }  // namespace
 
 void layer_norm_kernel(const KernelCall& c) {
@@ -228,15 +247,13 @@ void layer_norm_kernel(const KernelCall& c) {
   const Tensor& x = c.in[0];
   const int64_t rows = x.size(0), cols = x.size(1);
   if (rows == 0) return;
-  visit_float(x.dtype(), "layer_norm", [&]<class T>() {
+  const double eps = NormParams::from(c.p).eps;
+  on_device(x, "layer_norm", [&]<class T>(cudaStream_t s) {
     using A = acc_of<T>;
-    const int d = x.device().index;
-    set_device(d);
     by_row_width(rows, cols, [&]<int G>(unsigned blocks) {
-      NABLA_LAUNCH(layer_norm_forward<T, G>, blocks, kThreads, 0, stream(d), x.data_ptr<T>(),
-                   c.in[1].data_ptr<T>(), c.in[2].data_ptr<T>(), c.out[0].data_ptr<T>(),
-                   c.out[1].data_ptr<A>(), c.out[2].data_ptr<A>(), rows, cols,
-                   static_cast<A>(c.p.s0.to_double()));
+      NABLA_LAUNCH(layer_norm_forward<T, G>, blocks, kThreads, 0, s, x.data_ptr<T>(), c.in[1].data_ptr<T>(),
+                   c.in[2].data_ptr<T>(), c.out[0].data_ptr<T>(), c.out[1].data_ptr<A>(),
+                   c.out[2].data_ptr<A>(), rows, cols, static_cast<A>(eps));
     });
   });
 }
@@ -245,9 +262,8 @@ void layer_norm_backward_kernel(const KernelCall& c) {
   // (grad, x, weight, mean, rstd) -> (grad_x, grad_weight, grad_bias)
   const Tensor& x = c.in[1];
   const int64_t rows = x.size(0), cols = x.size(1);
-  visit_float(x.dtype(), "layer_norm_backward", [&]<class T>() {
+  on_device(x, "layer_norm_backward", [&]<class T>(cudaStream_t s) {
     using A = acc_of<T>;
-    const int d = x.device().index;
     if (rows == 0) {  // empty sums
       for (int i = 1; i < 3; ++i) {
         Tensor o = c.out[i];
@@ -263,8 +279,6 @@ void layer_norm_backward_kernel(const KernelCall& c) {
     const int64_t chunks = std::clamp<int64_t>((rows + 63) / 64, 1, 512);
     const int64_t rows_per_chunk = (rows + chunks - 1) / chunks;
     const Tensor partial = make_tensor({2, chunks, cols}, dtype_of<A>(), x.device(), "layer_norm_backward");
-    set_device(d);
-    const cudaStream_t s = stream(d);
     by_row_width(rows, cols, [&]<int G>(unsigned blocks) {
       NABLA_LAUNCH(layer_norm_backward_input<T, G>, blocks, kThreads, 0, s, g, x.data_ptr<T>(),
                    c.in[2].data_ptr<T>(), mean, rstd, c.out[0].data_ptr<T>(), rows, cols);
@@ -279,29 +293,22 @@ void layer_norm_backward_kernel(const KernelCall& c) {
 
 void batch_norm_cuda(const KernelCall& c) {
   const Tensor& x = c.in[0];
-  const int64_t n = x.size(0), ch = x.size(1), l = x.size(2);
-  if (x.numel() == 0) return;
-  visit_float(x.dtype(), "batch_norm", [&]<class T>() {
+  const double eps = NormParams::from(c.p).eps;
+  per_channel(x, "batch_norm", [&]<class T>(unsigned blocks, cudaStream_t s) {
     using A = acc_of<T>;
-    const int d = x.device().index;
-    set_device(d);
-    NABLA_LAUNCH(batch_norm_forward<T>, grid_for(ch, 1), kThreads, 0, stream(d), x.data_ptr<T>(),
-                 c.in[1].data_ptr<A>(), c.in[2].data_ptr<A>(), c.out[0].data_ptr<T>(), c.out[1].data_ptr<A>(),
-                 c.out[2].data_ptr<A>(), n, ch, l, static_cast<A>(c.p.s0.to_double()));
+    NABLA_LAUNCH(batch_norm_forward<T>, blocks, kThreads, 0, s, x.data_ptr<T>(), c.in[1].data_ptr<A>(),
+                 c.in[2].data_ptr<A>(), c.out[0].data_ptr<T>(), c.out[1].data_ptr<A>(),
+                 c.out[2].data_ptr<A>(), x.size(0), x.size(1), x.size(2), static_cast<A>(eps));
   });
 }
 
 void batch_norm_backward_cuda(const KernelCall& c) {
   const Tensor& x = c.in[1];
-  const int64_t n = x.size(0), ch = x.size(1), l = x.size(2);
-  if (x.numel() == 0) return;
-  visit_float(x.dtype(), "batch_norm_backward", [&]<class T>() {
+  per_channel(x, "batch_norm_backward", [&]<class T>(unsigned blocks, cudaStream_t s) {
     using A = acc_of<T>;
-    const int d = x.device().index;
-    set_device(d);
-    NABLA_LAUNCH(batch_norm_backward<T>, grid_for(ch, 1), kThreads, 0, stream(d), c.in[0].data_ptr<T>(),
-                 x.data_ptr<T>(), c.in[2].data_ptr<A>(), c.in[3].data_ptr<A>(), c.in[4].data_ptr<A>(),
-                 c.out[0].data_ptr<T>(), c.out[1].data_ptr<A>(), c.out[2].data_ptr<A>(), n, ch, l);
+    NABLA_LAUNCH(batch_norm_backward<T>, blocks, kThreads, 0, s, c.in[0].data_ptr<T>(), x.data_ptr<T>(),
+                 c.in[2].data_ptr<A>(), c.in[3].data_ptr<A>(), c.in[4].data_ptr<A>(), c.out[0].data_ptr<T>(),
+                 c.out[1].data_ptr<A>(), c.out[2].data_ptr<A>(), x.size(0), x.size(1), x.size(2));
   });
 }
 

@@ -10,6 +10,8 @@
 // repeatable. Sums accumulate in float for float32 and the 16-bit floats, in double for
 // float64. max_pool2d compares in the compute type; a NaN is the maximum, the first maximum in
 // window order wins, and indices are h * W + w within the (n, c) plane, as on the CPU.
+// Average and adaptive average pooling share their kernels; only the windows differ
+// (AvgWindows, AdaptiveWindows).
 #include <algorithm>
 
 #include "core/math/pool.h"
@@ -17,6 +19,7 @@
 #include "cuda/kernels/elementwise.cuh"
 #include "cuda/launch.cuh"
 #include "dispatch/dispatch.h"
+#include "ops/params_pool.h"
 
 namespace nabla::cuda {
 namespace {
@@ -24,20 +27,31 @@ namespace {
 template <class T>
 using acc_of = std::conditional_t<std::is_same_v<T, double>, double, float>;
 
-// Window2d in plain fields for the kernels, with the plane sizes: x [.., h, w], y [.., oh, ow].
+// One spatial dim of a pooling: input and output lengths and the window geometry along it
+// (PoolParams in plain fields: device code cannot call std::array's operator[]).
+struct Axis {
+  int64_t in, out;
+  int64_t k, s, pad, d;  // kernel, stride, padding, dilation
+};
+
+// x [.., h, w] and y [.., oh, ow]: rows along y, columns along x.
 struct Pool {
-  int64_t h, w, oh, ow;
-  int64_t kh, kw, sh, sw, ph, pw, dh, dw;
+  Axis y, x;
   bool count_include_pad;
 };
 
-Pool pool_of(const Tensor& x, const Tensor& y, const Window2d& win) {
-  Pool p{};
-  p.h = x.size(2), p.w = x.size(3), p.oh = y.size(2), p.ow = y.size(3);
-  p.kh = win.kernel[0], p.kw = win.kernel[1], p.sh = win.stride[0], p.sw = win.stride[1];
-  p.ph = win.padding[0], p.pw = win.padding[1], p.dh = win.dilation[0], p.dw = win.dilation[1];
-  p.count_include_pad = win.count_include_pad;
-  return p;
+Pool pool_of(const Tensor& x, const Tensor& y, const PoolParams& p) {
+  return {{x.size(2), y.size(2), p.kernel[0], p.stride[0], p.padding[0], p.dilation[0]},
+          {x.size(3), y.size(3), p.kernel[1], p.stride[1], p.padding[1], p.dilation[1]},
+          p.count_include_pad};
+}
+
+// Element i of [planes, rows, cols]: its (n, c) plane, row and column.
+struct PlaneAt {
+  int64_t plane, row, col;
+};
+__device__ inline PlaneAt plane_at(int64_t i, int64_t rows, int64_t cols) {
+  return {i / (cols * rows), (i / cols) % rows, i % cols};
 }
 
 #define NABLA_GRID_STRIDE(i, n)                                                                      \
@@ -49,20 +63,20 @@ __global__ void __launch_bounds__(kBlock)
     max_pool_forward(const T* x, T* y, int64_t* indices, int64_t n, Pool p) {
   using C = compute_t<T>;
   NABLA_GRID_STRIDE(o, n) {
-    const int64_t ox = o % p.ow, oy = (o / p.ow) % p.oh, plane = o / (p.ow * p.oh);
-    const T* in = x + plane * p.h * p.w;
+    const PlaneAt at = plane_at(o, p.y.out, p.x.out);
+    const T* in = x + at.plane * p.y.in * p.x.in;
     C best = -static_cast<C>(INFINITY);
     int64_t best_i = -1;
-    for (int64_t i = 0; i < p.kh; ++i) {
-      const int64_t iy = oy * p.sh - p.ph + i * p.dh;
-      if (iy < 0 || iy >= p.h) continue;
-      for (int64_t j = 0; j < p.kw; ++j) {
-        const int64_t ix = ox * p.sw - p.pw + j * p.dw;
-        if (ix < 0 || ix >= p.w) continue;
-        const C v = cvt<C>(in[iy * p.w + ix]);
+    for (int64_t i = 0; i < p.y.k; ++i) {
+      const int64_t iy = at.row * p.y.s - p.y.pad + i * p.y.d;
+      if (iy < 0 || iy >= p.y.in) continue;
+      for (int64_t j = 0; j < p.x.k; ++j) {
+        const int64_t ix = at.col * p.x.s - p.x.pad + j * p.x.d;
+        if (ix < 0 || ix >= p.x.in) continue;
+        const C v = cvt<C>(in[iy * p.x.in + ix]);
         if (best_i < 0 || v > best || (m::isnan(v) && !m::isnan(best))) {
           best = v;
-          best_i = iy * p.w + ix;
+          best_i = iy * p.x.in + ix;
         }
       }
     }
@@ -71,15 +85,14 @@ __global__ void __launch_bounds__(kBlock)
   }
 }
 
-// The outputs along one dim whose window has a tap on input position `in`: o * s - pad + t * d
+// The outputs along axis `a` whose window has a tap on input position `in`: o * s - pad + t * d
 // == in for a tap t in [0, k). Calls f(o) in increasing o.
 template <class F>
-__device__ inline void for_each_tap_output(int64_t in, int64_t k, int64_t s, int64_t pad, int64_t d, int64_t outs,
-                                           const F& f) {
-  for (int64_t t = k - 1; t >= 0; --t) {  // o grows as t falls
-    const int64_t a = in + pad - t * d;
-    if (a < 0 || a % s != 0 || a / s >= outs) continue;
-    f(a / s);
+__device__ inline void for_each_tap_output(int64_t in, const Axis& a, const F& f) {
+  for (int64_t t = a.k - 1; t >= 0; --t) {  // o grows as t falls
+    const int64_t v = in + a.pad - t * a.d;
+    if (v < 0 || v % a.s != 0 || v / a.s >= a.out) continue;
+    f(v / a.s);
   }
 }
 
@@ -88,103 +101,86 @@ __global__ void __launch_bounds__(kBlock)
     max_pool_backward(const T* g, const int64_t* indices, T* gx, int64_t n, Pool p) {
   using A = acc_of<T>;
   NABLA_GRID_STRIDE(e, n) {
-    const int64_t ix = e % p.w, iy = (e / p.w) % p.h, plane = e / (p.w * p.h);
-    const int64_t at = iy * p.w + ix, base = plane * p.oh * p.ow;
+    const PlaneAt at = plane_at(e, p.y.in, p.x.in);
+    const int64_t index = at.row * p.x.in + at.col, base = at.plane * p.y.out * p.x.out;
     A acc = 0;
-    for_each_tap_output(iy, p.kh, p.sh, p.ph, p.dh, p.oh, [&](int64_t oy) {
-      for_each_tap_output(ix, p.kw, p.sw, p.pw, p.dw, p.ow, [&](int64_t ox) {
-        const int64_t o = base + oy * p.ow + ox;
-        if (indices[o] == at) acc += cvt<A>(g[o]);
+    for_each_tap_output(at.row, p.y, [&](int64_t oy) {
+      for_each_tap_output(at.col, p.x, [&](int64_t ox) {
+        const int64_t o = base + oy * p.x.out + ox;
+        if (indices[o] == index) acc += cvt<A>(g[o]);
       });
     });
     gx[e] = cvt<T>(acc);
   }
 }
 
-template <class T>
+// The outputs [begin, end) along one axis whose windows may contain an input position (the
+// windows themselves decide).
+struct Outputs {
+  int64_t begin, end;
+};
+
+// The windows of avg_pool2d along one axis (core/math/pool.h): [o * s - pad, o * s - pad + k)
+// clipped to the input, with the padded length count_include_pad divides by.
+struct AvgWindows {
+  __device__ static math::AvgWindow window(const Axis& a, int64_t o) {
+    return math::avg_window(o, a.in, a.k, a.s, a.pad);
+  }
+  __device__ static Outputs outputs(const Axis& a, int64_t in) {
+    const int64_t first = in + a.pad - a.k + 1;  // o * s must be >= first
+    return {first <= 0 ? 0 : (first + a.s - 1) / a.s, min((in + a.pad) / a.s, a.out - 1) + 1};
+  }
+};
+
+// The windows of adaptive_avg_pool2d along one axis: [floor(o * in / out), ceil((o + 1) * in /
+// out)), never padded (so count_include_pad does not change the divisor); they follow from the
+// sizes alone.
+struct AdaptiveWindows {
+  __device__ static math::AvgWindow window(const Axis& a, int64_t o) {
+    const int64_t b = math::adaptive_begin(o, a.in, a.out), e = math::adaptive_end(o, a.in, a.out);
+    return {b, e, e - b};
+  }
+  // The windows containing `in` are those of outputs [in * out / in_len, ceil((in + 1) * out /
+  // in_len)): the same begin/end formulas with the roles of the two sizes swapped.
+  __device__ static Outputs outputs(const Axis& a, int64_t in) {
+    return {math::adaptive_begin(in, a.out, a.in), min(math::adaptive_end(in, a.out, a.in), a.out)};
+  }
+};
+
+// Average pooling with the windows of W (AvgWindows or AdaptiveWindows).
+template <class T, class W>
 __global__ void __launch_bounds__(kBlock) avg_pool_forward(const T* x, T* y, int64_t n, Pool p) {
   using A = acc_of<T>;
   NABLA_GRID_STRIDE(o, n) {
-    const int64_t ox = o % p.ow, oy = (o / p.ow) % p.oh, plane = o / (p.ow * p.oh);
-    const T* in = x + plane * p.h * p.w;
-    const math::AvgWindow wy = math::avg_window(oy, p.h, p.kh, p.sh, p.ph);
-    const math::AvgWindow wx = math::avg_window(ox, p.w, p.kw, p.sw, p.pw);
+    const PlaneAt at = plane_at(o, p.y.out, p.x.out);
+    const T* in = x + at.plane * p.y.in * p.x.in;
+    const math::AvgWindow wy = W::window(p.y, at.row), wx = W::window(p.x, at.col);
     A acc = 0;
     for (int64_t iy = wy.begin; iy < wy.end; ++iy) {
-      for (int64_t ix = wx.begin; ix < wx.end; ++ix) acc += cvt<A>(in[iy * p.w + ix]);
+      for (int64_t ix = wx.begin; ix < wx.end; ++ix) acc += cvt<A>(in[iy * p.x.in + ix]);
     }
     const int64_t div = math::avg_divisor(wy, wx, p.count_include_pad);
     y[o] = cvt<T>(div > 0 ? acc / static_cast<A>(div) : A(0));
   }
 }
 
-// The outputs along one dim whose average window [o * s - pad, o * s - pad + k) may contain
-// input position `in`: [lo, hi], clipped to the outputs (the windows themselves decide).
-__device__ inline void avg_candidates(int64_t in, int64_t k, int64_t s, int64_t pad, int64_t outs, int64_t* lo,
-                                      int64_t* hi) {
-  const int64_t first = in + pad - k + 1;  // o * s must be >= first
-  *lo = first <= 0 ? 0 : (first + s - 1) / s;
-  *hi = min((in + pad) / s, outs - 1);
-}
-
-template <class T>
+template <class T, class W>
 __global__ void __launch_bounds__(kBlock) avg_pool_backward(const T* g, T* gx, int64_t n, Pool p) {
   using A = acc_of<T>;
   NABLA_GRID_STRIDE(e, n) {
-    const int64_t ix = e % p.w, iy = (e / p.w) % p.h, plane = e / (p.w * p.h);
-    const T* gp = g + plane * p.oh * p.ow;
-    int64_t y0, y1, x0, x1;
-    avg_candidates(iy, p.kh, p.sh, p.ph, p.oh, &y0, &y1);
-    avg_candidates(ix, p.kw, p.sw, p.pw, p.ow, &x0, &x1);
+    const PlaneAt at = plane_at(e, p.y.in, p.x.in);
+    const int64_t iy = at.row, ix = at.col;
+    const T* gp = g + at.plane * p.y.out * p.x.out;
+    const Outputs ry = W::outputs(p.y, iy), rx = W::outputs(p.x, ix);
     A acc = 0;
-    for (int64_t oy = y0; oy <= y1; ++oy) {
-      const math::AvgWindow wy = math::avg_window(oy, p.h, p.kh, p.sh, p.ph);
+    for (int64_t oy = ry.begin; oy < ry.end; ++oy) {
+      const math::AvgWindow wy = W::window(p.y, oy);
       if (iy < wy.begin || iy >= wy.end) continue;
-      for (int64_t ox = x0; ox <= x1; ++ox) {
-        const math::AvgWindow wx = math::avg_window(ox, p.w, p.kw, p.sw, p.pw);
+      for (int64_t ox = rx.begin; ox < rx.end; ++ox) {
+        const math::AvgWindow wx = W::window(p.x, ox);
         if (ix < wx.begin || ix >= wx.end) continue;
         const int64_t div = math::avg_divisor(wy, wx, p.count_include_pad);
-        if (div > 0) acc += cvt<A>(gp[oy * p.ow + ox]) / static_cast<A>(div);
-      }
-    }
-    gx[e] = cvt<T>(acc);
-  }
-}
-
-template <class T>
-__global__ void __launch_bounds__(kBlock) adaptive_avg_pool_forward(const T* x, T* y, int64_t n, Pool p) {
-  using A = acc_of<T>;
-  NABLA_GRID_STRIDE(o, n) {
-    const int64_t ox = o % p.ow, oy = (o / p.ow) % p.oh, plane = o / (p.ow * p.oh);
-    const T* in = x + plane * p.h * p.w;
-    const int64_t y0 = math::adaptive_begin(oy, p.h, p.oh), y1 = math::adaptive_end(oy, p.h, p.oh);
-    const int64_t x0 = math::adaptive_begin(ox, p.w, p.ow), x1 = math::adaptive_end(ox, p.w, p.ow);
-    A acc = 0;
-    for (int64_t iy = y0; iy < y1; ++iy) {
-      for (int64_t ix = x0; ix < x1; ++ix) acc += cvt<A>(in[iy * p.w + ix]);
-    }
-    y[o] = cvt<T>(acc / static_cast<A>((y1 - y0) * (x1 - x0)));
-  }
-}
-
-template <class T>
-__global__ void __launch_bounds__(kBlock) adaptive_avg_pool_backward(const T* g, T* gx, int64_t n, Pool p) {
-  using A = acc_of<T>;
-  NABLA_GRID_STRIDE(e, n) {
-    const int64_t ix = e % p.w, iy = (e / p.w) % p.h, plane = e / (p.w * p.h);
-    const T* gp = g + plane * p.oh * p.ow;
-    A acc = 0;
-    // The windows containing iy are those of outputs [iy * OH / H, ceil((iy + 1) * OH / H)):
-    // the same begin/end formulas with the roles of the two sizes swapped.
-    const int64_t oy0 = math::adaptive_begin(iy, p.oh, p.h), oy1 = math::adaptive_end(iy, p.oh, p.h);
-    const int64_t ox0 = math::adaptive_begin(ix, p.ow, p.w), ox1 = math::adaptive_end(ix, p.ow, p.w);
-    for (int64_t oy = oy0; oy < min(oy1, p.oh); ++oy) {
-      const int64_t y0 = math::adaptive_begin(oy, p.h, p.oh), y1 = math::adaptive_end(oy, p.h, p.oh);
-      if (iy < y0 || iy >= y1) continue;
-      for (int64_t ox = ox0; ox < min(ox1, p.ow); ++ox) {
-        const int64_t x0 = math::adaptive_begin(ox, p.w, p.ow), x1 = math::adaptive_end(ox, p.w, p.ow);
-        if (ix < x0 || ix >= x1) continue;
-        acc += cvt<A>(gp[oy * p.ow + ox]) / static_cast<A>((y1 - y0) * (x1 - x0));
+        if (div > 0) acc += cvt<A>(gp[oy * p.x.out + ox]) / static_cast<A>(div);
       }
     }
     gx[e] = cvt<T>(acc);
@@ -205,11 +201,25 @@ void launch(const Tensor& t, int64_t n, const char* op, const Launch& f) {
   });
 }
 
+// Average pooling with the windows of W: the forward (x) -> y or the backward (grad) -> grad_x,
+// each one thread per element of its output.
+template <class W, bool backward>
+void avg_pool_cuda(const KernelCall& c, const char* op) {
+  const Tensor &in = c.in[0], &out = c.out[0];
+  // the geometry is x [.., h, w] -> y [.., oh, ow]; a backward reads y's gradient, writes x's
+  const PoolParams params = PoolParams::from(c.p);
+  const Pool p = backward ? pool_of(out, in, params) : pool_of(in, out, params);
+  launch(out, out.numel(), op, [&]<class T>(unsigned blocks, cudaStream_t s) {
+    const auto kernel = backward ? &avg_pool_backward<T, W> : &avg_pool_forward<T, W>;
+    NABLA_LAUNCH(kernel, blocks, kBlock, 0, s, in.data_ptr<T>(), out.data_ptr<T>(), out.numel(), p);
+  });
+}
+
 }  // namespace
 
 void max_pool2d_kernel(const KernelCall& c) {
   const Tensor &x = c.in[0], &y = c.out[0];
-  const Pool p = pool_of(x, y, c.p.win);
+  const Pool p = pool_of(x, y, PoolParams::from(c.p));
   launch(x, y.numel(), "max_pool2d", [&]<class T>(unsigned blocks, cudaStream_t s) {
     NABLA_LAUNCH(max_pool_forward<T>, blocks, kBlock, 0, s, x.data_ptr<T>(), y.data_ptr<T>(),
                  c.out[1].data_ptr<int64_t>(), y.numel(), p);
@@ -219,7 +229,7 @@ void max_pool2d_kernel(const KernelCall& c) {
 void max_pool2d_backward_kernel(const KernelCall& c) {
   // inputs (grad [N, C, OH, OW], indices); output grad_x [N, C, H, W]
   const Tensor &g = c.in[0], &gx = c.out[0];
-  const Pool p = pool_of(gx, g, c.p.win);
+  const Pool p = pool_of(gx, g, PoolParams::from(c.p));
   launch(gx, gx.numel(), "max_pool2d_backward", [&]<class T>(unsigned blocks, cudaStream_t s) {
     NABLA_LAUNCH(max_pool_backward<T>, blocks, kBlock, 0, s, g.data_ptr<T>(), c.in[1].data_ptr<int64_t>(),
                  gx.data_ptr<T>(), gx.numel(), p);
@@ -227,38 +237,17 @@ void max_pool2d_backward_kernel(const KernelCall& c) {
 }
 
 void avg_pool2d_kernel(const KernelCall& c) {
-  const Tensor &x = c.in[0], &y = c.out[0];
-  const Pool p = pool_of(x, y, c.p.win);
-  launch(x, y.numel(), "avg_pool2d", [&]<class T>(unsigned blocks, cudaStream_t s) {
-    NABLA_LAUNCH(avg_pool_forward<T>, blocks, kBlock, 0, s, x.data_ptr<T>(), y.data_ptr<T>(), y.numel(), p);
-  });
+  avg_pool_cuda<AvgWindows, /*backward=*/false>(c, "avg_pool2d");
 }
-
 void avg_pool2d_backward_kernel(const KernelCall& c) {
-  const Tensor &g = c.in[0], &gx = c.out[0];
-  const Pool p = pool_of(gx, g, c.p.win);
-  launch(gx, gx.numel(), "avg_pool2d_backward", [&]<class T>(unsigned blocks, cudaStream_t s) {
-    NABLA_LAUNCH(avg_pool_backward<T>, blocks, kBlock, 0, s, g.data_ptr<T>(), gx.data_ptr<T>(), gx.numel(),
-                 p);
-  });
+  avg_pool_cuda<AvgWindows, /*backward=*/true>(c, "avg_pool2d_backward");
 }
-
+// adaptive pooling carries no parameters: the default PoolParams fill fields its windows never read
 void adaptive_avg_pool2d_kernel(const KernelCall& c) {
-  const Tensor &x = c.in[0], &y = c.out[0];
-  const Pool p = pool_of(x, y, c.p.win);
-  launch(x, y.numel(), "adaptive_avg_pool2d", [&]<class T>(unsigned blocks, cudaStream_t s) {
-    NABLA_LAUNCH(adaptive_avg_pool_forward<T>, blocks, kBlock, 0, s, x.data_ptr<T>(), y.data_ptr<T>(),
-                 y.numel(), p);
-  });
+  avg_pool_cuda<AdaptiveWindows, /*backward=*/false>(c, "adaptive_avg_pool2d");
 }
-
 void adaptive_avg_pool2d_backward_kernel(const KernelCall& c) {
-  const Tensor &g = c.in[0], &gx = c.out[0];
-  const Pool p = pool_of(gx, g, c.p.win);
-  launch(gx, gx.numel(), "adaptive_avg_pool2d_backward", [&]<class T>(unsigned blocks, cudaStream_t s) {
-    NABLA_LAUNCH(adaptive_avg_pool_backward<T>, blocks, kBlock, 0, s, g.data_ptr<T>(), gx.data_ptr<T>(),
-                 gx.numel(), p);
-  });
+  avg_pool_cuda<AdaptiveWindows, /*backward=*/true>(c, "adaptive_avg_pool2d_backward");
 }
 
 }  // namespace nabla::cuda

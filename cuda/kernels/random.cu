@@ -4,6 +4,7 @@
 #include "cuda/kernels/elementwise.cuh"
 #include "cuda/launch.cuh"
 #include "dispatch/dispatch.h"
+#include "ops/params_random.h"
 
 namespace nabla::cuda {
 namespace {
@@ -17,27 +18,28 @@ __global__ void __launch_bounds__(kBlock) draw_kernel(T* out, int64_t n, uint64_
 }
 
 template <class Gen>
-void draw(const KernelCall& c, const Gen& gen) {
+void draw(const KernelCall& c, const PhiloxSlot& slot, const Gen& gen) {
   const Tensor& out = c.out[0];  // contiguous: the front end draws into a fresh tensor
   const int64_t n = out.numel();
   if (n == 0) return;
   visit_numeric(out.dtype(), op_name(c.op).data(), [&]<class T>() {
     const int d = out.device().index;
     set_device(d);
-    NABLA_LAUNCH(draw_kernel<T, Gen>, grid_size(n), kBlock, 0, stream(d), out.data_ptr<T>(), n,
-                 static_cast<uint64_t>(c.p.i0), static_cast<uint64_t>(c.p.i1), gen);
+    NABLA_LAUNCH(draw_kernel<T, Gen>, grid_size(n), kBlock, 0, stream(d), out.data_ptr<T>(), n, slot.seed,
+                 slot.offset, gen);
   });
 }
 
 struct UniformGen {
-  double from, to;
+  double low, high;
   template <class T>
   __device__ T operator()(const math::Philox4& r) const {
     if constexpr (std::is_same_v<T, double>) {
-      return math::uniform_from_to(from, to, math::uniform_double(r));
+      return math::uniform_from_to(low, high, math::uniform_double(r));
     } else {
       const int bits = std::is_same_v<T, Half> ? 11 : std::is_same_v<T, BFloat16> ? 8 : 24;
-      return cvt<T>(math::uniform_from_span(static_cast<float>(from), static_cast<float>(to - from), math::uniform_bits(r, bits)));
+      return cvt<T>(math::uniform_from_span(static_cast<float>(low), static_cast<float>(high - low),
+                                            math::uniform_bits(r, bits)));
     }
   }
 };
@@ -61,11 +63,17 @@ struct RandintGen {
 
 }  // namespace
 
-void uniform_kernel(const KernelCall& c) { draw(c, UniformGen{c.p.s0.to_double(), c.p.s1.to_double()}); }
-void normal_kernel(const KernelCall& c) { draw(c, NormalGen{c.p.s0.to_double(), c.p.s1.to_double()}); }
+void uniform_kernel(const KernelCall& c) {
+  const UniformParams p = UniformParams::from(c.p);
+  draw(c, p.slot, UniformGen{p.low, p.high});
+}
+void normal_kernel(const KernelCall& c) {
+  const NormalParams p = NormalParams::from(c.p);
+  draw(c, p.slot, NormalGen{p.mean, p.stddev});
+}
 void randint_kernel(const KernelCall& c) {
-  const int64_t low = c.p.s0.to_int();
-  draw(c, RandintGen{low, static_cast<uint64_t>(c.p.s1.to_int()) - static_cast<uint64_t>(low)});
+  const RandintParams p = RandintParams::from(c.p);
+  draw(c, p.slot, RandintGen{p.low, static_cast<uint64_t>(p.high) - static_cast<uint64_t>(p.low)});
 }
 
 }  // namespace nabla::cuda

@@ -10,6 +10,7 @@
 #include "cuda/kernels/elementwise.cuh"
 #include "cuda/launch.cuh"
 #include "dispatch/dispatch.h"
+#include "ops/params_random.h"
 
 namespace nabla::cuda {
 namespace {
@@ -29,6 +30,7 @@ void randperm_kernel(const KernelCall& c) {
   const Tensor& out = c.out[0];
   const int64_t n = out.numel();
   if (n == 0) return;
+  const PhiloxSlot slot = RandpermParams::from(c.p).slot;
   const int d = out.device().index;
   const Device dev = out.device();
   const Tensor keys_in = make_tensor({n}, kInt64, dev, "randperm");
@@ -37,7 +39,7 @@ void randperm_kernel(const KernelCall& c) {
   set_device(d);
   const cudaStream_t s = stream(d);
   NABLA_LAUNCH(philox_keys, grid_size(n), kBlock, 0, s, as_u64(keys_in), values_in.data_ptr<int64_t>(), n,
-               static_cast<uint64_t>(c.p.i0), static_cast<uint64_t>(c.p.i1));
+               slot.seed, slot.offset);
   std::size_t scratch_bytes = 0;
   NABLA_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, scratch_bytes, as_u64(keys_in), as_u64(keys_out),
                                                    values_in.data_ptr<int64_t>(), out.data_ptr<int64_t>(), n, 0, 64,

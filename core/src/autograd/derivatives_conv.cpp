@@ -13,20 +13,22 @@ uint32_t save_other(uint32_t needs) { return ((needs & kIn0) ? kIn1 : 0u) | ((ne
 }  // namespace
 
 void register_conv_derivatives() {
-  set_derivative(Op::conv2d, {[](const BackwardCtx& c) {
-                                const Window2d& win = c.p.win;
-                                return G{c.needs[0] ? detail::conv2d_input_grad(c.grad(), c.in[1], c.in_meta[0].sizes, win)
-                                                    : Tensor(),
-                                         c.needs[1] ? detail::conv2d_weight_grad(c.in[0], c.grad(), c.in_meta[1].sizes, win)
-                                                    : Tensor()};
-                              },
-                              0, 0, save_other});
+  set_derivative(
+      Op::conv2d,
+      {[](const BackwardCtx& c) {
+         const ConvParams conv = ConvParams::from(c.p);
+         return G{
+             c.needs[0] ? detail::conv2d_input_grad(c.grad(), c.in[1], c.in_meta[0].sizes, conv) : Tensor(),
+             c.needs[1] ? detail::conv2d_weight_grad(c.in[0], c.grad(), c.in_meta[1].sizes, conv) : Tensor()};
+       },
+       0, 0, save_other});
   set_derivative(Op::conv2d_backward_input,
                  {[](const BackwardCtx& c) {
-                    const Window2d& win = c.p.win;
-                    return G{c.needs[0] ? detail::conv2d_primitive(c.grad(), c.in[1], win) : Tensor(),
-                             c.needs[1] ? detail::conv2d_weight_grad(c.grad(), c.in[0], c.in_meta[1].sizes, win)
-                                        : Tensor()};
+                    const ConvParams conv = ConvParams::from(c.p);
+                    return G{c.needs[0] ? detail::conv2d_primitive(c.grad(), c.in[1], conv) : Tensor(),
+                             c.needs[1]
+                                 ? detail::conv2d_weight_grad(c.grad(), c.in[0], c.in_meta[1].sizes, conv)
+                                 : Tensor()};
                   },
                   0, 0, save_other});
 }

@@ -1,5 +1,6 @@
 // Backward formulas of the matrix products.
 #include "autograd/derivatives.h"
+#include "ops/params_linalg.h"
 
 namespace nabla {
 namespace {
@@ -17,19 +18,18 @@ void register_linalg_derivatives() {
                              return ((needs & kIn0) ? kIn1 : 0u) | ((needs & kIn1) ? kIn0 : 0u);
                            }});
   // out = beta * input + alpha * A B
-  set_derivative(Op::addmm, {[](const BackwardCtx& c) {
-                               const double beta = c.p.s0.to_double(), alpha = c.p.s1.to_double();
-                               const Tensor& g = c.grad();
-                               Tensor gi, ga, gb;
-                               if (c.needs[0]) gi = beta == 1.0 ? g : g * beta;
-                               if (c.needs[1]) ga = alpha == 1.0 ? mm(g, c.in[2].t()) : mm(g, c.in[2].t()) * alpha;
-                               if (c.needs[2]) gb = alpha == 1.0 ? mm(c.in[1].t(), g) : mm(c.in[1].t(), g) * alpha;
-                               return G{gi, ga, gb};
-                             },
-                             0, 0,
-                             [](uint32_t needs) {
-                               return ((needs & kIn1) ? kIn2 : 0u) | ((needs & kIn2) ? kIn1 : 0u);
-                             }});
+  set_derivative(
+      Op::addmm,
+      {[](const BackwardCtx& c) {
+         const auto [beta, alpha] = AddmmParams::from(c.p);
+         const Tensor& g = c.grad();
+         Tensor gi, ga, gb;
+         if (c.needs[0]) gi = beta == 1.0 ? g : g * beta;
+         if (c.needs[1]) ga = alpha == 1.0 ? mm(g, c.in[2].t()) : mm(g, c.in[2].t()) * alpha;
+         if (c.needs[2]) gb = alpha == 1.0 ? mm(c.in[1].t(), g) : mm(c.in[1].t(), g) * alpha;
+         return G{gi, ga, gb};
+       },
+       0, 0, [](uint32_t needs) { return ((needs & kIn1) ? kIn2 : 0u) | ((needs & kIn2) ? kIn1 : 0u); }});
 }
 
 }  // namespace nabla

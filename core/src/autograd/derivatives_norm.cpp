@@ -8,7 +8,8 @@ namespace nabla {
 namespace {
 using G = std::vector<Tensor>;
 
-// inputs (x, weight, bias), outputs (y, mean, invstd)
+// inputs (x, weight, bias), outputs (y, mean, invstd); the backward primitive takes the
+// forward's NormParams
 G norm_backward(Op op, const BackwardCtx& c) {
   const Tensor& x = c.in[0];
   const Tensor& w = c.in[1];

@@ -7,6 +7,7 @@ namespace nabla {
 namespace {
 using G = std::vector<Tensor>;
 
+// The backward primitive takes its forward's parameters (PoolParams, none for adaptive pooling).
 Tensor pool_backward(Op op, const BackwardCtx& c, std::initializer_list<Tensor> inputs) {
   const TensorMeta& m = c.in_meta[0];
   Tensor gx = make_tensor(m.sizes, m.dtype, m.device, op_name(op));

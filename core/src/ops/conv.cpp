@@ -11,27 +11,25 @@
 namespace nabla {
 namespace detail {
 
-Tensor conv2d_primitive(const Tensor& x, const Tensor& w, const Window2d& win) {
-  const int64_t oh = math::conv_out_size(x.size(2), w.size(2), win.stride[0], win.padding[0], win.dilation[0]);
-  const int64_t ow = math::conv_out_size(x.size(3), w.size(3), win.stride[1], win.padding[1], win.dilation[1]);
-  OpParams p;
-  p.win = win;
+Tensor conv2d_primitive(const Tensor& x, const Tensor& w, const ConvParams& conv) {
+  const int64_t oh =
+      math::conv_out_size(x.size(2), w.size(2), conv.stride[0], conv.padding[0], conv.dilation[0]);
+  const int64_t ow =
+      math::conv_out_size(x.size(3), w.size(3), conv.stride[1], conv.padding[1], conv.dilation[1]);
   Tensor y = make_tensor({x.size(0), w.size(0), oh, ow}, x.dtype(), x.device(), "conv2d");
-  return run_op(Op::conv2d, {x.contiguous(), w.contiguous()}, y, p);
+  return run_op(Op::conv2d, {x.contiguous(), w.contiguous()}, y, conv.params());
 }
 
-Tensor conv2d_input_grad(const Tensor& grad, const Tensor& w, const Shape& input_size, const Window2d& win) {
-  OpParams p;
-  p.win = win;
+Tensor conv2d_input_grad(const Tensor& grad, const Tensor& w, const Shape& input_size,
+                         const ConvParams& conv) {
   Tensor gx = make_tensor(input_size, grad.dtype(), grad.device(), "conv2d_backward_input");
-  return run_op(Op::conv2d_backward_input, {grad.contiguous(), w.contiguous()}, gx, p);
+  return run_op(Op::conv2d_backward_input, {grad.contiguous(), w.contiguous()}, gx, conv.params());
 }
 
-Tensor conv2d_weight_grad(const Tensor& x, const Tensor& grad, const Shape& weight_size, const Window2d& win) {
-  OpParams p;
-  p.win = win;
+Tensor conv2d_weight_grad(const Tensor& x, const Tensor& grad, const Shape& weight_size,
+                          const ConvParams& conv) {
   Tensor gw = make_tensor(weight_size, x.dtype(), x.device(), "conv2d_backward_weight");
-  return run_op(Op::conv2d_backward_weight, {x.contiguous(), grad.contiguous()}, gw, p);
+  return run_op(Op::conv2d_backward_weight, {x.contiguous(), grad.contiguous()}, gw, conv.params());
 }
 
 }  // namespace detail
@@ -64,19 +62,14 @@ void check_operands(const Tensor& x, const Tensor& w, const Tensor& bias, std::s
   }
 }
 
-Window2d conv_window(Size2 stride, Size2 padding, Size2 dilation, int64_t groups, std::string_view op) {
+ConvParams conv_params(Size2 stride, Size2 padding, Size2 dilation, int64_t groups, std::string_view op) {
   NABLA_CHECK(stride.h > 0 && stride.w > 0, "{}: stride must be positive, got ({}, {})", op, stride.h, stride.w);
   NABLA_CHECK(padding.h >= 0 && padding.w >= 0, "{}: padding must be non-negative, got ({}, {})", op, padding.h,
               padding.w);
   NABLA_CHECK(dilation.h > 0 && dilation.w > 0, "{}: dilation must be positive, got ({}, {})", op, dilation.h,
               dilation.w);
   NABLA_CHECK(groups > 0, "{}: groups must be positive, got {}", op, groups);
-  Window2d win;
-  win.stride = {stride.h, stride.w};
-  win.padding = {padding.h, padding.w};
-  win.dilation = {dilation.h, dilation.w};
-  win.groups = groups;
-  return win;
+  return {{stride.h, stride.w}, {padding.h, padding.w}, {dilation.h, dilation.w}, groups};
 }
 
 Tensor add_bias(const Tensor& y, const Tensor& bias, std::string_view op) {
@@ -93,7 +86,7 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Siz
   constexpr std::string_view op = "conv2d";
   check_operands(input, weight, bias, op);
   const Tensor x = as_batch(input, op);
-  const Window2d win = conv_window(stride, padding, dilation, groups, op);
+  const ConvParams conv = conv_params(stride, padding, dilation, groups, op);
   const int64_t out_ch = weight.size(0);
   NABLA_CHECK(out_ch % groups == 0, "conv2d: out_channels {} (weight of shape {}) must be divisible by groups {}",
               out_ch, weight.shape_str(), groups);
@@ -101,15 +94,16 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Siz
               "conv2d: input of shape {} has {} channels, but weight of shape {} with groups={} expects {}",
               input.shape_str(), x.size(1), weight.shape_str(), groups, weight.size(1) * groups);
   for (int d = 0; d < 2; ++d) {
-    const int64_t padded = x.size(2 + d) + 2 * win.padding[d];
-    const int64_t span = win.dilation[d] * (weight.size(2 + d) - 1) + 1;
-    NABLA_CHECK(span <= padded,
-                "conv2d: kernel {}x{} (dilated: {}) is larger than the padded input {}x{} (input of shape {}, "
-                "padding ({}, {}))",
-                weight.size(2), weight.size(3), span, x.size(2) + 2 * win.padding[0], x.size(3) + 2 * win.padding[1],
-                input.shape_str(), win.padding[0], win.padding[1]);
+    const int64_t padded = x.size(2 + d) + 2 * conv.padding[d];
+    const int64_t span = conv.dilation[d] * (weight.size(2 + d) - 1) + 1;
+    NABLA_CHECK(
+        span <= padded,
+        "conv2d: kernel {}x{} (dilated: {}) is larger than the padded input {}x{} (input of shape {}, "
+        "padding ({}, {}))",
+        weight.size(2), weight.size(3), span, x.size(2) + 2 * conv.padding[0],
+        x.size(3) + 2 * conv.padding[1], input.shape_str(), conv.padding[0], conv.padding[1]);
   }
-  Tensor y = add_bias(detail::conv2d_primitive(x, weight, win), bias, op);
+  Tensor y = add_bias(detail::conv2d_primitive(x, weight, conv), bias, op);
   return input.dim() == 3 ? y.squeeze(0) : y;
 }
 
@@ -118,7 +112,7 @@ Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor&
   constexpr std::string_view op = "conv_transpose2d";
   check_operands(input, weight, bias, op);
   const Tensor x = as_batch(input, op);
-  const Window2d win = conv_window(stride, padding, dilation, groups, op);
+  const ConvParams conv = conv_params(stride, padding, dilation, groups, op);
   NABLA_CHECK(output_padding.h >= 0 && output_padding.w >= 0,
               "conv_transpose2d: output_padding must be non-negative, got ({}, {})", output_padding.h,
               output_padding.w);
@@ -131,14 +125,15 @@ Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor&
               "conv_transpose2d: input of shape {} has {} channels, but weight of shape {} expects {}",
               input.shape_str(), x.size(1), weight.shape_str(), weight.size(0));
   const int64_t out_ch = weight.size(1) * groups;
-  const int64_t oh = math::conv_transpose_out_size(x.size(2), weight.size(2), win.stride[0], win.padding[0],
-                                                   win.dilation[0], output_padding.h);
-  const int64_t ow = math::conv_transpose_out_size(x.size(3), weight.size(3), win.stride[1], win.padding[1],
-                                                   win.dilation[1], output_padding.w);
+  const int64_t oh = math::conv_transpose_out_size(x.size(2), weight.size(2), conv.stride[0], conv.padding[0],
+                                                   conv.dilation[0], output_padding.h);
+  const int64_t ow = math::conv_transpose_out_size(x.size(3), weight.size(3), conv.stride[1], conv.padding[1],
+                                                   conv.dilation[1], output_padding.w);
   NABLA_CHECK(oh > 0 && ow > 0,
-              "conv_transpose2d: the output size {}x{} is not positive (input of shape {}, weight {}, padding ({}, {}))",
-              oh, ow, input.shape_str(), weight.shape_str(), win.padding[0], win.padding[1]);
-  Tensor y = detail::conv2d_input_grad(x, weight, {x.size(0), out_ch, oh, ow}, win);
+              "conv_transpose2d: the output size {}x{} is not positive (input of shape {}, weight {}, "
+              "padding ({}, {}))",
+              oh, ow, input.shape_str(), weight.shape_str(), conv.padding[0], conv.padding[1]);
+  Tensor y = detail::conv2d_input_grad(x, weight, {x.size(0), out_ch, oh, ow}, conv);
   y = add_bias(y, bias, op);
   return input.dim() == 3 ? y.squeeze(0) : y;
 }

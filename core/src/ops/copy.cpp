@@ -2,6 +2,8 @@
 #include "nabla/autograd.h"
 #include "nabla/random.h"
 #include "ops/op_helpers.h"
+#include "ops/params_copy.h"
+#include "ops/params_random.h"
 #include "tensor/random_state.h"
 #include "tensor/tensor_impl.h"
 
@@ -84,25 +86,21 @@ Tensor& Tensor::fill_(const Scalar& v) {
   overwrite_history(*this, "fill_");
   NABLA_CHECK(!(is_integral(dtype(), true) && v.is_floating_point()),
               "fill_: cannot fill a {} tensor with the floating-point value {}", dtype_name(dtype()), v.str());
-  OpParams p;
-  p.s0 = v;
-  run_op(Op::fill, {}, *this, p);
+  run_op(Op::fill, {}, *this, FillParams{v}.params());
   return *this;
 }
 
 Tensor& Tensor::zero_() { return fill_(0); }
 
 namespace {
-Tensor& random_fill(Tensor& self, Op op, double a, double b, std::string_view name) {
+// P: UniformParams or NormalParams; its slot is the global generator's next.
+template <class P>
+Tensor& random_fill(Tensor& self, Op op, P params, std::string_view name) {
   overwrite_history(self, name);
   NABLA_CHECK(is_floating_point(self.dtype()), "{}: expected a floating-point tensor, got {}", name,
               dtype_name(self.dtype()));
-  OpParams p;
-  p.s0 = a;
-  p.s1 = b;
-  const PhiloxSlot slot = next_philox_slot();
-  p.i0 = static_cast<int64_t>(slot.seed);
-  p.i1 = static_cast<int64_t>(slot.offset);
+  params.slot = next_philox_slot();
+  const OpParams p = params.params();
   if (self.is_contiguous()) {
     run_op(op, {}, self, p);
   } else {
@@ -118,12 +116,12 @@ Tensor& random_fill(Tensor& self, Op op, double a, double b, std::string_view na
 
 Tensor& Tensor::uniform_(double from, double to) {
   NABLA_CHECK(from <= to, "uniform_: expected from <= to, got from={} to={}", from, to);
-  return random_fill(*this, Op::uniform, from, to, "uniform_");
+  return random_fill(*this, Op::uniform, UniformParams{.low = from, .high = to}, "uniform_");
 }
 
 Tensor& Tensor::normal_(double mean, double std) {
   NABLA_CHECK(std >= 0.0, "normal_: expected std >= 0, got {}", std);
-  return random_fill(*this, Op::normal, mean, std, "normal_");
+  return random_fill(*this, Op::normal, NormalParams{.mean = mean, .stddev = std}, "normal_");
 }
 
 }  // namespace nabla

@@ -1,6 +1,7 @@
 // Front ends of matrix products: matmul's 1-D/2-D/batched cases with batch broadcasting are
 // reduced to the bmm and addmm primitives here.
 #include "ops/op_helpers.h"
+#include "ops/params_linalg.h"
 #include "tensor/tensor_impl.h"
 
 namespace nabla {
@@ -52,12 +53,10 @@ Tensor addmm(const Tensor& input, const Tensor& a, const Tensor& b, const Scalar
   NABLA_CHECK(broadcast_shapes(input.sizes(), shape, "addmm") == shape,
               "addmm: input of shape {} does not broadcast to the product's shape {}", input.shape_str(),
               shape_to_string(shape));
-  OpParams p;
-  p.s0 = beta;
-  p.s1 = alpha;
   Tensor out = make_tensor(shape, a.dtype(), a.device(), "addmm");
   const std::array<Tensor, 3> in{input, a, b};
-  run_op(Op::addmm, std::span<const Tensor>(in.data(), in.size()), std::span<Tensor>(&out, 1), p);
+  run_op(Op::addmm, std::span<const Tensor>(in.data(), in.size()), std::span<Tensor>(&out, 1),
+         AddmmParams{beta.to_double(), alpha.to_double()}.params());
   return out;
 }
 

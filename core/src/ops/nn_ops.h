@@ -5,15 +5,18 @@
 
 #include "dispatch/dispatch.h"
 #include "nabla/random.h"
+#include "ops/params_conv.h"
 
 namespace nabla::detail {
 
 /// conv2d without bias: x [N, C, H, W], w [O, C/g, kh, kw].
-Tensor conv2d_primitive(const Tensor& x, const Tensor& w, const Window2d& win);
+Tensor conv2d_primitive(const Tensor& x, const Tensor& w, const ConvParams& conv);
 /// d conv2d / d x: grad [N, O, OH, OW] -> [input_size].
-Tensor conv2d_input_grad(const Tensor& grad, const Tensor& w, const Shape& input_size, const Window2d& win);
+Tensor conv2d_input_grad(const Tensor& grad, const Tensor& w, const Shape& input_size,
+                         const ConvParams& conv);
 /// d conv2d / d w: -> [weight_size].
-Tensor conv2d_weight_grad(const Tensor& x, const Tensor& grad, const Shape& weight_size, const Window2d& win);
+Tensor conv2d_weight_grad(const Tensor& x, const Tensor& grad, const Shape& weight_size,
+                          const ConvParams& conv);
 
 /// The scaled keep-mask of dropout: 1 / (1 - p) where a Philox draw (from gen, or the global
 /// generator) is >= p, else 0; all zeros for p == 1. Shaped `shape`, dtype and device of `o`.

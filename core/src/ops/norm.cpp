@@ -7,6 +7,7 @@
 #include "nabla/nn/functional.h"
 #include "ops/nn_ops.h"
 #include "ops/op_helpers.h"
+#include "ops/params_norm.h"
 #include "tensor/tensor_impl.h"
 
 namespace nabla::nn::functional {
@@ -61,12 +62,11 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   const Tensor w = weight.defined() ? weight.to(st) : ones({ch}, so);
   const Tensor b = bias.defined() ? bias.to(st) : zeros({ch}, so);
   const Tensor x3 = x.reshape({x.size(0), ch, l}).contiguous();
-  OpParams p;
-  p.s0 = eps;
   std::array<Tensor, 3> out{make_tensor(x3.sizes(), x.dtype(), x.device(), op), make_tensor({ch}, st, x.device(), op),
                             make_tensor({ch}, st, x.device(), op)};
   const std::array<Tensor, 3> in{x3, w, b};
-  run_op(Op::batch_norm, std::span<const Tensor>(in.data(), in.size()), std::span<Tensor>(out.data(), out.size()), p);
+  run_op(Op::batch_norm, std::span<const Tensor>(in.data(), in.size()),
+         std::span<Tensor>(out.data(), out.size()), NormParams{eps}.params());
   if (running_mean.defined()) {
     NoGradGuard g;
     const Tensor invstd = out[2].to(kFloat64);
@@ -106,12 +106,11 @@ Tensor layer_norm(const Tensor& x, IntList normalized_shape, const Tensor& weigh
   const int64_t rows = x.numel() / cols;
   const Tensor x2 = x.reshape({rows, cols}).contiguous();
   const ScalarType st = stat_dtype(x.dtype());
-  OpParams p;
-  p.s0 = eps;
   std::array<Tensor, 3> out{make_tensor(x2.sizes(), x.dtype(), x.device(), op), make_tensor({rows}, st, x.device(), op),
                             make_tensor({rows}, st, x.device(), op)};
   const std::array<Tensor, 3> in{x2, w, b};
-  run_op(Op::layer_norm, std::span<const Tensor>(in.data(), in.size()), std::span<Tensor>(out.data(), out.size()), p);
+  run_op(Op::layer_norm, std::span<const Tensor>(in.data(), in.size()),
+         std::span<Tensor>(out.data(), out.size()), NormParams{eps}.params());
   return out[0].view(x.sizes());
 }
 

@@ -5,6 +5,7 @@
 
 #include "nabla/autograd.h"
 #include "nabla/factories.h"
+#include "ops/params_copy.h"
 #include "tensor/tensor_impl.h"
 
 namespace nabla {
@@ -15,11 +16,9 @@ void check_defined(const Tensor& t, std::string_view op, std::string_view what) 
 
 Tensor wrapped_scalar(const Scalar& s, ScalarType dtype) {
   Tensor t = make_tensor({}, dtype, Device::cpu(), "scalar");
-  OpParams p;
-  p.s0 = s;
   {
     NoGradGuard g;
-    run_op(Op::fill, {}, t, p);
+    run_op(Op::fill, {}, t, FillParams{s}.params());
   }
   t.impl()->wrapped_number = true;
   return t;

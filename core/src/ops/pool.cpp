@@ -3,6 +3,7 @@
 #include "core/math/pool.h"
 #include "nabla/nn/functional.h"
 #include "ops/op_helpers.h"
+#include "ops/params_pool.h"
 #include "tensor/tensor_impl.h"
 
 namespace nabla::nn::functional {
@@ -19,7 +20,8 @@ Tensor pool_input(const Tensor& x, std::string_view op) {
   return b.contiguous();
 }
 
-Window2d pool_window(Size2 kernel, Size2 stride, Size2 padding, Size2 dilation, bool ceil_mode, std::string_view op) {
+PoolParams pool_params(Size2 kernel, Size2 stride, Size2 padding, Size2 dilation, bool ceil_mode,
+                       std::string_view op) {
   NABLA_CHECK(kernel.given && kernel.h > 0 && kernel.w > 0, "{}: kernel_size must be positive, got ({}, {})", op,
               kernel.h, kernel.w);
   if (!stride.given) stride = kernel;
@@ -29,25 +31,25 @@ Window2d pool_window(Size2 kernel, Size2 stride, Size2 padding, Size2 dilation, 
   NABLA_CHECK(padding.h >= 0 && padding.w >= 0 && padding.h <= kernel.h / 2 && padding.w <= kernel.w / 2,
               "{}: padding ({}, {}) must be non-negative and at most half the kernel size ({}, {})", op, padding.h,
               padding.w, kernel.h, kernel.w);
-  Window2d win;
-  win.kernel = {kernel.h, kernel.w};
-  win.stride = {stride.h, stride.w};
-  win.padding = {padding.h, padding.w};
-  win.dilation = {dilation.h, dilation.w};
-  win.ceil_mode = ceil_mode;
-  return win;
+  PoolParams p;
+  p.kernel = {kernel.h, kernel.w};
+  p.stride = {stride.h, stride.w};
+  p.padding = {padding.h, padding.w};
+  p.dilation = {dilation.h, dilation.w};
+  p.ceil_mode = ceil_mode;
+  return p;
 }
 
-Shape pool_output(const Tensor& x, const Window2d& win, std::string_view op) {
+Shape pool_output(const Tensor& x, const PoolParams& p, std::string_view op) {
   Shape out{x.size(0), x.size(1), 0, 0};
   for (int d = 0; d < 2; ++d) {
-    const int64_t span = win.dilation[d] * (win.kernel[d] - 1) + 1;
-    NABLA_CHECK(span <= x.size(2 + d) + 2 * win.padding[d],
-                "{}: kernel {}x{} (dilation ({}, {})) is larger than the padded input {}x{}", op, win.kernel[0],
-                win.kernel[1], win.dilation[0], win.dilation[1], x.size(2) + 2 * win.padding[0],
-                x.size(3) + 2 * win.padding[1]);
-    out[2 + d] = math::pool_out_size(x.size(2 + d), win.kernel[d], win.stride[d], win.padding[d], win.dilation[d],
-                                     win.ceil_mode);
+    const int64_t span = p.dilation[d] * (p.kernel[d] - 1) + 1;
+    NABLA_CHECK(span <= x.size(2 + d) + 2 * p.padding[d],
+                "{}: kernel {}x{} (dilation ({}, {})) is larger than the padded input {}x{}", op, p.kernel[0],
+                p.kernel[1], p.dilation[0], p.dilation[1], x.size(2) + 2 * p.padding[0],
+                x.size(3) + 2 * p.padding[1]);
+    out[2 + d] = math::pool_out_size(x.size(2 + d), p.kernel[d], p.stride[d], p.padding[d], p.dilation[d],
+                                     p.ceil_mode);
   }
   return out;
 }
@@ -60,11 +62,10 @@ std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, Size2 ker
                                                   Size2 dilation, bool ceil_mode) {
   constexpr std::string_view op = "max_pool2d";
   const Tensor x = pool_input(input, op);
-  OpParams p;
-  p.win = pool_window(kernel_size, stride, padding, dilation, ceil_mode, op);
-  const Shape out = pool_output(x, p.win, op);
+  const PoolParams p = pool_params(kernel_size, stride, padding, dilation, ceil_mode, op);
+  const Shape out = pool_output(x, p, op);
   std::array<Tensor, 2> y{make_tensor(out, x.dtype(), x.device(), op), make_tensor(out, kInt64, x.device(), op)};
-  run_op(Op::max_pool2d, std::span<const Tensor>(&x, 1), std::span<Tensor>(y.data(), y.size()), p);
+  run_op(Op::max_pool2d, std::span<const Tensor>(&x, 1), std::span<Tensor>(y.data(), y.size()), p.params());
   return {unbatch(y[0], input), unbatch(y[1], input)};
 }
 
@@ -76,11 +77,10 @@ Tensor avg_pool2d(const Tensor& input, Size2 kernel_size, Size2 stride, Size2 pa
                   bool count_include_pad) {
   constexpr std::string_view op = "avg_pool2d";
   const Tensor x = pool_input(input, op);
-  OpParams p;
-  p.win = pool_window(kernel_size, stride, padding, 1, ceil_mode, op);
-  p.win.count_include_pad = count_include_pad;
-  Tensor y = make_tensor(pool_output(x, p.win, op), x.dtype(), x.device(), op);
-  return unbatch(run_op(Op::avg_pool2d, {x}, y, p), input);
+  PoolParams p = pool_params(kernel_size, stride, padding, 1, ceil_mode, op);
+  p.count_include_pad = count_include_pad;
+  Tensor y = make_tensor(pool_output(x, p, op), x.dtype(), x.device(), op);
+  return unbatch(run_op(Op::avg_pool2d, {x}, y, p.params()), input);
 }
 
 Tensor adaptive_avg_pool2d(const Tensor& input, Size2 output_size) {

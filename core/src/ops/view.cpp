@@ -5,6 +5,7 @@
 
 #include "nabla/autograd.h"
 #include "ops/op_helpers.h"
+#include "ops/params_view.h"
 #include "tensor/tensor_impl.h"
 
 namespace nabla {
@@ -76,9 +77,7 @@ Tensor view(const Tensor& x, const Shape& shape_in) {
               "view: shape {} is incompatible with the input's layout (sizes {}, strides {}): at least one dim spans "
               "non-contiguous memory; use reshape() or call contiguous() first",
               shape_to_string(shape), x.shape_str(), shape_to_string(x.strides()));
-  OpParams p;
-  p.sizes = shape;
-  return run_view(Op::view, x, shape, st, x.storage_offset(), p);
+  return run_view(Op::view, x, shape, st, x.storage_offset(), ViewParams{shape}.params());
 }
 
 Tensor reshape(const Tensor& x, const Shape& shape_in) {
@@ -86,9 +85,7 @@ Tensor reshape(const Tensor& x, const Shape& shape_in) {
   const Shape shape = infer_shape(shape_in, x.numel(), "reshape", x);
   Shape st;
   if (view_strides(x.sizes(), x.strides(), shape, &st)) {
-    OpParams p;
-    p.sizes = shape;
-    return run_view(Op::view, x, shape, st, x.storage_offset(), p);
+    return run_view(Op::view, x, shape, st, x.storage_offset(), ViewParams{shape}.params());
   }
   return view(x.clone(), shape);
 }
@@ -109,9 +106,7 @@ Tensor permute(const Tensor& x, const Shape& dims) {
     sizes[i] = x.size(d);
     strides[i] = x.stride(d);
   }
-  OpParams p;
-  p.dims = perm;
-  return run_view(Op::permute, x, sizes, strides, x.storage_offset(), p);
+  return run_view(Op::permute, x, sizes, strides, x.storage_offset(), PermuteParams{perm}.params());
 }
 
 Tensor transpose(const Tensor& x, int64_t d0, int64_t d1) {
@@ -140,11 +135,8 @@ Tensor slice(const Tensor& x, int64_t dim, std::optional<int64_t> start_in, std:
   Shape sizes = x.sizes(), strides = x.strides();
   sizes[d] = len;
   strides[d] *= step;
-  OpParams p;
-  p.dim = d;
-  p.i0 = start;
-  p.i1 = step;
-  return run_view(Op::slice, x, sizes, strides, x.storage_offset() + start * x.stride(d), p);
+  return run_view(Op::slice, x, sizes, strides, x.storage_offset() + start * x.stride(d),
+                  SliceParams{d, start, step}.params());
 }
 
 Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
@@ -170,10 +162,7 @@ Tensor select(const Tensor& x, int64_t dim, int64_t index) {
   const int64_t offset = x.storage_offset() + index * strides[d];
   sizes.erase(sizes.begin() + d);
   strides.erase(strides.begin() + d);
-  OpParams p;
-  p.dim = d;
-  p.i0 = index;
-  return run_view(Op::select, x, sizes, strides, offset, p);
+  return run_view(Op::select, x, sizes, strides, offset, SelectParams{d, index}.params());
 }
 
 Tensor expand(const Tensor& x, const Shape& target) {
@@ -200,16 +189,13 @@ Tensor expand(const Tensor& x, const Shape& target) {
     sizes[i] = want;
     strides[i] = have == want ? x.stride(xi) : 0;
   }
-  OpParams p;
-  p.sizes = sizes;
-  return run_view(Op::expand, x, sizes, strides, x.storage_offset(), p);
+  return run_view(Op::expand, x, sizes, strides, x.storage_offset(), ViewParams{sizes}.params());
 }
 
 namespace {
 // squeeze/unsqueeze/flatten: a `view` whose strides are computed directly.
 Tensor restride_view(const Tensor& x, Shape sizes, Shape strides) {
-  OpParams p;
-  p.sizes = sizes;
+  const OpParams p = ViewParams{sizes}.params();
   return run_view(Op::view, x, std::move(sizes), std::move(strides), x.storage_offset(), p);
 }
 }  // namespace
@@ -280,11 +266,8 @@ Tensor as_strided(const Tensor& x, const Shape& sizes, const Shape& strides, std
   NABLA_CHECK(empty || last < capacity,
               "as_strided: sizes {} strides {} offset {} reach element {} of a storage of {} elements",
               shape_to_string(sizes), shape_to_string(strides), offset, last, capacity);
-  OpParams p;
-  p.sizes = sizes;
-  p.strides = strides;
-  p.offset = offset;
-  return run_view(Op::as_strided, x, sizes, strides, offset, p);
+  return run_view(Op::as_strided, x, sizes, strides, offset,
+                  AsStridedParams{sizes, strides, offset}.params());
 }
 
 }  // namespace nabla

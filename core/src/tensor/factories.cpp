@@ -7,6 +7,8 @@
 #include "nabla/factories.h"
 #include "nabla/ops.h"
 #include "ops/op_helpers.h"
+#include "ops/params_copy.h"
+#include "ops/params_random.h"
 #include "tensor/random_state.h"
 #include "tensor/tensor_impl.h"
 
@@ -20,9 +22,7 @@ Tensor finish(Tensor t, const TensorOptions& o) {
 
 Tensor filled(const Shape& sizes, const Scalar& v, ScalarType dtype, const TensorOptions& o, std::string_view op) {
   Tensor t = make_tensor(sizes, dtype, o.device(), op);
-  OpParams p;
-  p.s0 = v;
-  run_op(Op::fill, {}, t, p);
+  run_op(Op::fill, {}, t, FillParams{v}.params());
   return finish(t, o);
 }
 
@@ -34,22 +34,19 @@ TensorOptions like(const Tensor& t, const std::optional<TensorOptions>& o) {
   return r;
 }
 
-Tensor random_tensor(Op op, const Shape& sizes, ScalarType dtype, const TensorOptions& o, const Scalar& a,
-                     const Scalar& b, std::string_view name, Generator* gen = nullptr) {
+// P: the op's parameter struct (params_random.h); its slot is gen's next, or the global
+// generator's.
+template <class P>
+Tensor random_tensor(Op op, P params, const Shape& sizes, ScalarType dtype, const TensorOptions& o,
+                     std::string_view name, Generator* gen = nullptr) {
   Tensor t = make_tensor(sizes, dtype, o.device(), name);
-  OpParams p;
-  p.s0 = a;
-  p.s1 = b;
-  PhiloxSlot slot;
   if (gen != nullptr) {
     const GeneratorState s = gen->next();
-    slot = {s.seed, s.offset};
+    params.slot = {s.seed, s.offset};
   } else {
-    slot = next_philox_slot();
+    params.slot = next_philox_slot();
   }
-  p.i0 = static_cast<int64_t>(slot.seed);
-  p.i1 = static_cast<int64_t>(slot.offset);
-  run_op(op, {}, t, p);
+  run_op(op, {}, t, params.params());
   return finish(t, o);
 }
 
@@ -106,14 +103,11 @@ Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, const 
     n = static_cast<int64_t>(nd);
   }
   Tensor out = make_tensor({n}, t, o.device(), "arange");
-  OpParams p;
-  p.s0 = start;
-  p.s1 = step;
+  ArangeParams p{start, step};
   if (!is_floating_point(t) && any_float) {  // float arguments, integer dtype: compute in double
-    p.s0 = start.to_double();
-    p.s1 = step.to_double();
+    p = {start.to_double(), step.to_double()};
   }
-  run_op(Op::arange, {}, out, p);
+  run_op(Op::arange, {}, out, p.params());
   return finish(out, o);
 }
 
@@ -121,10 +115,8 @@ Tensor linspace(double start, double end, int64_t steps, const TensorOptions& o)
   NABLA_CHECK(steps >= 0, "linspace: number of steps must be non-negative, got {}", steps);
   const ScalarType t = o.has_dtype() ? o.dtype() : default_dtype();
   Tensor out = make_tensor({steps}, t, o.device(), "linspace");
-  OpParams p;
-  p.s0 = start;
-  p.s1 = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
-  run_op(Op::arange, {}, out, p);
+  const ArangeParams p{start, steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0};
+  run_op(Op::arange, {}, out, p.params());
   return finish(out, o);
 }
 
@@ -141,19 +133,22 @@ Tensor eye(int64_t n, int64_t m, const TensorOptions& o) {
 }
 
 Tensor rand(const Shape& sizes, const TensorOptions& o) {
-  return random_tensor(Op::uniform, sizes, float_dtype(o, "rand"), o, 0.0, 1.0, "rand");
+  return random_tensor(Op::uniform, UniformParams{.low = 0.0, .high = 1.0}, sizes, float_dtype(o, "rand"), o,
+                       "rand");
 }
 Tensor rand(const Shape& sizes, Generator& gen, const TensorOptions& o) {
-  return random_tensor(Op::uniform, sizes, float_dtype(o, "rand"), o, 0.0, 1.0, "rand", &gen);
+  return random_tensor(Op::uniform, UniformParams{.low = 0.0, .high = 1.0}, sizes, float_dtype(o, "rand"), o,
+                       "rand", &gen);
 }
 Tensor randn(const Shape& sizes, const TensorOptions& o) {
-  return random_tensor(Op::normal, sizes, float_dtype(o, "randn"), o, 0.0, 1.0, "randn");
+  return random_tensor(Op::normal, NormalParams{.mean = 0.0, .stddev = 1.0}, sizes, float_dtype(o, "randn"),
+                       o, "randn");
 }
 Tensor randint(int64_t low, int64_t high, const Shape& sizes, const TensorOptions& o) {
   NABLA_CHECK(low < high, "randint: expected low < high, got low={} high={}", low, high);
   const ScalarType t = o.has_dtype() ? o.dtype() : kInt64;
   NABLA_CHECK(t != kBool, "randint: not supported for bool");
-  return random_tensor(Op::randint, sizes, t, o, low, high, "randint");
+  return random_tensor(Op::randint, RandintParams{.low = low, .high = high}, sizes, t, o, "randint");
 }
 Tensor randint(int64_t high, const Shape& sizes, const TensorOptions& o) { return randint(0, high, sizes, o); }
 Tensor rand_like(const Tensor& t) { return rand(t.sizes(), t.options()); }
@@ -162,13 +157,13 @@ Tensor randn_like(const Tensor& t) { return randn(t.sizes(), t.options()); }
 Tensor randperm(int64_t n, const TensorOptions& o) {
   NABLA_CHECK(n >= 0, "randperm: n must be non-negative, got {}", n);
   NABLA_CHECK(!o.has_dtype() || o.dtype() == kInt64, "randperm: only int64 is supported, got {}", dtype_name(o.dtype()));
-  return random_tensor(Op::randperm, {n}, kInt64, o.dtype(kInt64), 0, 0, "randperm");
+  return random_tensor(Op::randperm, RandpermParams{}, {n}, kInt64, o.dtype(kInt64), "randperm");
 }
 
 Tensor randperm(int64_t n, Generator& gen, const TensorOptions& o) {
   NABLA_CHECK(n >= 0, "randperm: n must be non-negative, got {}", n);
   NABLA_CHECK(!o.has_dtype() || o.dtype() == kInt64, "randperm: only int64 is supported, got {}", dtype_name(o.dtype()));
-  return random_tensor(Op::randperm, {n}, kInt64, o.dtype(kInt64), 0, 0, "randperm", &gen);
+  return random_tensor(Op::randperm, RandpermParams{}, {n}, kInt64, o.dtype(kInt64), "randperm", &gen);
 }
 
 namespace {
