@@ -20,8 +20,8 @@ DEMO_BIN=build/examples/${DEMO_NAME}
 DEMO_ARGS=(--device auto --epochs 1)
 
 BUILD_DIR=build
-# zlib1g-dev: gzip IDX files; libbenchmark-dev: nabla-bench; dataset-fashion-mnist: the data of the examples and of test_data.
-DEB_PACKAGES=(cmake ninja-build g++ pkg-config ccache libfmt-dev libgtest-dev libopenblas-dev libopenblas-openmp-dev zlib1g-dev libbenchmark-dev
+# clang-format: the ctest clang_format (tests/check_format.sh); zlib1g-dev: gzip IDX files; libbenchmark-dev: nabla-bench; dataset-fashion-mnist: the data of the examples and of test_data.
+DEB_PACKAGES=(cmake ninja-build g++ pkg-config ccache clang-format libfmt-dev libgtest-dev libopenblas-dev libopenblas-openmp-dev zlib1g-dev libbenchmark-dev
   dataset-fashion-mnist
   python3-dev python3-venv python3-numpy python3-pytest)
 # nanobind pinned: the committed .pyi stubs are its stubgen's output; mypy type-checks code against
