@@ -89,8 +89,10 @@ OpParams clamp_params(const Tensor& x, const std::optional<Scalar>& lo, const st
   p.has_s1 = hi.has_value();
   if (lo) p.s0 = *lo;
   if (hi) p.s1 = *hi;
-  NABLA_CHECK(!(is_integral(x.dtype(), true) && ((lo && lo->is_floating_point()) || (hi && hi->is_floating_point()))),
-              "clamp: floating-point bounds for an integer tensor of {}; convert the tensor first", dtype_name(x.dtype()));
+  NABLA_CHECK(
+      !(is_integral(x.dtype(), true) && ((lo && lo->is_floating_point()) || (hi && hi->is_floating_point()))),
+      "clamp: floating-point bounds for an integer tensor of {}; convert the tensor first",
+      dtype_name(x.dtype()));
   return p;
 }
 }  // namespace
@@ -105,32 +107,49 @@ Tensor pow(const Tensor& x, const Scalar& exponent) {
   p.s0 = exponent;
   if (is_integral(x.dtype(), true) && !exponent.is_floating_point()) {
     NABLA_CHECK(x.dtype() != kBool, "pow: not supported for bool tensors");
-    NABLA_CHECK(exponent.to_int() >= 0, "pow: integers to negative integer powers are not allowed (exponent {})",
-                exponent.to_int());
+    NABLA_CHECK(exponent.to_int() >= 0,
+                "pow: integers to negative integer powers are not allowed (exponent {})", exponent.to_int());
     return numeric_unary(Op::pow_scalar, x, p);
   }
   return float_unary(Op::pow_scalar, x, p);
 }
 
 // ---- in place -----------------------------------------------------------------------------
-Tensor& Tensor::neg_() { return unary_inplace(*this, "neg_", Op::neg, {}, [&](const Tensor& s) { return nabla::neg(s); }); }
-Tensor& Tensor::abs_() { return unary_inplace(*this, "abs_", Op::abs, {}, [&](const Tensor& s) { return nabla::abs(s); }); }
-Tensor& Tensor::exp_() { return unary_inplace(*this, "exp_", Op::exp, {}, [&](const Tensor& s) { return nabla::exp(s); }); }
-Tensor& Tensor::log_() { return unary_inplace(*this, "log_", Op::log, {}, [&](const Tensor& s) { return nabla::log(s); }); }
-Tensor& Tensor::sqrt_() { return unary_inplace(*this, "sqrt_", Op::sqrt, {}, [&](const Tensor& s) { return nabla::sqrt(s); }); }
-Tensor& Tensor::tanh_() { return unary_inplace(*this, "tanh_", Op::tanh, {}, [&](const Tensor& s) { return nabla::tanh(s); }); }
-Tensor& Tensor::sigmoid_() {
-  return unary_inplace(*this, "sigmoid_", Op::sigmoid, {}, [&](const Tensor& s) { return nabla::sigmoid(s); });
+Tensor& Tensor::neg_() {
+  return unary_inplace(*this, "neg_", Op::neg, {}, [&](const Tensor& s) { return nabla::neg(s); });
 }
-Tensor& Tensor::relu_() { return unary_inplace(*this, "relu_", Op::relu, {}, [&](const Tensor& s) { return nabla::relu(s); }); }
+Tensor& Tensor::abs_() {
+  return unary_inplace(*this, "abs_", Op::abs, {}, [&](const Tensor& s) { return nabla::abs(s); });
+}
+Tensor& Tensor::exp_() {
+  return unary_inplace(*this, "exp_", Op::exp, {}, [&](const Tensor& s) { return nabla::exp(s); });
+}
+Tensor& Tensor::log_() {
+  return unary_inplace(*this, "log_", Op::log, {}, [&](const Tensor& s) { return nabla::log(s); });
+}
+Tensor& Tensor::sqrt_() {
+  return unary_inplace(*this, "sqrt_", Op::sqrt, {}, [&](const Tensor& s) { return nabla::sqrt(s); });
+}
+Tensor& Tensor::tanh_() {
+  return unary_inplace(*this, "tanh_", Op::tanh, {}, [&](const Tensor& s) { return nabla::tanh(s); });
+}
+Tensor& Tensor::sigmoid_() {
+  return unary_inplace(*this, "sigmoid_", Op::sigmoid, {},
+                       [&](const Tensor& s) { return nabla::sigmoid(s); });
+}
+Tensor& Tensor::relu_() {
+  return unary_inplace(*this, "relu_", Op::relu, {}, [&](const Tensor& s) { return nabla::relu(s); });
+}
 Tensor& Tensor::clamp_(std::optional<Scalar> min, std::optional<Scalar> max) {
   const OpParams p = clamp_params(*this, min, max);
-  return unary_inplace(*this, "clamp_", Op::clamp, p, [&](const Tensor& s) { return nabla::clamp(s, min, max); });
+  return unary_inplace(*this, "clamp_", Op::clamp, p,
+                       [&](const Tensor& s) { return nabla::clamp(s, min, max); });
 }
 Tensor& Tensor::pow_(const Scalar& exponent) {
   OpParams p;
   p.s0 = exponent;
-  return unary_inplace(*this, "pow_", Op::pow_scalar, p, [&](const Tensor& s) { return nabla::pow(s, exponent); });
+  return unary_inplace(*this, "pow_", Op::pow_scalar, p,
+                       [&](const Tensor& s) { return nabla::pow(s, exponent); });
 }
 
 }  // namespace nabla
