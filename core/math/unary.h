@@ -142,21 +142,20 @@ struct ClampFn {
     return x;
   }
 };
+// x ** e for a scalar e: e for float T, ie (the same exponent, exact) for integer T.
 struct PowScalarFn {
   double e;
+  int64_t ie;
   template <class T>
   NABLA_HOST_DEVICE T operator()(T x) const {
-    if (e == 2.0) return x * x;  // exact, and the common case
-    if (e == 1.0) return x;
-    if (e == 0.5) return m::sqrt(x);
-    return m::pow(x, T(e));
-  }
-};
-struct IntPowScalarFn {
-  int64_t e;
-  template <class T>
-  NABLA_HOST_DEVICE T operator()(T x) const {
-    return m::ipow<T>(x, static_cast<T>(e));
+    if constexpr (std::is_integral_v<T>) {
+      return m::ipow<T>(x, static_cast<T>(ie));
+    } else {
+      if (e == 2.0) return x * x;  // exact, and the common case
+      if (e == 1.0) return x;
+      if (e == 0.5) return m::sqrt(x);
+      return m::pow(x, T(e));
+    }
   }
 };
 struct ReciprocalFn {

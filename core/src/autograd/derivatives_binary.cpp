@@ -1,6 +1,7 @@
 // Backward formulas of the binary family. Gradients may come out in the broadcast shape:
 // OpNode sums them back to each input's shape.
 #include "autograd/derivatives.h"
+#include "ops/params_binary.h"
 
 namespace nabla {
 namespace {
@@ -19,11 +20,11 @@ uint32_t save_other(uint32_t needs) {
 
 void register_binary_derivatives() {
   set_derivative(Op::add, {[](const BackwardCtx& c) {
-                   const double alpha = c.p.s0.to_double();
+                   const double alpha = AlphaParams::from(c.p).alpha.to_double();
                    return G{c.grad(), c.needs[1] ? (alpha == 1.0 ? c.grad() : c.grad() * alpha) : Tensor()};
                  }});
   set_derivative(Op::sub, {[](const BackwardCtx& c) {
-                   const double alpha = c.p.s0.to_double();
+                   const double alpha = AlphaParams::from(c.p).alpha.to_double();
                    return G{c.grad(), c.needs[1] ? c.grad() * -alpha : Tensor()};
                  }});
   set_derivative(

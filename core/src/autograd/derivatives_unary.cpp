@@ -1,6 +1,7 @@
 // Backward formulas of the unary family. Activations use their fused backward primitives
 // (relu_backward, ...), whose functors sit beside the forward ones in core/math/unary.h.
 #include "autograd/derivatives.h"
+#include "ops/params_unary.h"
 #include "tensor/tensor_impl.h"
 
 namespace nabla {
@@ -90,16 +91,17 @@ void register_unary_derivatives() {
       Op::clamp,
       [](const BackwardCtx& c) {
         const Tensor& x = c.in[0];
+        const ClampParams p = ClampParams::from(c.p);
         Tensor g = c.grad();
-        if (c.p.has_s0) g = where(lt(x, c.p.s0), Scalar(0.0), g);
-        if (c.p.has_s1) g = where(gt(x, c.p.s1), Scalar(0.0), g);
+        if (p.min) g = where(lt(x, *p.min), Scalar(0.0), g);
+        if (p.max) g = where(gt(x, *p.max), Scalar(0.0), g);
         return G{g};
       },
       kIn0, 0);
   def(
       Op::pow_scalar,
       [](const BackwardCtx& c) {
-        const double e = c.p.s0.to_double();
+        const double e = PowScalarParams::from(c.p).exponent.to_double();
         if (e == 0.0) return G{zeros_like(c.grad())};
         return G{c.grad() * pow(c.in[0], e - 1.0) * e};
       },

@@ -5,6 +5,7 @@
 #include "nabla/autograd.h"
 #include "nabla/factories.h"
 #include "ops/op_helpers.h"
+#include "ops/params_binary.h"
 #include "tensor/tensor_impl.h"
 
 namespace nabla {
@@ -47,8 +48,8 @@ Tensor binary(Op op, const Tensor& a, const Tensor& b, const OpParams& p, Tensor
   const BinaryPlan plan = plan_binary(op, result_type({TypeOperand::of(a), TypeOperand::of(b)}));
   const Shape shape = broadcast_shapes(a.sizes(), b.sizes(), op_name(op));
   if ((op == Op::add || op == Op::sub) && is_integral(plan.compute, true)) {
-    NABLA_CHECK(!p.s0.is_floating_point(), "{}: alpha must not be a floating-point number for integer inputs",
-                op_name(op));
+    NABLA_CHECK(!AlphaParams::from(p).alpha.is_floating_point(),
+                "{}: alpha must not be a floating-point number for integer inputs", op_name(op));
   }
   const Tensor ac = to_dtype(a, plan.compute), bc = to_dtype(b, plan.compute);
   if (!out.defined()) {
@@ -72,11 +73,7 @@ Tensor binary_scalar(Op op, const Tensor& a, const Scalar& s, const OpParams& p)
   return binary(op, a, wrapped_scalar(s, plan.compute), p);
 }
 
-OpParams alpha_params(const Scalar& alpha) {
-  OpParams p;
-  p.s0 = alpha;
-  return p;
-}
+OpParams alpha_params(const Scalar& alpha) { return AlphaParams{alpha}.params(); }
 
 // a op= b: directly into a when autograd is not involved and types/shapes/memory allow,
 // otherwise out of place and committed.
