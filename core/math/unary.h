@@ -122,6 +122,14 @@ struct GeluFn {
     return T(0.5) * x * (T(1) + m::erf(x * T(0.70710678118654752440)));
   }
 };
+// x sigmoid(x) = x / (1 + e^-x), as PyTorch computes it: e^-x overflows for very negative x,
+// giving x / inf = -0, the right limit.
+struct SiluFn {
+  template <class T>
+  NABLA_HOST_DEVICE T operator()(T x) const {
+    return x / (T(1) + m::exp(-x));
+  }
+};
 // log(1 + e^(beta x)) / beta; log1p(e^y) rather than log(1 + e^y) for accuracy at small e^y.
 struct SoftplusFn {
   double beta, threshold;
@@ -193,6 +201,14 @@ struct GeluBackwardFn {  // saved = x
     const T cdf = T(0.5) * (T(1) + m::erf(x * T(0.70710678118654752440)));
     const T pdf = m::exp(T(-0.5) * x * x) * T(0.39894228040143267794);
     return g * (cdf + x * pdf);
+  }
+};
+// d/dx x s(x) = s(x) (1 + x (1 - s(x))), s the sigmoid (PyTorch's form)
+struct SiluBackwardFn {  // saved = x
+  template <class T>
+  NABLA_HOST_DEVICE T operator()(T g, T x) const {
+    const T s = T(1) / (T(1) + m::exp(-x));
+    return g * s * (T(1) + x * (T(1) - s));
   }
 };
 // d/dx softplus = sigmoid(beta x) (1 where beta x > threshold)

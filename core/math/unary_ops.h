@@ -47,12 +47,14 @@ inline math::PowScalarFn pow_scalar_fn(const PowScalarParams& p) {
   X(L, leaky_relu,          float_unary,    LeakyReluParams, math::LeakyReluFn{p.negative_slope})      \
   X(L, elu,                 float_unary,    EluParams,       math::EluFn{p.alpha})                     \
   X(L, gelu,                float_unary,    NoParams,        math::GeluFn{})                           \
+  X(L, silu,                float_unary,    NoParams,        math::SiluFn{})                           \
   X(L, softplus,            float_unary,    SoftplusParams,  math::SoftplusFn{p.beta, p.threshold})    \
   X(L, reciprocal,          float_unary,    NoParams,        math::ReciprocalFn{})                     \
   X(L, relu_backward,       float_backward, NoParams,        math::ReluBackwardFn{})                   \
   X(L, leaky_relu_backward, float_backward, LeakyReluParams, math::LeakyReluBackwardFn{p.negative_slope}) \
   X(L, elu_backward,        float_backward, EluParams,       math::EluBackwardFn{p.alpha})             \
   X(L, gelu_backward,       float_backward, NoParams,        math::GeluBackwardFn{})                   \
+  X(L, silu_backward,       float_backward, NoParams,        math::SiluBackwardFn{})                   \
   X(L, softplus_backward,   float_backward, SoftplusParams,  math::SoftplusBackwardFn{p.beta, p.threshold}) \
   X(L, sigmoid_backward,    float_backward, NoParams,        math::SigmoidBackwardFn{})                \
   X(L, tanh_backward,       float_backward, NoParams,        math::TanhBackwardFn{})

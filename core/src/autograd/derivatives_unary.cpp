@@ -83,6 +83,10 @@ void register_unary_derivatives() {
       [](const BackwardCtx& c) { return G{act_backward(Op::gelu_backward, c.grad(), c.in[0], c.p)}; }, kIn0,
       0);
   def(
+      Op::silu,
+      [](const BackwardCtx& c) { return G{act_backward(Op::silu_backward, c.grad(), c.in[0], c.p)}; }, kIn0,
+      0);
+  def(
       Op::softplus,
       [](const BackwardCtx& c) { return G{act_backward(Op::softplus_backward, c.grad(), c.in[0], c.p)}; },
       kIn0, 0);

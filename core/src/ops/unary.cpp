@@ -60,6 +60,7 @@ Tensor tanh(const Tensor& x) { return float_unary(Op::tanh, x); }
 Tensor sigmoid(const Tensor& x) { return float_unary(Op::sigmoid, x); }
 Tensor reciprocal(const Tensor& x) { return float_unary(Op::reciprocal, x); }
 Tensor gelu(const Tensor& x) { return float_unary(Op::gelu, x); }
+Tensor silu(const Tensor& x) { return float_unary(Op::silu, x); }
 
 Tensor leaky_relu(const Tensor& x, double negative_slope) {
   return float_unary(Op::leaky_relu, x, LeakyReluParams{negative_slope}.params());
