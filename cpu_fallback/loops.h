@@ -8,25 +8,14 @@
 #include <type_traits>
 #include <utility>
 
+#include "core/math/convert.h"
 #include "dispatch/visit.h"
 #include "tensor/iter.h"
 #include "util/parallel.h"
 
 namespace nabla::cpu {
 
-/// Element conversion through float for the 16-bit types.
-template <class To, class From>
-inline To cvt(From x) {
-  if constexpr (std::is_same_v<To, From>) {
-    return x;
-  } else if constexpr (std::is_same_v<From, Half> || std::is_same_v<From, BFloat16>) {
-    return cvt<To>(static_cast<float>(x));
-  } else if constexpr (std::is_same_v<To, Half> || std::is_same_v<To, BFloat16>) {
-    return To(static_cast<float>(x));
-  } else {
-    return static_cast<To>(x);
-  }
-}
+using math::cvt;  // the CPU kernels convert elements unqualified
 
 inline constexpr int64_t kGrain = 32768;
 
@@ -86,5 +75,13 @@ void cpu_map(const Tensor& out, std::array<Tensor, sizeof...(In)> inputs, const 
     detail::map_run<Out, In...>(p, s, n, f, std::index_sequence_for<In...>{});
   });
 }
+
+/// The loop the shared elementwise kernel tables (core/math/*_ops.h) run through on the CPU.
+struct CpuLoop {
+  template <class Out, class... In, class F>
+  static void map(const Tensor& out, std::array<Tensor, sizeof...(In)> inputs, const F& f) {
+    cpu_map<Out, In...>(out, std::move(inputs), f);
+  }
+};
 
 }  // namespace nabla::cpu

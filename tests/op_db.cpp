@@ -246,6 +246,7 @@ std::vector<OpEntry> build() {
   unary("leaky_relu", Op::leaky_relu, [](const V& in) { return leaky_relu(in[0], 0.2); }, -2, 2, 0.1);
   unary("elu", Op::elu, [](const V& in) { return elu(in[0], 1.5); }, -2, 2, 0.1, {-big, -1e-4, 1e-4, big});
   unary("gelu", Op::gelu, [](const V& in) { return gelu(in[0]); }, -3, 3, 0, {-big, -5, 0, 5, big});
+  unary("silu", Op::silu, [](const V& in) { return silu(in[0]); }, -3, 3, 0, {-big, -20, 0, 20, big});
   unary("softplus", Op::softplus, [](const V& in) { return softplus(in[0], 2.0, 10.0); }, -3, 3, 0.05,
         {-big, -10, 4.9, 5.1, big});
   unary("clamp", Op::clamp, [](const V& in) { return clamp(in[0], -0.5, 0.7); }, -2, 2, 0.0,
@@ -296,6 +297,7 @@ std::vector<OpEntry> build() {
   act_backward("leaky_relu_backward", Op::leaky_relu_backward, [](const Tensor& x) { return leaky_relu(x, 0.1); }, -2, 2);
   act_backward("elu_backward", Op::elu_backward, [](const Tensor& x) { return elu(x); }, -2, 2);
   act_backward("gelu_backward", Op::gelu_backward, [](const Tensor& x) { return gelu(x); }, -3, 3);
+  act_backward("silu_backward", Op::silu_backward, [](const Tensor& x) { return silu(x); }, -3, 3);
   act_backward("softplus_backward", Op::softplus_backward, [](const Tensor& x) { return softplus(x); }, -3, 3);
   act_backward("sigmoid_backward", Op::sigmoid_backward, [](const Tensor& x) { return sigmoid(x); }, -3, 3);
   act_backward("tanh_backward", Op::tanh_backward, [](const Tensor& x) { return tanh(x); }, -2, 2);

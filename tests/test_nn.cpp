@@ -320,6 +320,7 @@ TEST(Module, ReprMatchesPyTorch) {
             ")");
   // PyTorch 1.13 prints these modules alone as:
   EXPECT_EQ(nn::GELU().repr(), "GELU(approximate='none')");
+  EXPECT_EQ(nn::SiLU().repr(), "SiLU()");
   EXPECT_EQ(nn::Dropout(0.0).repr(), "Dropout(p=0.0, inplace=False)");
   EXPECT_EQ(nn::ELU(0.5).repr(), "ELU(alpha=0.5)");
   EXPECT_EQ(nn::LeakyReLU().repr(), "LeakyReLU(negative_slope=0.01)");

@@ -10,6 +10,7 @@
 #include <array>
 #include <type_traits>
 
+#include "core/math/convert.h"
 #include "cuda/launch.cuh"
 #include "cuda/runtime.h"
 #include "dispatch/visit.h"
@@ -20,18 +21,7 @@ namespace nabla::cuda {
 
 inline constexpr int kMaxDims = 12;
 
-template <class To, class From>
-__host__ __device__ inline To cvt(From x) {
-  if constexpr (std::is_same_v<To, From>) {
-    return x;
-  } else if constexpr (std::is_same_v<From, Half> || std::is_same_v<From, BFloat16>) {
-    return cvt<To>(static_cast<float>(x));
-  } else if constexpr (std::is_same_v<To, Half> || std::is_same_v<To, BFloat16>) {
-    return To(static_cast<float>(x));
-  } else {
-    return static_cast<To>(x);
-  }
-}
+using math::cvt;  // the CUDA kernels convert elements unqualified
 
 struct DeviceGeometry {
   int ndim = 1;
@@ -132,6 +122,14 @@ void cuda_map(const Tensor& out, std::array<Tensor, sizeof...(In)> inputs, const
                  n, g, f);
   }
 }
+
+/// The loop the shared elementwise kernel tables (core/math/*_ops.h) run through on the GPU.
+struct CudaLoop {
+  template <class Out, class... In, class F>
+  static void map(const Tensor& out, std::array<Tensor, sizeof...(In)> inputs, const F& f) {
+    cuda_map<Out, In...>(out, std::move(inputs), f);
+  }
+};
 
 }  // namespace nabla::cuda
 

@@ -279,6 +279,7 @@ void init_nn(nb::module_& m) {
   nb::class_<nn::Softmax, Module>(nnm, "Softmax").def(nb::init<int64_t>(), arg("dim"));
   nb::class_<nn::LogSoftmax, Module>(nnm, "LogSoftmax").def(nb::init<int64_t>(), arg("dim"));
   nb::class_<nn::GELU, Module>(nnm, "GELU").def(nb::init<>());
+  nb::class_<nn::SiLU, Module>(nnm, "SiLU").def(nb::init<>());
   nb::class_<nn::ELU, Module>(nnm, "ELU").def(nb::init<double>(), arg("alpha") = 1.0);
   nb::class_<nn::Softplus, Module>(nnm, "Softplus").def(nb::init<double, double>(), arg("beta") = 1.0, arg("threshold") = 20.0);
 
@@ -475,6 +476,7 @@ void init_nn(nb::module_& m) {
   f.def("sigmoid", &nabla::sigmoid, arg("input"));
   f.def("tanh", &nabla::tanh, arg("input"));
   f.def("gelu", &nabla::gelu, arg("input"));
+  f.def("silu", &nabla::silu, arg("input"));
   f.def("leaky_relu", &nabla::leaky_relu, arg("input"), arg("negative_slope") = 0.01);
   f.def("elu", &nabla::elu, arg("input"), arg("alpha") = 1.0);
   f.def("softplus", &nabla::softplus, arg("input"), arg("beta") = 1.0, arg("threshold") = 20.0);

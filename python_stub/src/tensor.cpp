@@ -575,7 +575,7 @@ void init_tensor(nb::module_& m) {
 #define NABLA_PY_FN1(name) m.def(#name, [](const Tensor& x) { return nabla::name(x); }, arg("input"));
   NABLA_PY_FN1(neg) NABLA_PY_FN1(abs) NABLA_PY_FN1(sign) NABLA_PY_FN1(exp) NABLA_PY_FN1(log) NABLA_PY_FN1(log1p)
   NABLA_PY_FN1(expm1) NABLA_PY_FN1(sqrt) NABLA_PY_FN1(rsqrt) NABLA_PY_FN1(sin) NABLA_PY_FN1(cos) NABLA_PY_FN1(tanh)
-  NABLA_PY_FN1(sigmoid) NABLA_PY_FN1(relu) NABLA_PY_FN1(gelu) NABLA_PY_FN1(reciprocal)
+  NABLA_PY_FN1(sigmoid) NABLA_PY_FN1(relu) NABLA_PY_FN1(gelu) NABLA_PY_FN1(silu) NABLA_PY_FN1(reciprocal)
 #undef NABLA_PY_FN1
   m.def("leaky_relu", &nabla::leaky_relu, arg("input"), arg("negative_slope") = 0.01);
   m.def("elu", &nabla::elu, arg("input"), arg("alpha") = 1.0);

@@ -123,6 +123,7 @@ def test_activation_modules_and_losses():
     close(nn.LogSoftmax(1)(X), x - np.log(np.exp(x).sum(1, keepdims=True)))
     close(nn.ELU()(X), np.where(x > 0, x, np.expm1(x)))
     close(nn.Softplus()(X), np.log1p(np.exp(x)))
+    close(nn.SiLU()(X), x / (1 + np.exp(-x)))
     close(nn.Flatten()(f64(sample(2, 3, 4))), sample(2, 3, 4).reshape(2, 12))
     close(nn.Identity()(X), x)
     assert nn.GELU()(X).shape == (4, 3) and nn.Dropout(0.3).eval()(X).numpy().tolist() == x.tolist()

@@ -43,6 +43,7 @@ UNARY = {
     "relu": (lambda x: np.maximum(x, 0), A),
     "reciprocal": (lambda x: 1 / x, POS),
     "gelu": (lambda x: 0.5 * x * (1 + erf(x / np.sqrt(2))), A),
+    "silu": (lambda x: x / (1 + np.exp(-x)), A),
 }
 
 

@@ -35,6 +35,8 @@ Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
 Tensor elu(const Tensor& x, double alpha = 1.0);
 /// Exact form: x * Phi(x) = 0.5 x (1 + erf(x / sqrt(2))).
 Tensor gelu(const Tensor& x);
+/// x * sigmoid(x) (SiLU, also called swish).
+Tensor silu(const Tensor& x);
 /// log(1 + exp(beta x)) / beta, linear where beta x > threshold.
 Tensor softplus(const Tensor& x, double beta = 1.0, double threshold = 20.0);
 Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);

@@ -1,6 +1,7 @@
 // Backward formulas of the binary family. Gradients may come out in the broadcast shape:
 // OpNode sums them back to each input's shape.
 #include "autograd/derivatives.h"
+#include "ops/params_binary.h"
 
 namespace nabla {
 namespace {
@@ -19,17 +20,19 @@ uint32_t save_other(uint32_t needs) {
 
 void register_binary_derivatives() {
   set_derivative(Op::add, {[](const BackwardCtx& c) {
-                             const double alpha = c.p.s0.to_double();
-                             return G{c.grad(), c.needs[1] ? (alpha == 1.0 ? c.grad() : c.grad() * alpha) : Tensor()};
-                           }});
+                   const double alpha = AlphaParams::from(c.p).alpha.to_double();
+                   return G{c.grad(), c.needs[1] ? (alpha == 1.0 ? c.grad() : c.grad() * alpha) : Tensor()};
+                 }});
   set_derivative(Op::sub, {[](const BackwardCtx& c) {
-                             const double alpha = c.p.s0.to_double();
-                             return G{c.grad(), c.needs[1] ? c.grad() * -alpha : Tensor()};
-                           }});
-  set_derivative(Op::mul, {[](const BackwardCtx& c) {
-                             return G{c.needs[0] ? c.grad() * c.in[1] : Tensor(), c.needs[1] ? c.grad() * c.in[0] : Tensor()};
-                           },
-                           0, 0, &save_other});
+                   const double alpha = AlphaParams::from(c.p).alpha.to_double();
+                   return G{c.grad(), c.needs[1] ? c.grad() * -alpha : Tensor()};
+                 }});
+  set_derivative(
+      Op::mul,
+      {[](const BackwardCtx& c) {
+         return G{c.needs[0] ? c.grad() * c.in[1] : Tensor(), c.needs[1] ? c.grad() * c.in[0] : Tensor()};
+       },
+       0, 0, &save_other});
   set_derivative(Op::div, {[](const BackwardCtx& c) {
                              const Tensor& b = c.in[1];
                              return G{c.needs[0] ? c.grad() / b : Tensor(),

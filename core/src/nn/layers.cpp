@@ -71,6 +71,7 @@ std::string Softmax::extra_repr() const { return fmt::format("dim={}", dim); }
 Tensor LogSoftmax::forward(const Tensor& x) { return log_softmax(x, dim); }
 std::string LogSoftmax::extra_repr() const { return fmt::format("dim={}", dim); }
 Tensor GELU::forward(const Tensor& x) { return gelu(x); }
+Tensor SiLU::forward(const Tensor& x) { return silu(x); }
 Tensor ELU::forward(const Tensor& x) { return elu(x, alpha); }
 std::string ELU::extra_repr() const { return fmt::format("alpha={}", py_float(alpha)); }
 Tensor Softplus::forward(const Tensor& x) { return softplus(x, beta, threshold); }

@@ -5,6 +5,7 @@
 #include "nabla/autograd.h"
 #include "nabla/factories.h"
 #include "ops/op_helpers.h"
+#include "ops/params_binary.h"
 #include "tensor/tensor_impl.h"
 
 namespace nabla {
@@ -47,8 +48,8 @@ Tensor binary(Op op, const Tensor& a, const Tensor& b, const OpParams& p, Tensor
   const BinaryPlan plan = plan_binary(op, result_type({TypeOperand::of(a), TypeOperand::of(b)}));
   const Shape shape = broadcast_shapes(a.sizes(), b.sizes(), op_name(op));
   if ((op == Op::add || op == Op::sub) && is_integral(plan.compute, true)) {
-    NABLA_CHECK(!p.s0.is_floating_point(), "{}: alpha must not be a floating-point number for integer inputs",
-                op_name(op));
+    NABLA_CHECK(!AlphaParams::from(p).alpha.is_floating_point(),
+                "{}: alpha must not be a floating-point number for integer inputs", op_name(op));
   }
   const Tensor ac = to_dtype(a, plan.compute), bc = to_dtype(b, plan.compute);
   if (!out.defined()) {
@@ -72,11 +73,7 @@ Tensor binary_scalar(Op op, const Tensor& a, const Scalar& s, const OpParams& p)
   return binary(op, a, wrapped_scalar(s, plan.compute), p);
 }
 
-OpParams alpha_params(const Scalar& alpha) {
-  OpParams p;
-  p.s0 = alpha;
-  return p;
-}
+OpParams alpha_params(const Scalar& alpha) { return AlphaParams{alpha}.params(); }
 
 // a op= b: directly into a when autograd is not involved and types/shapes/memory allow,
 // otherwise out of place and committed.
@@ -87,7 +84,8 @@ Tensor& binary_inplace(Tensor& self, Op op, const Tensor& other, const OpParams&
   if (!ag) {
     const BinaryPlan plan = plan_binary(op, result_type({TypeOperand::of(self), TypeOperand::of(other)}));
     if (plan.out == self.dtype() && plan.compute == self.dtype() && !plan.bool_via_uint8 &&
-        broadcast_shapes(self.sizes(), other.sizes(), name) == self.sizes() && safe_to_write_over(self, other)) {
+        broadcast_shapes(self.sizes(), other.sizes(), name) == self.sizes() &&
+        safe_to_write_over(self, other)) {
       run_op(op, {self, to_dtype(other, plan.compute)}, self, p);
       return self;
     }
@@ -97,7 +95,8 @@ Tensor& binary_inplace(Tensor& self, Op op, const Tensor& other, const OpParams&
   return commit_inplace(self, binary(op, ag ? self.clone() : self, other, p), name);
 }
 
-Tensor& binary_inplace_scalar(Tensor& self, Op op, const Scalar& s, const OpParams& p, std::string_view name) {
+Tensor& binary_inplace_scalar(Tensor& self, Op op, const Scalar& s, const OpParams& p,
+                              std::string_view name) {
   check_defined(self, name, "self");
   const BinaryPlan plan = plan_binary(op, result_type({TypeOperand::of(self), TypeOperand::of(s)}));
   if (is_16bit(plan.compute)) {
@@ -110,11 +109,15 @@ Tensor& binary_inplace_scalar(Tensor& self, Op op, const Scalar& s, const OpPara
 
 }  // namespace
 
-Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha) { return binary(Op::add, a, b, alpha_params(alpha)); }
+Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha) {
+  return binary(Op::add, a, b, alpha_params(alpha));
+}
 Tensor add(const Tensor& a, const Scalar& b, const Scalar& alpha) {
   return binary_scalar(Op::add, a, b, alpha_params(alpha));
 }
-Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha) { return binary(Op::sub, a, b, alpha_params(alpha)); }
+Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha) {
+  return binary(Op::sub, a, b, alpha_params(alpha));
+}
 Tensor sub(const Tensor& a, const Scalar& b, const Scalar& alpha) {
   return binary_scalar(Op::sub, a, b, alpha_params(alpha));
 }
@@ -126,7 +129,8 @@ Tensor pow(const Tensor& a, const Tensor& b) { return binary(Op::pow, a, b, {});
 Tensor pow(const Scalar& a, const Tensor& b) {
   check_defined(b, "pow");
   const BinaryPlan plan = plan_binary(Op::pow, result_type({TypeOperand::of(a), TypeOperand::of(b)}));
-  if (is_16bit(plan.compute)) return binary(Op::pow, wrapped_scalar(a, kFloat32), b.to(kFloat32), {}).to(plan.out);
+  if (is_16bit(plan.compute))
+    return binary(Op::pow, wrapped_scalar(a, kFloat32), b.to(kFloat32), {}).to(plan.out);
   return binary(Op::pow, wrapped_scalar(a, plan.compute), b, {});
 }
 Tensor maximum(const Tensor& a, const Tensor& b) { return binary(Op::maximum, a, b, {}); }
@@ -150,9 +154,11 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   check_defined(b, "where", "other");
   NABLA_CHECK(cond.dtype() == kBool, "where: expected a bool condition, got {}", dtype_name(cond.dtype()));
   const ScalarType rt = result_type({TypeOperand::of(a), TypeOperand::of(b)});
-  const Shape shape = broadcast_shapes(broadcast_shapes(cond.sizes(), a.sizes(), "where"), b.sizes(), "where");
-  Device dev = a.dim() == 0 && a.device().is_cpu() ? (b.dim() == 0 && b.device().is_cpu() ? cond.device() : b.device())
-                                                    : a.device();
+  const Shape shape =
+      broadcast_shapes(broadcast_shapes(cond.sizes(), a.sizes(), "where"), b.sizes(), "where");
+  Device dev = a.dim() == 0 && a.device().is_cpu()
+                   ? (b.dim() == 0 && b.device().is_cpu() ? cond.device() : b.device())
+                   : a.device();
   Tensor out = make_tensor(shape, rt, dev, "where");
   const std::array<Tensor, 3> in{cond, to_dtype(a, rt), to_dtype(b, rt)};
   run_op(Op::where, std::span<const Tensor>(in.data(), in.size()), std::span<Tensor>(&out, 1));
@@ -174,7 +180,8 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, const Scalar& value) {
   check_defined(mask, "masked_fill", "mask");
   NABLA_CHECK(mask.dtype() == kBool, "masked_fill: expected a bool mask, got {}", dtype_name(mask.dtype()));
   NABLA_CHECK(!(is_integral(x.dtype(), true) && value.is_floating_point()),
-              "masked_fill: cannot fill an {} tensor with the floating-point value {}", dtype_name(x.dtype()), value.str());
+              "masked_fill: cannot fill an {} tensor with the floating-point value {}", dtype_name(x.dtype()),
+              value.str());
   const Shape shape = broadcast_shapes(x.sizes(), mask.sizes(), "masked_fill");
   NABLA_CHECK(shape == x.sizes(), "masked_fill: mask of shape {} does not broadcast to the input shape {}",
               mask.shape_str(), x.shape_str());
@@ -191,7 +198,8 @@ Tensor sum_to_size(const Tensor& x, const Shape& shape) {
   check_defined(x, "sum_to_size");
   if (x.sizes() == shape) return x;
   const int64_t lead = x.dim() - static_cast<int64_t>(shape.size());
-  NABLA_CHECK(lead >= 0, "sum_to_size: shape {} has more dims than the input {}", shape_to_string(shape), x.shape_str());
+  NABLA_CHECK(lead >= 0, "sum_to_size: shape {} has more dims than the input {}", shape_to_string(shape),
+              x.shape_str());
   std::vector<int64_t> dims;
   for (int64_t d = 0; d < x.dim(); ++d) {
     if (d < lead) {
@@ -199,8 +207,9 @@ Tensor sum_to_size(const Tensor& x, const Shape& shape) {
       continue;
     }
     const int64_t want = shape[d - lead];
-    NABLA_CHECK(want == x.size(d) || want == 1, "sum_to_size: the input of shape {} does not broadcast from {}",
-                x.shape_str(), shape_to_string(shape));
+    NABLA_CHECK(want == x.size(d) || want == 1,
+                "sum_to_size: the input of shape {} does not broadcast from {}", x.shape_str(),
+                shape_to_string(shape));
     if (want == 1 && x.size(d) != 1) dims.push_back(d);
   }
   Tensor r = dims.empty() ? x : sum(x, dims, /*keepdim=*/true);
@@ -219,11 +228,15 @@ std::vector<Tensor> broadcast_tensors(const std::vector<Tensor>& tensors) {
 }
 
 // ---- in place -----------------------------------------------------------------------------
-Tensor& Tensor::add_(const Tensor& o, const Scalar& alpha) { return binary_inplace(*this, Op::add, o, alpha_params(alpha), "add_"); }
+Tensor& Tensor::add_(const Tensor& o, const Scalar& alpha) {
+  return binary_inplace(*this, Op::add, o, alpha_params(alpha), "add_");
+}
 Tensor& Tensor::add_(const Scalar& o, const Scalar& alpha) {
   return binary_inplace_scalar(*this, Op::add, o, alpha_params(alpha), "add_");
 }
-Tensor& Tensor::sub_(const Tensor& o, const Scalar& alpha) { return binary_inplace(*this, Op::sub, o, alpha_params(alpha), "sub_"); }
+Tensor& Tensor::sub_(const Tensor& o, const Scalar& alpha) {
+  return binary_inplace(*this, Op::sub, o, alpha_params(alpha), "sub_");
+}
 Tensor& Tensor::sub_(const Scalar& o, const Scalar& alpha) {
   return binary_inplace_scalar(*this, Op::sub, o, alpha_params(alpha), "sub_");
 }

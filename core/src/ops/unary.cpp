@@ -2,6 +2,7 @@
 // output allocation, and the in-place variants.
 #include "nabla/autograd.h"
 #include "ops/op_helpers.h"
+#include "ops/params_unary.h"
 #include "tensor/tensor_impl.h"
 
 namespace nabla {
@@ -59,39 +60,28 @@ Tensor tanh(const Tensor& x) { return float_unary(Op::tanh, x); }
 Tensor sigmoid(const Tensor& x) { return float_unary(Op::sigmoid, x); }
 Tensor reciprocal(const Tensor& x) { return float_unary(Op::reciprocal, x); }
 Tensor gelu(const Tensor& x) { return float_unary(Op::gelu, x); }
+Tensor silu(const Tensor& x) { return float_unary(Op::silu, x); }
 
 Tensor leaky_relu(const Tensor& x, double negative_slope) {
-  OpParams p;
-  p.s0 = negative_slope;
-  return float_unary(Op::leaky_relu, x, p);
+  return float_unary(Op::leaky_relu, x, LeakyReluParams{negative_slope}.params());
 }
 
-Tensor elu(const Tensor& x, double alpha) {
-  OpParams p;
-  p.s0 = alpha;
-  return float_unary(Op::elu, x, p);
-}
+Tensor elu(const Tensor& x, double alpha) { return float_unary(Op::elu, x, EluParams{alpha}.params()); }
 
 Tensor softplus(const Tensor& x, double beta, double threshold) {
   NABLA_CHECK(beta != 0.0, "softplus: beta must be non-zero");
-  OpParams p;
-  p.s0 = beta;
-  p.s1 = threshold;
-  return float_unary(Op::softplus, x, p);
+  return float_unary(Op::softplus, x, SoftplusParams{beta, threshold}.params());
 }
 
 namespace {
 OpParams clamp_params(const Tensor& x, const std::optional<Scalar>& lo, const std::optional<Scalar>& hi) {
   check_defined(x, "clamp");
   NABLA_CHECK(lo || hi, "clamp: at least one of min and max must be given");
-  OpParams p;
-  p.has_s0 = lo.has_value();
-  p.has_s1 = hi.has_value();
-  if (lo) p.s0 = *lo;
-  if (hi) p.s1 = *hi;
-  NABLA_CHECK(!(is_integral(x.dtype(), true) && ((lo && lo->is_floating_point()) || (hi && hi->is_floating_point()))),
-              "clamp: floating-point bounds for an integer tensor of {}; convert the tensor first", dtype_name(x.dtype()));
-  return p;
+  NABLA_CHECK(
+      !(is_integral(x.dtype(), true) && ((lo && lo->is_floating_point()) || (hi && hi->is_floating_point()))),
+      "clamp: floating-point bounds for an integer tensor of {}; convert the tensor first",
+      dtype_name(x.dtype()));
+  return ClampParams{lo, hi}.params();
 }
 }  // namespace
 
@@ -101,36 +91,50 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
 
 Tensor pow(const Tensor& x, const Scalar& exponent) {
   check_defined(x, "pow");
-  OpParams p;
-  p.s0 = exponent;
+  const OpParams p = PowScalarParams{exponent}.params();
   if (is_integral(x.dtype(), true) && !exponent.is_floating_point()) {
     NABLA_CHECK(x.dtype() != kBool, "pow: not supported for bool tensors");
-    NABLA_CHECK(exponent.to_int() >= 0, "pow: integers to negative integer powers are not allowed (exponent {})",
-                exponent.to_int());
+    NABLA_CHECK(exponent.to_int() >= 0,
+                "pow: integers to negative integer powers are not allowed (exponent {})", exponent.to_int());
     return numeric_unary(Op::pow_scalar, x, p);
   }
   return float_unary(Op::pow_scalar, x, p);
 }
 
 // ---- in place -----------------------------------------------------------------------------
-Tensor& Tensor::neg_() { return unary_inplace(*this, "neg_", Op::neg, {}, [&](const Tensor& s) { return nabla::neg(s); }); }
-Tensor& Tensor::abs_() { return unary_inplace(*this, "abs_", Op::abs, {}, [&](const Tensor& s) { return nabla::abs(s); }); }
-Tensor& Tensor::exp_() { return unary_inplace(*this, "exp_", Op::exp, {}, [&](const Tensor& s) { return nabla::exp(s); }); }
-Tensor& Tensor::log_() { return unary_inplace(*this, "log_", Op::log, {}, [&](const Tensor& s) { return nabla::log(s); }); }
-Tensor& Tensor::sqrt_() { return unary_inplace(*this, "sqrt_", Op::sqrt, {}, [&](const Tensor& s) { return nabla::sqrt(s); }); }
-Tensor& Tensor::tanh_() { return unary_inplace(*this, "tanh_", Op::tanh, {}, [&](const Tensor& s) { return nabla::tanh(s); }); }
-Tensor& Tensor::sigmoid_() {
-  return unary_inplace(*this, "sigmoid_", Op::sigmoid, {}, [&](const Tensor& s) { return nabla::sigmoid(s); });
+Tensor& Tensor::neg_() {
+  return unary_inplace(*this, "neg_", Op::neg, {}, [&](const Tensor& s) { return nabla::neg(s); });
 }
-Tensor& Tensor::relu_() { return unary_inplace(*this, "relu_", Op::relu, {}, [&](const Tensor& s) { return nabla::relu(s); }); }
+Tensor& Tensor::abs_() {
+  return unary_inplace(*this, "abs_", Op::abs, {}, [&](const Tensor& s) { return nabla::abs(s); });
+}
+Tensor& Tensor::exp_() {
+  return unary_inplace(*this, "exp_", Op::exp, {}, [&](const Tensor& s) { return nabla::exp(s); });
+}
+Tensor& Tensor::log_() {
+  return unary_inplace(*this, "log_", Op::log, {}, [&](const Tensor& s) { return nabla::log(s); });
+}
+Tensor& Tensor::sqrt_() {
+  return unary_inplace(*this, "sqrt_", Op::sqrt, {}, [&](const Tensor& s) { return nabla::sqrt(s); });
+}
+Tensor& Tensor::tanh_() {
+  return unary_inplace(*this, "tanh_", Op::tanh, {}, [&](const Tensor& s) { return nabla::tanh(s); });
+}
+Tensor& Tensor::sigmoid_() {
+  return unary_inplace(*this, "sigmoid_", Op::sigmoid, {},
+                       [&](const Tensor& s) { return nabla::sigmoid(s); });
+}
+Tensor& Tensor::relu_() {
+  return unary_inplace(*this, "relu_", Op::relu, {}, [&](const Tensor& s) { return nabla::relu(s); });
+}
 Tensor& Tensor::clamp_(std::optional<Scalar> min, std::optional<Scalar> max) {
   const OpParams p = clamp_params(*this, min, max);
-  return unary_inplace(*this, "clamp_", Op::clamp, p, [&](const Tensor& s) { return nabla::clamp(s, min, max); });
+  return unary_inplace(*this, "clamp_", Op::clamp, p,
+                       [&](const Tensor& s) { return nabla::clamp(s, min, max); });
 }
 Tensor& Tensor::pow_(const Scalar& exponent) {
-  OpParams p;
-  p.s0 = exponent;
-  return unary_inplace(*this, "pow_", Op::pow_scalar, p, [&](const Tensor& s) { return nabla::pow(s, exponent); });
+  return unary_inplace(*this, "pow_", Op::pow_scalar, PowScalarParams{exponent}.params(),
+                       [&](const Tensor& s) { return nabla::pow(s, exponent); });
 }
 
 }  // namespace nabla

@@ -20,6 +20,7 @@ using nabla::linear;
 using nabla::log_softmax;
 using nabla::relu;
 using nabla::sigmoid;
+using nabla::silu;
 using nabla::softmax;
 using nabla::softplus;
 using nabla::tanh;

@@ -98,6 +98,11 @@ class GELU : public Module {
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override { return "approximate='none'"; }  // the exact form
 };
+class SiLU : public Module {
+ public:
+  SiLU() : Module("SiLU") {}
+  Tensor forward(const Tensor& x) override;
+};
 class ELU : public Module {
  public:
   explicit ELU(double alpha = 1.0) : Module("ELU"), alpha(alpha) {}

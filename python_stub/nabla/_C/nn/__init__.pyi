@@ -151,6 +151,9 @@ class LogSoftmax(Module):
 class GELU(Module):
     def __init__(self) -> None: ...
 
+class SiLU(Module):
+    def __init__(self) -> None: ...
+
 class ELU(Module):
     def __init__(self, alpha: builtins.float = 1.0) -> None: ...
 
