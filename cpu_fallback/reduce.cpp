@@ -217,7 +217,7 @@ void std_kernel(const KernelCall& c) {
 }
 void logsumexp_kernel(const KernelCall& c) {
   visit_float(c.in[0].dtype(), "logsumexp", [&]<class T>() {
-    reduce_loop<T, T>(c, math::LogSumExpReducer<double>{lowest<double>()});
+    reduce_loop<T, T>(c, math::LogSumExpReducer<double>{});
   });
 }
 void norm_kernel(const KernelCall& c) {

@@ -333,7 +333,7 @@ void std_kernel(const KernelCall& c) {
 void logsumexp_kernel(const KernelCall& c) {
   visit_float(c.in[0].dtype(), "logsumexp", [&]<class T>() {
     using A = gpu_acc_t<T>;
-    reduce_cuda<T, T>(c, math::LogSumExpReducer<A>{lowest<A>()});
+    reduce_cuda<T, T>(c, math::LogSumExpReducer<A>{});
   });
 }
 void norm_kernel(const KernelCall& c) {
