@@ -10,6 +10,7 @@
 #include <functional>
 
 #include "dispatch/dispatch.h"
+#include "ops/params_optim.h"
 #include "nabla/cuda.h"
 #include "op_db.h"
 
@@ -397,12 +398,10 @@ TEST(CudaRuntime, FusedStepWithMixedDtypesInOneCall) {
   const TensorOptions f64 = TensorOptions(kFloat64).device(Device::cuda());
   std::array<Tensor, 3> params{full({5}, 1.0, f32), full({3}, 1.0, f64), full({4}, 1.0, f32)};
   const std::array<Tensor, 3> grads{full({5}, 2.0, f32), full({3}, 4.0, f64), full({4}, 8.0, f32)};
-  OpParams p;
-  p.i0 = 3;
-  p.args = {/*lr=*/0.5, /*momentum=*/0, /*dampening=*/0, /*weight_decay=*/0, /*nesterov=*/0, /*maximize=*/0,
-            /*first_step=*/1};
+  const math::SgdUpdate rule{.lr = 0.5, .momentum = 0, .dampening = 0, .weight_decay = 0, .nesterov = false,
+                             .maximize = false, .first_step = true};
   run_op(Op::sgd_step, std::span<const Tensor>(grads.data(), grads.size()),
-         std::span<Tensor>(params.data(), params.size()), p);
+         std::span<Tensor>(params.data(), params.size()), SgdStepParams{rule}.params());
   EXPECT_EQ(params[0].to_vector<double>(), std::vector<double>(5, 0.0));
   EXPECT_EQ(params[1].to_vector<double>(), std::vector<double>(3, -1.0));
   EXPECT_EQ(params[2].to_vector<double>(), std::vector<double>(4, -3.0));

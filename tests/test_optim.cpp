@@ -439,7 +439,7 @@ int64_t g_kernel_params = 0;
 Kernel g_wrapped = nullptr;
 void counting_kernel(const KernelCall& c) {
   ++g_kernel_calls;
-  g_kernel_params += c.p.i0;
+  g_kernel_params += static_cast<int64_t>(c.in.size());  // one gradient per parameter
   g_wrapped(c);
 }
 

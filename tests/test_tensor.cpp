@@ -10,6 +10,7 @@
 #include <numeric>
 #include <vector>
 
+#include "core/math/softmax.h"
 #include "nabla/nabla.h"
 
 namespace nabla {
@@ -1039,6 +1040,72 @@ TEST(Softmax, RowsSumToOneEvenWithHugeLogits) {
   EXPECT_EQ(scalar_tensor(5.0).softmax(0).item<float>(), 1.f);
   // float64
   expect_near(from_vector<double>({0, std::log(3.0)}).softmax(0), {0.25, 0.75}, 1e-15);
+}
+
+TEST(Softmax, NanAndInfRowsAsPyTorch) {
+  // rows: NaN; +inf; all -inf; -inf next to a finite value
+  const double nan = std::nan("");
+  const D x{1, nan, 2, kInf, 1, 2, -kInf, -kInf, -kInf, -kInf, 0, -kInf};
+  const D all_nan(6, nan);
+  for (ScalarType dt : {kFloat32, kFloat64, kFloat16}) {
+    SCOPED_TRACE(dtype_name(dt));
+    const Tensor t = from_vector<double>(x, {4, 3}).to(dt);
+    D want{nan, nan, nan, nan, nan, nan, nan, nan, nan, 0, 1, 0};
+    expect_near(t.softmax(1), want);
+    want = {nan, nan, nan, nan, nan, nan, nan, nan, nan, -kInf, 0, -kInf};
+    expect_near(t.log_softmax(1), want);
+    // the same rows as columns (strided rows)
+    expect_near(t.t().log_softmax(0).t(), want);
+    // logsumexp is +inf where a row holds +inf (softmax has no value there), as torch.logsumexp
+    expect_near(t.logsumexp(1), {nan, kInf, -kInf, 0});
+  }
+  // cross-entropy: the rows' log-sum-exp goes into the loss; an ignored target gives 0
+  nn::functional::CrossEntropyOptions o;
+  o.reduction = nn::functional::Reduction::None;
+  o.ignore_index = 0;
+  const Tensor logits = from_vector<double>(x, {4, 3});
+  expect_near(nn::functional::cross_entropy(logits, from_vector<int64_t>({2, 1, 0, 1}), o), {nan, nan, 0, 0});
+}
+
+// The one-pass statistics (the CUDA softmax's and logsumexp's, core/math/softmax.h), checked
+// on the CPU against the two-pass ones the CPU kernels use: the same outputs, NaN where they
+// have NaN, for every split of a row into two partial states (as GPU threads split it).
+TEST(Softmax, OnePassStatisticsAgreeWithTwoPass) {
+  using Online = math::OnlineSoftmax<double>;
+  const double nan = std::nan("");
+  const std::vector<D> rows{{0.5, -3, 2, 700, 699}, {1, nan, 2}, {kInf, 1, 2}, {1, kInf, kInf},
+                            {-kInf, -kInf},         {-kInf, 3, -kInf}, {}, {-2.5}};
+  for (const D& row : rows) {
+    const int64_t n = static_cast<int64_t>(row.size());
+    const auto at = [&](int64_t i) { return row[i]; };
+    const math::SoftmaxRow<double> two = math::row_stats<double, double>(n, at);
+    for (int64_t split = 0; split <= n; ++split) {
+      Online::acc a = Online::init(), b = Online::init();
+      for (int64_t i = 0; i < split; ++i) a = Online::step(a, row[i]);
+      for (int64_t i = split; i < n; ++i) b = Online::step(b, row[i]);
+      const math::SoftmaxRow<double> one = Online::finish(Online::combine(a, b));
+      const double lse1 = one.lse(), lse2 = two.lse();
+      for (int64_t i = 0; i < n; ++i) {
+        SCOPED_TRACE(testing::Message() << "row of " << n << ", split " << split << ", element " << i);
+        const double p1 = one.prob(row[i]), p2 = two.prob(row[i]);
+        const double l1 = one.log_prob(row[i], lse1), l2 = two.log_prob(row[i], lse2);
+        EXPECT_EQ(std::isnan(p1), std::isnan(p2));
+        EXPECT_EQ(std::isnan(l1), std::isnan(l2));
+        if (!std::isnan(p2)) {
+          EXPECT_NEAR(p1, p2, 1e-14);
+        }
+        if (std::isfinite(l2)) {
+          EXPECT_NEAR(l1, l2, 1e-12);
+        } else if (std::isinf(l2)) {
+          EXPECT_EQ(l1, l2);
+        }
+      }
+    }
+  }
+  // logsumexp's finish: +inf for one +inf (where softmax's is NaN), -inf for no elements
+  EXPECT_EQ(Online::lse(Online::step(Online::step(Online::init(), 1.0), kInf)), kInf);
+  EXPECT_TRUE(std::isnan(Online::finish(Online::step(Online::init(), kInf)).sum));
+  EXPECT_EQ(Online::lse(Online::init()), -kInf);
 }
 
 // ---- indexing, joining ------------------------------------------------------------------------

@@ -2,18 +2,34 @@
 // (cpu_fallback/optim.cpp) and the CUDA multi-tensor kernels. Formulas follow PyTorch's
 // torch.optim implementations (the "for-loop" reference versions) term for term, so results
 // can be compared with PyTorch directly. T is the compute type (float or double).
+//
+// Each rule has the same interface, so both backends drive every rule with one loop:
+//   states()                 how many state tensors follow the parameters in the op's outputs
+//                            (ops.def; an undefined one has a slot that is not read or written)
+//   (*this)(p, g, s)         updates parameter p with gradient g and state slots s[0..states())
+//   each(rule, f)            f(field) for each hyperparameter, in the order
+//                            core/src/ops/params_optim.h packs them into the op call
 #pragma once
 
 #include "core/math/scalar_math.h"
 
 namespace nabla::math {
 
-// SGD: args = lr, momentum, dampening, weight_decay, nesterov, maximize, first_step
+/// The most state tensors a rule has per parameter.
+inline constexpr int kMaxOptimStates = 3;
+
+// SGD; first_step: the momentum buffer is new and takes the gradient as it is.
 struct SgdUpdate {
   double lr, momentum, dampening, weight_decay;
   bool nesterov, maximize, first_step;
+  template <class Self, class F>
+  static void each(Self& u, F&& f) {
+    f(u.lr), f(u.momentum), f(u.dampening), f(u.weight_decay), f(u.nesterov), f(u.maximize), f(u.first_step);
+  }
+  NABLA_HOST_DEVICE int states() const { return momentum != 0 ? 1 : 0; }
   template <class T>
-  NABLA_HOST_DEVICE void operator()(T& p, T g, T* buf) const {
+  NABLA_HOST_DEVICE void operator()(T& p, T g, T* s) const {
+    T* buf = &s[0];
     if (maximize) g = -g;
     if (weight_decay != 0) g += T(weight_decay) * p;
     if (momentum != 0) {
@@ -25,14 +41,20 @@ struct SgdUpdate {
   }
 };
 
-// Adam / AdamW: args = lr, beta1, beta2, eps, weight_decay, step, amsgrad, decoupled, maximize.
-// The bias corrections depend only on the step: prepare() computes them once per call, not
-// once per element.
+// Adam / AdamW (decoupled). The bias corrections depend only on the step: prepare() computes
+// them once per call, not once per element.
 struct AdamUpdate {
   double lr, beta1, beta2, eps, weight_decay;
   double step;  // 1-based count of this update
   bool amsgrad, decoupled, maximize;
   double step_size = 0, bias_correction2_sqrt = 1;  // set by prepare()
+
+  template <class Self, class F>
+  static void each(Self& u, F&& f) {
+    f(u.lr), f(u.beta1), f(u.beta2), f(u.eps), f(u.weight_decay), f(u.step), f(u.amsgrad), f(u.decoupled),
+        f(u.maximize);
+  }
+  NABLA_HOST_DEVICE int states() const { return amsgrad ? 3 : 2; }
 
   NABLA_HOST_DEVICE AdamUpdate prepare() const {
     AdamUpdate u = *this;
@@ -41,11 +63,15 @@ struct AdamUpdate {
     return u;
   }
   template <class T>
-  NABLA_HOST_DEVICE void operator()(T& p, T g, T& m, T& v, T* vmax) const {
+  NABLA_HOST_DEVICE void operator()(T& p, T g, T* s) const {
+    T &m = s[0], &v = s[1];
+    T* vmax = &s[2];
     if (maximize) g = -g;
     if (weight_decay != 0) {
-      if (decoupled) p *= T(1) - T(lr * weight_decay);  // AdamW: decay the weights directly
-      else g += T(weight_decay) * p;                     // Adam: L2 through the gradient
+      if (decoupled)
+        p *= T(1) - T(lr * weight_decay);  // AdamW: decay the weights directly
+      else
+        g += T(weight_decay) * p;  // Adam: L2 through the gradient
     }
     m = T(beta1) * m + (T(1) - T(beta1)) * g;
     v = T(beta2) * v + (T(1) - T(beta2)) * g * g;
@@ -59,12 +85,20 @@ struct AdamUpdate {
   }
 };
 
-// RMSprop: args = lr, alpha, eps, weight_decay, momentum, centered, maximize
+// RMSprop; states: square_avg, momentum_buffer (undefined without momentum), grad_avg
+// (undefined unless centered).
 struct RmspropUpdate {
   double lr, alpha, eps, weight_decay, momentum;
   bool centered, maximize;
+  template <class Self, class F>
+  static void each(Self& u, F&& f) {
+    f(u.lr), f(u.alpha), f(u.eps), f(u.weight_decay), f(u.momentum), f(u.centered), f(u.maximize);
+  }
+  NABLA_HOST_DEVICE int states() const { return 3; }
   template <class T>
-  NABLA_HOST_DEVICE void operator()(T& p, T g, T& square_avg, T* buf, T* grad_avg) const {
+  NABLA_HOST_DEVICE void operator()(T& p, T g, T* s) const {
+    T& square_avg = s[0];
+    T *buf = &s[1], *grad_avg = &s[2];
     if (maximize) g = -g;
     if (weight_decay != 0) g += T(weight_decay) * p;
     square_avg = T(alpha) * square_avg + (T(1) - T(alpha)) * g * g;
@@ -84,12 +118,18 @@ struct RmspropUpdate {
   }
 };
 
-// Adagrad: args = lr, lr_decay, weight_decay, eps, step, maximize
+// Adagrad
 struct AdagradUpdate {
   double lr, lr_decay, weight_decay, eps, step;
   bool maximize;
+  template <class Self, class F>
+  static void each(Self& u, F&& f) {
+    f(u.lr), f(u.lr_decay), f(u.weight_decay), f(u.eps), f(u.step), f(u.maximize);
+  }
+  NABLA_HOST_DEVICE int states() const { return 1; }
   template <class T>
-  NABLA_HOST_DEVICE void operator()(T& p, T g, T& sum) const {
+  NABLA_HOST_DEVICE void operator()(T& p, T g, T* s) const {
+    T& sum = s[0];
     if (maximize) g = -g;
     if (weight_decay != 0) g += T(weight_decay) * p;
     const T clr = T(lr / (1.0 + (step - 1.0) * lr_decay));

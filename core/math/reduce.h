@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "core/math/scalar_math.h"
+#include "core/math/softmax.h"
 
 namespace nabla::math {
 
@@ -151,30 +152,15 @@ struct VarReducer {
   }
 };
 
-// Online log-sum-exp: keeps (max, sum of exp(x - max)).
-template <class A>
-struct LogSumExpAcc {
-  A max;
-  A sum;
-};
-
+// Online log-sum-exp: core/math/softmax.h's running (max, sum of exp(x - max)).
 template <class A>
 struct LogSumExpReducer {
-  using acc = LogSumExpAcc<A>;
+  using acc = MaxSumExp<A>;
   using value = A;
-  A neg_inf;
-  NABLA_HOST_DEVICE acc init() const { return {neg_inf, A(0)}; }
-  NABLA_HOST_DEVICE acc step(acc a, A x, int64_t) const { return combine(a, acc{x, A(1)}); }
-  NABLA_HOST_DEVICE acc combine(acc a, acc b) const {
-    if (b.max == neg_inf) return a;
-    if (a.max == neg_inf) return b;
-    if (m::isnan(a.max) || m::isnan(b.max)) return {a.max + b.max, A(1)};
-    if (a.max >= b.max) return {a.max, a.sum + b.sum * m::exp(b.max - a.max)};
-    return {b.max, b.sum + a.sum * m::exp(a.max - b.max)};
-  }
-  NABLA_HOST_DEVICE A finish(acc a, int64_t) const {
-    return a.max == neg_inf ? a.max : a.max + m::log(a.sum);
-  }
+  NABLA_HOST_DEVICE acc init() const { return OnlineSoftmax<A>::init(); }
+  NABLA_HOST_DEVICE acc step(acc a, A x, int64_t) const { return OnlineSoftmax<A>::step(a, x); }
+  NABLA_HOST_DEVICE acc combine(acc a, acc b) const { return OnlineSoftmax<A>::combine(a, b); }
+  NABLA_HOST_DEVICE A finish(acc a, int64_t) const { return OnlineSoftmax<A>::lse(a); }
 };
 
 // p-norm: p = inf gives max |x|, p = 0 counts non-zeros, otherwise (sum |x|^p)^(1/p).

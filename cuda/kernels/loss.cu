@@ -1,6 +1,6 @@
 // CUDA kernels of the fused cross-entropy pair (formulas in core/math/loss.h, shared with
-// cpu_fallback/loss.cpp): the forward takes one thread per row (max, log-sum-exp and the
-// smoothed loss in two passes over the row); the backward one thread per element, reading
+// cpu_fallback/loss.cpp): the forward takes one thread per row (the two-pass log-sum-exp of
+// core/math/softmax.h, then the smoothed loss); the backward one thread per element, reading
 // the saved log-sum-exp. Out-of-range targets are reported through the device's report slot
 // and become nabla::Error at the next synchronisation point (cuda/kernel_report.h).
 #include "core/math/loss.h"
@@ -9,37 +9,25 @@
 #include "cuda/launch.cuh"
 #include "dispatch/dispatch.h"
 #include "nabla/ops.h"
+#include "ops/params_loss.h"
 
 namespace nabla::cuda {
 namespace {
 
 template <class T, class A>
 __global__ void __launch_bounds__(kBlock)
-    ce_forward(const T* x, const int64_t* target, const T* w, T* loss, T* lse_out, int64_t n, int64_t classes,
+    ce_forward(const T* x, const int64_t* target, const T* w, T* loss, T* lse, int64_t n, int64_t classes,
                int64_t ignore, A smoothing, KernelReport* bad, ReportSite site) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
     const T* row = x + i * classes;
     const int64_t t = target[i];
-    if (t != ignore && (t < 0 || t >= classes)) report_bad(bad, site, t);
-    A mx = -INFINITY;
-    for (int64_t k = 0; k < classes; ++k) mx = mx > cvt<A>(row[k]) ? mx : cvt<A>(row[k]);
-    if (mx == A(-INFINITY)) mx = 0;  // all -inf: exp(x - 0) = 0, as the CPU kernel
-    A s = 0;
-    for (int64_t k = 0; k < classes; ++k) s += m::exp(cvt<A>(row[k]) - mx);
-    const A lse = mx + m::log(s);
-    lse_out[i] = cvt<T>(lse);
-    if (t == ignore || t < 0 || t >= classes) {
-      loss[i] = cvt<T>(A(0));
-      continue;
-    }
-    A l = (A(1) - smoothing) * cvt<A>(w[t]) * (lse - cvt<A>(row[t]));
-    if (smoothing != A(0)) {
-      A smooth = 0;
-      for (int64_t k = 0; k < classes; ++k) smooth += cvt<A>(w[k]) * (lse - cvt<A>(row[k]));
-      l += smoothing / static_cast<A>(classes) * smooth;
-    }
-    loss[i] = cvt<T>(l);
+    if (t != ignore && !math::ce_counts(t, ignore, classes)) report_bad(bad, site, t);
+    const math::CeRow<A> r = math::ce_forward_row(
+        classes, t, ignore, smoothing, [&](int64_t k) { return cvt<A>(row[k]); },
+        [&](int64_t k) { return cvt<A>(w[k]); });
+    lse[i] = cvt<T>(r.lse);
+    loss[i] = cvt<T>(r.loss);
   }
 }
 
@@ -51,20 +39,21 @@ __global__ void __launch_bounds__(kBlock)
        e += static_cast<int64_t>(blockDim.x) * gridDim.x) {
     const int64_t i = e / classes, k = e % classes;
     const int64_t t = target[i];
-    if (t == ignore || t < 0 || t >= classes) {
+    if (!math::ce_counts(t, ignore, classes)) {
       gx[e] = cvt<T>(A(0));
       continue;
     }
     const A wt = cvt<A>(w[t]);
     const A total = math::ce_total(wt, *sum_w, smoothing, classes);
     const A a = math::ce_coefficient(k, t, cvt<A>(w[k]), wt, smoothing, classes);
-    gx[e] = cvt<T>(cvt<A>(g[i]) * (total * m::exp(cvt<A>(x[e]) - cvt<A>(lse[i])) - a));
+    gx[e] = cvt<T>(math::ce_gradient(cvt<A>(g[i]), cvt<A>(x[e]), cvt<A>(lse[i]), total, a));
   }
 }
 
 }  // namespace
 
 void cross_entropy_kernel(const KernelCall& c) {
+  const CrossEntropyParams p = CrossEntropyParams::from(c.p);
   const Tensor& x = c.in[0];
   const int64_t n = x.size(0), classes = x.size(1);
   if (n == 0) return;
@@ -75,13 +64,14 @@ void cross_entropy_kernel(const KernelCall& c) {
     set_device(d);
     NABLA_LAUNCH(ce_forward<T, A>, grid_size(n), kBlock, 0, stream(d), x.data_ptr<T>(),
                  c.in[1].data_ptr<int64_t>(), c.in[2].data_ptr<T>(), c.out[0].data_ptr<T>(),
-                 c.out[1].data_ptr<T>(), n, classes, c.p.i0, static_cast<A>(c.p.s0.to_double()), slot,
-                 ReportSite{ReportOp::cross_entropy, classes, c.p.i0});
+                 c.out[1].data_ptr<T>(), n, classes, p.ignore_index, static_cast<A>(p.label_smoothing), slot,
+                 ReportSite{ReportOp::cross_entropy, classes, p.ignore_index});
   });
 }
 
 void cross_entropy_backward_kernel(const KernelCall& c) {
   // inputs: grad [N], logits [N, C], target [N], weight [C], logsumexp [N]
+  const CrossEntropyParams p = CrossEntropyParams::from(c.p);
   const Tensor& x = c.in[1];
   const int64_t n = x.size(0), classes = x.size(1);
   if (n == 0) return;
@@ -95,8 +85,8 @@ void cross_entropy_backward_kernel(const KernelCall& c) {
     // C == 0 leaves no element: grid_size gives an empty grid and nothing is launched
     NABLA_LAUNCH(ce_backward<T, A>, grid_size(n * classes), kBlock, 0, stream(d), c.in[0].data_ptr<T>(),
                  x.data_ptr<T>(), c.in[2].data_ptr<int64_t>(), c.in[3].data_ptr<T>(), c.in[4].data_ptr<T>(),
-                 sum_w.data_ptr<A>(), c.out[0].data_ptr<T>(), n, classes, c.p.i0,
-                 static_cast<A>(c.p.s0.to_double()));
+                 sum_w.data_ptr<A>(), c.out[0].data_ptr<T>(), n, classes, p.ignore_index,
+                 static_cast<A>(p.label_smoothing));
   });
 }
 

@@ -6,6 +6,7 @@
 #include "cuda/kernels/elementwise.cuh"
 #include "cuda/launch.cuh"
 #include "dispatch/dispatch.h"
+#include "ops/params_optim.h"
 
 namespace nabla::cuda {
 namespace {
@@ -18,13 +19,13 @@ struct TensorPack {
   int count = 0;
   T* p[kTensors];
   const T* g[kTensors];
-  T* s[3][kTensors];
+  T* s[math::kMaxOptimStates][kTensors];
   int64_t numel[kTensors];
   int64_t first_block[kTensors + 1];
 };
 
-template <class T, class Update>
-__global__ void __launch_bounds__(kBlock) multi_tensor_kernel(TensorPack<T> pack, Update u, int nstate) {
+template <class T, class Rule>
+__global__ void __launch_bounds__(kBlock) multi_tensor_kernel(TensorPack<T> pack, Rule rule, int nstate) {
   using C = compute_t<T>;
   int t = 0;
   while (t + 1 < pack.count && blockIdx.x >= pack.first_block[t + 1]) ++t;
@@ -32,11 +33,11 @@ __global__ void __launch_bounds__(kBlock) multi_tensor_kernel(TensorPack<T> pack
   const int64_t end = min(begin + kChunk, pack.numel[t]);
   for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) {
     C pv = cvt<C>(pack.p[t][i]);
-    C sv[3] = {C(0), C(0), C(0)};
+    C sv[math::kMaxOptimStates] = {};
     for (int j = 0; j < nstate; ++j) {
       if (pack.s[j][t] != nullptr) sv[j] = cvt<C>(pack.s[j][t][i]);
     }
-    u(pv, cvt<C>(pack.g[t][i]), sv);
+    rule(pv, cvt<C>(pack.g[t][i]), sv);
     pack.p[t][i] = cvt<T>(pv);
     for (int j = 0; j < nstate; ++j) {
       if (pack.s[j][t] != nullptr) pack.s[j][t][i] = cvt<T>(sv[j]);
@@ -44,10 +45,11 @@ __global__ void __launch_bounds__(kBlock) multi_tensor_kernel(TensorPack<T> pack
   }
 }
 
-// Launches `update` over params [begin, end) of the call, which share dtype T, as one pack.
-template <class T, class Update>
-void launch_pack(const KernelCall& c, int64_t begin, int64_t end, int nstate, const Update& update) {
-  const int64_t k = c.p.i0;
+// Launches `rule` over params [begin, end) of the call, which share dtype T, as one pack.
+template <class T, class Rule>
+void launch_pack(const KernelCall& c, int64_t begin, int64_t end, const Rule& rule) {
+  const int64_t k = static_cast<int64_t>(c.in.size());
+  const int nstate = rule.states();
   const int d = c.out[begin].device().index;
   TensorPack<T> pack;
   int64_t blocks = 0;
@@ -55,7 +57,7 @@ void launch_pack(const KernelCall& c, int64_t begin, int64_t end, int nstate, co
     const int slot = pack.count++;
     pack.p[slot] = c.out[i].data_ptr<T>();
     pack.g[slot] = c.in[i].data_ptr<T>();
-    for (int j = 0; j < 3; ++j) {
+    for (int j = 0; j < math::kMaxOptimStates; ++j) {
       const Tensor* st = j < nstate ? &c.out[(1 + j) * k + i] : nullptr;
       pack.s[j][slot] = st != nullptr && st->defined() ? st->data_ptr<T>() : nullptr;
     }
@@ -66,68 +68,35 @@ void launch_pack(const KernelCall& c, int64_t begin, int64_t end, int nstate, co
   pack.first_block[pack.count] = blocks;
   if (blocks == 0) return;
   set_device(d);
-  NABLA_LAUNCH(multi_tensor_kernel<T, Update>, static_cast<unsigned>(blocks), kBlock, 0, stream(d), pack,
-               update, nstate);
+  NABLA_LAUNCH(multi_tensor_kernel<T, Rule>, static_cast<unsigned>(blocks), kBlock, 0, stream(d), pack, rule,
+               nstate);
 }
 
-// Launches `update` over every parameter of the call. A pack holds up to kTensors parameters
-// of one dtype (the kernel is compiled per element type): a model that mixes dtypes, such as
-// float32 master weights next to float16 ones, gets a new pack wherever the dtype changes.
-template <class Update>
-void multi_tensor_apply(const KernelCall& c, int nstate, const Update& update) {
-  const int64_t k = c.p.i0;
+// Launches `rule` over every parameter of the call (k gradients in c.in). A pack holds up to
+// kTensors parameters of one dtype (the kernel is compiled per element type): a model that
+// mixes dtypes, such as float32 master weights next to float16 ones, gets a new pack wherever
+// the dtype changes.
+template <class Rule>
+void multi_tensor_apply(const KernelCall& c, const Rule& rule) {
+  const int64_t k = static_cast<int64_t>(c.in.size());
   for (int64_t begin = 0; begin < k;) {
     const ScalarType t = c.out[begin].dtype();
     int64_t end = begin + 1;
     while (end < k && end - begin < kTensors && c.out[end].dtype() == t) ++end;
-    visit_float(t, op_name(c.op).data(), [&]<class T>() { launch_pack<T>(c, begin, end, nstate, update); });
+    visit_float(t, op_name(c.op).data(), [&]<class T>() { launch_pack<T>(c, begin, end, rule); });
     begin = end;
   }
 }
 
-struct SgdCall {
-  math::SgdUpdate u;
-  template <class C>
-  __device__ void operator()(C& p, C g, C* s) const { u(p, g, &s[0]); }
-};
-struct AdamCall {
-  math::AdamUpdate u;
-  template <class C>
-  __device__ void operator()(C& p, C g, C* s) const { u(p, g, s[0], s[1], &s[2]); }
-};
-struct RmspropCall {
-  math::RmspropUpdate u;
-  template <class C>
-  __device__ void operator()(C& p, C g, C* s) const { u(p, g, s[0], &s[1], &s[2]); }
-};
-struct AdagradCall {
-  math::AdagradUpdate u;
-  template <class C>
-  __device__ void operator()(C& p, C g, C* s) const { u(p, g, s[0]); }
-};
+void step(const KernelCall& c) {
+  visit_optim_rule(c.op, c.p, [&](const auto& rule) { multi_tensor_apply(c, rule); });
+}
 
 }  // namespace
 
-void sgd_step_kernel(const KernelCall& c) {
-  const auto& a = c.p.args;
-  const math::SgdUpdate u{a[0], a[1], a[2], a[3], a[4] != 0, a[5] != 0, a[6] != 0};
-  multi_tensor_apply(c, u.momentum != 0 ? 1 : 0, SgdCall{u});
-}
-
-void adam_step_kernel(const KernelCall& c) {
-  const auto& a = c.p.args;
-  const math::AdamUpdate u = math::AdamUpdate{a[0], a[1], a[2], a[3], a[4], a[5], a[6] != 0, a[7] != 0, a[8] != 0}.prepare();
-  multi_tensor_apply(c, u.amsgrad ? 3 : 2, AdamCall{u});
-}
-
-void rmsprop_step_kernel(const KernelCall& c) {
-  const auto& a = c.p.args;
-  multi_tensor_apply(c, 3, RmspropCall{math::RmspropUpdate{a[0], a[1], a[2], a[3], a[4], a[5] != 0, a[6] != 0}});
-}
-
-void adagrad_step_kernel(const KernelCall& c) {
-  const auto& a = c.p.args;
-  multi_tensor_apply(c, 1, AdagradCall{math::AdagradUpdate{a[0], a[1], a[2], a[3], a[4], a[5] != 0}});
-}
+void sgd_step_kernel(const KernelCall& c) { step(c); }
+void adam_step_kernel(const KernelCall& c) { step(c); }
+void rmsprop_step_kernel(const KernelCall& c) { step(c); }
+void adagrad_step_kernel(const KernelCall& c) { step(c); }
 
 }  // namespace nabla::cuda

@@ -9,6 +9,7 @@
 #include "nabla/nn/functional.h"
 #include "ops/nn_ops.h"
 #include "ops/op_helpers.h"
+#include "ops/params_loss.h"
 #include "tensor/tensor_impl.h"
 
 namespace nabla::nn::functional {
@@ -16,9 +17,12 @@ namespace {
 
 Tensor reduce(const Tensor& loss, Reduction r) {
   switch (r) {
-    case Reduction::None: return loss;
-    case Reduction::Sum: return loss.sum();
-    case Reduction::Mean: return loss.mean();
+    case Reduction::None:
+      return loss;
+    case Reduction::Sum:
+      return loss.sum();
+    case Reduction::Mean:
+      return loss.mean();
   }
   return loss;
 }
@@ -28,7 +32,8 @@ void check_same_shape(const Tensor& input, const Tensor& target, std::string_vie
   check_defined(target, op, "target");
   NABLA_CHECK(input.sizes() == target.sizes(), "{}: target of shape {} does not match input of shape {}", op,
               target.shape_str(), input.shape_str());
-  NABLA_CHECK(input.is_floating_point(), "{}: expected a floating-point input, got {}", op, dtype_name(input.dtype()));
+  NABLA_CHECK(input.is_floating_point(), "{}: expected a floating-point input, got {}", op,
+              dtype_name(input.dtype()));
 }
 
 // [N, C, d1, ...] -> [N * d1 * ..., C]; [C] -> [1, C].
@@ -43,8 +48,8 @@ Tensor classes_last(const Tensor& x) {
 
 Tensor class_weights(const Tensor& weight, int64_t classes, const Tensor& like, std::string_view op) {
   if (!weight.defined()) return ones({classes}, like.options());
-  NABLA_CHECK(weight.dim() == 1 && weight.size(0) == classes, "{}: expected a weight of shape [{}], got {}", op, classes,
-              weight.shape_str());
+  NABLA_CHECK(weight.dim() == 1 && weight.size(0) == classes, "{}: expected a weight of shape [{}], got {}",
+              op, classes, weight.shape_str());
   return weight.to(like.options()).contiguous();  // the fused kernels read it as a dense array
 }
 
@@ -100,10 +105,11 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
   if (target.is_floating_point()) {
     // class probabilities: -sum_c w_c q_c log p_c with q smoothed towards uniform
     NABLA_CHECK(target.sizes() == input.sizes(),
-                "cross_entropy: probability targets must have the input's shape {}, got {}", input.shape_str(),
-                target.shape_str());
+                "cross_entropy: probability targets must have the input's shape {}, got {}",
+                input.shape_str(), target.shape_str());
     Tensor q = classes_last(target).to(x.dtype());
-    if (o.label_smoothing > 0.0) q = q * (1.0 - o.label_smoothing) + o.label_smoothing / static_cast<double>(classes);
+    if (o.label_smoothing > 0.0)
+      q = q * (1.0 - o.label_smoothing) + o.label_smoothing / static_cast<double>(classes);
     Tensor loss = -(log_softmax(x, 1) * q * w).sum(1);
     if (o.reduction == Reduction::None) {
       Shape out = input.sizes();
@@ -114,25 +120,30 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
     return o.reduction == Reduction::Sum ? loss.sum() : loss.sum() / static_cast<double>(x.size(0));
   }
 
-  NABLA_CHECK(target.dtype() == kInt64, "cross_entropy: expected int64 class indices (or float probabilities), got {}",
+  NABLA_CHECK(target.dtype() == kInt64,
+              "cross_entropy: expected int64 class indices (or float probabilities), got {}",
               dtype_name(target.dtype()));
   Shape want = input.sizes();
-  if (input.dim() == 1) want.clear();
-  else want.erase(want.begin() + 1);
-  NABLA_CHECK(target.sizes() == want, "cross_entropy: target of shape {} does not match logits of shape {} (expected {})",
+  if (input.dim() == 1)
+    want.clear();
+  else
+    want.erase(want.begin() + 1);
+  NABLA_CHECK(target.sizes() == want,
+              "cross_entropy: target of shape {} does not match logits of shape {} (expected {})",
               target.shape_str(), input.shape_str(), shape_to_string(want));
   const Tensor t = target.reshape({-1}).contiguous();
-  OpParams p;
-  p.i0 = o.ignore_index;
-  p.s0 = o.label_smoothing;
+  const OpParams p = CrossEntropyParams{o.ignore_index, o.label_smoothing}.params();
   std::array<Tensor, 2> out{make_tensor({x.size(0)}, x.dtype(), x.device(), "cross_entropy"),
                             make_tensor({x.size(0)}, x.dtype(), x.device(), "cross_entropy")};
   const std::array<Tensor, 3> in{x, t, w};
-  run_op(Op::cross_entropy, std::span<const Tensor>(in.data(), in.size()), std::span<Tensor>(out.data(), out.size()), p);
+  run_op(Op::cross_entropy, std::span<const Tensor>(in.data(), in.size()),
+         std::span<Tensor>(out.data(), out.size()), p);
   const Tensor& loss = out[0];
   switch (o.reduction) {
-    case Reduction::None: return loss.view(want);
-    case Reduction::Sum: return loss.sum();
+    case Reduction::None:
+      return loss.view(want);
+    case Reduction::Sum:
+      return loss.sum();
     case Reduction::Mean: {
       // PyTorch's weighted mean: divide by the total weight of the non-ignored targets
       Tensor total;
@@ -151,10 +162,13 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
 Tensor nll_loss(const Tensor& input, const Tensor& target, const NLLLossOptions& o) {
   check_defined(input, "nll_loss", "input");
   check_defined(target, "nll_loss", "target");
-  NABLA_CHECK(input.dim() == 2, "nll_loss: expected log-probabilities of shape [N, C], got {}", input.shape_str());
-  NABLA_CHECK(target.dtype() == kInt64, "nll_loss: expected int64 targets, got {}", dtype_name(target.dtype()));
+  NABLA_CHECK(input.dim() == 2, "nll_loss: expected log-probabilities of shape [N, C], got {}",
+              input.shape_str());
+  NABLA_CHECK(target.dtype() == kInt64, "nll_loss: expected int64 targets, got {}",
+              dtype_name(target.dtype()));
   NABLA_CHECK(target.dim() == 1 && target.size(0) == input.size(0),
-              "nll_loss: target of shape {} does not match input of shape {}", target.shape_str(), input.shape_str());
+              "nll_loss: target of shape {} does not match input of shape {}", target.shape_str(),
+              input.shape_str());
   check_class_targets(target, input.size(1), o.ignore_index, "nll_loss");
   const Tensor w = class_weights(o.weight, input.size(1), input, "nll_loss");
   const Tensor valid = ne(target, o.ignore_index);
@@ -171,7 +185,8 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Ten
     NoGradGuard g;
     NABLA_CHECK(input.numel() == 0 || (ge(input, 0.0).to(kInt64).sum().item<int64_t>() == input.numel() &&
                                        le(input, 1.0).to(kInt64).sum().item<int64_t>() == input.numel()),
-                "binary_cross_entropy: all input elements must be probabilities in [0, 1] (apply sigmoid first, or use "
+                "binary_cross_entropy: all input elements must be probabilities in [0, 1] (apply sigmoid "
+                "first, or use "
                 "binary_cross_entropy_with_logits)");
   }
   // PyTorch's forward clamps the log terms at -100, so inputs of exactly 0 or 1 give a finite
@@ -224,12 +239,13 @@ Tensor hinge_embedding_loss(const Tensor& input, const Tensor& target, double ma
   return reduce(pos + neg, r);
 }
 
-Tensor multi_margin_loss(const Tensor& input, const Tensor& target, int p, double margin, const Tensor& weight,
-                         Reduction r) {
+Tensor multi_margin_loss(const Tensor& input, const Tensor& target, int p, double margin,
+                         const Tensor& weight, Reduction r) {
   check_defined(input, "multi_margin_loss", "input");
   check_defined(target, "multi_margin_loss", "target");
   NABLA_CHECK(p == 1 || p == 2, "multi_margin_loss: only p = 1 and p = 2 are supported, got {}", p);
-  NABLA_CHECK(input.dim() == 2, "multi_margin_loss: expected input of shape [N, C], got {}", input.shape_str());
+  NABLA_CHECK(input.dim() == 2, "multi_margin_loss: expected input of shape [N, C], got {}",
+              input.shape_str());
   NABLA_CHECK(target.dtype() == kInt64 && target.dim() == 1 && target.size(0) == input.size(0),
               "multi_margin_loss: expected int64 targets of shape [{}], got {} {}", input.size(0),
               dtype_name(target.dtype()), target.shape_str());
@@ -239,7 +255,11 @@ Tensor multi_margin_loss(const Tensor& input, const Tensor& target, int p, doubl
   const Tensor xy = gather(input, 1, idx);
   Tensor m = relu(margin - xy + input);
   if (p == 2) m = m * m;
-  if (weight.defined()) m = m * gather(class_weights(weight, classes, input, "multi_margin_loss").unsqueeze(0).expand({input.size(0), classes}), 1, idx);
+  if (weight.defined())
+    m = m * gather(class_weights(weight, classes, input, "multi_margin_loss")
+                       .unsqueeze(0)
+                       .expand({input.size(0), classes}),
+                   1, idx);
   const Tensor not_target = eq(one_hot(target, classes), int64_t{0});
   const Tensor loss = where(not_target, m, Scalar(0.0)).sum(1) / static_cast<double>(classes);
   return reduce(loss, r);

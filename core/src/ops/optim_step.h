@@ -9,8 +9,8 @@ namespace nabla {
 
 /// Updates `params` and their state tensors in place with one kernel call of `op`.
 /// states[j][i] is state tensor j of parameter i (undefined where the rule has none);
-/// `args` are the hyperparameters in the order core/math/optim.h documents.
+/// `hyper` are the op's hyperparameters, packed by its OptimStepParams (ops/params_optim.h).
 void fused_optimizer_step(Op op, const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
-                          const std::vector<std::vector<Tensor>>& states, std::vector<double> args);
+                          const std::vector<std::vector<Tensor>>& states, const OpParams& hyper);
 
 }  // namespace nabla

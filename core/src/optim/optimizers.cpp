@@ -7,6 +7,7 @@
 #include "nabla/ops.h"
 #include "nabla/optim.h"
 #include "ops/optim_step.h"
+#include "ops/params_optim.h"
 
 namespace nabla::optim {
 namespace {
@@ -74,9 +75,14 @@ void SGD::step() {
         s.step += 1;
       }
       if (ps.empty()) continue;
-      fused_optimizer_step(Op::sgd_step, ps, grads_of(ps), {bufs},
-                           {option(g, "lr"), momentum, option(g, "dampening"), option(g, "weight_decay"),
-                            option(g, "nesterov"), option(g, "maximize"), first ? 1.0 : 0.0});
+      const math::SgdUpdate rule{.lr = option(g, "lr"),
+                                 .momentum = momentum,
+                                 .dampening = option(g, "dampening"),
+                                 .weight_decay = option(g, "weight_decay"),
+                                 .nesterov = option(g, "nesterov") != 0,
+                                 .maximize = option(g, "maximize") != 0,
+                                 .first_step = first};
+      fused_optimizer_step(Op::sgd_step, ps, grads_of(ps), {bufs}, SgdStepParams{rule}.params());
     }
   }
 }
@@ -122,10 +128,16 @@ void Adam::step() {
         states[2].push_back(amsgrad ? s.buffers.at("max_exp_avg_sq") : Tensor());
       }
       if (!amsgrad) states.pop_back();
-      fused_optimizer_step(Op::adam_step, ps, grads_of(ps), states,
-                           {option(g, "lr"), option(g, "beta1"), option(g, "beta2"), option(g, "eps"),
-                            option(g, "weight_decay"), static_cast<double>(step), amsgrad ? 1.0 : 0.0,
-                            decoupled_ ? 1.0 : 0.0, option(g, "maximize")});
+      const math::AdamUpdate rule{.lr = option(g, "lr"),
+                                  .beta1 = option(g, "beta1"),
+                                  .beta2 = option(g, "beta2"),
+                                  .eps = option(g, "eps"),
+                                  .weight_decay = option(g, "weight_decay"),
+                                  .step = static_cast<double>(step),
+                                  .amsgrad = amsgrad,
+                                  .decoupled = decoupled_,
+                                  .maximize = option(g, "maximize") != 0};
+      fused_optimizer_step(Op::adam_step, ps, grads_of(ps), states, AdamStepParams{rule}.params());
     }
   }
 }
@@ -162,9 +174,14 @@ void RMSprop::step() {
       states[1].push_back(momentum ? buffer(s.buffers, "momentum_buffer", p) : Tensor());
       states[2].push_back(centered ? buffer(s.buffers, "grad_avg", p) : Tensor());
     }
-    fused_optimizer_step(Op::rmsprop_step, ps, grads_of(ps), states,
-                         {option(g, "lr"), option(g, "alpha"), option(g, "eps"), option(g, "weight_decay"),
-                          option(g, "momentum"), centered ? 1.0 : 0.0, option(g, "maximize")});
+    const math::RmspropUpdate rule{.lr = option(g, "lr"),
+                                   .alpha = option(g, "alpha"),
+                                   .eps = option(g, "eps"),
+                                   .weight_decay = option(g, "weight_decay"),
+                                   .momentum = option(g, "momentum"),
+                                   .centered = centered,
+                                   .maximize = option(g, "maximize") != 0};
+    fused_optimizer_step(Op::rmsprop_step, ps, grads_of(ps), states, RmspropStepParams{rule}.params());
   }
 }
 
@@ -198,9 +215,13 @@ void Adagrad::step() {
     for (const auto& [step, ps] : by_step) {
       std::vector<Tensor> sums;
       for (const Tensor& p : ps) sums.push_back(state_of(p).buffers.at("sum"));
-      fused_optimizer_step(Op::adagrad_step, ps, grads_of(ps), {sums},
-                           {option(g, "lr"), option(g, "lr_decay"), option(g, "weight_decay"), option(g, "eps"),
-                            static_cast<double>(step), option(g, "maximize")});
+      const math::AdagradUpdate rule{.lr = option(g, "lr"),
+                                     .lr_decay = option(g, "lr_decay"),
+                                     .weight_decay = option(g, "weight_decay"),
+                                     .eps = option(g, "eps"),
+                                     .step = static_cast<double>(step),
+                                     .maximize = option(g, "maximize") != 0};
+      fused_optimizer_step(Op::adagrad_step, ps, grads_of(ps), {sums}, AdagradStepParams{rule}.params());
     }
   }
 }
