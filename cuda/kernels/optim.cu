@@ -94,9 +94,6 @@ void step(const KernelCall& c) {
 
 }  // namespace
 
-void sgd_step_kernel(const KernelCall& c) { step(c); }
-void adam_step_kernel(const KernelCall& c) { step(c); }
-void rmsprop_step_kernel(const KernelCall& c) { step(c); }
-void adagrad_step_kernel(const KernelCall& c) { step(c); }
+NABLA_DEFINE_OPTIM_KERNELS()
 
 }  // namespace nabla::cuda

@@ -133,9 +133,6 @@ void softmax_backward(const KernelCall& c) {
 
 }  // namespace
 
-void softmax_kernel(const KernelCall& c) { softmax_forward<false>(c); }
-void log_softmax_kernel(const KernelCall& c) { softmax_forward<true>(c); }
-void softmax_backward_kernel(const KernelCall& c) { softmax_backward<false>(c); }
-void log_softmax_backward_kernel(const KernelCall& c) { softmax_backward<true>(c); }
+NABLA_DEFINE_SOFTMAX_KERNELS()
 
 }  // namespace nabla::cuda
