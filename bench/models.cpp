@@ -1,6 +1,8 @@
 // Definitions of the classic models of nabla-bench and nabla-parity (see models.h).
 #include "models.h"
 
+#include <fmt/ranges.h>
+
 #include <cmath>
 
 namespace nabla::bench {

@@ -25,6 +25,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/ranges.h>
+
 #include "models.h"
 #include "op_db.h"
 

@@ -1,6 +1,8 @@
 // Module: registration, traversal, state dicts, modes, moves and printing.
 #include "nabla/nn/module.h"
 
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <ostream>
 #include <set>
