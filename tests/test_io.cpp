@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -851,6 +852,56 @@ TEST(IoJson, QuoteRoundTrips) {
   EXPECT_TRUE(io::json::is_valid_utf8("h\xC3\xA9llo \xF0\x9F\x98\x80"));
   EXPECT_FALSE(io::json::is_valid_utf8("\xC3"));
   EXPECT_FALSE(io::json::is_valid_utf8("\xed\xbf\xbf"));  // a surrogate
+}
+
+// The writer of nabla-bench's result lines and the examples' metrics line: keys and string
+// values escaped, members in the order added, numbers JSON cannot hold written as null.
+TEST(IoJson, ObjectEscapesAndKeepsOrder) {
+  const std::string nasty = "q\"b\\s/\b\f\n\r\t\x01\x1f \xC3\xA9";
+  const std::string text = io::json::Object()
+                               .add("z", "first")
+                               .add(nasty, nasty)
+                               .add("n", int64_t{-9007199254740993})
+                               .add("u", 7U)
+                               .add("yes", true)
+                               .str();
+  EXPECT_EQ(text,
+            "{\"z\": \"first\", "
+            "\"q\\\"b\\\\s/\\b\\f\\n\\r\\t\\u0001\\u001f \xC3\xA9\": "
+            "\"q\\\"b\\\\s/\\b\\f\\n\\r\\t\\u0001\\u001f \xC3\xA9\", "
+            "\"n\": -9007199254740993, \"u\": 7, \"yes\": true}");
+  // A strict reader gets every key and value back.
+  io::json::Reader r(text);
+  r.begin_object();
+  EXPECT_EQ(r.next_key(), "z");
+  EXPECT_EQ(r.read_string(), "first");
+  EXPECT_EQ(r.next_key(), nasty);
+  EXPECT_EQ(r.read_string(), nasty);
+  EXPECT_EQ(r.next_key(), "n");
+  EXPECT_EQ(r.read_int(), -9007199254740993);
+  EXPECT_EQ(r.next_key(), "u");
+  EXPECT_EQ(r.read_int(), 7);
+  EXPECT_EQ(r.next_key(), "yes");
+  EXPECT_EQ(r.peek(), io::json::Kind::Bool);
+  r.skip_value();
+  EXPECT_EQ(r.next_key(), std::nullopt);
+  r.finish();
+
+  EXPECT_EQ(io::json::Object().str(), "{}");
+  const double inf = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(io::json::Object()
+                .add("shortest", 0.1)
+                .add("big", 1e300)
+                .add_significant("g6", 2.99876543, 6)
+                .add_significant("tiny", 1.5e-7, 6)
+                .add_fixed("f4", 1.23456, 4)
+                .add_fixed("f1", 1234.0, 1)
+                .add("nan", std::nan(""))
+                .add_significant("inf", inf, 6)
+                .add_fixed("-inf", -inf, 1)
+                .str(),
+            "{\"shortest\": 0.1, \"big\": 1e+300, \"g6\": 2.99877, \"tiny\": 1.5e-07, \"f4\": 1.2346, "
+            "\"f1\": 1234.0, \"nan\": null, \"inf\": null, \"-inf\": null}");
 }
 
 // ---- nabla-inspect ------------------------------------------------------------------------------
