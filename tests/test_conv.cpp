@@ -16,6 +16,8 @@
 namespace nabla {
 namespace {
 
+using test_util::all_close;
+
 namespace F = nn::functional;
 using D = std::vector<double>;
 
@@ -42,15 +44,6 @@ const ConvRef& ref(const std::string& name) {
   throw std::runtime_error("no reference case " + name);
 }
 
-void expect_near(const Tensor& got, const D& want, const std::string& what, double tol = 1e-10) {
-  ASSERT_TRUE(got.defined()) << what;
-  const D g = got.to_vector<double>();
-  ASSERT_EQ(g.size(), want.size()) << what;
-  for (std::size_t i = 0; i < g.size(); ++i) {
-    ASSERT_NEAR(g[i], want[i], tol * (1.0 + std::fabs(want[i]))) << what << " at " << i;
-  }
-}
-
 // Runs fn on inputs requiring grad and checks output, shape and input gradients.
 void check_case(const std::string& name, const std::function<Tensor(const std::vector<Tensor>&)>& fn,
                 std::vector<Tensor> inputs) {
@@ -59,10 +52,11 @@ void check_case(const std::string& name, const std::function<Tensor(const std::v
   for (Tensor& t : inputs) t = t.detach().requires_grad_(true);
   const Tensor y = fn(inputs);
   EXPECT_EQ(y.sizes(), Shape(r.shape.begin(), r.shape.end()));
-  expect_near(y, r.out, "output");
+  EXPECT_TRUE(all_close(y, r.out, 1e-10, 1e-10)) << "output";
   (y * probe(y)).sum().backward();
   const D* grads[] = {&r.grad0, &r.grad1, &r.grad2};
-  for (std::size_t i = 0; i < inputs.size(); ++i) expect_near(inputs[i].grad(), *grads[i], "grad " + std::to_string(i));
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    EXPECT_TRUE(all_close(inputs[i].grad(), *grads[i], 1e-10, 1e-10)) << "grad " + std::to_string(i);
 }
 
 TEST(ConvReference, Convolutions) {
@@ -107,10 +101,10 @@ TEST(BatchNorm, RunningStatisticsAndEvalMatchPyTorch) {
   bn(wave({4, 3, 5, 2}, 0.37, 0.1));
   bn(wave({4, 3, 5, 2}, 0.11, 0.8) * 2.0 + 0.5);
   EXPECT_EQ(bn.num_batches_tracked.item<int64_t>(), 2);
-  expect_near(bn.running_mean, kBnRunningMean, "running_mean", 1e-12);
-  expect_near(bn.running_var, kBnRunningVar, "running_var", 1e-12);
+  EXPECT_TRUE(all_close(bn.running_mean, kBnRunningMean, 1e-12, 1e-12)) << "running_mean";
+  EXPECT_TRUE(all_close(bn.running_var, kBnRunningVar, 1e-12, 1e-12)) << "running_var";
   bn.eval();
-  expect_near(bn(wave({2, 3, 2, 2}, 0.19, 0.4)), kBnEval, "eval output", 1e-12);
+  EXPECT_TRUE(all_close(bn(wave({2, 3, 2, 2}, 0.19, 0.4)), kBnEval, 1e-12, 1e-12)) << "eval output";
   EXPECT_EQ(bn.num_batches_tracked.item<int64_t>(), 2) << "eval mode must not count batches";
 }
 
@@ -120,19 +114,21 @@ TEST(BatchNorm, TrainNormalisesEvalUsesRunningStatistics) {
   const Tensor x = randn({64, 4}) * 3.0 + 2.0;
   const Tensor y = bn(x);
   // training: each channel of the output has mean 0 and (biased) variance 1
-  expect_near(y.mean(0), D(4, 0.0), "train mean", 1e-5);
-  expect_near(y.var(0, /*correction=*/0), D(4, 1.0), "train var", 1e-3);
+  EXPECT_TRUE(all_close(y.mean(0), D(4, 0.0), 1e-5, 1e-5)) << "train mean";
+  EXPECT_TRUE(all_close(y.var(0, /*correction=*/0), D(4, 1.0), 1e-3, 1e-3)) << "train var";
   // one update with momentum 0.1 from (0, 1)
-  expect_near(bn.running_mean, (x.mean(0) * 0.1).to_vector<double>(), "running_mean", 1e-5);
-  expect_near(bn.running_var, (x.var(0) * 0.1 + 0.9).to_vector<double>(), "running_var", 1e-4);
+  EXPECT_TRUE(all_close(bn.running_mean, (x.mean(0) * 0.1).to_vector<double>(), 1e-5, 1e-5))
+      << "running_mean";
+  EXPECT_TRUE(all_close(bn.running_var, (x.var(0) * 0.1 + 0.9).to_vector<double>(), 1e-4, 1e-4))
+      << "running_var";
   bn.eval();
   const Tensor z = bn(x);
   const Tensor want = (x - bn.running_mean) / (bn.running_var + 1e-5).sqrt();
-  expect_near(z, want.to_vector<double>(), "eval", 1e-5);
+  EXPECT_TRUE(all_close(z, want.to_vector<double>(), 1e-5, 1e-5)) << "eval";
   // eval mode leaves the statistics alone
   const D before = bn.running_mean.to_vector<double>();
   bn(x * 5.0);
-  expect_near(bn.running_mean, before, "running_mean after eval", 0.0);
+  EXPECT_TRUE(all_close(bn.running_mean, before, 0.0, 0.0)) << "running_mean after eval";
 }
 
 TEST(BatchNorm, WithoutRunningStatsUsesBatchStatisticsInBothModes) {
@@ -141,7 +137,7 @@ TEST(BatchNorm, WithoutRunningStatsUsesBatchStatisticsInBothModes) {
   const Tensor x = wave({3, 2, 2, 2}, 0.4, 0.3).to(kFloat32);
   const Tensor a = bn(x);
   bn.eval();
-  expect_near(bn(x), a.to_vector<double>(), "eval == train", 0.0);
+  EXPECT_TRUE(all_close(bn(x), a.to_vector<double>(), 0.0, 0.0)) << "eval == train";
 }
 
 TEST(BatchNorm, GradientsFlowToAffineParameters) {
