@@ -206,11 +206,16 @@ int run_ops(int argc, char** argv) {
     if (ss.empty() || sizes.find("small") == std::string::npos) continue;
     sample_only.push_back(e.name);
     const nabla::testing::Sample* s = &ss.front();
-    add(fmt::format("{}/sample", e.name), body(&e, [s] {
-          std::vector<Tensor> in;
-          for (const Tensor& t : s->inputs) in.push_back(t.is_floating_point() ? t.to(nabla::kFloat32) : t);
-          return in;
-        }, s, false));
+    add(fmt::format("{}/sample", e.name),
+        body(
+            &e,
+            [s] {
+              std::vector<Tensor> in;
+              for (const Tensor& t : s->inputs)
+                in.push_back(t.is_floating_point() ? t.to(nabla::kFloat32) : t);
+              return in;
+            },
+            s, /*flush=*/false));
   }
   if (!sample_only.empty()) {
     std::fprintf(stderr, "nabla-bench: timed at their op_db sample size only (no size-scalable inputs): %s\n",

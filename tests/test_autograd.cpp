@@ -447,7 +447,7 @@ TEST(Autograd, UnreachedInputsGetNoGradient) {
 TEST(Autograd, FormulasThroughReductionsSoftmaxAndMatmul) {
   Tensor x = leaf({1, 2, 3, 4}, {2, 2});
   // sum over dim with keepdim, then broadcast back
-  (x / x.sum(1, true)).select(1, 0).sum().backward();
+  (x / x.sum(1, /*keepdim=*/true)).select(1, 0).sum().backward();
   // d/dx00 (x00/(x00+x01)) = x01/(x00+x01)^2 = 2/9; d/dx01 = -x00/9 = -1/9
   EXPECT_TRUE(all_close(x.grad(), {2.0 / 9, -1.0 / 9, 4.0 / 49, -3.0 / 49}, 1e-12, 0));
 
@@ -479,7 +479,7 @@ TEST(Autograd, GradcheckAcceptsACorrectCompositeFunction) {
   auto fn = [](const std::vector<Tensor>& in) {
     const Tensor h = matmul(in[0], in[1]).tanh();                // [2, 2]
     const Tensor s = in[0].softmax(1).narrow(1, 0, 2);           // [2, 2]
-    return h * in[0].sum(1, true) + s.exp() / (in[0].pow(2).mean() + 1);
+    return h * in[0].sum(1, /*keepdim=*/true) + s.exp() / (in[0].pow(2).mean() + 1);
   };
   const autograd::GradcheckResult r = autograd::gradcheck(fn, {x, w});
   EXPECT_TRUE(r.ok) << r.message;

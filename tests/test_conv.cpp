@@ -72,11 +72,15 @@ TEST(ConvReference, Convolutions) {
 }
 
 TEST(ConvReference, Pooling) {
-  check_case("max_pool2d", [](const auto& in) { return F::max_pool2d(in[0], 3, 2, 1, 1, true); },
+  check_case("max_pool2d",
+             [](const auto& in) { return F::max_pool2d(in[0], 3, 2, 1, 1, /*ceil_mode=*/true); },
              {wave({2, 3, 8, 7}, 0.37, 0.1)});
   check_case("max_pool2d_dilated", [](const auto& in) { return F::max_pool2d(in[0], {2, 3}, {1, 2}, 0, {2, 1}); },
              {wave({1, 2, 6, 7}, 0.47, 0.3)});
-  check_case("avg_pool2d_exclude_pad", [](const auto& in) { return F::avg_pool2d(in[0], 3, 2, 1, true, false); },
+  check_case("avg_pool2d_exclude_pad",
+             [](const auto& in) {
+               return F::avg_pool2d(in[0], 3, 2, 1, /*ceil_mode=*/true, /*count_include_pad=*/false);
+             },
              {wave({2, 3, 8, 7}, 0.37, 0.1)});
   check_case("avg_pool2d_include_pad", [](const auto& in) { return F::avg_pool2d(in[0], {2, 3}, {2, 2}, {1, 1}); },
              {wave({1, 2, 5, 6}, 0.23, 0.4)});
@@ -86,10 +90,14 @@ TEST(ConvReference, Pooling) {
 
 TEST(ConvReference, Normalization) {
   check_case("batch_norm_train",
-             [](const auto& in) { return F::batch_norm(in[0], Tensor(), Tensor(), in[1], in[2], true, 0.1, 1e-5); },
+             [](const auto& in) {
+               return F::batch_norm(in[0], Tensor(), Tensor(), in[1], in[2], /*training=*/true, 0.1, 1e-5);
+             },
              {wave({4, 3, 5, 2}, 0.37, 0.1), wave({3}, 0.5, 1.0) + 1.0, wave({3}, 0.9, 0.2)});
   check_case("batch_norm_1d",
-             [](const auto& in) { return F::batch_norm(in[0], Tensor(), Tensor(), in[1], in[2], true, 0.1, 1e-3); },
+             [](const auto& in) {
+               return F::batch_norm(in[0], Tensor(), Tensor(), in[1], in[2], /*training=*/true, 0.1, 1e-3);
+             },
              {wave({6, 4}, 0.77, 0.1), wave({4}, 0.5, 1.0) + 1.0, wave({4}, 0.9, 0.2)});
   check_case("layer_norm", [](const auto& in) { return F::layer_norm(in[0], {3, 4}, in[1], in[2], 1e-5); },
              {wave({2, 3, 3, 4}, 0.37, 0.1), wave({3, 4}, 0.5, 1.0) + 1.0, wave({3, 4}, 0.9, 0.2)});
@@ -201,7 +209,7 @@ TEST(ConvModules, StateDictRoundTripKeepsRunningStatistics) {
 TEST(Dropout2d, ZeroesWholeChannelsAndScales) {
   manual_seed(11);
   const Tensor x = ones({8, 16, 3, 3});
-  const Tensor y = F::dropout2d(x, 0.25, true);
+  const Tensor y = F::dropout2d(x, 0.25, /*training=*/true);
   const auto v = y.to_vector<float>();
   int zeroed = 0;
   for (int64_t ch = 0; ch < 8 * 16; ++ch) {
@@ -212,7 +220,7 @@ TEST(Dropout2d, ZeroesWholeChannelsAndScales) {
   }
   EXPECT_GT(zeroed, 16);
   EXPECT_LT(zeroed, 48);
-  EXPECT_EQ(F::dropout2d(x, 0.25, false).to_vector<float>(), x.to_vector<float>());
+  EXPECT_EQ(F::dropout2d(x, 0.25, /*training=*/false).to_vector<float>(), x.to_vector<float>());
   nn::Dropout2d d(0.5);
   d.eval();
   EXPECT_EQ(d(x).to_vector<float>(), x.to_vector<float>());
@@ -271,12 +279,17 @@ TEST(ConvErrors, ClearMessages) {
   EXPECT_TRUE(throws_with([&] { F::max_pool2d(x, 9); }, {"larger than the padded input"}));
   EXPECT_TRUE(throws_with([&] { F::avg_pool2d(zeros({8, 8}), 2); }, {"avg_pool2d", "3-D (unbatched) or 4-D"}));
   EXPECT_TRUE(throws_with([&] { F::adaptive_avg_pool2d(x, 0); }, {"output_size must be positive"}));
-  EXPECT_TRUE(throws_with([&] { F::batch_norm(zeros({1, 3}), Tensor(), Tensor(), Tensor(), Tensor(), true); },
-                          {"more than 1 value per channel"}));
-  EXPECT_TRUE(throws_with([&] { F::batch_norm(x, zeros({4}), ones({4}), Tensor(), Tensor(), false); },
-                          {"running_mean of shape [3]"}));
-  EXPECT_TRUE(throws_with([&] { F::batch_norm(x, Tensor(), Tensor(), Tensor(), Tensor(), false); },
-                          {"evaluation mode needs running_mean"}));
+  EXPECT_TRUE(throws_with(
+      [&] {
+        F::batch_norm(zeros({1, 3}), Tensor(), Tensor(), Tensor(), Tensor(), /*training=*/true);
+      },
+      {"more than 1 value per channel"}));
+  EXPECT_TRUE(
+      throws_with([&] { F::batch_norm(x, zeros({4}), ones({4}), Tensor(), Tensor(), /*training=*/false); },
+                  {"running_mean of shape [3]"}));
+  EXPECT_TRUE(
+      throws_with([&] { F::batch_norm(x, Tensor(), Tensor(), Tensor(), Tensor(), /*training=*/false); },
+                  {"evaluation mode needs running_mean"}));
   EXPECT_TRUE(throws_with([&] { F::layer_norm(x, {8, 3}); }, {"layer_norm", "[8, 3]", "last dims"}));
   EXPECT_TRUE(throws_with([&] { F::layer_norm(x, {8}, zeros({7})); }, {"weight of shape [8]"}));
   nn::BatchNorm2d bn(3);

@@ -386,7 +386,7 @@ class FailingDataset : public Dataset {
 TEST(DataLoader, WorkerErrorsSurfaceOnTheCaller) {
   for (const bool prefetch : {true, false}) {
     SCOPED_TRACE(prefetch ? "prefetch" : "no prefetch");
-    DataLoader loader(std::make_shared<FailingDataset>(10, 5, false),
+    DataLoader loader(std::make_shared<FailingDataset>(10, 5, /*custom=*/false),
                       DataLoaderOptions().batch_size(2).prefetch(prefetch));
     std::vector<int64_t> seen;
     const std::string msg = error_of([&] {
@@ -397,7 +397,7 @@ TEST(DataLoader, WorkerErrorsSurfaceOnTheCaller) {
     EXPECT_EQ(loader.state().batch, 2) << "the failed batch is not counted";
     EXPECT_EQ(loader.epoch(), 0);
 
-    DataLoader custom(std::make_shared<FailingDataset>(10, 0, true),
+    DataLoader custom(std::make_shared<FailingDataset>(10, 0, /*custom=*/true),
                       DataLoaderOptions().batch_size(4).prefetch(prefetch));
     try {
       for (auto& b : custom) (void)b;
@@ -828,9 +828,10 @@ TEST(FashionMNIST, Errors) {
       "or pass the directory holding the IDX files");
 
   TempDir empty;
-  EXPECT_NABLA_ERROR(FashionMNIST(empty.path().string(), false),
+  EXPECT_NABLA_ERROR(FashionMNIST(empty.path().string(), /*train=*/false),
                      "missing t10k-images-idx3-ubyte (or t10k-images-idx3-ubyte.gz)");
-  EXPECT_NABLA_ERROR(FashionMNIST(empty.path().string(), false), "apt-get install dataset-fashion-mnist");
+  EXPECT_NABLA_ERROR(FashionMNIST(empty.path().string(), /*train=*/false),
+                     "apt-get install dataset-fashion-mnist");
 
   TempDir mismatch;
   write_split(mismatch, "train", 4, 3, /*gz=*/false);

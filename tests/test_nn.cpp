@@ -280,17 +280,18 @@ TEST(Module, ReprMatchesPyTorch) {
   os << mlp;
   EXPECT_EQ(os.str(), mlp.repr());
 
-  nn::Sequential zoo{std::make_shared<nn::Flatten>(),
-                     std::make_shared<nn::Sequential>(std::initializer_list<std::shared_ptr<nn::Module>>{
-                         std::make_shared<nn::Linear>(4, 3, false), std::make_shared<nn::Dropout>(0.25)}),
-                     std::make_shared<nn::LeakyReLU>(0.2),
-                     std::make_shared<nn::ELU>(),
-                     std::make_shared<nn::Softmax>(1),
-                     std::make_shared<nn::LogSoftmax>(1),
-                     std::make_shared<nn::Sigmoid>(),
-                     std::make_shared<nn::Tanh>(),
-                     std::make_shared<nn::Identity>(),
-                     std::make_shared<nn::Dropout>()};
+  nn::Sequential zoo{
+      std::make_shared<nn::Flatten>(),
+      std::make_shared<nn::Sequential>(std::initializer_list<std::shared_ptr<nn::Module>>{
+          std::make_shared<nn::Linear>(4, 3, /*bias=*/false), std::make_shared<nn::Dropout>(0.25)}),
+      std::make_shared<nn::LeakyReLU>(0.2),
+      std::make_shared<nn::ELU>(),
+      std::make_shared<nn::Softmax>(1),
+      std::make_shared<nn::LogSoftmax>(1),
+      std::make_shared<nn::Sigmoid>(),
+      std::make_shared<nn::Tanh>(),
+      std::make_shared<nn::Identity>(),
+      std::make_shared<nn::Dropout>()};
   // PyTorch 1.13, the same modules
   EXPECT_EQ(zoo.repr(),
             "Sequential(\n"
@@ -545,8 +546,8 @@ TEST(Dropout, DeterministicUnderManualSeedAndGradientIsTheMask) {
   for (std::size_t i = 0; i < g.size(); ++i) EXPECT_DOUBLE_EQ(g[i], av[i] / 2.0);
   // a private generator gives the same masks for the same seed, without touching the global one
   Generator g1(123), g2(123);
-  EXPECT_EQ(F::dropout(x, 0.4, true, &g1).to_vector<double>(),
-            F::dropout(x, 0.4, true, &g2).to_vector<double>());
+  EXPECT_EQ(F::dropout(x, 0.4, /*training=*/true, &g1).to_vector<double>(),
+            F::dropout(x, 0.4, /*training=*/true, &g2).to_vector<double>());
 }
 
 TEST(Dropout, PZeroAndPOne) {

@@ -99,26 +99,36 @@ struct SeqCase {
 };
 
 std::vector<SeqCase> seq_cases() {
-  auto opts = [](int64_t layers, bool bidir, bool batch_first, bool bias, const char* nl = "tanh") {
-    nn::RNNOptions o;
-    o.num_layers = layers;
-    o.bidirectional = bidir;
-    o.batch_first = batch_first;
-    o.bias = bias;
-    o.nonlinearity = nl;
-    return o;
-  };
   return {
-      {"rnn_tanh 2 layers bidirectional", [=] { return std::make_shared<nn::RNN>(3, 4, opts(2, true, false, true)); },
-       {5, 2, 3}, true},
-      {"rnn_relu batch_first", [=] { return std::make_shared<nn::RNN>(3, 4, opts(1, false, true, true, "relu")); },
-       {2, 5, 3}, false},
+      {"rnn_tanh 2 layers bidirectional",
+       [=] {
+         return std::make_shared<nn::RNN>(3, 4, nn::RNNOptions{.num_layers = 2, .bidirectional = true});
+       },
+       {5, 2, 3},
+       true},
+      {"rnn_relu batch_first",
+       [=] {
+         return std::make_shared<nn::RNN>(3, 4, nn::RNNOptions{.batch_first = true, .nonlinearity = "relu"});
+       },
+       {2, 5, 3},
+       false},
       {"lstm 2 layers bidirectional batch_first",
-       [=] { return std::make_shared<nn::LSTM>(3, 4, opts(2, true, true, true)); }, {2, 5, 3}, true},
-      {"lstm no bias unbatched", [=] { return std::make_shared<nn::LSTM>(3, 4, opts(1, false, false, false)); },
-       {5, 3}, true},
-      {"gru 2 layers bidirectional", [=] { return std::make_shared<nn::GRU>(3, 4, opts(2, true, false, true)); },
-       {5, 2, 3}, true},
+       [=] {
+         return std::make_shared<nn::LSTM>(
+             3, 4, nn::RNNOptions{.num_layers = 2, .batch_first = true, .bidirectional = true});
+       },
+       {2, 5, 3},
+       true},
+      {"lstm no bias unbatched",
+       [=] { return std::make_shared<nn::LSTM>(3, 4, nn::RNNOptions{.bias = false}); },
+       {5, 3},
+       true},
+      {"gru 2 layers bidirectional",
+       [=] {
+         return std::make_shared<nn::GRU>(3, 4, nn::RNNOptions{.num_layers = 2, .bidirectional = true});
+       },
+       {5, 2, 3},
+       true},
   };
 }
 
@@ -213,7 +223,7 @@ TEST(RecurrentModules, ParameterNamesShapesAndInitAsPyTorch) {
   EXPECT_EQ(nn::GRU(3, 4, nb).named_parameters().size(), 2u);
   // PyTorch's reprs
   EXPECT_EQ(lstm.repr(), "LSTM(3, 5, num_layers=2, bidirectional=True)");
-  EXPECT_EQ(nn::RNNCell(3, 4, false, "relu").repr(), "RNNCell(3, 4, bias=False, nonlinearity=relu)");
+  EXPECT_EQ(nn::RNNCell(3, 4, /*bias=*/false, "relu").repr(), "RNNCell(3, 4, bias=False, nonlinearity=relu)");
   EXPECT_EQ(nn::Embedding(5, 3, -1).repr(), "Embedding(5, 3, padding_idx=4)");
 }
 

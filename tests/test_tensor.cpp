@@ -748,7 +748,7 @@ TEST(Reductions, SumMeanProdOverDims) {
   EXPECT_EQ(s.to_vector<float>(), (F{60, 92, 124}));
   EXPECT_EQ(x.sum(-1).sizes(), (Shape{2, 3}));
   EXPECT_EQ(x.sum(-1).to_vector<float>(), (F{6, 22, 38, 54, 70, 86}));
-  EXPECT_EQ(x.sum(1, true).sizes(), (Shape{2, 1, 4}));
+  EXPECT_EQ(x.sum(1, /*keepdim=*/true).sizes(), (Shape{2, 1, 4}));
   // a reduction over every dim listed explicitly equals the full one
   EXPECT_EQ(x.sum({0, 1, 2}).item<float>(), 276.f);
   // non-contiguous input
@@ -756,13 +756,13 @@ TEST(Reductions, SumMeanProdOverDims) {
 
   EXPECT_EQ(x.mean().item<float>(), 11.5f);
   EXPECT_EQ(x.mean({1}).to_vector<float>(), (F{4, 5, 6, 7, 16, 17, 18, 19}));
-  EXPECT_EQ(x.mean({0, 1}, true).sizes(), (Shape{1, 1, 4}));
+  EXPECT_EQ(x.mean({0, 1}, /*keepdim=*/true).sizes(), (Shape{1, 1, 4}));
 
   const Tensor p = from_vector<float>({1, 2, 3, 4, 5, 6}, {2, 3});
   EXPECT_EQ(p.prod().item<float>(), 720.f);
   EXPECT_EQ(p.prod(1).to_vector<float>(), (F{6, 120}));
-  EXPECT_EQ(p.prod(0, true).to_vector<float>(), (F{4, 10, 18}));
-  EXPECT_EQ(p.prod(0, true).sizes(), (Shape{1, 3}));
+  EXPECT_EQ(p.prod(0, /*keepdim=*/true).to_vector<float>(), (F{4, 10, 18}));
+  EXPECT_EQ(p.prod(0, /*keepdim=*/true).sizes(), (Shape{1, 3}));
   // 0-dim reductions are identities
   EXPECT_EQ(scalar_tensor(4.0).sum(0).item<float>(), 4.f);
 }
@@ -790,17 +790,17 @@ TEST(Reductions, VarianceAndStandardDeviation) {
   EXPECT_NEAR(x.var().item<double>(), 5.0 / 3.0, 1e-6);
   EXPECT_NEAR(x.var(/*unbiased=*/false).item<double>(), 1.25, 1e-6);
   EXPECT_NEAR(x.std().item<double>(), std::sqrt(5.0 / 3.0), 1e-6);
-  EXPECT_NEAR(x.std(false).item<double>(), std::sqrt(1.25), 1e-6);
+  EXPECT_NEAR(x.std(/*unbiased=*/false).item<double>(), std::sqrt(1.25), 1e-6);
   const Tensor m = from_vector<double>({1, 2, 3, 10, 20, 30}, {2, 3});
   EXPECT_TRUE(all_close(m.var(IntList{1}), {1.0, 100.0}, 1e-12, 0));
-  EXPECT_TRUE(all_close(m.var({1}, false), {2.0 / 3.0, 200.0 / 3.0}, 1e-12, 0));
+  EXPECT_TRUE(all_close(m.var({1}, /*unbiased=*/false), {2.0 / 3.0, 200.0 / 3.0}, 1e-12, 0));
   EXPECT_TRUE(all_close(m.var(Shape{0}), {40.5, 162, 364.5}, 1e-12, 0));
-  EXPECT_TRUE(
-      all_close(m.std({0}, true, true), {std::sqrt(40.5), std::sqrt(162.0), std::sqrt(364.5)}, 1e-12, 0));
-  EXPECT_EQ(m.std({0}, true, true).sizes(), (Shape{1, 3}));
+  EXPECT_TRUE(all_close(m.std({0}, /*unbiased=*/true, /*keepdim=*/true),
+                        {std::sqrt(40.5), std::sqrt(162.0), std::sqrt(364.5)}, 1e-12, 0));
+  EXPECT_EQ(m.std({0}, /*unbiased=*/true, /*keepdim=*/true).sizes(), (Shape{1, 3}));
   // one element: the unbiased estimate is undefined (nan), the biased one 0
   EXPECT_TRUE(std::isnan(from_vector<float>({3}).var().item<float>()));
-  EXPECT_EQ(from_vector<float>({3}).var(false).item<float>(), 0.f);
+  EXPECT_EQ(from_vector<float>({3}).var(/*unbiased=*/false).item<float>(), 0.f);
   // large offsets do not destroy the variance (Welford, double accumulation)
   const Tensor big = from_vector<double>({1e9 + 1, 1e9 + 2, 1e9 + 3});
   EXPECT_NEAR(big.var().item<double>(), 1.0, 1e-6);
@@ -841,11 +841,11 @@ TEST(Reductions, MaxMinWithIndicesAndArgmax) {
   EXPECT_EQ(x.argmax().dim(), 0);
   EXPECT_EQ(from_vector<float>({1, 5, 5, 2}, {2, 2}).argmax().item<int64_t>(), 1);
   EXPECT_EQ(x.argmax(0).to_vector<int64_t>(), (L{1, 1, 1}));
-  EXPECT_EQ(x.argmax(1, true).sizes(), (Shape{3, 1}));
+  EXPECT_EQ(x.argmax(1, /*keepdim=*/true).sizes(), (Shape{3, 1}));
   EXPECT_EQ(x.t().argmax(1).to_vector<int64_t>(), (L{1, 1, 1}));
   EXPECT_EQ(x.amax({0, 1}).item<float>(), 7.f);
   EXPECT_EQ(x.amin(1).to_vector<float>(), (F{1, 2, -1}));
-  EXPECT_EQ(x.amax(1, true).sizes(), (Shape{3, 1}));
+  EXPECT_EQ(x.amax(1, /*keepdim=*/true).sizes(), (Shape{3, 1}));
   // NaN wins, as in PyTorch
   const Tensor n = from_vector<float>({1, NAN, 3});
   EXPECT_TRUE(std::isnan(n.max().item<float>()));
@@ -863,7 +863,7 @@ TEST(Reductions, LogsumexpAndNorms) {
   EXPECT_NEAR(l, 1000 + std::log(2.0), 1e-3);
   const Tensor x = from_vector<double>({-1000, 0, 1, 2}, {2, 2});
   EXPECT_TRUE(all_close(x.logsumexp(1), {0.0, 2 + std::log1p(std::exp(-1.0))}, 1e-12, 0));
-  EXPECT_EQ(x.logsumexp(1, true).sizes(), (Shape{2, 1}));
+  EXPECT_EQ(x.logsumexp(1, /*keepdim=*/true).sizes(), (Shape{2, 1}));
   EXPECT_EQ(from_vector<float>({-INFINITY, -INFINITY}).logsumexp(0).item<float>(), -INFINITY);
   EXPECT_EQ(from_vector<int64_t>({0, 0}).logsumexp(0).dtype(), kFloat32);
 
@@ -875,8 +875,8 @@ TEST(Reductions, LogsumexpAndNorms) {
   EXPECT_NEAR(v.norm(3).item<double>(), std::cbrt(91.0), 1e-5);
   const Tensor m = from_vector<double>({3, 4, 6, 8}, {2, 2});
   EXPECT_TRUE(all_close(m.norm(2, {1}), {5, 10}, 1e-12, 0));
-  EXPECT_TRUE(all_close(m.norm(1, {0}, true), {9, 12}, 1e-12, 0));
-  EXPECT_EQ(m.norm(1, {0}, true).sizes(), (Shape{1, 2}));
+  EXPECT_TRUE(all_close(m.norm(1, {0}, /*keepdim=*/true), {9, 12}, 1e-12, 0));
+  EXPECT_EQ(m.norm(1, {0}, /*keepdim=*/true).sizes(), (Shape{1, 2}));
   // no overflow of the squares in float32 thanks to double accumulation
   EXPECT_NEAR(from_vector<float>({3e20f, 4e20f}).norm().item<double>(), 5e20, 1e15);
 }
