@@ -1,6 +1,8 @@
 // Definitions of the classic models of nabla-bench and nabla-parity (see models.h).
 #include "models.h"
 
+#include <fmt/ranges.h>
+
 #include <cmath>
 
 namespace nabla::bench {
@@ -36,19 +38,23 @@ testing::ParityModel classifier(bool cnn, const testing::Target& t) {
 }
 
 testing::ParityModel dcgan32(const testing::Target& t) {
-  auto g = std::make_shared<nn::Sequential>(Layers{
-      std::make_shared<nn::ConvTranspose2d>(100, 256, 4, 1, 0, 0, 1, false), std::make_shared<nn::BatchNorm2d>(256),
-      std::make_shared<nn::ReLU>(), std::make_shared<nn::ConvTranspose2d>(256, 128, 4, 2, 1, 0, 1, false),
-      std::make_shared<nn::BatchNorm2d>(128), std::make_shared<nn::ReLU>(),
-      std::make_shared<nn::ConvTranspose2d>(128, 64, 4, 2, 1, 0, 1, false), std::make_shared<nn::BatchNorm2d>(64),
-      std::make_shared<nn::ReLU>(), std::make_shared<nn::ConvTranspose2d>(64, 3, 4, 2, 1, 0, 1, false),
-      std::make_shared<nn::Tanh>()});
+  auto g = std::make_shared<nn::Sequential>(
+      Layers{std::make_shared<nn::ConvTranspose2d>(100, 256, 4, 1, 0, 0, 1, /*bias=*/false),
+             std::make_shared<nn::BatchNorm2d>(256), std::make_shared<nn::ReLU>(),
+             std::make_shared<nn::ConvTranspose2d>(256, 128, 4, 2, 1, 0, 1, /*bias=*/false),
+             std::make_shared<nn::BatchNorm2d>(128), std::make_shared<nn::ReLU>(),
+             std::make_shared<nn::ConvTranspose2d>(128, 64, 4, 2, 1, 0, 1, /*bias=*/false),
+             std::make_shared<nn::BatchNorm2d>(64), std::make_shared<nn::ReLU>(),
+             std::make_shared<nn::ConvTranspose2d>(64, 3, 4, 2, 1, 0, 1, /*bias=*/false),
+             std::make_shared<nn::Tanh>()});
   auto d = std::make_shared<nn::Sequential>(Layers{
-      std::make_shared<nn::Conv2d>(3, 64, 4, 2, 1, 1, 1, false), std::make_shared<nn::LeakyReLU>(0.2),
-      std::make_shared<nn::Conv2d>(64, 128, 4, 2, 1, 1, 1, false), std::make_shared<nn::BatchNorm2d>(128),
-      std::make_shared<nn::LeakyReLU>(0.2), std::make_shared<nn::Conv2d>(128, 256, 4, 2, 1, 1, 1, false),
+      std::make_shared<nn::Conv2d>(3, 64, 4, 2, 1, 1, 1, /*bias=*/false),
+      std::make_shared<nn::LeakyReLU>(0.2),
+      std::make_shared<nn::Conv2d>(64, 128, 4, 2, 1, 1, 1, /*bias=*/false),
+      std::make_shared<nn::BatchNorm2d>(128), std::make_shared<nn::LeakyReLU>(0.2),
+      std::make_shared<nn::Conv2d>(128, 256, 4, 2, 1, 1, 1, /*bias=*/false),
       std::make_shared<nn::BatchNorm2d>(256), std::make_shared<nn::LeakyReLU>(0.2),
-      std::make_shared<nn::Conv2d>(256, 1, 4, 1, 0, 1, 1, false), std::make_shared<nn::Sigmoid>()});
+      std::make_shared<nn::Conv2d>(256, 1, 4, 1, 0, 1, 1, /*bias=*/false), std::make_shared<nn::Sigmoid>()});
   for (auto* net : {g.get(), d.get()}) {
     net->to(t.dtype);
     net->to(t.device);

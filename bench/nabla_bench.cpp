@@ -14,6 +14,7 @@
 // models: training-step time (forward, backward, optimizer step) of the classic models of
 // bench/models.h on random inputs, one line (or one JSON line) per model.
 #include <benchmark/benchmark.h>
+#include <fmt/ranges.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include "models.h"
+#include "nabla/json.h"
 #include "op_db.h"
 
 namespace {
@@ -204,11 +206,16 @@ int run_ops(int argc, char** argv) {
     if (ss.empty() || sizes.find("small") == std::string::npos) continue;
     sample_only.push_back(e.name);
     const nabla::testing::Sample* s = &ss.front();
-    add(fmt::format("{}/sample", e.name), body(&e, [s] {
-          std::vector<Tensor> in;
-          for (const Tensor& t : s->inputs) in.push_back(t.is_floating_point() ? t.to(nabla::kFloat32) : t);
-          return in;
-        }, s, false));
+    add(fmt::format("{}/sample", e.name),
+        body(
+            &e,
+            [s] {
+              std::vector<Tensor> in;
+              for (const Tensor& t : s->inputs)
+                in.push_back(t.is_floating_point() ? t.to(nabla::kFloat32) : t);
+              return in;
+            },
+            s, /*flush=*/false));
   }
   if (!sample_only.empty()) {
     std::fprintf(stderr, "nabla-bench: timed at their op_db sample size only (no size-scalable inputs): %s\n",
@@ -297,10 +304,16 @@ int run_models(int argc, char** argv) {
       peak_mb = static_cast<double>(ru.ru_maxrss) / 1024.0;  // KiB on Linux; the process's peak so far
     }
     if (json) {
-      std::printf("{\"model\": \"%s\", \"framework\": \"nabla\", \"device\": \"%s\", \"threads\": %d, \"batch\": %lld, "
-                  "\"ms_per_step\": %.4f, \"samples_per_s\": %.1f, \"peak_memory_mb\": %.1f}\n",
-                  name.c_str(), dev.str().c_str(), nabla::get_num_threads(), static_cast<long long>(b), ms,
-                  1000.0 * static_cast<double>(b) / ms, peak_mb);
+      nabla::io::json::Object line;
+      line.add("model", name)
+          .add("framework", "nabla")
+          .add("device", dev.str())
+          .add("threads", nabla::get_num_threads())
+          .add("batch", b)
+          .add_fixed("ms_per_step", ms, 4)
+          .add_fixed("samples_per_s", 1000.0 * static_cast<double>(b) / ms, 1)
+          .add_fixed("peak_memory_mb", peak_mb, 1);
+      std::printf("%s\n", line.str().c_str());
     } else {
       std::printf("%-8s %-6s batch %-4lld %9.3f ms/step %10.1f samples/s  peak %s memory %.1f MiB\n", name.c_str(),
                   dev.str().c_str(), static_cast<long long>(b), ms, 1000.0 * static_cast<double>(b) / ms,

@@ -96,8 +96,8 @@ int main(int argc, char** argv) {
   o.seed = seed;
   o.verbose = verbose;
   o.dump_path = dump;
-  o.tolerance.atol = atol >= 0 ? atol : coarse_tol(coarser, true);
-  o.tolerance.rtol = rtol >= 0 ? rtol : coarse_tol(coarser, false);
+  o.tolerance.atol = atol >= 0 ? atol : coarse_tol(coarser, /*atol=*/true);
+  o.tolerance.rtol = rtol >= 0 ? rtol : coarse_tol(coarser, /*atol=*/false);
   const int64_t n = batch > 0 ? batch : std::min(nabla::bench::default_batch(model, a.device), nabla::bench::default_batch(model, b.device));
   try {
     const auto report = nabla::testing::run_parity(

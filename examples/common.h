@@ -96,11 +96,11 @@ inline nabla::Device device_of(const Args& a) {
   }
 }
 
-/// Prints the final one-line JSON record of metrics.
+/// Prints the final one-line JSON record of metrics (keys sorted, 6 significant digits).
 inline void print_json(const std::map<std::string, double>& m) {
-  std::string s = "{";
-  for (const auto& [k, v] : m) s += (s.size() > 1 ? ", " : "") + ("\"" + k + "\": " + fmt::format("{:.6g}", v));
-  std::printf("%s}\n", s.c_str());
+  nabla::io::json::Object line;
+  for (const auto& [k, v] : m) line.add_significant(k, v, 6);
+  std::printf("%s\n", line.str().c_str());
   std::fflush(stdout);
 }
 

@@ -22,24 +22,26 @@ namespace {
 std::shared_ptr<nn::Sequential> generator(int64_t nz, int64_t w) {
   // z [N, nz, 1, 1] -> 4x4 -> 8x8 -> 16x16 -> 32x32
   return std::make_shared<nn::Sequential>(std::initializer_list<std::shared_ptr<nn::Module>>{
-      std::make_shared<nn::ConvTranspose2d>(nz, 4 * w, 4, 1, 0, 0, 1, false), std::make_shared<nn::BatchNorm2d>(4 * w),
-      std::make_shared<nn::ReLU>(),
-      std::make_shared<nn::ConvTranspose2d>(4 * w, 2 * w, 4, 2, 1, 0, 1, false), std::make_shared<nn::BatchNorm2d>(2 * w),
-      std::make_shared<nn::ReLU>(),
-      std::make_shared<nn::ConvTranspose2d>(2 * w, w, 4, 2, 1, 0, 1, false), std::make_shared<nn::BatchNorm2d>(w),
-      std::make_shared<nn::ReLU>(),
-      std::make_shared<nn::ConvTranspose2d>(w, 1, 4, 2, 1, 0, 1, false), std::make_shared<nn::Tanh>()});
+      std::make_shared<nn::ConvTranspose2d>(nz, 4 * w, 4, 1, 0, 0, 1, /*bias=*/false),
+      std::make_shared<nn::BatchNorm2d>(4 * w), std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::ConvTranspose2d>(4 * w, 2 * w, 4, 2, 1, 0, 1, /*bias=*/false),
+      std::make_shared<nn::BatchNorm2d>(2 * w), std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::ConvTranspose2d>(2 * w, w, 4, 2, 1, 0, 1, /*bias=*/false),
+      std::make_shared<nn::BatchNorm2d>(w), std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::ConvTranspose2d>(w, 1, 4, 2, 1, 0, 1, /*bias=*/false),
+      std::make_shared<nn::Tanh>()});
 }
 
 std::shared_ptr<nn::Sequential> discriminator(int64_t w) {
   // 32x32 -> 16x16 -> 8x8 -> 4x4 -> 1x1
   return std::make_shared<nn::Sequential>(std::initializer_list<std::shared_ptr<nn::Module>>{
-      std::make_shared<nn::Conv2d>(1, w, 4, 2, 1, 1, 1, false), std::make_shared<nn::LeakyReLU>(0.2),
-      std::make_shared<nn::Conv2d>(w, 2 * w, 4, 2, 1, 1, 1, false), std::make_shared<nn::BatchNorm2d>(2 * w),
-      std::make_shared<nn::LeakyReLU>(0.2),
-      std::make_shared<nn::Conv2d>(2 * w, 4 * w, 4, 2, 1, 1, 1, false), std::make_shared<nn::BatchNorm2d>(4 * w),
-      std::make_shared<nn::LeakyReLU>(0.2),
-      std::make_shared<nn::Conv2d>(4 * w, 1, 4, 1, 0, 1, 1, false), std::make_shared<nn::Sigmoid>()});
+      std::make_shared<nn::Conv2d>(1, w, 4, 2, 1, 1, 1, /*bias=*/false), std::make_shared<nn::LeakyReLU>(0.2),
+      std::make_shared<nn::Conv2d>(w, 2 * w, 4, 2, 1, 1, 1, /*bias=*/false),
+      std::make_shared<nn::BatchNorm2d>(2 * w), std::make_shared<nn::LeakyReLU>(0.2),
+      std::make_shared<nn::Conv2d>(2 * w, 4 * w, 4, 2, 1, 1, 1, /*bias=*/false),
+      std::make_shared<nn::BatchNorm2d>(4 * w), std::make_shared<nn::LeakyReLU>(0.2),
+      std::make_shared<nn::Conv2d>(4 * w, 1, 4, 1, 0, 1, 1, /*bias=*/false),
+      std::make_shared<nn::Sigmoid>()});
 }
 
 // The paper's initialisation: conv weights N(0, 0.02); batch-norm weights N(1, 0.02), biases 0.

@@ -101,10 +101,10 @@ std::function<std::vector<Sample>()> reduce_samples(bool distinct = false) {
 Fn reduce_fn(std::function<Tensor(const Tensor&, IntList, bool)> f) {
   return [f](const V& in) {
     const Tensor& x = in[0];
-    if (x.sizes() == Shape{3, 4, 5}) return f(x, {1}, false);
-    if (x.sizes() == Shape{2, 3, 4}) return f(x, {0, 2}, true);
-    if (x.sizes() == Shape{2, 300}) return f(x, {1}, false);
-    return f(x, {}, false);
+    if (x.sizes() == Shape{3, 4, 5}) return f(x, {1}, /*keepdim=*/false);
+    if (x.sizes() == Shape{2, 3, 4}) return f(x, {0, 2}, /*keepdim=*/true);
+    if (x.sizes() == Shape{2, 300}) return f(x, {1}, /*keepdim=*/false);
+    return f(x, {}, /*keepdim=*/false);
   };
 }
 
@@ -381,19 +381,32 @@ std::vector<OpEntry> build() {
   reduction("sum", Op::sum, [](const Tensor& x, IntList d, bool k) { return sum(x, d, k); });
   reduction("mean", Op::mean, [](const Tensor& x, IntList d, bool k) { return mean(x, d, k); });
   reduction("prod", Op::prod, [](const Tensor& x, IntList d, bool k) { return prod(x * 0.25 + 1.0, d, k); })->half_ok = false;
-  reduction("amax", Op::amax, [](const Tensor& x, IntList d, bool k) { return amax(x, d, k); }, true);
-  reduction("amin", Op::amin, [](const Tensor& x, IntList d, bool k) { return amin(x, d, k); }, true);
-  reduction("max_dim", Op::argmax, [](const Tensor& x, IntList d, bool k) {
-    return d.size() == 1 ? std::get<0>(max(x, d.vec()[0], k)) : max(x);
-  }, true);
-  reduction("var", Op::var, [](const Tensor& x, IntList d, bool k) { return var(x, d, true, k); });
-  reduction("var_biased", Op::var, [](const Tensor& x, IntList d, bool k) { return var(x, d, false, k); });
-  reduction("std", Op::std, [](const Tensor& x, IntList d, bool k) { return std(x, d, true, k) + std(x, d, false, k); });
+  reduction(
+      "amax", Op::amax, [](const Tensor& x, IntList d, bool k) { return amax(x, d, k); }, /*distinct=*/true);
+  reduction(
+      "amin", Op::amin, [](const Tensor& x, IntList d, bool k) { return amin(x, d, k); }, /*distinct=*/true);
+  reduction(
+      "max_dim", Op::argmax,
+      [](const Tensor& x, IntList d, bool k) {
+        return d.size() == 1 ? std::get<0>(max(x, d.vec()[0], k)) : max(x);
+      },
+      /*distinct=*/true);
+  reduction("var", Op::var,
+            [](const Tensor& x, IntList d, bool k) { return var(x, d, /*unbiased=*/true, k); });
+  reduction("var_biased", Op::var,
+            [](const Tensor& x, IntList d, bool k) { return var(x, d, /*unbiased=*/false, k); });
+  reduction("std", Op::std, [](const Tensor& x, IntList d, bool k) {
+    return std(x, d, /*unbiased=*/true, k) + std(x, d, /*unbiased=*/false, k);
+  });
   reduction("logsumexp", Op::logsumexp, [](const Tensor& x, IntList d, bool k) { return logsumexp(x * 3.0, d, k); });
   reduction("norm2", Op::norm, [](const Tensor& x, IntList d, bool k) { return norm(x, 2.0, d, k); });
-  reduction("norm1", Op::norm, [](const Tensor& x, IntList d, bool k) { return norm(x, 1.0, d, k); }, true);
+  reduction(
+      "norm1", Op::norm, [](const Tensor& x, IntList d, bool k) { return norm(x, 1.0, d, k); },
+      /*distinct=*/true);
   reduction("norm3", Op::norm, [](const Tensor& x, IntList d, bool k) { return norm(x, 3.0, d, k); });
-  reduction("norm_inf", Op::norm, [](const Tensor& x, IntList d, bool k) { return norm(x, INFINITY, d, k); }, true);
+  reduction(
+      "norm_inf", Op::norm, [](const Tensor& x, IntList d, bool k) { return norm(x, INFINITY, d, k); },
+      /*distinct=*/true);
   for (auto [name, op, is_max] : {std::tuple{"argmax", Op::argmax, true}, std::tuple{"argmin", Op::argmin, false}}) {
     OpEntry e;
     e.name = name;
@@ -401,10 +414,10 @@ std::vector<OpEntry> build() {
     e.differentiable = false;
     e.fn = [is_max = is_max](const V& in) {
       const Tensor& x = in[0];
-      return (is_max ? argmax(x, -1, false) : argmin(x, -1, false)).to(x.dtype()) +
+      return (is_max ? argmax(x, -1, /*keepdim=*/false) : argmin(x, -1, /*keepdim=*/false)).to(x.dtype()) +
              (is_max ? argmax(x) : argmin(x)).to(x.dtype());
     };
-    e.samples = reduce_samples(true);
+    e.samples = reduce_samples(/*distinct=*/true);
     db.push_back(e);
   }
 
@@ -649,7 +662,9 @@ std::vector<OpEntry> build() {
     db.push_back(e);
   };
   optim_entry("sgd_step", Op::sgd_step, [](Tensor p) {
-    return std::make_unique<optim::SGD>(std::vector<Tensor>{p}, optim::SGDOptions{0.1, 0.9, 0.0, 0.01, true, false});
+    return std::make_unique<optim::SGD>(
+        std::vector<Tensor>{p},
+        optim::SGDOptions{.lr = 0.1, .momentum = 0.9, .weight_decay = 0.01, .nesterov = true});
   });
   optim_entry("adam_step", Op::adam_step, [](Tensor p) {
     optim::AdamOptions o;
@@ -736,10 +751,14 @@ std::vector<OpEntry> build() {
              [](const V& in) { return F::max_pool2d(in[0], 2); },
              {{"2x2", {distinct({2, 3, 6, 5}, 351)}}, {"unbatched", {distinct({2, 4, 4}, 352)}}});
   pool_entry("max_pool2d_overlap", {Op::max_pool2d, Op::max_pool2d_backward},
-             [](const V& in) { return F::max_pool2d(in[0], {3, 2}, {2, 1}, {1, 1}, {1, 2}, true); },
+             [](const V& in) {
+               return F::max_pool2d(in[0], {3, 2}, {2, 1}, {1, 1}, {1, 2}, /*ceil_mode=*/true);
+             },
              {{"ceil, dilated, padded", {distinct({2, 2, 7, 6}, 353)}}});
   pool_entry("avg_pool2d", {Op::avg_pool2d, Op::avg_pool2d_backward},
-             [](const V& in) { return F::avg_pool2d(in[0], 3, 2, 1, true, false); },
+             [](const V& in) {
+               return F::avg_pool2d(in[0], 3, 2, 1, /*ceil_mode=*/true, /*count_include_pad=*/false);
+             },
              {{"ceil, padding excluded", {make({2, 3, 6, 7}, -1, 1, 361)}}});
   pool_entry("avg_pool2d_include_pad", {Op::avg_pool2d, Op::avg_pool2d_backward},
              [](const V& in) { return F::avg_pool2d(in[0], {2, 3}, {}, {1, 1}); },
@@ -811,29 +830,29 @@ std::vector<OpEntry> build() {
     };
     using nn::functional::RNNOptions;
     const std::vector<RnnKind> kinds{
-        {"rnn_tanh", 1, false,
+        {"rnn_tanh", 1, /*lstm=*/false,
          [](const V& in, const RNNOptions& o) {
            return nn::functional::rnn(in[0], in[1], V(in.begin() + 2, in.end()), o);
          }},
-        {"rnn_relu", 1, false,
+        {"rnn_relu", 1, /*lstm=*/false,
          [](const V& in, const RNNOptions& o) {
            RNNOptions r = o;
            r.nonlinearity = "relu";
            return nn::functional::rnn(in[0], in[1], V(in.begin() + 2, in.end()), r);
          }},
-        {"lstm", 4, true,
+        {"lstm", 4, /*lstm=*/true,
          [](const V& in, const RNNOptions& o) {
            return nn::functional::lstm(in[0], in[1], in[2], V(in.begin() + 3, in.end()), o);
          }},
-        {"gru", 3, false,
+        {"gru", 3, /*lstm=*/false,
          [](const V& in, const RNNOptions& o) {
            return nn::functional::gru(in[0], in[1], V(in.begin() + 2, in.end()), o);
          }},
     };
     for (const RnnKind& k : kinds) {
       // inputs: x, h0, (c0), weights of `layers` x `dirs`
-      auto inputs = [k](const Shape& x_shape, const Shape& state, int64_t in_features, int64_t hidden, int64_t layers,
-                        int64_t dirs, bool bias, unsigned seed) {
+      auto inputs = [k](const Shape& x_shape, const Shape& state, int64_t in_features, int64_t hidden,
+                        int64_t layers, int64_t dirs, bool bias, unsigned seed) {
         V in{make(x_shape, -1, 1, seed), make(state, -0.5, 0.5, seed + 1)};
         if (k.lstm) in.push_back(make(state, -0.5, 0.5, seed + 2));
         unsigned sd = seed + 3;
@@ -850,14 +869,6 @@ std::vector<OpEntry> build() {
         }
         return in;
       };
-      auto options = [](int64_t layers, bool bidirectional, bool batch_first, bool bias) {
-        RNNOptions o;
-        o.num_layers = layers;
-        o.bidirectional = bidirectional;
-        o.batch_first = batch_first;
-        o.bias = bias;
-        return o;
-      };
       struct Case {
         const char* desc;
         RNNOptions o;
@@ -865,10 +876,15 @@ std::vector<OpEntry> build() {
         int64_t layers, dirs;
       };
       const std::vector<Case> cases{
-          {"2 layers bidirectional", options(2, true, false, true), {3, 2, 3}, {4, 2, 2}, 2, 2},
-          {"batch_first", options(1, false, true, true), {2, 4, 3}, {1, 2, 2}, 1, 1},
-          {"unbatched", options(1, true, false, true), {3, 3}, {2, 2}, 1, 2},
-          {"2 layers no bias", options(2, false, false, false), {3, 2, 3}, {2, 2, 2}, 2, 1},
+          {"2 layers bidirectional",
+           RNNOptions{.num_layers = 2, .bidirectional = true},
+           {3, 2, 3},
+           {4, 2, 2},
+           2,
+           2},
+          {"batch_first", RNNOptions{.batch_first = true}, {2, 4, 3}, {1, 2, 2}, 1, 1},
+          {"unbatched", RNNOptions{.bidirectional = true}, {3, 3}, {2, 2}, 1, 2},
+          {"2 layers no bias", RNNOptions{.num_layers = 2, .bias = false}, {3, 2, 3}, {2, 2, 2}, 2, 1},
       };
       for (const Case& c : cases) {
         OpEntry e;
@@ -910,15 +926,15 @@ std::vector<OpEntry> build() {
       e.half_atol = 3e-2;
       db.push_back(e);
     };
-    cell_entry("rnn_cell", 1, false, [](const V& in) {
+    cell_entry("rnn_cell", 1, /*lstm=*/false, [](const V& in) {
       return nn::functional::rnn_cell(in[0], in[1], in[2], in[3], in[4], in[5]) +
              nn::functional::rnn_cell(in[0], in[1], in[2], in[3], Tensor(), Tensor(), "relu");
     });
-    cell_entry("lstm_cell", 4, true, [](const V& in) {
+    cell_entry("lstm_cell", 4, /*lstm=*/true, [](const V& in) {
       const auto [h, c] = nn::functional::lstm_cell(in[0], in[1], in[2], in[3], in[4], in[5], in[6]);
       return cat({h.reshape({-1}), c.reshape({-1})});
     });
-    cell_entry("gru_cell", 3, false, [](const V& in) {
+    cell_entry("gru_cell", 3, /*lstm=*/false, [](const V& in) {
       return nn::functional::gru_cell(in[0], in[1], in[2], in[3], in[4], in[5]);
     });
   }

@@ -16,6 +16,8 @@
 namespace nabla {
 namespace {
 
+using test_util::all_close;
+
 namespace F = nn::functional;
 using D = std::vector<double>;
 
@@ -42,15 +44,6 @@ const ConvRef& ref(const std::string& name) {
   throw std::runtime_error("no reference case " + name);
 }
 
-void expect_near(const Tensor& got, const D& want, const std::string& what, double tol = 1e-10) {
-  ASSERT_TRUE(got.defined()) << what;
-  const D g = got.to_vector<double>();
-  ASSERT_EQ(g.size(), want.size()) << what;
-  for (std::size_t i = 0; i < g.size(); ++i) {
-    ASSERT_NEAR(g[i], want[i], tol * (1.0 + std::fabs(want[i]))) << what << " at " << i;
-  }
-}
-
 // Runs fn on inputs requiring grad and checks output, shape and input gradients.
 void check_case(const std::string& name, const std::function<Tensor(const std::vector<Tensor>&)>& fn,
                 std::vector<Tensor> inputs) {
@@ -59,10 +52,11 @@ void check_case(const std::string& name, const std::function<Tensor(const std::v
   for (Tensor& t : inputs) t = t.detach().requires_grad_(true);
   const Tensor y = fn(inputs);
   EXPECT_EQ(y.sizes(), Shape(r.shape.begin(), r.shape.end()));
-  expect_near(y, r.out, "output");
+  EXPECT_TRUE(all_close(y, r.out, 1e-10, 1e-10)) << "output";
   (y * probe(y)).sum().backward();
   const D* grads[] = {&r.grad0, &r.grad1, &r.grad2};
-  for (std::size_t i = 0; i < inputs.size(); ++i) expect_near(inputs[i].grad(), *grads[i], "grad " + std::to_string(i));
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    EXPECT_TRUE(all_close(inputs[i].grad(), *grads[i], 1e-10, 1e-10)) << "grad " + std::to_string(i);
 }
 
 TEST(ConvReference, Convolutions) {
@@ -78,11 +72,15 @@ TEST(ConvReference, Convolutions) {
 }
 
 TEST(ConvReference, Pooling) {
-  check_case("max_pool2d", [](const auto& in) { return F::max_pool2d(in[0], 3, 2, 1, 1, true); },
+  check_case("max_pool2d",
+             [](const auto& in) { return F::max_pool2d(in[0], 3, 2, 1, 1, /*ceil_mode=*/true); },
              {wave({2, 3, 8, 7}, 0.37, 0.1)});
   check_case("max_pool2d_dilated", [](const auto& in) { return F::max_pool2d(in[0], {2, 3}, {1, 2}, 0, {2, 1}); },
              {wave({1, 2, 6, 7}, 0.47, 0.3)});
-  check_case("avg_pool2d_exclude_pad", [](const auto& in) { return F::avg_pool2d(in[0], 3, 2, 1, true, false); },
+  check_case("avg_pool2d_exclude_pad",
+             [](const auto& in) {
+               return F::avg_pool2d(in[0], 3, 2, 1, /*ceil_mode=*/true, /*count_include_pad=*/false);
+             },
              {wave({2, 3, 8, 7}, 0.37, 0.1)});
   check_case("avg_pool2d_include_pad", [](const auto& in) { return F::avg_pool2d(in[0], {2, 3}, {2, 2}, {1, 1}); },
              {wave({1, 2, 5, 6}, 0.23, 0.4)});
@@ -92,10 +90,14 @@ TEST(ConvReference, Pooling) {
 
 TEST(ConvReference, Normalization) {
   check_case("batch_norm_train",
-             [](const auto& in) { return F::batch_norm(in[0], Tensor(), Tensor(), in[1], in[2], true, 0.1, 1e-5); },
+             [](const auto& in) {
+               return F::batch_norm(in[0], Tensor(), Tensor(), in[1], in[2], /*training=*/true, 0.1, 1e-5);
+             },
              {wave({4, 3, 5, 2}, 0.37, 0.1), wave({3}, 0.5, 1.0) + 1.0, wave({3}, 0.9, 0.2)});
   check_case("batch_norm_1d",
-             [](const auto& in) { return F::batch_norm(in[0], Tensor(), Tensor(), in[1], in[2], true, 0.1, 1e-3); },
+             [](const auto& in) {
+               return F::batch_norm(in[0], Tensor(), Tensor(), in[1], in[2], /*training=*/true, 0.1, 1e-3);
+             },
              {wave({6, 4}, 0.77, 0.1), wave({4}, 0.5, 1.0) + 1.0, wave({4}, 0.9, 0.2)});
   check_case("layer_norm", [](const auto& in) { return F::layer_norm(in[0], {3, 4}, in[1], in[2], 1e-5); },
              {wave({2, 3, 3, 4}, 0.37, 0.1), wave({3, 4}, 0.5, 1.0) + 1.0, wave({3, 4}, 0.9, 0.2)});
@@ -107,10 +109,10 @@ TEST(BatchNorm, RunningStatisticsAndEvalMatchPyTorch) {
   bn(wave({4, 3, 5, 2}, 0.37, 0.1));
   bn(wave({4, 3, 5, 2}, 0.11, 0.8) * 2.0 + 0.5);
   EXPECT_EQ(bn.num_batches_tracked.item<int64_t>(), 2);
-  expect_near(bn.running_mean, kBnRunningMean, "running_mean", 1e-12);
-  expect_near(bn.running_var, kBnRunningVar, "running_var", 1e-12);
+  EXPECT_TRUE(all_close(bn.running_mean, kBnRunningMean, 1e-12, 1e-12)) << "running_mean";
+  EXPECT_TRUE(all_close(bn.running_var, kBnRunningVar, 1e-12, 1e-12)) << "running_var";
   bn.eval();
-  expect_near(bn(wave({2, 3, 2, 2}, 0.19, 0.4)), kBnEval, "eval output", 1e-12);
+  EXPECT_TRUE(all_close(bn(wave({2, 3, 2, 2}, 0.19, 0.4)), kBnEval, 1e-12, 1e-12)) << "eval output";
   EXPECT_EQ(bn.num_batches_tracked.item<int64_t>(), 2) << "eval mode must not count batches";
 }
 
@@ -120,19 +122,21 @@ TEST(BatchNorm, TrainNormalisesEvalUsesRunningStatistics) {
   const Tensor x = randn({64, 4}) * 3.0 + 2.0;
   const Tensor y = bn(x);
   // training: each channel of the output has mean 0 and (biased) variance 1
-  expect_near(y.mean(0), D(4, 0.0), "train mean", 1e-5);
-  expect_near(y.var(0, /*correction=*/0), D(4, 1.0), "train var", 1e-3);
+  EXPECT_TRUE(all_close(y.mean(0), D(4, 0.0), 1e-5, 1e-5)) << "train mean";
+  EXPECT_TRUE(all_close(y.var(0, /*correction=*/0), D(4, 1.0), 1e-3, 1e-3)) << "train var";
   // one update with momentum 0.1 from (0, 1)
-  expect_near(bn.running_mean, (x.mean(0) * 0.1).to_vector<double>(), "running_mean", 1e-5);
-  expect_near(bn.running_var, (x.var(0) * 0.1 + 0.9).to_vector<double>(), "running_var", 1e-4);
+  EXPECT_TRUE(all_close(bn.running_mean, (x.mean(0) * 0.1).to_vector<double>(), 1e-5, 1e-5))
+      << "running_mean";
+  EXPECT_TRUE(all_close(bn.running_var, (x.var(0) * 0.1 + 0.9).to_vector<double>(), 1e-4, 1e-4))
+      << "running_var";
   bn.eval();
   const Tensor z = bn(x);
   const Tensor want = (x - bn.running_mean) / (bn.running_var + 1e-5).sqrt();
-  expect_near(z, want.to_vector<double>(), "eval", 1e-5);
+  EXPECT_TRUE(all_close(z, want.to_vector<double>(), 1e-5, 1e-5)) << "eval";
   // eval mode leaves the statistics alone
   const D before = bn.running_mean.to_vector<double>();
   bn(x * 5.0);
-  expect_near(bn.running_mean, before, "running_mean after eval", 0.0);
+  EXPECT_TRUE(all_close(bn.running_mean, before, 0.0, 0.0)) << "running_mean after eval";
 }
 
 TEST(BatchNorm, WithoutRunningStatsUsesBatchStatisticsInBothModes) {
@@ -141,7 +145,7 @@ TEST(BatchNorm, WithoutRunningStatsUsesBatchStatisticsInBothModes) {
   const Tensor x = wave({3, 2, 2, 2}, 0.4, 0.3).to(kFloat32);
   const Tensor a = bn(x);
   bn.eval();
-  expect_near(bn(x), a.to_vector<double>(), "eval == train", 0.0);
+  EXPECT_TRUE(all_close(bn(x), a.to_vector<double>(), 0.0, 0.0)) << "eval == train";
 }
 
 TEST(BatchNorm, GradientsFlowToAffineParameters) {
@@ -205,7 +209,7 @@ TEST(ConvModules, StateDictRoundTripKeepsRunningStatistics) {
 TEST(Dropout2d, ZeroesWholeChannelsAndScales) {
   manual_seed(11);
   const Tensor x = ones({8, 16, 3, 3});
-  const Tensor y = F::dropout2d(x, 0.25, true);
+  const Tensor y = F::dropout2d(x, 0.25, /*training=*/true);
   const auto v = y.to_vector<float>();
   int zeroed = 0;
   for (int64_t ch = 0; ch < 8 * 16; ++ch) {
@@ -216,7 +220,7 @@ TEST(Dropout2d, ZeroesWholeChannelsAndScales) {
   }
   EXPECT_GT(zeroed, 16);
   EXPECT_LT(zeroed, 48);
-  EXPECT_EQ(F::dropout2d(x, 0.25, false).to_vector<float>(), x.to_vector<float>());
+  EXPECT_EQ(F::dropout2d(x, 0.25, /*training=*/false).to_vector<float>(), x.to_vector<float>());
   nn::Dropout2d d(0.5);
   d.eval();
   EXPECT_EQ(d(x).to_vector<float>(), x.to_vector<float>());
@@ -275,12 +279,17 @@ TEST(ConvErrors, ClearMessages) {
   EXPECT_TRUE(throws_with([&] { F::max_pool2d(x, 9); }, {"larger than the padded input"}));
   EXPECT_TRUE(throws_with([&] { F::avg_pool2d(zeros({8, 8}), 2); }, {"avg_pool2d", "3-D (unbatched) or 4-D"}));
   EXPECT_TRUE(throws_with([&] { F::adaptive_avg_pool2d(x, 0); }, {"output_size must be positive"}));
-  EXPECT_TRUE(throws_with([&] { F::batch_norm(zeros({1, 3}), Tensor(), Tensor(), Tensor(), Tensor(), true); },
-                          {"more than 1 value per channel"}));
-  EXPECT_TRUE(throws_with([&] { F::batch_norm(x, zeros({4}), ones({4}), Tensor(), Tensor(), false); },
-                          {"running_mean of shape [3]"}));
-  EXPECT_TRUE(throws_with([&] { F::batch_norm(x, Tensor(), Tensor(), Tensor(), Tensor(), false); },
-                          {"evaluation mode needs running_mean"}));
+  EXPECT_TRUE(throws_with(
+      [&] {
+        F::batch_norm(zeros({1, 3}), Tensor(), Tensor(), Tensor(), Tensor(), /*training=*/true);
+      },
+      {"more than 1 value per channel"}));
+  EXPECT_TRUE(
+      throws_with([&] { F::batch_norm(x, zeros({4}), ones({4}), Tensor(), Tensor(), /*training=*/false); },
+                  {"running_mean of shape [3]"}));
+  EXPECT_TRUE(
+      throws_with([&] { F::batch_norm(x, Tensor(), Tensor(), Tensor(), Tensor(), /*training=*/false); },
+                  {"evaluation mode needs running_mean"}));
   EXPECT_TRUE(throws_with([&] { F::layer_norm(x, {8, 3}); }, {"layer_norm", "[8, 3]", "last dims"}));
   EXPECT_TRUE(throws_with([&] { F::layer_norm(x, {8}, zeros({7})); }, {"weight of shape [8]"}));
   nn::BatchNorm2d bn(3);

@@ -13,9 +13,12 @@
 #include "ops/params_optim.h"
 #include "nabla/cuda.h"
 #include "op_db.h"
+#include "test_util.h"
 
 namespace nabla::testing {
 namespace {
+
+using test_util::all_close;
 
 #define NABLA_REQUIRE_GPU()                                                                              \
   do {                                                                                                   \
@@ -38,18 +41,6 @@ std::vector<Tensor> on(const std::vector<Tensor>& in, Device d, ScalarType t) {
   std::vector<Tensor> r;
   for (const Tensor& x : in) r.push_back((x.is_floating_point() ? x.to(t) : x).to(d));
   return r;
-}
-
-double max_excess(const Tensor& got, const Tensor& ref, double atol, double rtol) {
-  const auto a = got.to_vector<double>(), b = ref.to_vector<double>();
-  double worst = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::isnan(a[i]) && std::isnan(b[i])) continue;
-    if (std::isinf(b[i]) && a[i] == b[i]) continue;
-    const double ex = std::fabs(a[i] - b[i]) - (atol + rtol * std::fabs(b[i]));
-    worst = std::max(worst, std::isnan(ex) ? INFINITY : ex);
-  }
-  return worst;
 }
 
 // Every op has a CUDA kernel, so an error on either device, or a missing kernel, is a
@@ -78,7 +69,7 @@ TEST(CudaParity, ForwardAndBackwardMatchCpu) {
         stage = "cuda forward";
         Tensor got = run_sample(e, gpu_in, s);
         ASSERT_TRUE(got.device().is_cuda()) << e.name << " [" << s.desc << "]";
-        EXPECT_LE(max_excess(got, ref, e.atol, e.rtol), 0.0) << e.name << " [" << s.desc << "] forward";
+        EXPECT_TRUE(all_close(got, ref, e.atol, e.rtol)) << e.name << " [" << s.desc << "] forward";
         if (ref.requires_grad()) {
           stage = "cpu backward";
           ref.backward(ones_like(ref));
@@ -86,7 +77,7 @@ TEST(CudaParity, ForwardAndBackwardMatchCpu) {
           got.backward(ones_like(got));
           for (std::size_t i = 0; i < cpu_in.size(); ++i) {
             if (!cpu_in[i].requires_grad()) continue;
-            EXPECT_LE(max_excess(gpu_in[i].grad(), cpu_in[i].grad(), e.atol * 10, e.rtol * 10), 0.0)
+            EXPECT_TRUE(all_close(gpu_in[i].grad(), cpu_in[i].grad(), e.atol * 10, e.rtol * 10))
                 << e.name << " [" << s.desc << "] gradient of input " << i;
           }
         }
@@ -149,12 +140,12 @@ TEST(CudaRnn, PackedWeightsFollowInPlaceUpdates) {
     cpu.zero_grad();
     gpu.zero_grad();
     const Tensor ref = cpu(x), got = gpu(x.to(Device::cuda()));
-    EXPECT_LE(max_excess(got, ref, 1e-5, 1e-4), 0.0) << "round " << round;
+    EXPECT_TRUE(all_close(got, ref, 1e-5, 1e-4)) << "round " << round;
     ref.sum().backward();
     got.sum().backward();
     auto pc = cpu.named_parameters(), pg = gpu.named_parameters();
     for (std::size_t i = 0; i < pc.size(); ++i) {
-      EXPECT_LE(max_excess(pg[i].second.grad(), pc[i].second.grad(), 1e-4, 1e-3), 0.0)
+      EXPECT_TRUE(all_close(pg[i].second.grad(), pc[i].second.grad(), 1e-4, 1e-3))
           << pc[i].first << " round " << round;
     }
     NoGradGuard g;
@@ -164,7 +155,7 @@ TEST(CudaRnn, PackedWeightsFollowInPlaceUpdates) {
     }
   }
   NoGradGuard g;  // inference mode (no reserve) computes the same
-  EXPECT_LE(max_excess(gpu(x.to(Device::cuda())), cpu(x), 1e-5, 1e-4), 0.0);
+  EXPECT_TRUE(all_close(gpu(x.to(Device::cuda())), cpu(x), 1e-5, 1e-4));
 }
 
 // Dropout between layers runs cuDNN's own generator: masks differ from the CPU's, so only
@@ -245,9 +236,9 @@ TEST(CudnnConv, BenchmarkModeAgreesWithHeuristics) {
   for (bool bench : {false, true, true}) {  // the second benchmark run reads the cached choice
     cuda::set_cudnn_benchmark(bench);
     const ConvRun got = conv_run(x, w, Device::cuda(), kFloat32);
-    EXPECT_LE(max_excess(got.y, ref.y, 1e-4, 1e-4), 0.0) << "benchmark " << bench;
-    EXPECT_LE(max_excess(got.gx, ref.gx, 1e-4, 1e-4), 0.0) << "benchmark " << bench;
-    EXPECT_LE(max_excess(got.gw, ref.gw, 1e-4, 1e-4), 0.0) << "benchmark " << bench;
+    EXPECT_TRUE(all_close(got.y, ref.y, 1e-4, 1e-4)) << "benchmark " << bench;
+    EXPECT_TRUE(all_close(got.gx, ref.gx, 1e-4, 1e-4)) << "benchmark " << bench;
+    EXPECT_TRUE(all_close(got.gw, ref.gw, 1e-4, 1e-4)) << "benchmark " << bench;
   }
 }
 
@@ -291,7 +282,7 @@ TEST(CudnnConv, DescriptorCacheHitGivesSameResult) {
   (void)F::conv2d(other_x, other_w).to_vector<float>();  // other descriptors in between
   const Tensor again = F::conv2d(x, w, Tensor(), 1, 1);  // every descriptor from the cache
   EXPECT_TRUE(bitwise_equal(first, again));
-  EXPECT_LE(max_excess(again, F::conv2d(x.cpu(), w.cpu(), Tensor(), 1, 1), 1e-4, 1e-4), 0.0);
+  EXPECT_TRUE(all_close(again, F::conv2d(x.cpu(), w.cpu(), Tensor(), 1, 1), 1e-4, 1e-4));
 }
 
 TEST(CudaNorm, BatchNormPathsAgreeWithCpu) {
@@ -315,7 +306,8 @@ TEST(CudaNorm, BatchNormPathsAgreeWithCpu) {
       };
       const auto ref = run(Device::cpu()), got = run(Device::cuda());
       for (int i = 0; i < 4; ++i) {
-        EXPECT_LE(max_excess(got[i], ref[i], tol, tol), 0.0) << dtype_name(t) << " deterministic " << det << " #" << i;
+        EXPECT_TRUE(all_close(got[i], ref[i], tol, tol))
+            << dtype_name(t) << " deterministic " << det << " #" << i;
       }
     }
   }
@@ -340,7 +332,7 @@ TEST(CudaNorm, LayerNormLongRowsAndManyChunks) {
       };
       const auto ref = run(Device::cpu()), got = run(Device::cuda());
       for (int i = 0; i < 4; ++i) {
-        EXPECT_LE(max_excess(got[i], ref[i], tol, tol), 0.0)
+        EXPECT_TRUE(all_close(got[i], ref[i], tol, tol))
             << shape[0] << "x" << shape[1] << " " << dtype_name(t) << " #" << i;
       }
     }
@@ -365,14 +357,13 @@ TEST(CudaRuntime, BadIndicesAreErrorsAndTheNextCallIsClean) {
   // Bad indices are reported asynchronously: the kernel records the first one, and the next
   // synchronisation point (here cuda::synchronize(); item() and to_vector alike) throws,
   // naming the op; the report is then cleared.
-  auto throws_naming = [](const std::function<void()>& f, const std::string& op) {
-    try {
-      f();
-      cuda::synchronize();
-    } catch (const Error& e) {
-      return std::string(e.what()).find(op) != std::string::npos;
-    }
-    return false;
+  auto throws_naming = [](const std::function<void()>& f, std::string_view op) {
+    return test_util::throws_with(
+        [&] {
+          f();
+          cuda::synchronize();
+        },
+        {op});
   };
   const Tensor x = arange(0, 10, 1, TensorOptions(kFloat32).device(Device::cuda())).view({2, 5});
   for (int64_t bad : {-1, 5, 1000}) {

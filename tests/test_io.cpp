@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -27,6 +28,7 @@
 #include "io/crc32.h"
 #include "io/json.h"
 #include "nabla/nabla.h"
+#include "test_util.h"
 
 namespace nabla {
 namespace {
@@ -35,33 +37,7 @@ namespace fs = std::filesystem;
 
 // ---- helpers ------------------------------------------------------------------------------
 
-// Passes when fn throws E (or a subclass) whose message contains `needle`.
-template <class E, class F>
-::testing::AssertionResult throws_with(F&& fn, std::string_view needle) {
-  try {
-    fn();
-  } catch (const E& e) {
-    const std::string msg = e.what();
-    if (msg.rfind("internal error in nabla", 0) == 0) {
-      return ::testing::AssertionFailure() << "a user error surfaced as an internal assertion: " << msg;
-    }
-    if (msg.find(needle) == std::string::npos) {
-      return ::testing::AssertionFailure()
-             << "message \"" << msg << "\" does not contain \"" << needle << "\"";
-    }
-    return ::testing::AssertionSuccess();
-  } catch (const std::exception& e) {
-    return ::testing::AssertionFailure()
-           << "threw " << typeid(e).name() << " instead of " << typeid(E).name() << ": " << e.what();
-  } catch (...) {
-    return ::testing::AssertionFailure() << "threw something that is not a std::exception";
-  }
-  return ::testing::AssertionFailure()
-         << "no exception was thrown (expected one containing \"" << needle << "\")";
-}
-
-#define EXPECT_NABLA_ERROR(needle, ...) \
-  EXPECT_TRUE(throws_with<::nabla::Error>([&] { (void)(__VA_ARGS__); }, needle))
+using test_util::throws_with;
 
 // A file as the spec lays it out: 8-byte little-endian header length, header, data.
 std::string make_file(std::string_view header, std::string_view data = {}) {
@@ -511,10 +487,10 @@ TEST_F(IoTest, RejectsEveryKindOfCorruption) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);
-    EXPECT_NABLA_ERROR(c.needle, io::parse_safetensors(c.bytes, "bad.safetensors"));
+    EXPECT_NABLA_ERROR(io::parse_safetensors(c.bytes, "bad.safetensors"), c.needle);
     // Every message names the operation and the source.
-    EXPECT_NABLA_ERROR("parse_safetensors: bad.safetensors: ",
-                       io::parse_safetensors(c.bytes, "bad.safetensors"));
+    EXPECT_NABLA_ERROR(io::parse_safetensors(c.bytes, "bad.safetensors"),
+                       "parse_safetensors: bad.safetensors: ");
   }
   EXPECT_GE(std::size(cases), 20u);
 }
@@ -523,12 +499,12 @@ TEST_F(IoTest, LoadErrorsNameTheFile) {
   const std::string p = path("bad.safetensors");
   write_all(p, std::string("\x3f\x42\x0f\0\0\0\0\0", 8) + std::string(112, ' '));  // header length 999999
   EXPECT_NABLA_ERROR(
-      fmt::format("load_safetensors: {}: header length 999999 exceeds the file size (120 bytes)", p),
-      io::load_safetensors(p));
+      io::load_safetensors(p),
+      fmt::format("load_safetensors: {}: header length 999999 exceeds the file size (120 bytes)", p));
   EXPECT_NABLA_ERROR(
-      fmt::format("load_safetensors: cannot open '{}': No such file or directory", path("missing")),
-      io::load_safetensors(path("missing")));
-  EXPECT_NABLA_ERROR("is a directory", io::load_safetensors(dir_.string()));
+      io::load_safetensors(path("missing")),
+      fmt::format("load_safetensors: cannot open '{}': No such file or directory", path("missing")));
+  EXPECT_NABLA_ERROR(io::load_safetensors(dir_.string()), "is a directory");
 }
 
 TEST_F(IoTest, EveryTruncationIsRejected) {
@@ -536,7 +512,7 @@ TEST_F(IoTest, EveryTruncationIsRejected) {
   for (std::size_t cut = 0; cut < bytes.size(); ++cut) {
     SCOPED_TRACE(fmt::format("cut at {} of {}", cut, bytes.size()));
     EXPECT_TRUE(
-        throws_with<Error>([&] { io::parse_safetensors(std::string_view(bytes).substr(0, cut)); }, ""));
+        throws_with<Error>([&] { io::parse_safetensors(std::string_view(bytes).substr(0, cut)); }, {""}));
   }
 }
 
@@ -585,17 +561,17 @@ TEST_F(IoTest, RandomByteFlipsLoadSameShapesOrThrow) {
 TEST_F(IoTest, SerializerRejectsWhatTheFormatCannotHold) {
   StateDict undefined;
   undefined.insert("w", Tensor());
-  EXPECT_NABLA_ERROR("serialize_safetensors: tensor \"w\" is undefined",
-                     io::serialize_safetensors(undefined));
+  EXPECT_NABLA_ERROR(io::serialize_safetensors(undefined),
+                     "serialize_safetensors: tensor \"w\" is undefined");
   StateDict reserved;
   reserved.insert("__metadata__", zeros({1}));
-  EXPECT_NABLA_ERROR("cannot be named \"__metadata__\"", io::serialize_safetensors(reserved));
+  EXPECT_NABLA_ERROR(io::serialize_safetensors(reserved), "cannot be named \"__metadata__\"");
   StateDict bad_name;
   bad_name.insert("w\xff", zeros({1}));
-  EXPECT_NABLA_ERROR("not valid UTF-8", io::serialize_safetensors(bad_name));
-  EXPECT_NABLA_ERROR("metadata key \"k\" is not valid UTF-8", io::serialize_safetensors({}, {{"k", "\xc3"}}));
-  EXPECT_NABLA_ERROR("save_safetensors: tensor \"w\" is undefined",
-                     io::save_safetensors(path("x.safetensors"), undefined));
+  EXPECT_NABLA_ERROR(io::serialize_safetensors(bad_name), "not valid UTF-8");
+  EXPECT_NABLA_ERROR(io::serialize_safetensors({}, {{"k", "\xc3"}}), "metadata key \"k\" is not valid UTF-8");
+  EXPECT_NABLA_ERROR(io::save_safetensors(path("x.safetensors"), undefined),
+                     "save_safetensors: tensor \"w\" is undefined");
   EXPECT_FALSE(fs::exists(path("x.safetensors")));
 }
 
@@ -619,16 +595,16 @@ TEST_F(IoTest, AtomicWriteCreatesAndReplaces) {
 TEST_F(IoTest, AtomicWriteOverADirectoryFailsAndKeepsIt) {
   fs::create_directory(dir_ / "d");
   write_all(dir_ / "d" / "inside", "keep");
-  EXPECT_NABLA_ERROR(fmt::format("atomic_write_file: cannot write '{}': it is a directory", path("d")),
-                     io::atomic_write_file(path("d"), "data"));
+  EXPECT_NABLA_ERROR(io::atomic_write_file(path("d"), "data"),
+                     fmt::format("atomic_write_file: cannot write '{}': it is a directory", path("d")));
   EXPECT_EQ(read_all(dir_ / "d" / "inside"), "keep");
   EXPECT_EQ(listing(dir_), std::vector<std::string>{"d"});
-  EXPECT_NABLA_ERROR("names a directory", io::atomic_write_file(path("d") + "/", "data"));
+  EXPECT_NABLA_ERROR(io::atomic_write_file(path("d") + "/", "data"), "names a directory");
 }
 
 TEST_F(IoTest, AtomicWriteIntoAMissingDirectoryFails) {
-  EXPECT_NABLA_ERROR("cannot create a temporary file", io::atomic_write_file(path("no/such/dir/f"), "data"));
-  EXPECT_NABLA_ERROR("No such file or directory", io::atomic_write_file(path("no/such/dir/f"), "data"));
+  EXPECT_NABLA_ERROR(io::atomic_write_file(path("no/such/dir/f"), "data"), "cannot create a temporary file");
+  EXPECT_NABLA_ERROR(io::atomic_write_file(path("no/such/dir/f"), "data"), "No such file or directory");
 }
 
 TEST_F(IoTest, AtomicWriteInAReadOnlyDirectoryKeepsTheOldFile) {
@@ -642,7 +618,7 @@ TEST_F(IoTest, AtomicWriteInAReadOnlyDirectoryKeepsTheOldFile) {
     GTEST_SKIP()
         << "this user can write to read-only directories (root); the EFBIG test covers failed writes";
   }
-  EXPECT_NABLA_ERROR("Permission denied", io::atomic_write_file((ro / "f").string(), "new contents"));
+  EXPECT_NABLA_ERROR(io::atomic_write_file((ro / "f").string(), "new contents"), "Permission denied");
   EXPECT_EQ(read_all(ro / "f"), "old contents");
   fs::permissions(ro, fs::perms::owner_all);
   EXPECT_EQ(listing(ro), std::vector<std::string>{"f"});
@@ -661,7 +637,7 @@ TEST_F(IoTest, AtomicWriteThatFailsHalfwayKeepsTheOldFile) {
   lim.rlim_cur = 4096;
   ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &lim), 0);
   const std::string big(64 * 1024, 'x');
-  const bool threw = throws_with<Error>([&] { io::atomic_write_file(p, big); }, "File too large");
+  const bool threw = throws_with<Error>([&] { io::atomic_write_file(p, big); }, {"File too large"});
   ::setrlimit(RLIMIT_FSIZE, &saved);
   ::signal(SIGXFSZ, old_handler);
   EXPECT_TRUE(threw);
@@ -713,8 +689,8 @@ TEST_F(IoTest, CheckpointDetectsCorruption) {
   const auto expect_corrupt = [&](std::string bytes, const char* what) {
     SCOPED_TRACE(what);
     write_all(p, bytes);
-    EXPECT_NABLA_ERROR(fmt::format("load_checkpoint: checkpoint {} is corrupt: checksum mismatch", p),
-                       io::load_checkpoint(p));
+    EXPECT_NABLA_ERROR(io::load_checkpoint(p),
+                       fmt::format("load_checkpoint: checkpoint {} is corrupt: checksum mismatch", p));
   };
   // One flipped bit in the data section: still a well-formed safetensors file.
   std::string m = good;
@@ -749,7 +725,7 @@ TEST_F(IoTest, CheckpointDetectsCorruption) {
 
   // Structural damage is reported by the safetensors checks, under load_checkpoint's name.
   write_all(p, good.substr(0, good.size() - 1));
-  EXPECT_NABLA_ERROR(fmt::format("load_checkpoint: {}: ", p), io::load_checkpoint(p));
+  EXPECT_NABLA_ERROR(io::load_checkpoint(p), fmt::format("load_checkpoint: {}: ", p));
   write_all(p, good);
   EXPECT_NO_THROW(io::load_checkpoint(p));
 }
@@ -757,23 +733,23 @@ TEST_F(IoTest, CheckpointDetectsCorruption) {
 TEST_F(IoTest, CheckpointFormatRules) {
   io::Checkpoint c;
   c.metadata = {{"nabla.step", "1"}};
-  EXPECT_NABLA_ERROR("save_checkpoint: metadata key \"nabla.step\" is reserved",
-                     io::save_checkpoint(path("c"), c));
+  EXPECT_NABLA_ERROR(io::save_checkpoint(path("c"), c),
+                     "save_checkpoint: metadata key \"nabla.step\" is reserved");
   EXPECT_FALSE(fs::exists(path("c")));
 
   io::save_safetensors(path("plain"), {}, {{"format", "pt"}});
-  EXPECT_NABLA_ERROR("not a nabla checkpoint", io::load_checkpoint(path("plain")));
+  EXPECT_NABLA_ERROR(io::load_checkpoint(path("plain")), "not a nabla checkpoint");
   io::save_safetensors(path("v9"), {}, {{"nabla.format", "checkpoint-v9"}});
-  EXPECT_NABLA_ERROR("unsupported checkpoint format \"checkpoint-v9\"", io::load_checkpoint(path("v9")));
+  EXPECT_NABLA_ERROR(io::load_checkpoint(path("v9")), "unsupported checkpoint format \"checkpoint-v9\"");
   io::save_safetensors(path("nosum"), {}, {{"nabla.format", "checkpoint-v1"}});
-  EXPECT_NABLA_ERROR("is corrupt: its metadata has no \"nabla.checksum\"",
-                     io::load_checkpoint(path("nosum")));
-  EXPECT_NABLA_ERROR("load_checkpoint: cannot open", io::load_checkpoint(path("missing")));
+  EXPECT_NABLA_ERROR(io::load_checkpoint(path("nosum")),
+                     "is corrupt: its metadata has no \"nabla.checksum\"");
+  EXPECT_NABLA_ERROR(io::load_checkpoint(path("missing")), "load_checkpoint: cannot open");
 
   StateDict undefined;
   undefined.insert("w", Tensor());
-  EXPECT_NABLA_ERROR("save_checkpoint: tensor \"w\" is undefined",
-                     io::save_checkpoint(path("c"), {undefined, {}}));
+  EXPECT_NABLA_ERROR(io::save_checkpoint(path("c"), {undefined, {}}),
+                     "save_checkpoint: tensor \"w\" is undefined");
 }
 
 // ---- the JSON reader ----------------------------------------------------------------------------
@@ -833,7 +809,7 @@ TEST(IoJson, ReaderRejectsMalformedJson) {
           r.skip_value();
           r.finish();
         },
-        needle));
+        {needle}));
   }
   // 64 levels are fine.
   const std::string deep = std::string(64, '[') + std::string(64, ']');
@@ -851,6 +827,56 @@ TEST(IoJson, QuoteRoundTrips) {
   EXPECT_TRUE(io::json::is_valid_utf8("h\xC3\xA9llo \xF0\x9F\x98\x80"));
   EXPECT_FALSE(io::json::is_valid_utf8("\xC3"));
   EXPECT_FALSE(io::json::is_valid_utf8("\xed\xbf\xbf"));  // a surrogate
+}
+
+// The writer of nabla-bench's result lines and the examples' metrics line: keys and string
+// values escaped, members in the order added, numbers JSON cannot hold written as null.
+TEST(IoJson, ObjectEscapesAndKeepsOrder) {
+  const std::string nasty = "q\"b\\s/\b\f\n\r\t\x01\x1f \xC3\xA9";
+  const std::string text = io::json::Object()
+                               .add("z", "first")
+                               .add(nasty, nasty)
+                               .add("n", int64_t{-9007199254740993})
+                               .add("u", 7U)
+                               .add("yes", true)
+                               .str();
+  EXPECT_EQ(text,
+            "{\"z\": \"first\", "
+            "\"q\\\"b\\\\s/\\b\\f\\n\\r\\t\\u0001\\u001f \xC3\xA9\": "
+            "\"q\\\"b\\\\s/\\b\\f\\n\\r\\t\\u0001\\u001f \xC3\xA9\", "
+            "\"n\": -9007199254740993, \"u\": 7, \"yes\": true}");
+  // A strict reader gets every key and value back.
+  io::json::Reader r(text);
+  r.begin_object();
+  EXPECT_EQ(r.next_key(), "z");
+  EXPECT_EQ(r.read_string(), "first");
+  EXPECT_EQ(r.next_key(), nasty);
+  EXPECT_EQ(r.read_string(), nasty);
+  EXPECT_EQ(r.next_key(), "n");
+  EXPECT_EQ(r.read_int(), -9007199254740993);
+  EXPECT_EQ(r.next_key(), "u");
+  EXPECT_EQ(r.read_int(), 7);
+  EXPECT_EQ(r.next_key(), "yes");
+  EXPECT_EQ(r.peek(), io::json::Kind::Bool);
+  r.skip_value();
+  EXPECT_EQ(r.next_key(), std::nullopt);
+  r.finish();
+
+  EXPECT_EQ(io::json::Object().str(), "{}");
+  const double inf = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(io::json::Object()
+                .add("shortest", 0.1)
+                .add("big", 1e300)
+                .add_significant("g6", 2.99876543, 6)
+                .add_significant("tiny", 1.5e-7, 6)
+                .add_fixed("f4", 1.23456, 4)
+                .add_fixed("f1", 1234.0, 1)
+                .add("nan", std::nan(""))
+                .add_significant("inf", inf, 6)
+                .add_fixed("-inf", -inf, 1)
+                .str(),
+            "{\"shortest\": 0.1, \"big\": 1e+300, \"g6\": 2.99877, \"tiny\": 1.5e-07, \"f4\": 1.2346, "
+            "\"f1\": 1234.0, \"nan\": null, \"inf\": null, \"-inf\": null}");
 }
 
 // ---- nabla-inspect ------------------------------------------------------------------------------

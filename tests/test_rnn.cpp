@@ -14,6 +14,8 @@
 
 namespace nabla {
 namespace {
+
+using test_util::all_close;
 using test_util::throws_with;
 
 namespace F = nn::functional;
@@ -60,19 +62,6 @@ void set_params(nn::Module& m, int first, ScalarType t) {
   for (auto& [name, p] : m.named_parameters()) p.copy_(fill(p.sizes(), k++, t));
 }
 
-void expect_near(const Tensor& got, const std::vector<double>& want, double tol, const std::string& what) {
-  ASSERT_TRUE(got.defined()) << what;
-  const std::vector<double> g = got.to_vector<double>();
-  ASSERT_EQ(g.size(), want.size()) << what;
-  double worst = 0;
-  std::size_t at = 0;
-  for (std::size_t i = 0; i < g.size(); ++i) {
-    const double e = std::fabs(g[i] - want[i]) / (1.0 + std::fabs(want[i]));
-    if (e > worst) worst = e, at = i;
-  }
-  EXPECT_LE(worst, tol) << what << ": element " << at << " is " << g[at] << ", PyTorch " << want[at];
-}
-
 Tensor loss_of(const F::RNNOutput& r) {
   Tensor l = (r.output * ramp(r.output)).sum() + (r.h_n * ramp(r.h_n)).sum();
   if (r.c_n.defined()) l = l + (r.c_n * ramp(r.c_n)).sum();
@@ -82,19 +71,23 @@ Tensor loss_of(const F::RNNOutput& r) {
 void check_against(const RnnRef& want, nn::Module& m, const F::RNNOutput& r, const Tensor& x,
                    const std::vector<Tensor>& states, double tol) {
   const std::string n = want.name;
-  expect_near(r.output, want.output, tol, n + " output");
-  expect_near(r.h_n, want.h_n, tol, n + " h_n");
-  if (!want.c_n.empty()) expect_near(r.c_n, want.c_n, tol, n + " c_n");
+  EXPECT_TRUE(all_close(r.output, want.output, tol, tol)) << n + " output";
+  EXPECT_TRUE(all_close(r.h_n, want.h_n, tol, tol)) << n + " h_n";
+  if (!want.c_n.empty()) {
+    EXPECT_TRUE(all_close(r.c_n, want.c_n, tol, tol)) << n + " c_n";
+  }
   loss_of(r).backward();
-  expect_near(x.grad(), want.grad_x, tol * 10, n + " grad input");
+  EXPECT_TRUE(all_close(x.grad(), want.grad_x, tol * 10, tol * 10)) << n + " grad input";
   ASSERT_EQ(states.size(), want.grad_states.size()) << n;
   for (std::size_t i = 0; i < states.size(); ++i) {
-    expect_near(states[i].grad(), want.grad_states[i], tol * 10, n + " grad state " + std::to_string(i));
+    EXPECT_TRUE(all_close(states[i].grad(), want.grad_states[i], tol * 10, tol * 10))
+        << n + " grad state " + std::to_string(i);
   }
   const auto params = m.named_parameters();
   ASSERT_EQ(params.size(), want.grad_params.size()) << n;
   for (std::size_t i = 0; i < params.size(); ++i) {
-    expect_near(params[i].second.grad(), want.grad_params[i], tol * 10, n + " grad " + params[i].first);
+    EXPECT_TRUE(all_close(params[i].second.grad(), want.grad_params[i], tol * 10, tol * 10))
+        << n + " grad " + params[i].first;
   }
 }
 
@@ -106,26 +99,36 @@ struct SeqCase {
 };
 
 std::vector<SeqCase> seq_cases() {
-  auto opts = [](int64_t layers, bool bidir, bool batch_first, bool bias, const char* nl = "tanh") {
-    nn::RNNOptions o;
-    o.num_layers = layers;
-    o.bidirectional = bidir;
-    o.batch_first = batch_first;
-    o.bias = bias;
-    o.nonlinearity = nl;
-    return o;
-  };
   return {
-      {"rnn_tanh 2 layers bidirectional", [=] { return std::make_shared<nn::RNN>(3, 4, opts(2, true, false, true)); },
-       {5, 2, 3}, true},
-      {"rnn_relu batch_first", [=] { return std::make_shared<nn::RNN>(3, 4, opts(1, false, true, true, "relu")); },
-       {2, 5, 3}, false},
+      {"rnn_tanh 2 layers bidirectional",
+       [=] {
+         return std::make_shared<nn::RNN>(3, 4, nn::RNNOptions{.num_layers = 2, .bidirectional = true});
+       },
+       {5, 2, 3},
+       true},
+      {"rnn_relu batch_first",
+       [=] {
+         return std::make_shared<nn::RNN>(3, 4, nn::RNNOptions{.batch_first = true, .nonlinearity = "relu"});
+       },
+       {2, 5, 3},
+       false},
       {"lstm 2 layers bidirectional batch_first",
-       [=] { return std::make_shared<nn::LSTM>(3, 4, opts(2, true, true, true)); }, {2, 5, 3}, true},
-      {"lstm no bias unbatched", [=] { return std::make_shared<nn::LSTM>(3, 4, opts(1, false, false, false)); },
-       {5, 3}, true},
-      {"gru 2 layers bidirectional", [=] { return std::make_shared<nn::GRU>(3, 4, opts(2, true, false, true)); },
-       {5, 2, 3}, true},
+       [=] {
+         return std::make_shared<nn::LSTM>(
+             3, 4, nn::RNNOptions{.num_layers = 2, .batch_first = true, .bidirectional = true});
+       },
+       {2, 5, 3},
+       true},
+      {"lstm no bias unbatched",
+       [=] { return std::make_shared<nn::LSTM>(3, 4, nn::RNNOptions{.bias = false}); },
+       {5, 3},
+       true},
+      {"gru 2 layers bidirectional",
+       [=] {
+         return std::make_shared<nn::GRU>(3, 4, nn::RNNOptions{.num_layers = 2, .bidirectional = true});
+       },
+       {5, 2, 3},
+       true},
   };
 }
 
@@ -220,7 +223,7 @@ TEST(RecurrentModules, ParameterNamesShapesAndInitAsPyTorch) {
   EXPECT_EQ(nn::GRU(3, 4, nb).named_parameters().size(), 2u);
   // PyTorch's reprs
   EXPECT_EQ(lstm.repr(), "LSTM(3, 5, num_layers=2, bidirectional=True)");
-  EXPECT_EQ(nn::RNNCell(3, 4, false, "relu").repr(), "RNNCell(3, 4, bias=False, nonlinearity=relu)");
+  EXPECT_EQ(nn::RNNCell(3, 4, /*bias=*/false, "relu").repr(), "RNNCell(3, 4, bias=False, nonlinearity=relu)");
   EXPECT_EQ(nn::Embedding(5, 3, -1).repr(), "Embedding(5, 3, padding_idx=4)");
 }
 

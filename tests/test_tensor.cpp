@@ -12,30 +12,18 @@
 
 #include "core/math/softmax.h"
 #include "nabla/nabla.h"
+#include "test_util.h"
 
 namespace nabla {
 namespace {
+
+using test_util::all_close;
 
 using F = std::vector<float>;
 using D = std::vector<double>;
 using L = std::vector<int64_t>;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-// Values of a float tensor within an absolute tolerance.
-void expect_near(const Tensor& t, const D& want, double tol = 1e-5) {
-  const D got = t.to_vector<double>();
-  ASSERT_EQ(got.size(), want.size()) << "tensor of shape " << t.shape_str();
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    if (std::isnan(want[i])) {
-      EXPECT_TRUE(std::isnan(got[i])) << "element " << i << ": " << got[i] << " vs nan";
-    } else if (std::isinf(want[i])) {
-      EXPECT_EQ(got[i], want[i]) << "element " << i;
-    } else {
-      EXPECT_NEAR(got[i], want[i], tol) << "element " << i;
-    }
-  }
-}
 
 uint32_t float_bits(float f) {
   uint32_t u;
@@ -125,11 +113,11 @@ TEST(Factories, Arange) {
 }
 
 TEST(Factories, Linspace) {
-  expect_near(linspace(0, 1, 5), {0, 0.25, 0.5, 0.75, 1}, 0);
+  EXPECT_TRUE(all_close(linspace(0, 1, 5), {0, 0.25, 0.5, 0.75, 1}, 0, 0));
   EXPECT_EQ(linspace(0, 1, 5).dtype(), kFloat32);
-  expect_near(linspace(-1, 1, 3, kFloat64), {-1, 0, 1}, 0);
-  expect_near(linspace(2, 2, 1), {2}, 0);
-  expect_near(linspace(3, -3, 4), {3, 1, -1, -3}, 1e-6);
+  EXPECT_TRUE(all_close(linspace(-1, 1, 3, kFloat64), {-1, 0, 1}, 0, 0));
+  EXPECT_TRUE(all_close(linspace(2, 2, 1), {2}, 0, 0));
+  EXPECT_TRUE(all_close(linspace(3, -3, 4), {3, 1, -1, -3}, 1e-6, 0));
   EXPECT_EQ(linspace(0, 1, 0).numel(), 0);
   EXPECT_EQ(linspace(0, 1, 0).sizes(), (Shape{0}));
   const F v = linspace(0, 1, 7).to_vector<float>();
@@ -675,7 +663,7 @@ TEST(InPlace, ArithmeticWithBroadcastingAndScalars) {
   x.fill_(2.5);
   EXPECT_EQ(x.to_vector<float>(), F(6, 2.5f));
   x.exp_().log_();
-  expect_near(x, D(6, 2.5));
+  EXPECT_TRUE(all_close(x, D(6, 2.5), 1e-5, 0));
   x.fill_(-1).relu_();
   EXPECT_EQ(x.to_vector<float>(), F(6, 0.f));
   x.fill_(0).sigmoid_();
@@ -761,7 +749,7 @@ TEST(Reductions, SumMeanProdOverDims) {
   EXPECT_EQ(s.to_vector<float>(), (F{60, 92, 124}));
   EXPECT_EQ(x.sum(-1).sizes(), (Shape{2, 3}));
   EXPECT_EQ(x.sum(-1).to_vector<float>(), (F{6, 22, 38, 54, 70, 86}));
-  EXPECT_EQ(x.sum(1, true).sizes(), (Shape{2, 1, 4}));
+  EXPECT_EQ(x.sum(1, /*keepdim=*/true).sizes(), (Shape{2, 1, 4}));
   // a reduction over every dim listed explicitly equals the full one
   EXPECT_EQ(x.sum({0, 1, 2}).item<float>(), 276.f);
   // non-contiguous input
@@ -769,13 +757,13 @@ TEST(Reductions, SumMeanProdOverDims) {
 
   EXPECT_EQ(x.mean().item<float>(), 11.5f);
   EXPECT_EQ(x.mean({1}).to_vector<float>(), (F{4, 5, 6, 7, 16, 17, 18, 19}));
-  EXPECT_EQ(x.mean({0, 1}, true).sizes(), (Shape{1, 1, 4}));
+  EXPECT_EQ(x.mean({0, 1}, /*keepdim=*/true).sizes(), (Shape{1, 1, 4}));
 
   const Tensor p = from_vector<float>({1, 2, 3, 4, 5, 6}, {2, 3});
   EXPECT_EQ(p.prod().item<float>(), 720.f);
   EXPECT_EQ(p.prod(1).to_vector<float>(), (F{6, 120}));
-  EXPECT_EQ(p.prod(0, true).to_vector<float>(), (F{4, 10, 18}));
-  EXPECT_EQ(p.prod(0, true).sizes(), (Shape{1, 3}));
+  EXPECT_EQ(p.prod(0, /*keepdim=*/true).to_vector<float>(), (F{4, 10, 18}));
+  EXPECT_EQ(p.prod(0, /*keepdim=*/true).sizes(), (Shape{1, 3}));
   // 0-dim reductions are identities
   EXPECT_EQ(scalar_tensor(4.0).sum(0).item<float>(), 4.f);
 }
@@ -803,16 +791,17 @@ TEST(Reductions, VarianceAndStandardDeviation) {
   EXPECT_NEAR(x.var().item<double>(), 5.0 / 3.0, 1e-6);
   EXPECT_NEAR(x.var(/*unbiased=*/false).item<double>(), 1.25, 1e-6);
   EXPECT_NEAR(x.std().item<double>(), std::sqrt(5.0 / 3.0), 1e-6);
-  EXPECT_NEAR(x.std(false).item<double>(), std::sqrt(1.25), 1e-6);
+  EXPECT_NEAR(x.std(/*unbiased=*/false).item<double>(), std::sqrt(1.25), 1e-6);
   const Tensor m = from_vector<double>({1, 2, 3, 10, 20, 30}, {2, 3});
-  expect_near(m.var(IntList{1}), {1.0, 100.0}, 1e-12);
-  expect_near(m.var({1}, false), {2.0 / 3.0, 200.0 / 3.0}, 1e-12);
-  expect_near(m.var(Shape{0}), {40.5, 162, 364.5}, 1e-12);
-  expect_near(m.std({0}, true, true), {std::sqrt(40.5), std::sqrt(162.0), std::sqrt(364.5)}, 1e-12);
-  EXPECT_EQ(m.std({0}, true, true).sizes(), (Shape{1, 3}));
+  EXPECT_TRUE(all_close(m.var(IntList{1}), {1.0, 100.0}, 1e-12, 0));
+  EXPECT_TRUE(all_close(m.var({1}, /*unbiased=*/false), {2.0 / 3.0, 200.0 / 3.0}, 1e-12, 0));
+  EXPECT_TRUE(all_close(m.var(Shape{0}), {40.5, 162, 364.5}, 1e-12, 0));
+  EXPECT_TRUE(all_close(m.std({0}, /*unbiased=*/true, /*keepdim=*/true),
+                        {std::sqrt(40.5), std::sqrt(162.0), std::sqrt(364.5)}, 1e-12, 0));
+  EXPECT_EQ(m.std({0}, /*unbiased=*/true, /*keepdim=*/true).sizes(), (Shape{1, 3}));
   // one element: the unbiased estimate is undefined (nan), the biased one 0
   EXPECT_TRUE(std::isnan(from_vector<float>({3}).var().item<float>()));
-  EXPECT_EQ(from_vector<float>({3}).var(false).item<float>(), 0.f);
+  EXPECT_EQ(from_vector<float>({3}).var(/*unbiased=*/false).item<float>(), 0.f);
   // large offsets do not destroy the variance (Welford, double accumulation)
   const Tensor big = from_vector<double>({1e9 + 1, 1e9 + 2, 1e9 + 3});
   EXPECT_NEAR(big.var().item<double>(), 1.0, 1e-6);
@@ -822,10 +811,10 @@ TEST(Reductions, VarianceAndStandardDeviation) {
 // accept only a real bool, so an int cannot silently become `unbiased`.
 TEST(Reductions, VarStdWithASingleIntegerDimReduceAlongThatDim) {
   const Tensor m = from_vector<double>({1, 2, 3, 10, 20, 30}, {2, 3});
-  expect_near(m.var(1), {1.0, 100.0}, 1e-12);
-  expect_near(m.var({1}), {1.0, 100.0}, 1e-12);
-  expect_near(m.std(0), {std::sqrt(40.5), std::sqrt(162.0), std::sqrt(364.5)}, 1e-12);
-  expect_near(var(m, 1), {1.0, 100.0}, 1e-12);
+  EXPECT_TRUE(all_close(m.var(1), {1.0, 100.0}, 1e-12, 0));
+  EXPECT_TRUE(all_close(m.var({1}), {1.0, 100.0}, 1e-12, 0));
+  EXPECT_TRUE(all_close(m.std(0), {std::sqrt(40.5), std::sqrt(162.0), std::sqrt(364.5)}, 1e-12, 0));
+  EXPECT_TRUE(all_close(var(m, 1), {1.0, 100.0}, 1e-12, 0));
 }
 
 TEST(Reductions, MaxMinWithIndicesAndArgmax) {
@@ -853,11 +842,11 @@ TEST(Reductions, MaxMinWithIndicesAndArgmax) {
   EXPECT_EQ(x.argmax().dim(), 0);
   EXPECT_EQ(from_vector<float>({1, 5, 5, 2}, {2, 2}).argmax().item<int64_t>(), 1);
   EXPECT_EQ(x.argmax(0).to_vector<int64_t>(), (L{1, 1, 1}));
-  EXPECT_EQ(x.argmax(1, true).sizes(), (Shape{3, 1}));
+  EXPECT_EQ(x.argmax(1, /*keepdim=*/true).sizes(), (Shape{3, 1}));
   EXPECT_EQ(x.t().argmax(1).to_vector<int64_t>(), (L{1, 1, 1}));
   EXPECT_EQ(x.amax({0, 1}).item<float>(), 7.f);
   EXPECT_EQ(x.amin(1).to_vector<float>(), (F{1, 2, -1}));
-  EXPECT_EQ(x.amax(1, true).sizes(), (Shape{3, 1}));
+  EXPECT_EQ(x.amax(1, /*keepdim=*/true).sizes(), (Shape{3, 1}));
   // NaN wins, as in PyTorch
   const Tensor n = from_vector<float>({1, NAN, 3});
   EXPECT_TRUE(std::isnan(n.max().item<float>()));
@@ -874,8 +863,8 @@ TEST(Reductions, LogsumexpAndNorms) {
   EXPECT_TRUE(std::isfinite(l));
   EXPECT_NEAR(l, 1000 + std::log(2.0), 1e-3);
   const Tensor x = from_vector<double>({-1000, 0, 1, 2}, {2, 2});
-  expect_near(x.logsumexp(1), {0.0, 2 + std::log1p(std::exp(-1.0))}, 1e-12);
-  EXPECT_EQ(x.logsumexp(1, true).sizes(), (Shape{2, 1}));
+  EXPECT_TRUE(all_close(x.logsumexp(1), {0.0, 2 + std::log1p(std::exp(-1.0))}, 1e-12, 0));
+  EXPECT_EQ(x.logsumexp(1, /*keepdim=*/true).sizes(), (Shape{2, 1}));
   EXPECT_EQ(from_vector<float>({-INFINITY, -INFINITY}).logsumexp(0).item<float>(), -INFINITY);
   EXPECT_EQ(from_vector<int64_t>({0, 0}).logsumexp(0).dtype(), kFloat32);
 
@@ -886,9 +875,9 @@ TEST(Reductions, LogsumexpAndNorms) {
   EXPECT_EQ(v.norm(0).item<float>(), 2.f);
   EXPECT_NEAR(v.norm(3).item<double>(), std::cbrt(91.0), 1e-5);
   const Tensor m = from_vector<double>({3, 4, 6, 8}, {2, 2});
-  expect_near(m.norm(2, {1}), {5, 10}, 1e-12);
-  expect_near(m.norm(1, {0}, true), {9, 12}, 1e-12);
-  EXPECT_EQ(m.norm(1, {0}, true).sizes(), (Shape{1, 2}));
+  EXPECT_TRUE(all_close(m.norm(2, {1}), {5, 10}, 1e-12, 0));
+  EXPECT_TRUE(all_close(m.norm(1, {0}, /*keepdim=*/true), {9, 12}, 1e-12, 0));
+  EXPECT_EQ(m.norm(1, {0}, /*keepdim=*/true).sizes(), (Shape{1, 2}));
   // no overflow of the squares in float32 thanks to double accumulation
   EXPECT_NEAR(from_vector<float>({3e20f, 4e20f}).norm().item<double>(), 5e20, 1e15);
 }
@@ -1024,22 +1013,22 @@ TEST(Softmax, RowsSumToOneEvenWithHugeLogits) {
   EXPECT_NEAR(v[0], 0.5, 1e-6);
   EXPECT_NEAR(v[1], 0.5, 1e-6);
   EXPECT_EQ(v[2], 0.f);
-  expect_near(s.sum(1), {1, 1}, 1e-6);
+  EXPECT_TRUE(all_close(s.sum(1), {1, 1}, 1e-6, 0));
   const double z = std::exp(-1002.0) + std::exp(1.0 - 2) + 1;
   EXPECT_NEAR(v[4], std::exp(-1.0) / z, 1e-6);
   // along dim 0, and log_softmax finite at the extremes
-  expect_near(x.softmax(0).sum(0), {1, 1, 1}, 1e-6);
+  EXPECT_TRUE(all_close(x.softmax(0).sum(0), {1, 1, 1}, 1e-6, 0));
   const F ls = x.log_softmax(1).to_vector<float>();
   EXPECT_NEAR(ls[0], -std::log(2.0), 1e-5);
   EXPECT_NEAR(ls[2], -1000 - std::log(2.0), 1e-2);
   for (float f : ls) EXPECT_TRUE(std::isfinite(f));
   // a non-contiguous input and a 3-D middle dim
   const Tensor y = iota({2, 3, 4}).transpose(0, 2);
-  expect_near(y.softmax(1).sum(1), D(8, 1.0), 1e-6);
-  expect_near(softmax(iota({2, 3, 4}), 1).sum(1), D(8, 1.0), 1e-6);
+  EXPECT_TRUE(all_close(y.softmax(1).sum(1), D(8, 1.0), 1e-6, 0));
+  EXPECT_TRUE(all_close(softmax(iota({2, 3, 4}), 1).sum(1), D(8, 1.0), 1e-6, 0));
   EXPECT_EQ(scalar_tensor(5.0).softmax(0).item<float>(), 1.f);
   // float64
-  expect_near(from_vector<double>({0, std::log(3.0)}).softmax(0), {0.25, 0.75}, 1e-15);
+  EXPECT_TRUE(all_close(from_vector<double>({0, std::log(3.0)}).softmax(0), {0.25, 0.75}, 1e-15, 0));
 }
 
 TEST(Softmax, NanAndInfRowsAsPyTorch) {
@@ -1191,8 +1180,8 @@ TEST(Misc, ElementwiseValuesAndWhere) {
   EXPECT_EQ(from_vector<int64_t>({4}).sqrt().dtype(), kFloat32);  // float ops promote ints
   EXPECT_EQ(from_vector<int64_t>({4}).sqrt().item<float>(), 2.f);
   EXPECT_EQ(from_vector<int64_t>({-4}).abs().dtype(), kInt64);
-  expect_near(from_vector<double>({0, 1}).exp(), {1, std::exp(1.0)}, 1e-15);
-  expect_near(from_vector<double>({0}).sigmoid(), {0.5}, 0);
+  EXPECT_TRUE(all_close(from_vector<double>({0, 1}).exp(), {1, std::exp(1.0)}, 1e-15, 0));
+  EXPECT_TRUE(all_close(from_vector<double>({0}).sigmoid(), {0.5}, 0, 0));
   EXPECT_EQ(where(x > 0, x, scalar_tensor(0.0)).to_vector<float>(), (F{0, 0, 0, 1.5f}));
   EXPECT_EQ(where(x > 0, 1.0, x).to_vector<float>(), (F{-2, -0.5f, 0, 1}));
   EXPECT_EQ(x.masked_fill(x < 0, 7).to_vector<float>(), (F{7, 7, 0, 1.5f}));

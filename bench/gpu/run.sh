@@ -134,7 +134,7 @@ cmd_bundle() {
     echo "made: $(date -u +%FT%TZ) on $(uname -srm), $(ldd --version | head -1)"
     echo "build: ${build} ($(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "${build}/CMakeCache.txt")), NABLA_CUDA_ARCHITECTURES=${archs} (sm_90 SASS + compute_90 PTX)"
     echo "nvcc: $(sed -n 's/^CMAKE_CUDA_COMPILER:[A-Z]*=//p' "${build}/CMakeCache.txt") $(grep -o 'release [0-9.]*' <(/usr/local/cuda/bin/nvcc --version 2>/dev/null) || true)"
-    echo "cuDNN built against: $(sed -n 's/^#define CUDNN_\(MAJOR\|MINOR\|PATCHLEVEL\) //p' "$(sed -n 's/^NABLA_CUDNN_INCLUDE_DIR:PATH=//p' "${build}/CMakeCache.txt")/cudnn_version.h" 2>/dev/null | paste -sd.)"
+    echo "cuDNN built against: $(sed -n 's/^#define CUDNN_\(MAJOR\|MINOR\|PATCHLEVEL\) //p' "$(sed -n 's/^CUDNN_INCLUDE_DIR:PATH=//p' "${build}/CMakeCache.txt")/cudnn_version.h" 2>/dev/null | paste -sd.)"
     echo "needed from the GPU machine: libcublas.so.13, libcublasLt.so.13, libcudnn.so.9 (+ its engine libraries), the driver's libcuda.so.1"
     echo; echo "files (bytes, sha256):"
     (cd "${stage}" && find . -type f | sort | while read -r f; do printf '%10d  %s  %s\n' "$(stat -c %s "${f}")" "$(sha256sum "${f}" | cut -c1-16)" "${f#./}"; done)

@@ -3,6 +3,8 @@
 // totals. The file is fully validated first (as load_safetensors does; a checkpoint's checksum
 // too), so the tool doubles as a checker: exit 0 for a valid file, 1 for an invalid one, 2
 // for bad arguments.
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>

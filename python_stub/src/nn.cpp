@@ -105,7 +105,8 @@ void init_nn(nb::module_& m) {
                if (!known) acc.add_child(name, nb::cast<std::shared_ptr<Module>>(value));
              } else if (nb::isinstance<Tensor>(value)) {
                const Tensor t = nb::cast<Tensor>(value);
-               if (t.requires_grad() && t.is_leaf() && !has_name(mod.named_parameters(false), name)) {
+               if (t.requires_grad() && t.is_leaf() &&
+                   !has_name(mod.named_parameters(/*recurse=*/false), name)) {
                  acc.register_parameter(name, t);
                }
              }
@@ -228,10 +229,10 @@ void init_nn(nb::module_& m) {
       .def("__getattr__",
            [](const Module& mod, const std::string& name) -> nb::object {
              // As PyTorch's Module.__getattr__: parameters, buffers and children by name.
-             for (const auto& [n, t] : mod.named_parameters(false)) {
+             for (const auto& [n, t] : mod.named_parameters(/*recurse=*/false)) {
                if (n == name) return nb::cast(t);
              }
-             for (const auto& [n, t] : mod.named_buffers(false)) {
+             for (const auto& [n, t] : mod.named_buffers(/*recurse=*/false)) {
                if (n == name) return nb::cast(t);
              }
              for (const auto& [n, c] : mod.named_children()) {

@@ -204,9 +204,11 @@ void init_tensor(nb::module_& m) {
   // ---- metadata ---------------------------------------------------------------------------
   T.def_prop_ro("shape", [](const Tensor& t) { return to_tuple(t.sizes()); })
       .def("size", [](const Tensor& t) { return to_tuple(t.sizes()); })
-      .def("size", [](const Tensor& t, int64_t d) { return t.size(d); }, arg("dim"))
+      .def(
+          "size", [](const Tensor& t, int64_t d) { return t.size(d); }, arg("dim"))
       .def("stride", [](const Tensor& t) { return to_tuple(t.strides()); })
-      .def("stride", [](const Tensor& t, int64_t d) { return t.stride(d); }, arg("dim"))
+      .def(
+          "stride", [](const Tensor& t, int64_t d) { return t.stride(d); }, arg("dim"))
       .def_prop_ro("ndim", &Tensor::dim)
       .def("dim", &Tensor::dim)
       .def("ndimension", &Tensor::ndimension)
@@ -231,14 +233,17 @@ void init_tensor(nb::module_& m) {
       .def("item", [](const Tensor& t) { return t.item(); })
       .def("tolist", &tolist)
       .def("__repr__", &Tensor::str)
-      .def("__bool__", [](const Tensor& t) {
-        NABLA_CHECK(t.numel() == 1, "the truth value of a tensor with {} elements is ambiguous", t.numel());
-        return t.item().to_bool();
-      })
+      .def("__bool__",
+           [](const Tensor& t) {
+             NABLA_CHECK(t.numel() == 1, "the truth value of a tensor with {} elements is ambiguous",
+                         t.numel());
+             return t.item().to_bool();
+           })
       .def("__float__", [](const Tensor& t) { return t.item<double>(); })
       .def("__int__", [](const Tensor& t) { return t.item<int64_t>(); })
       .def("__index__", [](const Tensor& t) {
-        NABLA_CHECK(is_integral(t.dtype(), true) && t.numel() == 1, "only one-element integer tensors can be an index");
+        NABLA_CHECK(is_integral(t.dtype(), /*include_bool=*/true) && t.numel() == 1,
+                    "only one-element integer tensors can be an index");
         return t.item<int64_t>();
       });
 
@@ -533,19 +538,23 @@ void init_tensor(nb::module_& m) {
            std::optional<Device> device) {
           // randint(high, size) or randint(low, high, size), as PyTorch's.
           NABLA_CHECK(size || high, "randint: missing the size argument");
-          const TensorOptions o = make_options(dtype, device, false);
+          const TensorOptions o = make_options(dtype, device, /*requires_grad=*/false);
           return size ? nabla::randint(low, *high, *size, o) : nabla::randint(low, Shape{}, o);
         },
         arg("low"), arg("high") = nb::none(), arg("size") = nb::none(), nb::kw_only(), arg("dtype") = nb::none(),
         arg("device") = nb::none());
-  m.def("randint",
-        [](int64_t high, const Shape& size, std::optional<ScalarType> dtype, std::optional<Device> device) {
-          return nabla::randint(high, size, make_options(dtype, device, false));
-        },
-        arg("high"), arg("size"), nb::kw_only(), arg("dtype") = nb::none(), arg("device") = nb::none());
-  m.def("randperm",
-        [](int64_t n, std::optional<Device> device) { return nabla::randperm(n, make_options(kInt64, device, false)); },
-        arg("n"), nb::kw_only(), arg("device") = nb::none());
+  m.def(
+      "randint",
+      [](int64_t high, const Shape& size, std::optional<ScalarType> dtype, std::optional<Device> device) {
+        return nabla::randint(high, size, make_options(dtype, device, /*requires_grad=*/false));
+      },
+      arg("high"), arg("size"), nb::kw_only(), arg("dtype") = nb::none(), arg("device") = nb::none());
+  m.def(
+      "randperm",
+      [](int64_t n, std::optional<Device> device) {
+        return nabla::randperm(n, make_options(kInt64, device, /*requires_grad=*/false));
+      },
+      arg("n"), nb::kw_only(), arg("device") = nb::none());
 
   // ---- autograd controls -----------------------------------------------------------------
   m.def("is_grad_enabled", &GradMode::is_enabled);

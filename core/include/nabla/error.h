@@ -9,8 +9,9 @@
 #include <stdexcept>
 #include <string>
 
+// fmt/format.h only: fmt/ranges.h is heavy, and this header reaches every user's build; the
+// files that format a vector or a span include fmt/ranges.h themselves.
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 namespace nabla {
 

@@ -10,6 +10,7 @@
 #include "nabla/factories.h"
 #include "nabla/half.h"
 #include "nabla/io.h"
+#include "nabla/json.h"
 #include "nabla/lr_scheduler.h"
 #include "nabla/macros.h"
 #include "nabla/nn.h"

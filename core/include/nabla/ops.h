@@ -101,15 +101,19 @@ Tensor var(const Tensor& x, IntList dims, bool unbiased = true, bool keepdim = f
 Tensor std(const Tensor& x, IntList dims, bool unbiased = true, bool keepdim = false);
 /// Over every element. Templates that take only a real bool, so that var(x, 1) means
 /// "along dim 1" as in PyTorch rather than converting 1 to unbiased = true.
-inline Tensor var(const Tensor& x) { return var(x, IntList(std::vector<int64_t>{}), true, false); }
+inline Tensor var(const Tensor& x) {
+  return var(x, IntList(std::vector<int64_t>{}), /*unbiased=*/true, /*keepdim=*/false);
+}
 template <class B, std::enable_if_t<std::is_same_v<B, bool>, int> = 0>
 Tensor var(const Tensor& x, B unbiased) {
-  return var(x, IntList(std::vector<int64_t>{}), unbiased, false);
+  return var(x, IntList(std::vector<int64_t>{}), unbiased, /*keepdim=*/false);
 }
-inline Tensor std(const Tensor& x) { return std(x, IntList(std::vector<int64_t>{}), true, false); }
+inline Tensor std(const Tensor& x) {
+  return std(x, IntList(std::vector<int64_t>{}), /*unbiased=*/true, /*keepdim=*/false);
+}
 template <class B, std::enable_if_t<std::is_same_v<B, bool>, int> = 0>
 Tensor std(const Tensor& x, B unbiased) {
-  return std(x, IntList(std::vector<int64_t>{}), unbiased, false);
+  return std(x, IntList(std::vector<int64_t>{}), unbiased, /*keepdim=*/false);
 }
 Tensor logsumexp(const Tensor& x, IntList dims, bool keepdim = false);
 /// p-norm (p > 0, or INFINITY for the max-norm).

@@ -246,15 +246,15 @@ class Tensor {
   Tensor var(IntList dims, bool unbiased = true, bool keepdim = false) const;
   Tensor std(IntList dims, bool unbiased = true, bool keepdim = false) const;
   /// Over every element (only a real bool selects these: t.var(1) is "along dim 1").
-  Tensor var() const { return var(IntList(std::vector<int64_t>{}), true, false); }
+  Tensor var() const { return var(IntList(std::vector<int64_t>{}), /*unbiased=*/true, /*keepdim=*/false); }
   template <class B, std::enable_if_t<std::is_same_v<B, bool>, int> = 0>
   Tensor var(B unbiased) const {
-    return var(IntList(std::vector<int64_t>{}), unbiased, false);
+    return var(IntList(std::vector<int64_t>{}), unbiased, /*keepdim=*/false);
   }
-  Tensor std() const { return std(IntList(std::vector<int64_t>{}), true, false); }
+  Tensor std() const { return std(IntList(std::vector<int64_t>{}), /*unbiased=*/true, /*keepdim=*/false); }
   template <class B, std::enable_if_t<std::is_same_v<B, bool>, int> = 0>
   Tensor std(B unbiased) const {
-    return std(IntList(std::vector<int64_t>{}), unbiased, false);
+    return std(IntList(std::vector<int64_t>{}), unbiased, /*keepdim=*/false);
   }
   Tensor logsumexp(IntList dims, bool keepdim = false) const;
   Tensor norm(double p = 2.0) const;

@@ -5,6 +5,7 @@
 // need be) is read into memory first and every size in the header is checked against the
 // bytes actually there before the tensor is allocated, so a corrupt or hostile header cannot
 // make us allocate more than the input's real size.
+#include <fmt/ranges.h>
 #include <zlib.h>
 
 #include <bit>

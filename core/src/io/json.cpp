@@ -1,6 +1,7 @@
-// The strict JSON pull reader and the string quoter of json.h.
+// The strict JSON pull reader of io/json.h and the writer of nabla/json.h.
 #include "io/json.h"
 
+#include <cmath>
 #include <utility>
 
 namespace nabla::io::json {
@@ -120,6 +121,33 @@ std::string quote(std::string_view s) {
   out += '"';
   return out;
 }
+
+// ---- Object -------------------------------------------------------------------------------
+
+Object& Object::member(std::string_view key, std::string_view json_value) {
+  if (!members_.empty()) members_ += ", ";
+  members_ += quote(key);
+  members_ += ": ";
+  members_ += json_value;
+  return *this;
+}
+
+Object& Object::add(std::string_view key, std::string_view value) { return member(key, quote(value)); }
+
+// JSON has no NaN or infinity: null is the value a reader takes for "no number".
+Object& Object::add(std::string_view key, double value) {
+  return member(key, std::isfinite(value) ? fmt::format("{}", value) : "null");
+}
+
+Object& Object::add_significant(std::string_view key, double value, int digits) {
+  return member(key, std::isfinite(value) ? fmt::format("{:.{}g}", value, digits) : "null");
+}
+
+Object& Object::add_fixed(std::string_view key, double value, int decimals) {
+  return member(key, std::isfinite(value) ? fmt::format("{:.{}f}", value, decimals) : "null");
+}
+
+std::string Object::str() const { return "{" + members_ + "}"; }
 
 // ---- Reader -------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-// A tiny strict JSON reader and writer for safetensors headers (internal).
+// A tiny strict JSON reader for safetensors headers (internal); the writer is nabla/json.h.
 //
 // The reader is a pull parser: the caller asks for the value it expects next (an object, a
 // key, an integer, ...) instead of getting a document tree. Safetensors headers come from
@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "nabla/error.h"
+#include "nabla/json.h"
 
 namespace nabla::io::json {
 
@@ -80,10 +81,8 @@ class Reader {
   bool value_expected_ = true;  // a value must come next (top level, after ':' or ',')
 };
 
-/// `s` as a JSON string literal, quotes included. `s` must be valid UTF-8 (see is_valid_utf8);
-/// control characters, '"' and '\' are escaped, everything else is written as is.
-std::string quote(std::string_view s);
-/// True when `s` is well-formed UTF-8 (no overlong forms, surrogates or values > U+10FFFF).
+/// True when `s` is well-formed UTF-8 (no overlong forms, surrogates or values > U+10FFFF), as
+/// quote and Object (nabla/json.h) ask of their strings.
 bool is_valid_utf8(std::string_view s);
 
 }  // namespace nabla::io::json

@@ -7,6 +7,8 @@
 // allocated at sizes bounded by the (already present) data section.
 #include "io/safetensors.h"
 
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <bit>
 #include <cstring>

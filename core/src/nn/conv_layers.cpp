@@ -1,5 +1,7 @@
 // Conv2d, ConvTranspose2d, the pooling modules, BatchNorm1d/2d, LayerNorm and Dropout2d.
 // Printing follows PyTorch's reprs so a printed model reads the same in both.
+#include <fmt/ranges.h>
+
 #include <cmath>
 
 #include "nabla/autograd.h"

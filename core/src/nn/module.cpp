@@ -1,6 +1,8 @@
 // Module: registration, traversal, state dicts, modes, moves and printing.
 #include "nabla/nn/module.h"
 
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <ostream>
 #include <set>
@@ -73,12 +75,13 @@ void Module::collect(const std::string& prefix, bool params, bool recurse,
     if (t.defined()) out->emplace_back(prefix + name, t);
   }
   if (!recurse) return;
-  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", params, true, out);
+  for (const auto& [name, child] : children_)
+    child->collect(prefix + name + ".", params, /*recurse=*/true, out);
 }
 
 std::vector<std::pair<std::string, Tensor>> Module::named_parameters(bool recurse) const {
   std::vector<std::pair<std::string, Tensor>> r;
-  collect("", true, recurse, &r);
+  collect("", /*params=*/true, recurse, &r);
   // a parameter shared by two modules is listed once, under its first name (as PyTorch)
   std::set<const TensorImpl*> seen;
   std::vector<std::pair<std::string, Tensor>> unique;
@@ -90,7 +93,7 @@ std::vector<std::pair<std::string, Tensor>> Module::named_parameters(bool recurs
 
 std::vector<std::pair<std::string, Tensor>> Module::named_buffers(bool recurse) const {
   std::vector<std::pair<std::string, Tensor>> r;
-  collect("", false, recurse, &r);
+  collect("", /*params=*/false, recurse, &r);
   return r;
 }
 
@@ -142,8 +145,8 @@ StateDict Module::state_dict() const {
 
 void Module::load_state_dict(const StateDict& state, bool strict) {
   std::vector<std::pair<std::string, Tensor>> mine;
-  collect("", true, true, &mine);
-  collect("", false, true, &mine);
+  collect("", /*params=*/true, /*recurse=*/true, &mine);
+  collect("", /*params=*/false, /*recurse=*/true, &mine);
   std::set<std::string> used;
   std::vector<std::string> missing;
   for (auto& [name, t] : mine) {

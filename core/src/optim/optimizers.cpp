@@ -99,7 +99,8 @@ std::map<std::string, double> AdamOptions::to_map() const {
 }
 
 Adam::Adam(std::vector<Tensor> params, const AdamOptions& o) : Adam(one_group(std::move(params)), o) {}
-Adam::Adam(std::vector<ParamGroup> groups, const AdamOptions& o) : Adam("Adam", std::move(groups), o, false) {}
+Adam::Adam(std::vector<ParamGroup> groups, const AdamOptions& o)
+    : Adam("Adam", std::move(groups), o, /*decoupled=*/false) {}
 Adam::Adam(std::string name, std::vector<ParamGroup> groups, const AdamOptions& o, bool decoupled)
     : Optimizer(std::move(name), std::move(groups), o.to_map()), decoupled_(decoupled) {}
 
@@ -143,7 +144,8 @@ void Adam::step() {
 }
 
 AdamW::AdamW(std::vector<Tensor> params, const AdamWOptions& o) : AdamW(one_group(std::move(params)), o) {}
-AdamW::AdamW(std::vector<ParamGroup> groups, const AdamWOptions& o) : Adam("AdamW", std::move(groups), o, true) {}
+AdamW::AdamW(std::vector<ParamGroup> groups, const AdamWOptions& o)
+    : Adam("AdamW", std::move(groups), o, /*decoupled=*/true) {}
 
 // ---- RMSprop ------------------------------------------------------------------------------
 std::map<std::string, double> RMSpropOptions::to_map() const {

@@ -1,6 +1,8 @@
 // Storage allocation and TensorImpl helpers.
 #include "tensor/tensor_impl.h"
 
+#include <fmt/ranges.h>
+
 #include <cstdlib>
 #include <new>
 
