@@ -15,14 +15,16 @@ using Layers = std::initializer_list<std::shared_ptr<nn::Module>>;
 testing::ParityModel classifier(bool cnn, const testing::Target& t) {
   std::shared_ptr<nn::Sequential> model;
   if (cnn) {
-    model = std::make_shared<nn::Sequential>(Layers{
-        std::make_shared<nn::Conv2d>(1, 32, 3), std::make_shared<nn::ReLU>(), std::make_shared<nn::MaxPool2d>(2),
-        std::make_shared<nn::Conv2d>(32, 64, 3), std::make_shared<nn::ReLU>(), std::make_shared<nn::MaxPool2d>(2),
-        std::make_shared<nn::Flatten>(), std::make_shared<nn::Linear>(1600, 128), std::make_shared<nn::ReLU>(),
-        std::make_shared<nn::Linear>(128, 10)});
+    model = std::make_shared<nn::Sequential>(
+        Layers{std::make_shared<nn::Conv2d>(1, 32, 3), std::make_shared<nn::ReLU>(),
+               std::make_shared<nn::MaxPool2d>(2), std::make_shared<nn::Conv2d>(32, 64, 3),
+               std::make_shared<nn::ReLU>(), std::make_shared<nn::MaxPool2d>(2),
+               std::make_shared<nn::Flatten>(), std::make_shared<nn::Linear>(1600, 128),
+               std::make_shared<nn::ReLU>(), std::make_shared<nn::Linear>(128, 10)});
   } else {
-    model = std::make_shared<nn::Sequential>(Layers{std::make_shared<nn::Flatten>(), std::make_shared<nn::Linear>(784, 128),
-                                                    std::make_shared<nn::ReLU>(), std::make_shared<nn::Linear>(128, 10)});
+    model = std::make_shared<nn::Sequential>(
+        Layers{std::make_shared<nn::Flatten>(), std::make_shared<nn::Linear>(784, 128),
+               std::make_shared<nn::ReLU>(), std::make_shared<nn::Linear>(128, 10)});
   }
   model->to(t.dtype);
   model->to(t.device);
@@ -72,7 +74,8 @@ testing::ParityModel dcgan32(const testing::Target& t) {
     const Tensor ones = nabla::ones({real.size(0)}, o), zeros = nabla::zeros({real.size(0)}, o);
     const Tensor fake = (*g)(b[1]);
     opt_d->zero_grad();
-    (F::binary_cross_entropy((*d)(real).view({-1}), ones) + F::binary_cross_entropy((*d)(fake.detach()).view({-1}), zeros))
+    (F::binary_cross_entropy((*d)(real).view({-1}), ones) +
+     F::binary_cross_entropy((*d)(fake.detach()).view({-1}), zeros))
         .backward();
     opt_d->step();
     opt_g->zero_grad();

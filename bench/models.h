@@ -14,11 +14,11 @@
 //   lstm512_cells  the same as a hand-written loop of LSTMCell steps
 #pragma once
 
-#include <string>
-#include <vector>
-
 #include <nabla/nabla.h>
 #include <nabla/testing.h>
+
+#include <string>
+#include <vector>
 
 namespace nabla::bench {
 

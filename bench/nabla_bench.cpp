@@ -3,7 +3,8 @@
 //   nabla-bench ops    [--device cpu|cuda] [--dtype float32] [--sizes small,medium,large]
 //                      [Google Benchmark flags: --benchmark_filter, --benchmark_format=json,
 //                       --benchmark_min_time, --benchmark_out, ...]
-//   nabla-bench models [--model mlp|cnn|lstm|dcgan32|lstm512|lstm512_cells|all] [--device cpu|cuda] [--steps N]
+//   nabla-bench models [--model mlp|cnn|lstm|dcgan32|lstm512|lstm512_cells|all] [--device cpu|cuda] [--steps
+//   N]
 //                      [--batch N] [--warmup N] [--threads N] [--json]
 //
 // ops: every op_db entry with benchmark inputs (tests/op_db.cpp) at small (4K elements),
@@ -65,7 +66,8 @@ Peaks measure_peaks(Device dev) {
         s = t.stop() / 1000.0;
       } else {
         const auto t0 = std::chrono::steady_clock::now();
-        std::memcpy(dst.data_ptr<float>(), src.data_ptr<float>(), static_cast<std::size_t>(n) * sizeof(float));
+        std::memcpy(dst.data_ptr<float>(), src.data_ptr<float>(),
+                    static_cast<std::size_t>(n) * sizeof(float));
         s = seconds_since(t0);
       }
       p.bytes_per_s = std::max(p.bytes_per_s, 2.0 * static_cast<double>(n) * sizeof(float) / s);
@@ -109,10 +111,14 @@ int run_ops(int argc, char** argv) {
       if (a == flag && i + 1 < argc) return argv[++i];
       return nullptr;
     };
-    if (const char* v = value("--device")) device = v;
-    else if (const char* v2 = value("--dtype")) dtype = v2;
-    else if (const char* v3 = value("--sizes")) sizes = v3;
-    else rest.push_back(argv[i]);
+    if (const char* v = value("--device"))
+      device = v;
+    else if (const char* v2 = value("--dtype"))
+      dtype = v2;
+    else if (const char* v3 = value("--sizes"))
+      sizes = v3;
+    else
+      rest.push_back(argv[i]);
   }
   const Device dev(device);
   if (dev.is_cuda() && !nabla::cuda::is_available()) {
@@ -134,14 +140,17 @@ int run_ops(int argc, char** argv) {
 
   // One benchmark body for every entry and size: inputs made once, then the entry's function
   // timed (CUDA events on a GPU, after an L2 flush at medium and large sizes).
-  auto body = [dev, dt, peaks](const nabla::testing::OpEntry* entry, std::function<std::vector<Tensor>()> make,
+  auto body = [dev, dt, peaks](const nabla::testing::OpEntry* entry,
+                               std::function<std::vector<Tensor>()> make,
                                const nabla::testing::Sample* sample, bool flush) {
     auto run_entry = [=](benchmark::State& state) {
       nabla::manual_seed(0);
       std::vector<Tensor> in;
       for (const Tensor& t : make()) in.push_back((t.is_floating_point() ? t.to(dt) : t).to(dev));
       nabla::NoGradGuard no_grad;
-      auto call = [&] { return sample != nullptr ? nabla::testing::run_sample(*entry, in, *sample) : entry->fn(in); };
+      auto call = [&] {
+        return sample != nullptr ? nabla::testing::run_sample(*entry, in, *sample) : entry->fn(in);
+      };
       Tensor out = call();  // warm-up (and the output's size for the counters)
       nabla::cuda::synchronize();
       Tensor scrub = flush ? nabla::empty({int64_t{64} << 20}, nabla::TensorOptions().device(dev)) : Tensor();
@@ -162,8 +171,10 @@ int run_ops(int argc, char** argv) {
       const double bytes = static_cast<double>(bytes_of(in, out));
       state.SetBytesProcessed(static_cast<int64_t>(bytes) * state.iterations());
       state.counters["FLOPps"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
-      state.counters["bw_frac"] = benchmark::Counter(bytes / peaks.bytes_per_s, benchmark::Counter::kIsIterationInvariantRate);
-      state.counters["flop_frac"] = benchmark::Counter(flops / peaks.flops, benchmark::Counter::kIsIterationInvariantRate);
+      state.counters["bw_frac"] =
+          benchmark::Counter(bytes / peaks.bytes_per_s, benchmark::Counter::kIsIterationInvariantRate);
+      state.counters["flop_frac"] =
+          benchmark::Counter(flops / peaks.flops, benchmark::Counter::kIsIterationInvariantRate);
     };
     return run_entry;
   };
@@ -183,8 +194,10 @@ int run_ops(int argc, char** argv) {
     b->Unit(benchmark::kMicrosecond);
     // GPU: CUDA-event time; CPU: wall time (ops run on several threads, so the calling
     // thread's CPU time would overstate every rate)
-    if (dev.is_cuda()) b->UseManualTime();
-    else b->UseRealTime();
+    if (dev.is_cuda())
+      b->UseManualTime();
+    else
+      b->UseRealTime();
   };
   std::vector<std::string> sample_only;
   // keeps each entry's samples alive for the benchmarks that point at them
@@ -195,8 +208,9 @@ int run_ops(int argc, char** argv) {
       for (const SizeClass& sc : kSizes) {
         if (sizes.find(sc.name) == std::string::npos) continue;
         const int64_t n = sc.elements;
-        add(fmt::format("{}/{}", e.name, sc.name), body(&e, [&e, n] { return e.bench(n); }, nullptr,
-                                                        dev.is_cuda() && n >= (1 << 20)));
+        add(fmt::format("{}/{}", e.name, sc.name),
+            body(
+                &e, [&e, n] { return e.bench(n); }, nullptr, dev.is_cuda() && n >= (1 << 20)));
       }
       continue;
     }
@@ -247,12 +261,18 @@ int run_models(int argc, char** argv) {
       return 2;
     }
     const std::string v = argv[++i];
-    if (f == "--model") model = v;
-    else if (f == "--device") device = v;
-    else if (f == "--batch") batch = std::atoll(v.c_str());
-    else if (f == "--steps") steps = std::atoll(v.c_str());
-    else if (f == "--warmup") warmup = std::atoll(v.c_str());
-    else if (f == "--threads") threads = std::atoi(v.c_str());
+    if (f == "--model")
+      model = v;
+    else if (f == "--device")
+      device = v;
+    else if (f == "--batch")
+      batch = std::atoll(v.c_str());
+    else if (f == "--steps")
+      steps = std::atoll(v.c_str());
+    else if (f == "--warmup")
+      warmup = std::atoll(v.c_str());
+    else if (f == "--threads")
+      threads = std::atoi(v.c_str());
     else {
       std::fprintf(stderr, "nabla-bench models: unknown flag %s\n", f.c_str());
       return 2;
@@ -265,10 +285,15 @@ int run_models(int argc, char** argv) {
   }
   if (threads > 0) nabla::set_num_threads(threads);
   std::vector<std::string> models;
-  if (model == "all") models = nabla::bench::model_names();
-  else if (nabla::bench::is_model(model)) models = {model};
+  if (model == "all")
+    models = nabla::bench::model_names();
+  else if (nabla::bench::is_model(model))
+    models = {model};
   else {
-    std::fprintf(stderr, "nabla-bench models: unknown --model %s (mlp, cnn, lstm, dcgan32, lstm512, lstm512_cells, all)\n", model.c_str());
+    std::fprintf(
+        stderr,
+        "nabla-bench models: unknown --model %s (mlp, cnn, lstm, dcgan32, lstm512, lstm512_cells, all)\n",
+        model.c_str());
     return 2;
   }
   if (batch < 0 || steps < 0 || warmup < 0) {
@@ -278,8 +303,12 @@ int run_models(int argc, char** argv) {
   for (const std::string& name : models) {
     nabla::manual_seed(0);
     const int64_t b = batch > 0 ? batch : nabla::bench::default_batch(name, dev);
-    const int64_t n = steps > 0 ? steps : (dev.is_cuda() ? (name.rfind("lstm512", 0) == 0 ? 20 : 50)
-                                        : (name == "mlp" || name == "lstm" ? 200 : name == "cnn" ? 20 : name == "dcgan32" ? 5 : 1));
+    const int64_t n = steps > 0 ? steps
+                                : (dev.is_cuda() ? (name.rfind("lstm512", 0) == 0 ? 20 : 50)
+                                                 : (name == "mlp" || name == "lstm" ? 200
+                                                    : name == "cnn"                 ? 20
+                                                    : name == "dcgan32"             ? 5
+                                                                                    : 1));
     const nabla::testing::Target target{dev, nabla::kFloat32};
     nabla::testing::ParityModel m = nabla::bench::make_model(name, target);
     std::vector<Tensor> data;
@@ -315,9 +344,9 @@ int run_models(int argc, char** argv) {
           .add_fixed("peak_memory_mb", peak_mb, 1);
       std::printf("%s\n", line.str().c_str());
     } else {
-      std::printf("%-8s %-6s batch %-4lld %9.3f ms/step %10.1f samples/s  peak %s memory %.1f MiB\n", name.c_str(),
-                  dev.str().c_str(), static_cast<long long>(b), ms, 1000.0 * static_cast<double>(b) / ms,
-                  dev.is_cuda() ? "device" : "process", peak_mb);
+      std::printf("%-8s %-6s batch %-4lld %9.3f ms/step %10.1f samples/s  peak %s memory %.1f MiB\n",
+                  name.c_str(), dev.str().c_str(), static_cast<long long>(b), ms,
+                  1000.0 * static_cast<double>(b) / ms, dev.is_cuda() ? "device" : "process", peak_mb);
     }
     std::fflush(stdout);
   }
@@ -326,8 +355,10 @@ int run_models(int argc, char** argv) {
 
 void usage(const char* argv0) {
   std::fprintf(stderr,
-               "usage: %s ops    [--device cpu|cuda] [--dtype float32] [--sizes small,medium,large] [benchmark flags]\n"
-               "       %s models [--model mlp|cnn|lstm|dcgan32|lstm512|lstm512_cells|all] [--device cpu|cuda] [--steps N] [--batch N] "
+               "usage: %s ops    [--device cpu|cuda] [--dtype float32] [--sizes small,medium,large] "
+               "[benchmark flags]\n"
+               "       %s models [--model mlp|cnn|lstm|dcgan32|lstm512|lstm512_cells|all] [--device "
+               "cpu|cuda] [--steps N] [--batch N] "
                "[--warmup N] [--threads N] [--json]\n",
                argv0, argv0);
 }

@@ -147,7 +147,8 @@ void conv2d_kernel(const KernelCall& c) {
           ybuf.resize(static_cast<std::size_t>(s.og * s.l));
           dst = ybuf.data();
         }
-        gemm<A>(CblasNoTrans, CblasNoTrans, s.og, s.l, s.k, 1.0, w + g * s.og * s.k, s.k, cols, s.l, 0.0, dst, s.l);
+        gemm<A>(CblasNoTrans, CblasNoTrans, s.og, s.l, s.k, 1.0, w + g * s.og * s.k, s.k, cols, s.l, 0.0, dst,
+                s.l);
         if constexpr (!std::is_same_v<T, A>) store(dst, s.og * s.l, yg);
       }
     });
@@ -175,8 +176,8 @@ void conv2d_backward_input_kernel(const KernelCall& c) {
       std::fill(gx + n * s.c * s.h * s.w, gx + (n + 1) * s.c * s.h * s.w, A(0));
       if (s.k == 0 || s.l == 0 || s.og == 0) return;
       for (int64_t g = 0; g < s.groups; ++g) {
-        gemm<A>(CblasTrans, CblasNoTrans, s.k, s.l, s.og, 1.0, w + g * s.og * s.k, s.k, gy + (n * s.o + g * s.og) * s.l,
-                s.l, 0.0, cols, s.l);
+        gemm<A>(CblasTrans, CblasNoTrans, s.k, s.l, s.og, 1.0, w + g * s.og * s.k, s.k,
+                gy + (n * s.o + g * s.og) * s.l, s.l, 0.0, cols, s.l);
         col2im(cols, s, n, g, gx);
       }
     });
@@ -207,8 +208,8 @@ void conv2d_backward_weight_kernel(const KernelCall& c) {
           for (int64_t n = sl * s.n / slices; n < (sl + 1) * s.n / slices; ++n) {
             for (int64_t g = 0; g < s.groups; ++g) {
               im2col(x, s, n, g, cols.data());
-              gemm<A>(CblasNoTrans, CblasTrans, s.og, s.k, s.l, 1.0, gy + (n * s.o + g * s.og) * s.l, s.l, cols.data(),
-                      s.l, 1.0, gw + g * s.og * s.k, s.k);
+              gemm<A>(CblasNoTrans, CblasTrans, s.og, s.k, s.l, 1.0, gy + (n * s.o + g * s.og) * s.l, s.l,
+                      cols.data(), s.l, 1.0, gw + g * s.og * s.k, s.k);
             }
           }
         }

@@ -11,9 +11,8 @@ void copy_kernel(const KernelCall& c) {
   const Tensor& out = c.out[0];
   const Tensor& src = c.in[0];
   visit_dtype(out.dtype(), "copy", [&]<class O>() {
-    visit_dtype(src.dtype(), "copy", [&]<class I>() {
-      cpu_map<O, I>(out, {src}, [](compute_t<I> x) { return x; });
-    });
+    visit_dtype(src.dtype(), "copy",
+                [&]<class I>() { cpu_map<O, I>(out, {src}, [](compute_t<I> x) { return x; }); });
   });
 }
 

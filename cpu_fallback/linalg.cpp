@@ -69,21 +69,22 @@ void batched_matmul(const Tensor& a, const Tensor& b, const Tensor& c, double al
     T* cp = c.data_ptr<T>();
     const int64_t as0 = a.stride(0), as1 = a.stride(1), as2 = a.stride(2);
     const int64_t bs0 = b.stride(0), bs1 = b.stride(1), bs2 = b.stride(2);
-    parallel_for(batch * n, std::max<int64_t>(1, kGrain / std::max<int64_t>(m * k, 1)), [&](int64_t lo, int64_t hi) {
-      for (int64_t r = lo; r < hi; ++r) {
-        const int64_t bi = r / n, i = r % n;
-        for (int64_t j = 0; j < m; ++j) {
-          A acc = 0;
-          for (int64_t p = 0; p < k; ++p) {
-            acc += static_cast<A>(cvt<compute_t<T>>(ap[bi * as0 + i * as1 + p * as2])) *
-                   static_cast<A>(cvt<compute_t<T>>(bp[bi * bs0 + p * bs1 + j * bs2]));
-          }
-          T& dst = cp[(bi * n + i) * m + j];
-          const A prev = beta == 0.0 ? A(0) : static_cast<A>(cvt<compute_t<T>>(dst));
-          dst = cvt<T>(static_cast<A>(alpha) * acc + static_cast<A>(beta) * prev);
-        }
-      }
-    });
+    parallel_for(batch * n, std::max<int64_t>(1, kGrain / std::max<int64_t>(m * k, 1)),
+                 [&](int64_t lo, int64_t hi) {
+                   for (int64_t r = lo; r < hi; ++r) {
+                     const int64_t bi = r / n, i = r % n;
+                     for (int64_t j = 0; j < m; ++j) {
+                       A acc = 0;
+                       for (int64_t p = 0; p < k; ++p) {
+                         acc += static_cast<A>(cvt<compute_t<T>>(ap[bi * as0 + i * as1 + p * as2])) *
+                                static_cast<A>(cvt<compute_t<T>>(bp[bi * bs0 + p * bs1 + j * bs2]));
+                       }
+                       T& dst = cp[(bi * n + i) * m + j];
+                       const A prev = beta == 0.0 ? A(0) : static_cast<A>(cvt<compute_t<T>>(dst));
+                       dst = cvt<T>(static_cast<A>(alpha) * acc + static_cast<A>(beta) * prev);
+                     }
+                   }
+                 });
   });
 }
 
@@ -95,9 +96,8 @@ void addmm_kernel(const KernelCall& c) {
   const Tensor& out = c.out[0];
   const AddmmParams p = AddmmParams::from(c.p);
   if (p.beta != 0.0) {
-    visit_dtype(out.dtype(), "addmm", [&]<class T>() {
-      cpu_map<T, T>(out, {c.in[0]}, [](compute_t<T> x) { return x; });
-    });
+    visit_dtype(out.dtype(), "addmm",
+                [&]<class T>() { cpu_map<T, T>(out, {c.in[0]}, [](compute_t<T> x) { return x; }); });
   }
   batched_matmul(c.in[1].unsqueeze(0), c.in[2].unsqueeze(0), out.unsqueeze(0), p.alpha, p.beta);
 }

@@ -37,8 +37,10 @@ void for_each_run(const ElementwiseGeometry& g, const Run& run, bool parallel = 
       at.advance(n);
     }
   };
-  if (parallel) parallel_for(g.numel, kGrain, piece);
-  else piece(0, g.numel);
+  if (parallel)
+    parallel_for(g.numel, kGrain, piece);
+  else
+    piece(0, g.numel);
 }
 
 namespace detail {
@@ -70,7 +72,8 @@ void map_run(char** p, const int64_t* s, int64_t n, const F& f, std::index_seque
 template <class Out, class... In, class F>
 void cpu_map(const Tensor& out, std::array<Tensor, sizeof...(In)> inputs, const F& f) {
   if (out.numel() == 0) return;
-  const ElementwiseGeometry g = make_elementwise_geometry(out, std::span<const Tensor>(inputs.data(), inputs.size()));
+  const ElementwiseGeometry g =
+      make_elementwise_geometry(out, std::span<const Tensor>(inputs.data(), inputs.size()));
   for_each_run(g, [&](char** p, const int64_t* s, int64_t n) {
     detail::map_run<Out, In...>(p, s, n, f, std::index_sequence_for<In...>{});
   });

@@ -2,9 +2,10 @@
 // two-pass (mean, then squared deviations) and accumulate in double; batch norm runs one
 // channel per task, layer norm one row per task, and layer norm's weight and bias gradients
 // one column per task, so every sum has a fixed order.
+#include "core/math/norm.h"
+
 #include <vector>
 
-#include "core/math/norm.h"
 #include "cpu_fallback/loops.h"
 #include "dispatch/dispatch.h"
 #include "ops/params_norm.h"
@@ -50,7 +51,8 @@ void batch_norm_kernel(const KernelCall& c) {
         const double invstd = math::norm_invstd(m > 0 ? sq / static_cast<double>(m) : 0.0, eps);
         mean_out[k] = static_cast<S>(mean);
         invstd_out[k] = static_cast<S>(invstd);
-        const double scale = static_cast<double>(w[k]) * invstd, shift = static_cast<double>(b[k]) - mean * scale;
+        const double scale = static_cast<double>(w[k]) * invstd,
+                     shift = static_cast<double>(b[k]) - mean * scale;
         for (int64_t i = 0; i < n; ++i) {
           const T* p = x + (i * ch + k) * l;
           T* q = y + (i * ch + k) * l;
@@ -93,7 +95,8 @@ void batch_norm_backward_kernel(const KernelCall& c) {
         if (m == 0) continue;
         // h = g w, so mean(h) = w mean(g) and mean(h xhat) = w mean(g xhat)
         const double wk = static_cast<double>(w[k]);
-        const double mean_h = wk * sum_g / static_cast<double>(m), mean_hx = wk * sum_gxhat / static_cast<double>(m);
+        const double mean_h = wk * sum_g / static_cast<double>(m),
+                     mean_hx = wk * sum_gxhat / static_cast<double>(m);
         for (int64_t i = 0; i < n; ++i) {
           const T* gp = g + (i * ch + k) * l;
           const T* xp = x + (i * ch + k) * l;
@@ -121,26 +124,27 @@ void layer_norm_kernel(const KernelCall& c) {
     T* y = c.out[0].data_ptr<T>();
     S* mean_out = c.out[1].data_ptr<S>();
     S* rstd_out = c.out[2].data_ptr<S>();
-    parallel_for(rows, std::max<int64_t>(1, kGrain / std::max<int64_t>(cols, 1)), [&](int64_t lo, int64_t hi) {
-      for (int64_t r = lo; r < hi; ++r) {
-        const T* p = x + r * cols;
-        double sum = 0;
-        for (int64_t j = 0; j < cols; ++j) sum += cvt<double>(p[j]);
-        const double mean = cols > 0 ? sum / static_cast<double>(cols) : 0.0;
-        double sq = 0;
-        for (int64_t j = 0; j < cols; ++j) {
-          const double d = cvt<double>(p[j]) - mean;
-          sq += d * d;
-        }
-        const double rstd = math::norm_invstd(cols > 0 ? sq / static_cast<double>(cols) : 0.0, eps);
-        mean_out[r] = static_cast<S>(mean);
-        rstd_out[r] = static_cast<S>(rstd);
-        T* q = y + r * cols;
-        for (int64_t j = 0; j < cols; ++j) {
-          q[j] = cvt<T>((cvt<double>(p[j]) - mean) * rstd * cvt<double>(w[j]) + cvt<double>(b[j]));
-        }
-      }
-    });
+    parallel_for(
+        rows, std::max<int64_t>(1, kGrain / std::max<int64_t>(cols, 1)), [&](int64_t lo, int64_t hi) {
+          for (int64_t r = lo; r < hi; ++r) {
+            const T* p = x + r * cols;
+            double sum = 0;
+            for (int64_t j = 0; j < cols; ++j) sum += cvt<double>(p[j]);
+            const double mean = cols > 0 ? sum / static_cast<double>(cols) : 0.0;
+            double sq = 0;
+            for (int64_t j = 0; j < cols; ++j) {
+              const double d = cvt<double>(p[j]) - mean;
+              sq += d * d;
+            }
+            const double rstd = math::norm_invstd(cols > 0 ? sq / static_cast<double>(cols) : 0.0, eps);
+            mean_out[r] = static_cast<S>(mean);
+            rstd_out[r] = static_cast<S>(rstd);
+            T* q = y + r * cols;
+            for (int64_t j = 0; j < cols; ++j) {
+              q[j] = cvt<T>((cvt<double>(p[j]) - mean) * rstd * cvt<double>(w[j]) + cvt<double>(b[j]));
+            }
+          }
+        });
   });
 }
 
@@ -158,37 +162,42 @@ void layer_norm_backward_kernel(const KernelCall& c) {
     T* gx = c.out[0].data_ptr<T>();
     T* gw = c.out[1].data_ptr<T>();
     T* gb = c.out[2].data_ptr<T>();
-    parallel_for(rows, std::max<int64_t>(1, kGrain / std::max<int64_t>(cols, 1)), [&](int64_t lo, int64_t hi) {
-      for (int64_t r = lo; r < hi; ++r) {
-        const T* gp = g + r * cols;
-        const T* xp = x + r * cols;
-        const double mean = static_cast<double>(mean_in[r]), rstd = static_cast<double>(rstd_in[r]);
-        double sum_h = 0, sum_hx = 0;
-        for (int64_t j = 0; j < cols; ++j) {
-          const double h = cvt<double>(gp[j]) * cvt<double>(w[j]);
-          sum_h += h;
-          sum_hx += h * (cvt<double>(xp[j]) - mean) * rstd;
-        }
-        const double mean_h = sum_h / static_cast<double>(cols), mean_hx = sum_hx / static_cast<double>(cols);
-        T* out = gx + r * cols;
-        for (int64_t j = 0; j < cols; ++j) {
-          const double xhat = (cvt<double>(xp[j]) - mean) * rstd;
-          out[j] = cvt<T>(math::norm_grad_input(cvt<double>(gp[j]) * cvt<double>(w[j]), xhat, rstd, mean_h, mean_hx));
-        }
-      }
-    });
-    parallel_for(cols, std::max<int64_t>(1, kGrain / std::max<int64_t>(rows, 1)), [&](int64_t lo, int64_t hi) {
-      for (int64_t j = lo; j < hi; ++j) {
-        double sw = 0, sb = 0;
-        for (int64_t r = 0; r < rows; ++r) {
-          const double gv = cvt<double>(g[r * cols + j]);
-          sw += gv * (cvt<double>(x[r * cols + j]) - static_cast<double>(mean_in[r])) * static_cast<double>(rstd_in[r]);
-          sb += gv;
-        }
-        gw[j] = cvt<T>(sw);
-        gb[j] = cvt<T>(sb);
-      }
-    });
+    parallel_for(
+        rows, std::max<int64_t>(1, kGrain / std::max<int64_t>(cols, 1)), [&](int64_t lo, int64_t hi) {
+          for (int64_t r = lo; r < hi; ++r) {
+            const T* gp = g + r * cols;
+            const T* xp = x + r * cols;
+            const double mean = static_cast<double>(mean_in[r]), rstd = static_cast<double>(rstd_in[r]);
+            double sum_h = 0, sum_hx = 0;
+            for (int64_t j = 0; j < cols; ++j) {
+              const double h = cvt<double>(gp[j]) * cvt<double>(w[j]);
+              sum_h += h;
+              sum_hx += h * (cvt<double>(xp[j]) - mean) * rstd;
+            }
+            const double mean_h = sum_h / static_cast<double>(cols),
+                         mean_hx = sum_hx / static_cast<double>(cols);
+            T* out = gx + r * cols;
+            for (int64_t j = 0; j < cols; ++j) {
+              const double xhat = (cvt<double>(xp[j]) - mean) * rstd;
+              out[j] = cvt<T>(
+                  math::norm_grad_input(cvt<double>(gp[j]) * cvt<double>(w[j]), xhat, rstd, mean_h, mean_hx));
+            }
+          }
+        });
+    parallel_for(cols, std::max<int64_t>(1, kGrain / std::max<int64_t>(rows, 1)),
+                 [&](int64_t lo, int64_t hi) {
+                   for (int64_t j = lo; j < hi; ++j) {
+                     double sw = 0, sb = 0;
+                     for (int64_t r = 0; r < rows; ++r) {
+                       const double gv = cvt<double>(g[r * cols + j]);
+                       sw += gv * (cvt<double>(x[r * cols + j]) - static_cast<double>(mean_in[r])) *
+                             static_cast<double>(rstd_in[r]);
+                       sb += gv;
+                     }
+                     gw[j] = cvt<T>(sw);
+                     gb[j] = cvt<T>(sb);
+                   }
+                 });
   });
 }
 

@@ -1,11 +1,12 @@
 // Reference CPU pooling: direct loops over the windows of core/math/pool.h, one (sample,
 // channel) plane per task. Backward passes scatter into their own plane only, so planes run
 // in parallel without two threads writing one element. Accumulation in double.
+#include "core/math/pool.h"
+
 #include <cmath>
 #include <limits>
 #include <vector>
 
-#include "core/math/pool.h"
 #include "cpu_fallback/loops.h"
 #include "dispatch/dispatch.h"
 #include "ops/params_pool.h"
@@ -24,9 +25,10 @@ Planes planes_of(const Tensor& x, const Tensor& y) {
 
 template <class F>
 void for_planes(const Planes& s, const F& f) {
-  parallel_for(s.planes, std::max<int64_t>(1, kGrain / std::max<int64_t>(s.h * s.w, 1)), [&](int64_t b, int64_t e) {
-    for (int64_t pl = b; pl < e; ++pl) f(pl);
-  });
+  parallel_for(s.planes, std::max<int64_t>(1, kGrain / std::max<int64_t>(s.h * s.w, 1)),
+               [&](int64_t b, int64_t e) {
+                 for (int64_t pl = b; pl < e; ++pl) f(pl);
+               });
 }
 
 }  // namespace
@@ -175,7 +177,8 @@ void adaptive_avg_pool2d_backward_kernel(const KernelCall& c) {
         const int64_t y0 = math::adaptive_begin(oy, s.h, s.oh), y1 = math::adaptive_end(oy, s.h, s.oh);
         for (int64_t ox = 0; ox < s.ow; ++ox) {
           const int64_t x0 = math::adaptive_begin(ox, s.w, s.ow), x1 = math::adaptive_end(ox, s.w, s.ow);
-          const double v = cvt<double>(g[pl * s.oh * s.ow + oy * s.ow + ox]) / static_cast<double>((y1 - y0) * (x1 - x0));
+          const double v =
+              cvt<double>(g[pl * s.oh * s.ow + oy * s.ow + ox]) / static_cast<double>((y1 - y0) * (x1 - x0));
           for (int64_t iy = y0; iy < y1; ++iy) {
             for (int64_t ix = x0; ix < x1; ++ix) acc[iy * s.w + ix] += v;
           }

@@ -10,8 +10,9 @@ namespace cpu {
 }  // namespace cpu
 
 void register_cpu() {
-#define NABLA_OP(name, family, diff) \
-  register_family_kernel<OpFamily::family>(Op::name, DeviceType::CPU, [](auto) { return &cpu::name##_kernel; });
+#define NABLA_OP(name, family, diff)                                  \
+  register_family_kernel<OpFamily::family>(Op::name, DeviceType::CPU, \
+                                           [](auto) { return &cpu::name##_kernel; });
 #include "dispatch/ops.def"
 #undef NABLA_OP
 }

@@ -9,10 +9,11 @@
 //   keep  [L, D, T, B, K, H]  what the gate functors keep per step (K = math::rnn_keep)
 //   out   [L - 1, T, B, D * H] the outputs of every layer but the last (before dropout)
 
+#include "core/math/rnn.h"
+
 #include <cstring>
 #include <vector>
 
-#include "core/math/rnn.h"
 #include "cpu_fallback/blas.h"
 #include "cpu_fallback/loops.h"
 #include "dispatch/dispatch.h"
@@ -37,12 +38,20 @@ struct Geometry {
   RnnConfig cfg;
   int64_t T_, B, H, D, L, G, K;
   explicit Geometry(const RnnConfig& c, const Tensor& x)
-      : cfg(c), T_(x.size(0)), B(x.size(1)), H(c.hidden), D(c.dirs), L(c.layers), G(c.gates()),
+      : cfg(c),
+        T_(x.size(0)),
+        B(x.size(1)),
+        H(c.hidden),
+        D(c.dirs),
+        L(c.layers),
+        G(c.gates()),
         K(math::rnn_keep(c.mode)) {}
   int64_t keep_per_dir() const { return T_ * B * K * H; }
   int64_t out_per_layer() const { return T_ * B * D * H; }
   int64_t reserve_elems() const { return L * D * keep_per_dir() + (L - 1) * out_per_layer(); }
-  T* keep(T* base, int64_t l, int64_t d, int64_t t) const { return base + ((l * D + d) * T_ + t) * B * K * H; }
+  T* keep(T* base, int64_t l, int64_t d, int64_t t) const {
+    return base + ((l * D + d) * T_ + t) * B * K * H;
+  }
   T* layer_out(T* base, int64_t l) const { return base + L * D * keep_per_dir() + l * out_per_layer(); }
 };
 
@@ -69,7 +78,8 @@ void rnn_forward(const KernelCall& c) {
   Tensor reserve = make_tensor({cfg.train ? g.reserve_elems() * static_cast<int64_t>(sizeof(T)) : 0}, kUInt8,
                                x.device(), "rnn");
   c.out[kRnnReserve] = reserve;
-  std::vector<T> scratch(cfg.train ? 0 : static_cast<std::size_t>(std::min<int64_t>(L - 1, 2) * g.out_per_layer()));
+  std::vector<T> scratch(
+      cfg.train ? 0 : static_cast<std::size_t>(std::min<int64_t>(L - 1, 2) * g.out_per_layer()));
   T* rbase = cfg.train ? reinterpret_cast<T*>(reserve.data_ptr<uint8_t>()) : nullptr;
 
   std::vector<T> gi(static_cast<std::size_t>(T_ * B * GH)), gh(static_cast<std::size_t>(B * GH));
@@ -84,7 +94,9 @@ void rnn_forward(const KernelCall& c) {
   const T* in = x.data_ptr<T>();
   for (int64_t l = 0; l < L; ++l) {
     const int64_t I = cfg.layer_input(l);
-    T* out = l == L - 1 ? y : cfg.train ? g.layer_out(rbase, l) : scratch.data() + (l % 2) * g.out_per_layer();
+    T* out = l == L - 1  ? y
+             : cfg.train ? g.layer_out(rbase, l)
+                         : scratch.data() + (l % 2) * g.out_per_layer();
     for (int64_t d = 0; d < D; ++d) {
       const std::size_t w0 = static_cast<std::size_t>(kRnnWeights + (l * D + d) * cfg.weights_per_dir());
       const T* w_ih = c.in[w0].data_ptr<T>();
@@ -97,7 +109,8 @@ void rnn_forward(const KernelCall& c) {
           std::memcpy(gi.data() + r * GH, b_ih, static_cast<std::size_t>(GH) * sizeof(T));
         }
       }
-      gemm<T>(CblasNoTrans, CblasTrans, T_ * B, GH, I, T(1), in, I, w_ih, I, b_ih != nullptr ? T(1) : T(0), gi.data(), GH);
+      gemm<T>(CblasNoTrans, CblasTrans, T_ * B, GH, I, T(1), in, I, w_ih, I, b_ih != nullptr ? T(1) : T(0),
+              gi.data(), GH);
       const int64_t s0 = (l * D + d) * B * H;
       std::memcpy(hbuf.data(), h0 + s0, static_cast<std::size_t>(B * H) * sizeof(T));
       if (lstm) std::memcpy(cbuf.data(), c0 + s0, static_cast<std::size_t>(B * H) * sizeof(T));
@@ -108,9 +121,15 @@ void rnn_forward(const KernelCall& c) {
         T* yt = out + t * B * D * H + d * H;
         for_rows(B, H, [&](int64_t b) {
           for (int64_t j = 0; j < H; ++j) {
-            math::RnnUnitFwd<T> u{cfg.mode, gi.data() + (t * B + b) * GH + j, gh.data() + b * GH + j,
-                                  b_hh != nullptr ? b_hh + j : nullptr, H, hbuf[b * H + j],
-                                  lstm ? cbuf[b * H + j] : T(0), T(0), T(0)};
+            math::RnnUnitFwd<T> u{cfg.mode,
+                                  gi.data() + (t * B + b) * GH + j,
+                                  gh.data() + b * GH + j,
+                                  b_hh != nullptr ? b_hh + j : nullptr,
+                                  H,
+                                  hbuf[b * H + j],
+                                  lstm ? cbuf[b * H + j] : T(0),
+                                  T(0),
+                                  T(0)};
             math::rnn_cell_forward(u, keep != nullptr ? keep + b * K * H + j : nullptr);
             hbuf[b * H + j] = u.h;  // each unit reads only its own previous state
             if (lstm) cbuf[b * H + j] = u.c;
@@ -123,7 +142,8 @@ void rnn_forward(const KernelCall& c) {
     }
     if (l + 1 < L) {
       layer_in.resize(static_cast<std::size_t>(g.out_per_layer()));
-      apply_mask(layer_in.data(), out, mask != nullptr ? mask + l * g.out_per_layer() : nullptr, g.out_per_layer());
+      apply_mask(layer_in.data(), out, mask != nullptr ? mask + l * g.out_per_layer() : nullptr,
+                 g.out_per_layer());
       in = layer_in.data();
     }
   }
@@ -189,30 +209,34 @@ void rnn_backward(const KernelCall& c) {
           for (int64_t j = 0; j < H; ++j) {
             hrow[j] = hp[j];
             const T cp = !lstm ? T(0) : s > 0 ? keep_prev[b * K * H + 4 * H + j] : c0[s0 + b * H + j];
-            math::RnnUnitBwd<T> u{cfg.mode,
-                                  keep + b * K * H + j,
-                                  H,
-                                  hp[j],
-                                  cp,
-                                  dhbuf[b * H + j] + dout[static_cast<std::size_t>((t * B + b) * D * H + d * H + j)],
-                                  lstm ? dcbuf[b * H + j] : T(0),
-                                  dgi.data() + (t * B + b) * GH + j,
-                                  dgh.data() + (t * B + b) * GH + j,
-                                  T(0),
-                                  T(0)};
+            math::RnnUnitBwd<T> u{
+                cfg.mode,
+                keep + b * K * H + j,
+                H,
+                hp[j],
+                cp,
+                dhbuf[b * H + j] + dout[static_cast<std::size_t>((t * B + b) * D * H + d * H + j)],
+                lstm ? dcbuf[b * H + j] : T(0),
+                dgi.data() + (t * B + b) * GH + j,
+                dgh.data() + (t * B + b) * GH + j,
+                T(0),
+                T(0)};
             math::rnn_cell_backward(u);
             dhbuf[b * H + j] = u.dh_prev_direct;
             if (lstm) dcbuf[b * H + j] = u.dc_prev;
           }
         });
         // the recurrent GEMM's share of dh_prev
-        gemm<T>(CblasNoTrans, CblasNoTrans, B, H, GH, T(1), dgh.data() + t * B * GH, GH, w_hh, H, T(1), dhbuf.data(), H);
+        gemm<T>(CblasNoTrans, CblasNoTrans, B, H, GH, T(1), dgh.data() + t * B * GH, GH, w_hh, H, T(1),
+                dhbuf.data(), H);
       }
       std::memcpy(dh0 + s0, dhbuf.data(), static_cast<std::size_t>(B * H) * sizeof(T));
       if (lstm) std::memcpy(dc0 + s0, dcbuf.data(), static_cast<std::size_t>(B * H) * sizeof(T));
       // weights, biases and the layer input, over all steps at once
-      gemm<T>(CblasTrans, CblasNoTrans, GH, I, T_ * B, T(1), dgi.data(), GH, in, I, T(0), c.out[o0].data_ptr<T>(), I);
-      gemm<T>(CblasTrans, CblasNoTrans, GH, H, T_ * B, T(1), dgh.data(), GH, hprev.data(), H, T(0), c.out[o0 + 1].data_ptr<T>(), H);
+      gemm<T>(CblasTrans, CblasNoTrans, GH, I, T_ * B, T(1), dgi.data(), GH, in, I, T(0),
+              c.out[o0].data_ptr<T>(), I);
+      gemm<T>(CblasTrans, CblasNoTrans, GH, H, T_ * B, T(1), dgh.data(), GH, hprev.data(), H, T(0),
+              c.out[o0 + 1].data_ptr<T>(), H);
       if (cfg.bias) {
         T* db_ih = c.out[o0 + 2].data_ptr<T>();
         T* db_hh = c.out[o0 + 3].data_ptr<T>();
@@ -238,13 +262,17 @@ void rnn_backward(const KernelCall& c) {
 }  // namespace
 
 void rnn_kernel(const KernelCall& c) {
-  if (c.out[kRnnY].dtype() == kFloat64) rnn_forward<double>(c);
-  else rnn_forward<float>(c);
+  if (c.out[kRnnY].dtype() == kFloat64)
+    rnn_forward<double>(c);
+  else
+    rnn_forward<float>(c);
 }
 
 void rnn_backward_kernel(const KernelCall& c) {
-  if (c.out[0].dtype() == kFloat64) rnn_backward<double>(c);
-  else rnn_backward<float>(c);
+  if (c.out[0].dtype() == kFloat64)
+    rnn_backward<double>(c);
+  else
+    rnn_backward<float>(c);
 }
 
 }  // namespace nabla::cpu

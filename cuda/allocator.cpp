@@ -20,7 +20,7 @@
 namespace nabla::cuda {
 namespace {
 
-constexpr std::size_t kSmall = 1 << 20;     // requests up to 1 MiB round to 512 bytes
+constexpr std::size_t kSmall = 1 << 20;       // requests up to 1 MiB round to 512 bytes
 constexpr std::size_t kLargeRound = 2 << 20;  // larger ones to 2 MiB
 
 std::size_t round_size(std::size_t n) {
@@ -36,8 +36,9 @@ struct DeviceCache {
 
 class CachingAllocator {
  public:
-  CachingAllocator() : bypass_(std::getenv("NABLA_CUDA_NO_CACHE") != nullptr &&
-                               std::string(std::getenv("NABLA_CUDA_NO_CACHE")) == "1") {}
+  CachingAllocator()
+      : bypass_(std::getenv("NABLA_CUDA_NO_CACHE") != nullptr &&
+                std::string(std::getenv("NABLA_CUDA_NO_CACHE")) == "1") {}
 
   void* allocate(std::size_t nbytes, int device) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -70,9 +71,10 @@ class CachingAllocator {
       // only for the message: if the query fails too, report zeros and clear its error
       if (cudaMemGetInfo(&free_b, &total_b) != cudaSuccess) cudaGetLastError();
       throw OutOfMemoryError(
-          fmt::format("CUDA out of memory on cuda:{}: tried to allocate {} bytes; {} bytes free of {}, {} bytes "
-                      "allocated by nabla, {} bytes cached",
-                      device, nbytes, free_b, total_b, c.stats.allocated, c.stats.reserved - c.stats.allocated),
+          fmt::format(
+              "CUDA out of memory on cuda:{}: tried to allocate {} bytes; {} bytes free of {}, {} bytes "
+              "allocated by nabla, {} bytes cached",
+              device, nbytes, free_b, total_b, c.stats.allocated, c.stats.reserved - c.stats.allocated),
           nbytes);
     }
     NABLA_CUDA_CHECK(err);
@@ -155,7 +157,8 @@ std::shared_ptr<Storage> cuda_allocate(std::size_t nbytes, Device device) {
 }
 
 MemoryStats memory_stats(int device) {
-  NABLA_CHECK(device >= 0 && device < std::max(cuda_device_count(), 1), "cuda: device {} does not exist", device);
+  NABLA_CHECK(device >= 0 && device < std::max(cuda_device_count(), 1), "cuda: device {} does not exist",
+              device);
   return cuda_device_count() > 0 ? allocator().stats(device) : MemoryStats{};
 }
 
@@ -168,15 +171,16 @@ void synchronize() {
 }
 
 void* current_stream(int device) {
-  NABLA_CHECK(device >= 0 && device < cuda_device_count(), "cuda::current_stream: device {} does not exist ({} found)",
-              device, cuda_device_count());
+  NABLA_CHECK(device >= 0 && device < cuda_device_count(),
+              "cuda::current_stream: device {} does not exist ({} found)", device, cuda_device_count());
   return stream(device);
 }
 
 void make_stream_wait(std::intptr_t consumer, int device) {
   NABLA_CHECK(device >= 0 && device < cuda_device_count(),
               "cuda::make_stream_wait: device {} does not exist ({} found)", device, cuda_device_count());
-  NABLA_CHECK(consumer != 0, "cuda::make_stream_wait: stream 0 is ambiguous (DLPack: 1 is the legacy default "
+  NABLA_CHECK(consumer != 0,
+              "cuda::make_stream_wait: stream 0 is ambiguous (DLPack: 1 is the legacy default "
               "stream, 2 the per-thread default)");
   const cudaStream_t other = consumer == 1   ? cudaStreamLegacy
                              : consumer == 2 ? cudaStreamPerThread
@@ -200,8 +204,8 @@ void wait_stream_quietly(int device) noexcept {
 }
 
 EventTimer::EventTimer(int device) : device_(device) {
-  NABLA_CHECK(device >= 0 && device < cuda_device_count(), "cuda::EventTimer: device {} does not exist ({} found)",
-              device, cuda_device_count());
+  NABLA_CHECK(device >= 0 && device < cuda_device_count(),
+              "cuda::EventTimer: device {} does not exist ({} found)", device, cuda_device_count());
   set_device(device);
   cudaEvent_t a = nullptr, b = nullptr;
   NABLA_CUDA_CHECK(cudaEventCreate(&a));
@@ -230,7 +234,8 @@ double EventTimer::stop() {
   NABLA_CUDA_CHECK(cudaEventRecord(static_cast<cudaEvent_t>(stop_), stream(device_)));
   NABLA_CUDA_CHECK(cudaEventSynchronize(static_cast<cudaEvent_t>(stop_)));
   float ms = 0;
-  NABLA_CUDA_CHECK(cudaEventElapsedTime(&ms, static_cast<cudaEvent_t>(start_), static_cast<cudaEvent_t>(stop_)));
+  NABLA_CUDA_CHECK(
+      cudaEventElapsedTime(&ms, static_cast<cudaEvent_t>(start_), static_cast<cudaEvent_t>(stop_)));
   return ms;
 }
 

@@ -25,10 +25,11 @@ DeviceGeometry device_geometry(const Tensor& out, std::span<const Tensor> inputs
       ins[k] = t;
     }
   }
-  const ElementwiseGeometry g = make_elementwise_geometry(out, std::span<const Tensor>(ins.data(), inputs.size()));
+  const ElementwiseGeometry g =
+      make_elementwise_geometry(out, std::span<const Tensor>(ins.data(), inputs.size()));
   NABLA_CHECK(static_cast<int>(g.shape.size()) <= kMaxDims,
-              "cuda: an elementwise op over {} non-mergeable dims exceeds the kernel's limit of {}", g.shape.size(),
-              kMaxDims);
+              "cuda: an elementwise op over {} non-mergeable dims exceeds the kernel's limit of {}",
+              g.shape.size(), kMaxDims);
   d.ndim = static_cast<int>(g.shape.size());
   d.nops = g.nops;
   bool contiguous = d.ndim == 1;

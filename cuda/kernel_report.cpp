@@ -19,7 +19,8 @@ struct ReportSlot {
 constexpr int kMaxDevices = 64;
 
 ReportSlot& slot_of(int device) {
-  static std::array<ReportSlot, kMaxDevices>* slots = new std::array<ReportSlot, kMaxDevices>();  // never freed
+  static std::array<ReportSlot, kMaxDevices>* slots =
+      new std::array<ReportSlot, kMaxDevices>();  // never freed
   NABLA_CHECK(device >= 0 && device < kMaxDevices, "cuda: device {} out of range", device);
   ReportSlot& s = (*slots)[device];
   std::call_once(s.once, [&] {

@@ -18,8 +18,9 @@ std::shared_ptr<Storage> cuda_allocate(std::size_t nbytes, Device device);  // c
 void register_cuda() {
   if (cuda::cuda_device_count() == 0) return;  // no GPU or driver: the CPU path runs alone
   set_storage_allocator(DeviceType::CUDA, &cuda::cuda_allocate);
-#define NABLA_OP(name, family, diff) \
-  register_family_kernel<OpFamily::family>(Op::name, DeviceType::CUDA, [](auto) { return &cuda::name##_kernel; });
+#define NABLA_OP(name, family, diff)                                   \
+  register_family_kernel<OpFamily::family>(Op::name, DeviceType::CUDA, \
+                                           [](auto) { return &cuda::name##_kernel; });
 #include "dispatch/ops.def"
 #undef NABLA_OP
   mark_backend_registered(DeviceType::CUDA);

@@ -12,8 +12,8 @@ namespace nabla::cuda {
 
 void throw_cuda_error(cudaError_t err, const char* call, const char* file, int line) {
   cudaGetLastError();  // clear a sticky non-fatal error so later calls are not blamed for it
-  throw Error(fmt::format("CUDA error {} ({}) in {} at {}:{}", cudaGetErrorName(err), cudaGetErrorString(err), call,
-                          file, line));
+  throw Error(fmt::format("CUDA error {} ({}) in {} at {}:{}", cudaGetErrorName(err), cudaGetErrorString(err),
+                          call, file, line));
 }
 
 int cuda_device_count() {
@@ -30,8 +30,8 @@ int cuda_device_count() {
 }
 
 void set_device(int index) {
-  NABLA_CHECK(index >= 0 && index < cuda_device_count(), "cuda: device {} does not exist ({} device(s) found)", index,
-              cuda_device_count());
+  NABLA_CHECK(index >= 0 && index < cuda_device_count(),
+              "cuda: device {} does not exist ({} device(s) found)", index, cuda_device_count());
   NABLA_CUDA_CHECK(cudaSetDevice(index));
 }
 

@@ -23,12 +23,12 @@ cudaStream_t stream(int index);
 }  // namespace nabla::cuda
 
 /// Checks a CUDA runtime call; failures become nabla::Error naming the call, file and line.
-#define NABLA_CUDA_CHECK(call)                                                  \
-  do {                                                                          \
-    const cudaError_t nabla_err_ = (call);                                      \
-    if (nabla_err_ != cudaSuccess) [[unlikely]] {                               \
-      ::nabla::cuda::throw_cuda_error(nabla_err_, #call, __FILE__, __LINE__);   \
-    }                                                                           \
+#define NABLA_CUDA_CHECK(call)                                                \
+  do {                                                                        \
+    const cudaError_t nabla_err_ = (call);                                    \
+    if (nabla_err_ != cudaSuccess) [[unlikely]] {                             \
+      ::nabla::cuda::throw_cuda_error(nabla_err_, #call, __FILE__, __LINE__); \
+    }                                                                         \
   } while (0)
 
 /// Checks the last kernel launch.

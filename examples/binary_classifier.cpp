@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
   const auto label = nabla::randint(0, 2, {n, 1}).to(nabla::kFloat32);
   const auto x = nabla::randn({n, 2}) * 0.7 + (label * 3.0 - 1.5);
   auto train = std::make_shared<nabla::data::TensorDataset>(x, label);
-  nabla::data::DataLoader loader(train, nabla::data::DataLoaderOptions(a.batch_size).shuffle(true).seed(a.seed).device(dev));
+  nabla::data::DataLoader loader(
+      train, nabla::data::DataLoaderOptions(a.batch_size).shuffle(true).seed(a.seed).device(dev));
 
   auto model = std::make_shared<nn::Sequential>(std::initializer_list<std::shared_ptr<nn::Module>>{
       std::make_shared<nn::Linear>(2, 5), std::make_shared<nn::ReLU>(), std::make_shared<nn::Linear>(5, 1),

@@ -25,11 +25,12 @@ struct Args {
 };
 
 inline void usage(const char* argv0, const Args& d, const char* extra_help) {
-  std::fprintf(stderr,
-               "usage: %s [--device cpu|cuda|auto] [--epochs N] [--batch-size N] [--lr F] [--seed S] [--limit N] "
-               "[--quiet]%s\n  defaults: device %s, epochs %lld, batch size %lld, lr %g, seed %llu\n",
-               argv0, extra_help, d.device.c_str(), static_cast<long long>(d.epochs),
-               static_cast<long long>(d.batch_size), d.lr, static_cast<unsigned long long>(d.seed));
+  std::fprintf(
+      stderr,
+      "usage: %s [--device cpu|cuda|auto] [--epochs N] [--batch-size N] [--lr F] [--seed S] [--limit N] "
+      "[--quiet]%s\n  defaults: device %s, epochs %lld, batch size %lld, lr %g, seed %llu\n",
+      argv0, extra_help, d.device.c_str(), static_cast<long long>(d.epochs),
+      static_cast<long long>(d.batch_size), d.lr, static_cast<unsigned long long>(d.seed));
 }
 
 /// Parses argv over the given defaults; exits 2 with usage on a bad command line, 0 on --help.
@@ -60,12 +61,18 @@ inline Args parse(int argc, char** argv, Args d, std::initializer_list<const cha
     }
     if (i + 1 >= argc) fail("missing value after " + f);
     const char* v = argv[++i];
-    if (f == "--device") a.device = v;
-    else if (f == "--epochs") a.epochs = static_cast<int64_t>(num(f, v, 0));
-    else if (f == "--batch-size") a.batch_size = static_cast<int64_t>(num(f, v, 1));
-    else if (f == "--lr") a.lr = num(f, v, 0);
-    else if (f == "--seed") a.seed = static_cast<uint64_t>(num(f, v, 0));
-    else if (f == "--limit") a.limit = static_cast<int64_t>(num(f, v, 1));
+    if (f == "--device")
+      a.device = v;
+    else if (f == "--epochs")
+      a.epochs = static_cast<int64_t>(num(f, v, 0));
+    else if (f == "--batch-size")
+      a.batch_size = static_cast<int64_t>(num(f, v, 1));
+    else if (f == "--lr")
+      a.lr = num(f, v, 0);
+    else if (f == "--seed")
+      a.seed = static_cast<uint64_t>(num(f, v, 0));
+    else if (f == "--limit")
+      a.limit = static_cast<int64_t>(num(f, v, 1));
     else {
       bool known = false;
       for (const char* k : extra_keys) known = known || f == std::string("--") + k;
@@ -83,10 +90,11 @@ inline nabla::Device device_of(const Args& a) {
   try {
     const nabla::Device d(a.device);
     if (d.is_cuda() && !nabla::cuda::is_available()) {
-      std::fprintf(stderr,
-                   "error: --device %s: no CUDA device is available here (nabla::cuda::is_available() is false: no "
-                   "GPU or driver, or nabla was built without CUDA)\n",
-                   a.device.c_str());
+      std::fprintf(
+          stderr,
+          "error: --device %s: no CUDA device is available here (nabla::cuda::is_available() is false: no "
+          "GPU or driver, or nabla was built without CUDA)\n",
+          a.device.c_str());
       std::exit(2);
     }
     return d;

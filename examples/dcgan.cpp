@@ -73,7 +73,8 @@ void save_grid(const Tensor& g, const std::string& path) {
     const int64_t gy = i / kSide, gx = i % kSide;
     for (int y = 0; y < kImg; ++y) {
       for (int x = 0; x < kImg; ++x) {
-        const float val = std::clamp((v[static_cast<std::size_t>((i * kImg + y) * kImg + x)] + 1.0f) * 127.5f, 0.0f, 255.0f);
+        const float val = std::clamp((v[static_cast<std::size_t>((i * kImg + y) * kImg + x)] + 1.0f) * 127.5f,
+                                     0.0f, 255.0f);
         px[static_cast<std::size_t>((gy * kCell + 1 + y) * (kSide * kCell) + gx * kCell + 1 + x)] =
             static_cast<uint8_t>(val + 0.5f);
       }
@@ -109,8 +110,10 @@ int main(int argc, char** argv) {
                                                     train_set->targets().narrow(0, 0, a.limit));
     }
     // drop_last: batch norm wants a full batch, and every step then sees the same batch size
-    data::DataLoader loader(train, data::DataLoaderOptions(a.batch_size).shuffle(true).seed(a.seed).drop_last(true).device(dev));
-    NABLA_CHECK(loader.num_batches() > 0, "dcgan: {} images make no full batch of {}", train->size(), a.batch_size);
+    data::DataLoader loader(
+        train, data::DataLoaderOptions(a.batch_size).shuffle(true).seed(a.seed).drop_last(true).device(dev));
+    NABLA_CHECK(loader.num_batches() > 0, "dcgan: {} images make no full batch of {}", train->size(),
+                a.batch_size);
 
     auto g = generator(nz, width);
     auto dnet = discriminator(width);
@@ -119,8 +122,10 @@ int main(int argc, char** argv) {
     g->to(dev);
     dnet->to(dev);
     if (!a.quiet) {
-      std::cout << *g << "\n" << *dnet << "\n"
-                << g->num_parameters() << " + " << dnet->num_parameters() << " parameters, training on " << dev << "\n";
+      std::cout << *g << "\n"
+                << *dnet << "\n"
+                << g->num_parameters() << " + " << dnet->num_parameters() << " parameters, training on "
+                << dev << "\n";
     }
     nabla::optim::AdamOptions o;
     o.lr = a.lr;
@@ -165,12 +170,15 @@ int main(int argc, char** argv) {
         seen += b;
         if (!a.quiet && (steps % 10 == 0 || steps == loader.num_batches())) {
           const double n = static_cast<double>(steps);
-          progress.update(steps, {{"d_loss", sum_d.item<double>() / n}, {"g_loss", sum_g.item<double>() / n}}, seen);
+          progress.update(steps, {{"d_loss", sum_d.item<double>() / n}, {"g_loss", sum_g.item<double>() / n}},
+                          seen);
         }
       }
       const double n = static_cast<double>(steps);
-      result = {{"d_loss", sum_d.item<double>() / n}, {"g_loss", sum_g.item<double>() / n},
-                {"d_real", sum_real.item<double>() / n}, {"d_fake", sum_fake.item<double>() / n}};
+      result = {{"d_loss", sum_d.item<double>() / n},
+                {"g_loss", sum_g.item<double>() / n},
+                {"d_real", sum_real.item<double>() / n},
+                {"d_fake", sum_fake.item<double>() / n}};
       progress.end_epoch(result);
       {
         // sampled in training mode (batch statistics), as PyTorch's DCGAN example does: early

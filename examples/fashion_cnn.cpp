@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
   d.epochs = 1;
   d.lr = 1e-3;
   d.batch_size = 64;
-  const example::Args a = example::parse(argc, argv, d, {"data", "checkpoint"}, " [--data DIR] [--checkpoint FILE]");
+  const example::Args a =
+      example::parse(argc, argv, d, {"data", "checkpoint"}, " [--data DIR] [--checkpoint FILE]");
   const nabla::Device dev = example::device_of(a);
   nabla::manual_seed(a.seed);
   namespace nn = nabla::nn;
@@ -30,16 +31,20 @@ int main(int argc, char** argv) {
     // inputs standardised with the training set's pixel mean and standard deviation
     constexpr double kMean = 0.2860, kStd = 0.3530;
     const int64_t n_train = a.limit > 0 ? std::min<int64_t>(a.limit, train_set->size()) : train_set->size();
-    auto train = std::make_shared<data::TensorDataset>((train_set->images().narrow(0, 0, n_train) - kMean) / kStd,
-                                                       train_set->targets().narrow(0, 0, n_train));
-    auto test_data = std::make_shared<data::TensorDataset>((test_set->images() - kMean) / kStd, test_set->targets());
-    data::DataLoader train_loader(train, data::DataLoaderOptions(a.batch_size).shuffle(true).seed(a.seed).device(dev));
+    auto train =
+        std::make_shared<data::TensorDataset>((train_set->images().narrow(0, 0, n_train) - kMean) / kStd,
+                                              train_set->targets().narrow(0, 0, n_train));
+    auto test_data =
+        std::make_shared<data::TensorDataset>((test_set->images() - kMean) / kStd, test_set->targets());
+    data::DataLoader train_loader(
+        train, data::DataLoaderOptions(a.batch_size).shuffle(true).seed(a.seed).device(dev));
     data::DataLoader test_loader(test_data, data::DataLoaderOptions(1000).device(dev));
 
     auto model = std::make_shared<nn::Sequential>(std::initializer_list<std::shared_ptr<nn::Module>>{
-        std::make_shared<nn::Conv2d>(1, 32, 3), std::make_shared<nn::ReLU>(), std::make_shared<nn::MaxPool2d>(2),
-        std::make_shared<nn::Conv2d>(32, 64, 3), std::make_shared<nn::ReLU>(), std::make_shared<nn::MaxPool2d>(2),
-        std::make_shared<nn::Flatten>(), std::make_shared<nn::Linear>(64 * 5 * 5, 128), std::make_shared<nn::ReLU>(),
+        std::make_shared<nn::Conv2d>(1, 32, 3), std::make_shared<nn::ReLU>(),
+        std::make_shared<nn::MaxPool2d>(2), std::make_shared<nn::Conv2d>(32, 64, 3),
+        std::make_shared<nn::ReLU>(), std::make_shared<nn::MaxPool2d>(2), std::make_shared<nn::Flatten>(),
+        std::make_shared<nn::Linear>(64 * 5 * 5, 128), std::make_shared<nn::ReLU>(),
         std::make_shared<nn::Linear>(128, 10)});
     for (auto& [name, m] : model->named_modules()) {
       Tensor* w = nullptr;
@@ -52,7 +57,8 @@ int main(int argc, char** argv) {
       }
     }
     model->to(dev);
-    if (!a.quiet) std::cout << *model << "\n" << model->num_parameters() << " parameters, training on " << dev << "\n";
+    if (!a.quiet)
+      std::cout << *model << "\n" << model->num_parameters() << " parameters, training on " << dev << "\n";
     nabla::optim::AdamOptions o;
     o.lr = a.lr;
     auto opt = std::make_shared<nabla::optim::Adam>(model->parameters(), o);
@@ -63,11 +69,13 @@ int main(int argc, char** argv) {
     fo.epochs = a.epochs;
     fo.verbose = a.quiet ? 0 : 1;
     if (a.extra.count("checkpoint")) {
-      fo.callbacks.push_back(std::make_shared<nabla::train::ModelCheckpoint>(a.extra.at("checkpoint"), 1, 0, &train_loader));
+      fo.callbacks.push_back(
+          std::make_shared<nabla::train::ModelCheckpoint>(a.extra.at("checkpoint"), 1, 0, &train_loader));
     }
     const auto history = trainer.fit(train_loader, fo, &test_loader);
     const auto test = trainer.evaluate(test_loader);
-    std::map<std::string, double> result{{"test_accuracy", test.at("accuracy")}, {"test_loss", test.at("loss")}};
+    std::map<std::string, double> result{{"test_accuracy", test.at("accuracy")},
+                                         {"test_loss", test.at("loss")}};
     if (!history.epochs.empty()) result["train_loss"] = history.epochs.back().at("loss");
     example::print_json(result);
   } catch (const nabla::Error& e) {

@@ -12,7 +12,8 @@ int main(int argc, char** argv) {
   d.epochs = 1;
   d.lr = 1e-3;
   d.batch_size = 64;
-  const example::Args a = example::parse(argc, argv, d, {"data", "checkpoint"}, " [--data DIR] [--checkpoint FILE]");
+  const example::Args a =
+      example::parse(argc, argv, d, {"data", "checkpoint"}, " [--data DIR] [--checkpoint FILE]");
   const nabla::Device dev = example::device_of(a);
   nabla::manual_seed(a.seed);
   namespace nn = nabla::nn;
@@ -26,14 +27,16 @@ int main(int argc, char** argv) {
       train = std::make_shared<data::TensorDataset>(train_set->images().narrow(0, 0, a.limit),
                                                     train_set->targets().narrow(0, 0, a.limit));
     }
-    data::DataLoader train_loader(train, data::DataLoaderOptions(a.batch_size).shuffle(true).seed(a.seed).device(dev));
+    data::DataLoader train_loader(
+        train, data::DataLoaderOptions(a.batch_size).shuffle(true).seed(a.seed).device(dev));
     data::DataLoader test_loader(test_set, data::DataLoaderOptions(1000).device(dev));
 
     auto model = std::make_shared<nn::Sequential>(std::initializer_list<std::shared_ptr<nn::Module>>{
         std::make_shared<nn::Flatten>(), std::make_shared<nn::Linear>(784, 128), std::make_shared<nn::ReLU>(),
         std::make_shared<nn::Linear>(128, 10)});
     model->to(dev);
-    if (!a.quiet) std::cout << *model << "\n" << model->num_parameters() << " parameters, training on " << dev << "\n";
+    if (!a.quiet)
+      std::cout << *model << "\n" << model->num_parameters() << " parameters, training on " << dev << "\n";
     nabla::optim::AdamOptions o;
     o.lr = a.lr;
     auto opt = std::make_shared<nabla::optim::Adam>(model->parameters(), o);
@@ -44,11 +47,13 @@ int main(int argc, char** argv) {
     fo.epochs = a.epochs;
     fo.verbose = a.quiet ? 0 : 1;
     if (a.extra.count("checkpoint")) {
-      fo.callbacks.push_back(std::make_shared<nabla::train::ModelCheckpoint>(a.extra.at("checkpoint"), 1, 0, &train_loader));
+      fo.callbacks.push_back(
+          std::make_shared<nabla::train::ModelCheckpoint>(a.extra.at("checkpoint"), 1, 0, &train_loader));
     }
     const auto history = trainer.fit(train_loader, fo, &test_loader);
     const auto test = trainer.evaluate(test_loader);
-    std::map<std::string, double> result{{"test_accuracy", test.at("accuracy")}, {"test_loss", test.at("loss")}};
+    std::map<std::string, double> result{{"test_accuracy", test.at("accuracy")},
+                                         {"test_loss", test.at("loss")}};
     if (!history.epochs.empty()) result["train_loss"] = history.epochs.back().at("loss");
     example::print_json(result);
   } catch (const nabla::Error& e) {

@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
       loss = l.item<double>();
     }
     if (!a.quiet && (epoch + 1) % std::max<int64_t>(1, a.epochs / 10) == 0) {
-      std::printf("epoch %lld/%lld  loss %.6f\n", static_cast<long long>(epoch + 1), static_cast<long long>(a.epochs), loss);
+      std::printf("epoch %lld/%lld  loss %.6f\n", static_cast<long long>(epoch + 1),
+                  static_cast<long long>(a.epochs), loss);
     }
   }
   const double wv = w.item<double>(), bv = b.item<double>();

@@ -40,9 +40,11 @@ inline void chunk(std::ofstream& f, const char* type, const std::vector<uint8_t>
 }  // namespace png_detail
 
 /// Writes `pixels` (row-major, height x width, 0 = black) as an 8-bit grayscale PNG.
-inline void write_png_gray(const std::string& path, const std::vector<uint8_t>& pixels, int width, int height) {
+inline void write_png_gray(const std::string& path, const std::vector<uint8_t>& pixels, int width,
+                           int height) {
   using namespace png_detail;
-  if (width <= 0 || height <= 0 || pixels.size() != static_cast<std::size_t>(width) * static_cast<std::size_t>(height)) {
+  if (width <= 0 || height <= 0 ||
+      pixels.size() != static_cast<std::size_t>(width) * static_cast<std::size_t>(height)) {
     throw std::runtime_error("write_png_gray: pixel count does not match the size");
   }
   std::vector<uint8_t> raw;  // each row: filter byte 0, then the pixels
@@ -61,7 +63,8 @@ inline void write_png_gray(const std::string& path, const std::vector<uint8_t>& 
     z.push_back(static_cast<uint8_t>(n >> 8));
     z.push_back(static_cast<uint8_t>(~n & 0xFF));
     z.push_back(static_cast<uint8_t>((~n >> 8) & 0xFF));
-    z.insert(z.end(), raw.begin() + static_cast<std::ptrdiff_t>(pos), raw.begin() + static_cast<std::ptrdiff_t>(pos + n));
+    z.insert(z.end(), raw.begin() + static_cast<std::ptrdiff_t>(pos),
+             raw.begin() + static_cast<std::ptrdiff_t>(pos + n));
     pos += n;
     if (last) break;
   }

@@ -35,7 +35,9 @@ struct SineLstm : nn::Module {
     lstm = register_module("lstm", std::make_shared<nn::LSTM>(1, 32, o));
     head = register_module("head", std::make_shared<nn::Linear>(32, 1));
   }
-  nabla::Tensor forward(const nabla::Tensor& x) override { return (*head)(lstm->forward_with_state(x).h_n[0]); }
+  nabla::Tensor forward(const nabla::Tensor& x) override {
+    return (*head)(lstm->forward_with_state(x).h_n[0]);
+  }
 };
 
 double mse(SineLstm& m, const nabla::Tensor& x, const nabla::Tensor& y) {
@@ -72,7 +74,8 @@ int main(int argc, char** argv) {
     for (int64_t s = 0; s < n_train; s += a.batch_size) {
       const auto idx = perm.narrow(0, s, std::min(a.batch_size, n_train - s));
       opt.zero_grad();
-      const auto l = nn::functional::mse_loss(model(x_train.index_select(0, idx)), y_train.index_select(0, idx));
+      const auto l =
+          nn::functional::mse_loss(model(x_train.index_select(0, idx)), y_train.index_select(0, idx));
       l.backward();
       opt.step();
       total += l.item<double>();

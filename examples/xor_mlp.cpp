@@ -36,12 +36,14 @@ int main(int argc, char** argv) {
     opt.step();
     loss = l.item<double>();
     if (!a.quiet && (epoch + 1) % std::max<int64_t>(1, a.epochs / 5) == 0) {
-      std::printf("epoch %lld/%lld  loss %.5f\n", static_cast<long long>(epoch + 1), static_cast<long long>(a.epochs), loss);
+      std::printf("epoch %lld/%lld  loss %.5f\n", static_cast<long long>(epoch + 1),
+                  static_cast<long long>(a.epochs), loss);
     }
   }
   nabla::NoGradGuard g;
   const auto pred = (*model)(x);
-  const double acc = nabla::eq(nabla::gt(pred, 0.5), nabla::gt(y, 0.5)).to(nabla::kFloat32).mean().item<double>();
+  const double acc =
+      nabla::eq(nabla::gt(pred, 0.5), nabla::gt(y, 0.5)).to(nabla::kFloat32).mean().item<double>();
   if (!a.quiet) std::cout << "predictions " << pred.reshape({-1}) << "\n";
   example::print_json({{"accuracy", acc}, {"loss", loss}});
   return 0;

@@ -48,15 +48,19 @@ std::function<std::vector<Sample>()> unary_samples(double lo, double hi, double 
         {"vector", {make({7}, lo, hi, 2, gap)}},
         {"matrix", {make({3, 4}, lo, hi, 3, gap)}},
         {"transposed", {make({4, 3}, lo, hi, 4, gap)}, transpose_first},
-        {"sliced", {make({6, 5}, lo, hi, 5, gap)}, [](const V& in) { return V{in[0].slice(0, 1, 6, 2).narrow(1, 1, 3)}; }},
+        {"sliced",
+         {make({6, 5}, lo, hi, 5, gap)},
+         [](const V& in) { return V{in[0].slice(0, 1, 6, 2).narrow(1, 1, 3)}; }},
         {"empty", {make({0, 3}, lo, hi, 6)}},
     };
-    if (!edge.empty()) s.push_back({"edge values", {values(edge, {static_cast<int64_t>(edge.size())})}, nullptr, false});
+    if (!edge.empty())
+      s.push_back({"edge values", {values(edge, {static_cast<int64_t>(edge.size())})}, nullptr, false});
     return s;
   };
 }
 
-std::function<std::vector<Sample>()> binary_samples(double lo0, double hi0, double lo1, double hi1, double gap1 = 0.0) {
+std::function<std::vector<Sample>()> binary_samples(double lo0, double hi0, double lo1, double hi1,
+                                                    double gap1 = 0.0) {
   return [=] {
     return std::vector<Sample>{
         {"same shape", {make({3, 4}, lo0, hi0, 11), make({3, 4}, lo1, hi1, 12, gap1)}},
@@ -64,8 +68,11 @@ std::function<std::vector<Sample>()> binary_samples(double lo0, double hi0, doub
         {"broadcast both", {make({2, 1, 4}, lo0, hi0, 15), make({3, 1}, lo1, hi1, 16, gap1)}},
         {"0-dim other", {make({2, 3}, lo0, hi0, 17), make({}, lo1, hi1, 18, gap1)}},
         {"transposed", {make({4, 3}, lo0, hi0, 19), make({3, 4}, lo1, hi1, 20, gap1)}, transpose_first},
-        {"expanded", {make({3, 1}, lo0, hi0, 21), make({3, 5}, lo1, hi1, 22, gap1)},
-         [](const V& in) { return V{in[0].expand({3, 5}), in[1]}; }},
+        {"expanded",
+         {make({3, 1}, lo0, hi0, 21), make({3, 5}, lo1, hi1, 22, gap1)},
+         [](const V& in) {
+           return V{in[0].expand({3, 5}), in[1]};
+         }},
         {"empty", {make({0, 4}, lo0, hi0, 23), make({4}, lo1, hi1, 24, gap1)}},
     };
   };
@@ -109,10 +116,14 @@ Fn reduce_fn(std::function<Tensor(const Tensor&, IntList, bool)> f) {
 }
 
 // ---- inputs for the op benchmarks: about n elements in the main input, by family ----------
-Tensor bench_uniform(const Shape& shape, double lo = 0.1, double hi = 2.0) { return rand(shape) * (hi - lo) + lo; }
+Tensor bench_uniform(const Shape& shape, double lo = 0.1, double hi = 2.0) {
+  return rand(shape) * (hi - lo) + lo;
+}
 Tensor bench_index(int64_t n, int64_t high) { return randint(0, high, {n}); }
 
-int64_t side(int64_t n) { return std::max<int64_t>(8, static_cast<int64_t>(std::sqrt(static_cast<double>(n)))); }
+int64_t side(int64_t n) {
+  return std::max<int64_t>(8, static_cast<int64_t>(std::sqrt(static_cast<double>(n))));
+}
 
 void add_bench_inputs(std::vector<OpEntry>& db) {
   for (OpEntry& e : db) {
@@ -129,14 +140,19 @@ void add_bench_inputs(std::vector<OpEntry>& db) {
         return in;
       };
     } else if (fam == OpFamily::reduce) {
-      e.bench = [](int64_t count) { return std::vector<Tensor>{bench_uniform({std::max<int64_t>(count / 1024, 1), 1024})}; };
+      e.bench = [](int64_t count) {
+        return std::vector<Tensor>{bench_uniform({std::max<int64_t>(count / 1024, 1), 1024})};
+      };
     } else if (n == "matmul" || n == "bmm" || n == "addmm" || n == "linear") {
       // square products of side sqrt(n): 2 m^3 FLOPs
       e.bench = [n](int64_t count) {
         const int64_t m = side(count);
-        if (n == "bmm") return std::vector<Tensor>{bench_uniform({4, m / 2, m / 2}), bench_uniform({4, m / 2, m / 2})};
-        if (n == "addmm") return std::vector<Tensor>{bench_uniform({m}), bench_uniform({m, m}), bench_uniform({m, m})};
-        if (n == "linear") return std::vector<Tensor>{bench_uniform({m, m}), bench_uniform({m, m}), bench_uniform({m})};
+        if (n == "bmm")
+          return std::vector<Tensor>{bench_uniform({4, m / 2, m / 2}), bench_uniform({4, m / 2, m / 2})};
+        if (n == "addmm")
+          return std::vector<Tensor>{bench_uniform({m}), bench_uniform({m, m}), bench_uniform({m, m})};
+        if (n == "linear")
+          return std::vector<Tensor>{bench_uniform({m, m}), bench_uniform({m, m}), bench_uniform({m})};
         return std::vector<Tensor>{bench_uniform({m, m}), bench_uniform({m, m})};
       };
       e.bench_flops = [n](const std::vector<Tensor>& in, const Tensor& out) {
@@ -144,7 +160,9 @@ void add_bench_inputs(std::vector<OpEntry>& db) {
         return 2.0 * static_cast<double>(out.numel()) * static_cast<double>(a.size(-1));
       };
     } else if (fam == OpFamily::softmax) {
-      e.bench = [](int64_t count) { return std::vector<Tensor>{bench_uniform({std::max<int64_t>(count / 1000, 1), 1000}, -3, 3)}; };
+      e.bench = [](int64_t count) {
+        return std::vector<Tensor>{bench_uniform({std::max<int64_t>(count / 1000, 1), 1000}, -3, 3)};
+      };
       e.flops_per_element = 5.0;
     } else if (n == "gather") {
       e.bench = [](int64_t count) {
@@ -159,7 +177,8 @@ void add_bench_inputs(std::vector<OpEntry>& db) {
     } else if (n == "cat") {
       e.bench = [arity](int64_t count) {
         std::vector<Tensor> in;
-        for (std::size_t i = 0; i < arity; ++i) in.push_back(bench_uniform({std::max<int64_t>(count / 1024, 1), 1024}));
+        for (std::size_t i = 0; i < arity; ++i)
+          in.push_back(bench_uniform({std::max<int64_t>(count / 1024, 1), 1024}));
         return in;
       };
     } else if (n == "copy") {
@@ -167,7 +186,8 @@ void add_bench_inputs(std::vector<OpEntry>& db) {
     } else if (n == "cross_entropy") {
       e.bench = [](int64_t count) {
         const int64_t rows = std::max<int64_t>(count / 1000, 1);
-        return std::vector<Tensor>{bench_uniform({rows, 1000}, -3, 3), bench_index(rows, 1000), bench_uniform({1000})};
+        return std::vector<Tensor>{bench_uniform({rows, 1000}, -3, 3), bench_index(rows, 1000),
+                                   bench_uniform({1000})};
       };
       e.flops_per_element = 5.0;
     } else if (fam == OpFamily::conv) {
@@ -175,11 +195,13 @@ void add_bench_inputs(std::vector<OpEntry>& db) {
       e.bench = [n](int64_t count) {
         const int64_t batch = std::max<int64_t>(count / (64 * 56 * 56), 1);
         if (n.rfind("conv_transpose2d", 0) == 0) {
-          return std::vector<Tensor>{bench_uniform({batch, 64, 28, 28}, -1, 1), bench_uniform({64, 32, 3, 3}, -0.1, 0.1),
+          return std::vector<Tensor>{bench_uniform({batch, 64, 28, 28}, -1, 1),
+                                     bench_uniform({64, 32, 3, 3}, -0.1, 0.1),
                                      bench_uniform({32}, -0.1, 0.1)};  // one bias per output channel
         }
         const int64_t groups = n == "conv2d_dilation_groups" ? 2 : 1;
-        std::vector<Tensor> in{bench_uniform({batch, 64, 56, 56}, -1, 1), bench_uniform({64, 64 / groups, 3, 3}, -0.1, 0.1)};
+        std::vector<Tensor> in{bench_uniform({batch, 64, 56, 56}, -1, 1),
+                               bench_uniform({64, 64 / groups, 3, 3}, -0.1, 0.1)};
         if (n != "conv2d_dilation_groups") in.push_back(bench_uniform({64}, -0.1, 0.1));
         return in;
       };
@@ -187,31 +209,35 @@ void add_bench_inputs(std::vector<OpEntry>& db) {
         // 2 x (output elements) x (multiply-adds per output element)
         const Tensor& w = in[1];
         const bool transposed = n.rfind("conv_transpose2d", 0) == 0;
-        const double macs = transposed ? static_cast<double>(in[0].numel()) * static_cast<double>(w.numel() / w.size(0))
-                                       : static_cast<double>(out.numel()) * static_cast<double>(w.numel() / w.size(0));
+        const double macs =
+            transposed ? static_cast<double>(in[0].numel()) * static_cast<double>(w.numel() / w.size(0))
+                       : static_cast<double>(out.numel()) * static_cast<double>(w.numel() / w.size(0));
         return 2.0 * macs;
       };
     } else if (fam == OpFamily::pool) {
       e.bench = [](int64_t count) {
-        return std::vector<Tensor>{bench_uniform({std::max<int64_t>(count / (64 * 56 * 56), 1), 64, 56, 56}, -1, 1)};
+        return std::vector<Tensor>{
+            bench_uniform({std::max<int64_t>(count / (64 * 56 * 56), 1), 64, 56, 56}, -1, 1)};
       };
     } else if (n == "batch_norm") {
       e.bench = [](int64_t count) {
         const int64_t batch = std::max<int64_t>(count / (64 * 56 * 56), 2);
-        return std::vector<Tensor>{bench_uniform({batch, 64, 56, 56}, -1, 1), bench_uniform({64}), bench_uniform({64}),
-                                   bench_uniform({batch, 64, 56, 56}, -1, 1)};
+        return std::vector<Tensor>{bench_uniform({batch, 64, 56, 56}, -1, 1), bench_uniform({64}),
+                                   bench_uniform({64}), bench_uniform({batch, 64, 56, 56}, -1, 1)};
       };
       e.flops_per_element = 8.0;
     } else if (n == "layer_norm") {
       e.bench = [](int64_t count) {
         const int64_t rows = std::max<int64_t>(count / 768, 1);
         // the entry normalises the last [3, 4]: rows of 12; scale by rows
-        return std::vector<Tensor>{bench_uniform({rows, 64, 3, 4}), bench_uniform({3, 4}), bench_uniform({3, 4}),
-                                   bench_uniform({rows, 64, 3, 4})};
+        return std::vector<Tensor>{bench_uniform({rows, 64, 3, 4}), bench_uniform({3, 4}),
+                                   bench_uniform({3, 4}), bench_uniform({rows, 64, 3, 4})};
       };
       e.flops_per_element = 8.0;
     } else if (fam == OpFamily::optim) {
-      e.bench = [](int64_t count) { return std::vector<Tensor>{bench_uniform({count}), bench_uniform({count})}; };
+      e.bench = [](int64_t count) {
+        return std::vector<Tensor>{bench_uniform({count}), bench_uniform({count})};
+      };
     }
   }
 }
@@ -229,8 +255,10 @@ std::vector<OpEntry> build() {
     return &db.back();
   };
   const double big = 80.0;
-  unary("neg", Op::neg, [](const V& in) { return neg(in[0]); }, -2, 2);
-  unary("abs", Op::abs, [](const V& in) { return abs(in[0]); }, -2, 2, 0.1);
+  unary(
+      "neg", Op::neg, [](const V& in) { return neg(in[0]); }, -2, 2);
+  unary(
+      "abs", Op::abs, [](const V& in) { return abs(in[0]); }, -2, 2, 0.1);
   unary("sign", Op::sign, [](const V& in) { return sign(in[0]); }, -2, 2, 0.1, {-1.0, 0.0, 2.0});
   unary("exp", Op::exp, [](const V& in) { return exp(in[0]); }, -2, 2, 0, {-100, -1e-3, 0, 10, 80});
   unary("log", Op::log, [](const V& in) { return log(in[0]); }, 0.1, 3, 0, {1e-30, 1e-3, 1.0, 1e30});
@@ -238,12 +266,17 @@ std::vector<OpEntry> build() {
   unary("expm1", Op::expm1, [](const V& in) { return expm1(in[0]); }, -2, 2, 0, {-50, -1e-8, 1e-8, 20});
   unary("sqrt", Op::sqrt, [](const V& in) { return sqrt(in[0]); }, 0.1, 4, 0, {0.0, 1e-20, 1e20});
   unary("rsqrt", Op::rsqrt, [](const V& in) { return rsqrt(in[0]); }, 0.2, 4, 0, {1e-10, 1.0, 1e10});
-  unary("sin", Op::sin, [](const V& in) { return sin(in[0]); }, -3, 3);
-  unary("cos", Op::cos, [](const V& in) { return cos(in[0]); }, -3, 3);
+  unary(
+      "sin", Op::sin, [](const V& in) { return sin(in[0]); }, -3, 3);
+  unary(
+      "cos", Op::cos, [](const V& in) { return cos(in[0]); }, -3, 3);
   unary("tanh", Op::tanh, [](const V& in) { return tanh(in[0]); }, -2, 2, 0, {-big, -20, 20, big});
-  unary("sigmoid", Op::sigmoid, [](const V& in) { return sigmoid(in[0]); }, -3, 3, 0, {-big, -20, 0, 20, big});
-  unary("relu", Op::relu, [](const V& in) { return relu(in[0]); }, -2, 2, 0.1);
-  unary("leaky_relu", Op::leaky_relu, [](const V& in) { return leaky_relu(in[0], 0.2); }, -2, 2, 0.1);
+  unary("sigmoid", Op::sigmoid, [](const V& in) { return sigmoid(in[0]); }, -3, 3, 0,
+        {-big, -20, 0, 20, big});
+  unary(
+      "relu", Op::relu, [](const V& in) { return relu(in[0]); }, -2, 2, 0.1);
+  unary(
+      "leaky_relu", Op::leaky_relu, [](const V& in) { return leaky_relu(in[0], 0.2); }, -2, 2, 0.1);
   unary("elu", Op::elu, [](const V& in) { return elu(in[0], 1.5); }, -2, 2, 0.1, {-big, -1e-4, 1e-4, big});
   unary("gelu", Op::gelu, [](const V& in) { return gelu(in[0]); }, -3, 3, 0, {-big, -5, 0, 5, big});
   unary("silu", Op::silu, [](const V& in) { return silu(in[0]); }, -3, 3, 0, {-big, -20, 0, 20, big});
@@ -251,17 +284,22 @@ std::vector<OpEntry> build() {
         {-big, -10, 4.9, 5.1, big});
   unary("clamp", Op::clamp, [](const V& in) { return clamp(in[0], -0.5, 0.7); }, -2, 2, 0.0,
         {-1, -0.5, 0.0, 0.7, 1});
-  unary("clamp_min", Op::clamp, [](const V& in) { return clamp(in[0], -0.5); }, -2, 2);
-  unary("pow_scalar", Op::pow_scalar, [](const V& in) { return pow(in[0], 2.5); }, 0.1, 2);
-  unary("pow_scalar_int", Op::pow_scalar, [](const V& in) { return pow(in[0], 3); }, -2, 2);
-  unary("reciprocal", Op::reciprocal, [](const V& in) { return reciprocal(in[0]); }, 0.2, 2);
+  unary(
+      "clamp_min", Op::clamp, [](const V& in) { return clamp(in[0], -0.5); }, -2, 2);
+  unary(
+      "pow_scalar", Op::pow_scalar, [](const V& in) { return pow(in[0], 2.5); }, 0.1, 2);
+  unary(
+      "pow_scalar_int", Op::pow_scalar, [](const V& in) { return pow(in[0], 3); }, -2, 2);
+  unary(
+      "reciprocal", Op::reciprocal, [](const V& in) { return reciprocal(in[0]); }, 0.2, 2);
   // clamp's kinks: keep gradcheck samples off the bounds
   for (OpEntry& e : db) {
     if (e.name == "clamp" || e.name == "clamp_min") {
       e.samples = [] {
         std::vector<Sample> s = unary_samples(-2, 2)();
         for (Sample& x : s) {
-          x.inputs[0] = where(gt(abs(x.inputs[0] + 0.5), 0.05) * gt(abs(x.inputs[0] - 0.7), 0.05), x.inputs[0], Scalar(0.0));
+          x.inputs[0] = where(gt(abs(x.inputs[0] + 0.5), 0.05) * gt(abs(x.inputs[0] - 0.7), 0.05),
+                              x.inputs[0], Scalar(0.0));
         }
         return s;
       };
@@ -269,7 +307,8 @@ std::vector<OpEntry> build() {
   }
 
   // activation backward primitives, driven through backward with an explicit gradient
-  auto act_backward = [&](const std::string& name, Op op, std::function<Tensor(const Tensor&)> f, double lo, double hi) {
+  auto act_backward = [&](const std::string& name, Op op, std::function<Tensor(const Tensor&)> f, double lo,
+                          double hi) {
     OpEntry e;
     e.name = name;
     e.covers = {op};
@@ -293,14 +332,23 @@ std::vector<OpEntry> build() {
     };
     db.push_back(e);
   };
-  act_backward("relu_backward", Op::relu_backward, [](const Tensor& x) { return relu(x); }, -2, 2);
-  act_backward("leaky_relu_backward", Op::leaky_relu_backward, [](const Tensor& x) { return leaky_relu(x, 0.1); }, -2, 2);
-  act_backward("elu_backward", Op::elu_backward, [](const Tensor& x) { return elu(x); }, -2, 2);
-  act_backward("gelu_backward", Op::gelu_backward, [](const Tensor& x) { return gelu(x); }, -3, 3);
-  act_backward("silu_backward", Op::silu_backward, [](const Tensor& x) { return silu(x); }, -3, 3);
-  act_backward("softplus_backward", Op::softplus_backward, [](const Tensor& x) { return softplus(x); }, -3, 3);
-  act_backward("sigmoid_backward", Op::sigmoid_backward, [](const Tensor& x) { return sigmoid(x); }, -3, 3);
-  act_backward("tanh_backward", Op::tanh_backward, [](const Tensor& x) { return tanh(x); }, -2, 2);
+  act_backward(
+      "relu_backward", Op::relu_backward, [](const Tensor& x) { return relu(x); }, -2, 2);
+  act_backward(
+      "leaky_relu_backward", Op::leaky_relu_backward, [](const Tensor& x) { return leaky_relu(x, 0.1); }, -2,
+      2);
+  act_backward(
+      "elu_backward", Op::elu_backward, [](const Tensor& x) { return elu(x); }, -2, 2);
+  act_backward(
+      "gelu_backward", Op::gelu_backward, [](const Tensor& x) { return gelu(x); }, -3, 3);
+  act_backward(
+      "silu_backward", Op::silu_backward, [](const Tensor& x) { return silu(x); }, -3, 3);
+  act_backward(
+      "softplus_backward", Op::softplus_backward, [](const Tensor& x) { return softplus(x); }, -3, 3);
+  act_backward(
+      "sigmoid_backward", Op::sigmoid_backward, [](const Tensor& x) { return sigmoid(x); }, -3, 3);
+  act_backward(
+      "tanh_backward", Op::tanh_backward, [](const Tensor& x) { return tanh(x); }, -2, 2);
 
   // ---- binary ----
   auto binary = [&](const std::string& name, Op op, Fn fn, double lo0, double hi0, double lo1, double hi1,
@@ -313,16 +361,26 @@ std::vector<OpEntry> build() {
     db.push_back(e);
     return &db.back();
   };
-  binary("add", Op::add, [](const V& in) { return add(in[0], in[1]); }, -2, 2, -2, 2);
-  binary("add_alpha", Op::add, [](const V& in) { return add(in[0], in[1], 0.5); }, -2, 2, -2, 2);
-  binary("add_scalar", Op::add, [](const V& in) { return in[0] + 1.25; }, -2, 2, -2, 2);
-  binary("sub", Op::sub, [](const V& in) { return sub(in[0], in[1], 2); }, -2, 2, -2, 2);
-  binary("mul", Op::mul, [](const V& in) { return mul(in[0], in[1]); }, -2, 2, -2, 2);
-  binary("div", Op::div, [](const V& in) { return div(in[0], in[1]); }, -2, 2, 0.5, 2);
-  binary("rdiv_scalar", Op::div, [](const V& in) { return 2.0 / in[1]; }, -2, 2, 0.5, 2);
-  binary("pow", Op::pow, [](const V& in) { return pow(in[0], in[1]); }, 0.5, 2, -1.5, 1.5);
-  binary("maximum", Op::maximum, [](const V& in) { return maximum(in[0], in[1]); }, -2, 2, -2, 2);
-  binary("minimum", Op::minimum, [](const V& in) { return minimum(in[0], in[1]); }, -2, 2, -2, 2);
+  binary(
+      "add", Op::add, [](const V& in) { return add(in[0], in[1]); }, -2, 2, -2, 2);
+  binary(
+      "add_alpha", Op::add, [](const V& in) { return add(in[0], in[1], 0.5); }, -2, 2, -2, 2);
+  binary(
+      "add_scalar", Op::add, [](const V& in) { return in[0] + 1.25; }, -2, 2, -2, 2);
+  binary(
+      "sub", Op::sub, [](const V& in) { return sub(in[0], in[1], 2); }, -2, 2, -2, 2);
+  binary(
+      "mul", Op::mul, [](const V& in) { return mul(in[0], in[1]); }, -2, 2, -2, 2);
+  binary(
+      "div", Op::div, [](const V& in) { return div(in[0], in[1]); }, -2, 2, 0.5, 2);
+  binary(
+      "rdiv_scalar", Op::div, [](const V& in) { return 2.0 / in[1]; }, -2, 2, 0.5, 2);
+  binary(
+      "pow", Op::pow, [](const V& in) { return pow(in[0], in[1]); }, 0.5, 2, -1.5, 1.5);
+  binary(
+      "maximum", Op::maximum, [](const V& in) { return maximum(in[0], in[1]); }, -2, 2, -2, 2);
+  binary(
+      "minimum", Op::minimum, [](const V& in) { return minimum(in[0], in[1]); }, -2, 2, -2, 2);
   auto compare = [&](const std::string& name, Op op, Fn fn) {
     OpEntry* e = binary(name, op, std::move(fn), -2, 2, -2, 2);
     e->differentiable = false;
@@ -350,7 +408,9 @@ std::vector<OpEntry> build() {
       return std::vector<Sample>{
           {"same shape", {make({3, 4}, -2, 2, 51), make({3, 4}, -2, 2, 52), make({3, 4}, -1, 1, 53, 0.1)}},
           {"broadcast", {make({4}, -2, 2, 54), make({3, 1}, -2, 2, 55), make({3, 4}, -1, 1, 56, 0.1)}},
-          {"transposed", {make({4, 3}, -2, 2, 57), make({3, 4}, -2, 2, 58), make({3, 4}, -1, 1, 59, 0.1)}, transpose_first},
+          {"transposed",
+           {make({4, 3}, -2, 2, 57), make({3, 4}, -2, 2, 58), make({3, 4}, -1, 1, 59, 0.1)},
+           transpose_first},
       };
     };
     db.push_back(e);
@@ -358,8 +418,9 @@ std::vector<OpEntry> build() {
     m.name = "masked_fill";
     m.fn = [](const V& in) { return masked_fill(in[0], gt(in[2], 0.0), -3.5); };
     m.samples = [] {
-      return std::vector<Sample>{{"same shape", {make({3, 4}, -2, 2, 61), make({1}, 0, 1, 62), make({3, 4}, -1, 1, 63, 0.1)}},
-                                 {"broadcast mask", {make({3, 4}, -2, 2, 64), make({1}, 0, 1, 65), make({4}, -1, 1, 66, 0.1)}}};
+      return std::vector<Sample>{
+          {"same shape", {make({3, 4}, -2, 2, 61), make({1}, 0, 1, 62), make({3, 4}, -1, 1, 63, 0.1)}},
+          {"broadcast mask", {make({3, 4}, -2, 2, 64), make({1}, 0, 1, 65), make({4}, -1, 1, 66, 0.1)}}};
     };
     db.push_back(m);
   }
@@ -380,7 +441,9 @@ std::vector<OpEntry> build() {
   };
   reduction("sum", Op::sum, [](const Tensor& x, IntList d, bool k) { return sum(x, d, k); });
   reduction("mean", Op::mean, [](const Tensor& x, IntList d, bool k) { return mean(x, d, k); });
-  reduction("prod", Op::prod, [](const Tensor& x, IntList d, bool k) { return prod(x * 0.25 + 1.0, d, k); })->half_ok = false;
+  reduction("prod", Op::prod, [](const Tensor& x, IntList d, bool k) {
+    return prod(x * 0.25 + 1.0, d, k);
+  })->half_ok = false;
   reduction(
       "amax", Op::amax, [](const Tensor& x, IntList d, bool k) { return amax(x, d, k); }, /*distinct=*/true);
   reduction(
@@ -398,7 +461,8 @@ std::vector<OpEntry> build() {
   reduction("std", Op::std, [](const Tensor& x, IntList d, bool k) {
     return std(x, d, /*unbiased=*/true, k) + std(x, d, /*unbiased=*/false, k);
   });
-  reduction("logsumexp", Op::logsumexp, [](const Tensor& x, IntList d, bool k) { return logsumexp(x * 3.0, d, k); });
+  reduction("logsumexp", Op::logsumexp,
+            [](const Tensor& x, IntList d, bool k) { return logsumexp(x * 3.0, d, k); });
   reduction("norm2", Op::norm, [](const Tensor& x, IntList d, bool k) { return norm(x, 2.0, d, k); });
   reduction(
       "norm1", Op::norm, [](const Tensor& x, IntList d, bool k) { return norm(x, 1.0, d, k); },
@@ -407,7 +471,8 @@ std::vector<OpEntry> build() {
   reduction(
       "norm_inf", Op::norm, [](const Tensor& x, IntList d, bool k) { return norm(x, INFINITY, d, k); },
       /*distinct=*/true);
-  for (auto [name, op, is_max] : {std::tuple{"argmax", Op::argmax, true}, std::tuple{"argmin", Op::argmin, false}}) {
+  for (auto [name, op, is_max] :
+       {std::tuple{"argmax", Op::argmax, true}, std::tuple{"argmin", Op::argmin, false}}) {
     OpEntry e;
     e.name = name;
     e.covers = {op};
@@ -436,8 +501,11 @@ std::vector<OpEntry> build() {
           {"matrix-vector", {make({3, 5}, -1, 1, 73), make({5}, -1, 1, 74)}},
           {"vector-matrix", {make({5}, -1, 1, 75), make({5, 4}, -1, 1, 76)}},
           {"matrix", {make({3, 5}, -1, 1, 77), make({5, 4}, -1, 1, 78)}},
-          {"transposed", {make({5, 3}, -1, 1, 79), make({4, 5}, -1, 1, 80)},
-           [](const V& in) { return V{in[0].t(), in[1].t()}; }},
+          {"transposed",
+           {make({5, 3}, -1, 1, 79), make({4, 5}, -1, 1, 80)},
+           [](const V& in) {
+             return V{in[0].t(), in[1].t()};
+           }},
           {"batched x matrix", {make({2, 3, 5}, -1, 1, 81), make({5, 4}, -1, 1, 82)}},
           {"matrix x batched", {make({3, 5}, -1, 1, 83), make({2, 5, 4}, -1, 1, 84)}},
           {"broadcast batch", {make({2, 1, 3, 5}, -1, 1, 85), make({3, 5, 2}, -1, 1, 86)}},
@@ -451,10 +519,16 @@ std::vector<OpEntry> build() {
     b.samples = [] {
       return std::vector<Sample>{
           {"batched", {make({3, 2, 4}, -1, 1, 91), make({3, 4, 5}, -1, 1, 92)}},
-          {"transposed b", {make({3, 2, 4}, -1, 1, 93), make({3, 5, 4}, -1, 1, 94)},
-           [](const V& in) { return V{in[0], in[1].transpose(1, 2)}; }},
-          {"expanded a", {make({1, 2, 4}, -1, 1, 95), make({3, 4, 5}, -1, 1, 96)},
-           [](const V& in) { return V{in[0].expand({3, 2, 4}), in[1]}; }},
+          {"transposed b",
+           {make({3, 2, 4}, -1, 1, 93), make({3, 5, 4}, -1, 1, 94)},
+           [](const V& in) {
+             return V{in[0], in[1].transpose(1, 2)};
+           }},
+          {"expanded a",
+           {make({1, 2, 4}, -1, 1, 95), make({3, 4, 5}, -1, 1, 96)},
+           [](const V& in) {
+             return V{in[0].expand({3, 2, 4}), in[1]};
+           }},
       };
     };
     db.push_back(b);
@@ -466,8 +540,11 @@ std::vector<OpEntry> build() {
       return std::vector<Sample>{
           {"row bias", {make({4}, -1, 1, 101), make({3, 5}, -1, 1, 102), make({5, 4}, -1, 1, 103)}},
           {"full bias", {make({3, 4}, -1, 1, 104), make({3, 5}, -1, 1, 105), make({5, 4}, -1, 1, 106)}},
-          {"transposed", {make({4}, -1, 1, 107), make({5, 3}, -1, 1, 108), make({5, 4}, -1, 1, 109)},
-           [](const V& in) { return V{in[0], in[1].t(), in[2]}; }},
+          {"transposed",
+           {make({4}, -1, 1, 107), make({5, 3}, -1, 1, 108), make({5, 4}, -1, 1, 109)},
+           [](const V& in) {
+             return V{in[0], in[1].t(), in[2]};
+           }},
       };
     };
     db.push_back(a);
@@ -485,7 +562,8 @@ std::vector<OpEntry> build() {
   }
 
   // ---- softmax ----
-  for (auto [name, op, log_form] : {std::tuple{"softmax", Op::softmax, false}, std::tuple{"log_softmax", Op::log_softmax, true}}) {
+  for (auto [name, op, log_form] :
+       {std::tuple{"softmax", Op::softmax, false}, std::tuple{"log_softmax", Op::log_softmax, true}}) {
     OpEntry e;
     e.name = name;
     e.covers = {op, log_form ? Op::log_softmax_backward : Op::softmax_backward};
@@ -514,8 +592,9 @@ std::vector<OpEntry> build() {
     g.covers = {Op::gather};
     g.fn = [](const V& in) { return gather(in[0], 1, in[1]); };
     g.samples = [] {
-      return std::vector<Sample>{{"dim 1", {make({3, 4}, -2, 2, 131), idx({0, 3, 3, 1, 2, 0}, {3, 2})}},
-                                 {"transposed", {make({4, 3}, -2, 2, 132), idx({2, 2, 0, 1, 1, 0}, {3, 2})}, transpose_first}};
+      return std::vector<Sample>{
+          {"dim 1", {make({3, 4}, -2, 2, 131), idx({0, 3, 3, 1, 2, 0}, {3, 2})}},
+          {"transposed", {make({4, 3}, -2, 2, 132), idx({2, 2, 0, 1, 1, 0}, {3, 2})}, transpose_first}};
     };
     db.push_back(g);
     OpEntry s;
@@ -524,7 +603,8 @@ std::vector<OpEntry> build() {
     s.fn = [](const V& in) { return scatter_add(in[0], 1, in[1], in[2]); };
     s.samples = [] {
       return std::vector<Sample>{
-          {"collisions", {make({3, 4}, -2, 2, 141), idx({0, 0, 3, 1, 1, 1}, {3, 2}), make({3, 2}, -2, 2, 142)}},
+          {"collisions",
+           {make({3, 4}, -2, 2, 141), idx({0, 0, 3, 1, 1, 1}, {3, 2}), make({3, 2}, -2, 2, 142)}},
           {"larger src", {make({2, 5}, -2, 2, 143), idx({4, 0, 4, 2}, {2, 2}), make({3, 3}, -2, 2, 144)}},
       };
     };
@@ -534,8 +614,9 @@ std::vector<OpEntry> build() {
     is.covers = {Op::index_select};
     is.fn = [](const V& in) { return index_select(in[0], 0, in[1]) + index_select(in[0], 1, in[2]).sum(); };
     is.samples = [] {
-      return std::vector<Sample>{{"repeats", {make({4, 3}, -2, 2, 151), idx({3, 0, 3, 1, 2}), idx({2, 2, 0})}},
-                                 {"transposed", {make({3, 4}, -2, 2, 152), idx({1, 1}), idx({0})}, transpose_first}};
+      return std::vector<Sample>{
+          {"repeats", {make({4, 3}, -2, 2, 151), idx({3, 0, 3, 1, 2}), idx({2, 2, 0})}},
+          {"transposed", {make({3, 4}, -2, 2, 152), idx({1, 1}), idx({0})}, transpose_first}};
     };
     db.push_back(is);
     OpEntry ia;
@@ -543,7 +624,8 @@ std::vector<OpEntry> build() {
     ia.covers = {Op::index_add};
     ia.fn = [](const V& in) { return index_add(in[0], 0, in[1], in[2]); };
     ia.samples = [] {
-      return std::vector<Sample>{{"repeats", {make({4, 3}, -2, 2, 161), idx({3, 0, 3}), make({3, 3}, -2, 2, 162)}}};
+      return std::vector<Sample>{
+          {"repeats", {make({4, 3}, -2, 2, 161), idx({3, 0, 3}), make({3, 3}, -2, 2, 162)}}};
     };
     db.push_back(ia);
     OpEntry c;
@@ -554,7 +636,9 @@ std::vector<OpEntry> build() {
       return std::vector<Sample>{
           {"dim 1", {make({2, 3}, -2, 2, 171), make({2, 1}, -2, 2, 172), make({2, 4}, -2, 2, 173)}},
           {"dim 0 with empty", {make({3}, -2, 2, 174), make({0}, -2, 2, 175), make({2}, -2, 2, 176)}},
-          {"transposed", {make({3, 2}, -2, 2, 177), make({2, 2}, -2, 2, 178), make({2, 1}, -2, 2, 179)}, transpose_first},
+          {"transposed",
+           {make({3, 2}, -2, 2, 177), make({2, 2}, -2, 2, 178), make({2, 1}, -2, 2, 179)},
+           transpose_first},
       };
     };
     db.push_back(c);
@@ -562,7 +646,9 @@ std::vector<OpEntry> build() {
     st.name = "stack";
     st.covers = {Op::cat};
     st.fn = [](const V& in) { return stack({in[0], in[1]}, 1); };
-    st.samples = [] { return std::vector<Sample>{{"pair", {make({2, 3}, -2, 2, 181), make({2, 3}, -2, 2, 182)}}}; };
+    st.samples = [] {
+      return std::vector<Sample>{{"pair", {make({2, 3}, -2, 2, 181), make({2, 3}, -2, 2, 182)}}};
+    };
     db.push_back(st);
     OpEntry sp;
     sp.name = "split";
@@ -578,7 +664,9 @@ std::vector<OpEntry> build() {
     oh.covers = {Op::one_hot};
     oh.differentiable = false;
     oh.fn = [](const V& in) { return one_hot(in[1], 5).to(in[0].dtype()) * in[0]; };
-    oh.samples = [] { return std::vector<Sample>{{"classes", {make({1}, 1, 2, 192), idx({4, 0, 2, 2}, {2, 2})}}}; };
+    oh.samples = [] {
+      return std::vector<Sample>{{"classes", {make({1}, 1, 2, 192), idx({4, 0, 2, 2}, {2, 2})}}};
+    };
     db.push_back(oh);
   }
 
@@ -587,7 +675,9 @@ std::vector<OpEntry> build() {
     OpEntry c;
     c.name = "copy";
     c.covers = {Op::copy};
-    c.fn = [](const V& in) { return in[0].t().contiguous() * 1.0 + in[0].to(kFloat64).to(in[0].dtype()).t(); };
+    c.fn = [](const V& in) {
+      return in[0].t().contiguous() * 1.0 + in[0].to(kFloat64).to(in[0].dtype()).t();
+    };
     c.samples = [] { return std::vector<Sample>{{"matrix", {make({3, 4}, -2, 2, 201)}}}; };
     db.push_back(c);
     OpEntry f;
@@ -596,7 +686,8 @@ std::vector<OpEntry> build() {
     f.differentiable = false;
     f.fn = [](const V& in) {
       const TensorOptions o(in[0].dtype());
-      return full({2, 3}, 1.5, o).sum() + arange(0.0, 2.0, 0.25, o).sum() + linspace(-1, 1, 9, o).sum() + eye(3, o).sum() * in[0];
+      return full({2, 3}, 1.5, o).sum() + arange(0.0, 2.0, 0.25, o).sum() + linspace(-1, 1, 9, o).sum() +
+             eye(3, o).sum() * in[0];
     };
     f.samples = [] { return std::vector<Sample>{{"scalar", {make({}, 1, 2, 202)}}}; };
     db.push_back(f);
@@ -634,7 +725,9 @@ std::vector<OpEntry> build() {
     e.samples = [] {
       return std::vector<Sample>{
           {"rows", {make({4, 5}, -3, 3, 231), idx({1, 4, 2, 0}), make({5}, 0.5, 2, 232)}},
-          {"transposed", {make({5, 4}, -3, 3, 233), idx({3, 0, 0, 2}), make({5}, 0.5, 2, 234)}, transpose_first},
+          {"transposed",
+           {make({5, 4}, -3, 3, 233), idx({3, 0, 0, 2}), make({5}, 0.5, 2, 234)},
+           transpose_first},
       };
     };
     e.half_atol = 5e-2;
@@ -643,7 +736,8 @@ std::vector<OpEntry> build() {
   }
 
   // ---- fused optimizer steps: two steps from a fixed gradient ----
-  auto optim_entry = [&](const std::string& name, Op op, std::function<std::unique_ptr<optim::Optimizer>(Tensor)> make_opt) {
+  auto optim_entry = [&](const std::string& name, Op op,
+                         std::function<std::unique_ptr<optim::Optimizer>(Tensor)> make_opt) {
     OpEntry e;
     e.name = name;
     e.covers = {op};
@@ -658,7 +752,9 @@ std::vector<OpEntry> build() {
       }
       return p.detach();
     };
-    e.samples = [] { return std::vector<Sample>{{"matrix", {make({3, 4}, -1, 1, 241), make({3, 4}, -1, 1, 242)}}}; };
+    e.samples = [] {
+      return std::vector<Sample>{{"matrix", {make({3, 4}, -1, 1, 241), make({3, 4}, -1, 1, 242)}}};
+    };
     db.push_back(e);
   };
   optim_entry("sgd_step", Op::sgd_step, [](Tensor p) {
@@ -699,36 +795,59 @@ std::vector<OpEntry> build() {
     e.flops_per_element = 2.0 * 18;
     db.push_back(e);
   };
-  conv_entry("conv2d", [](const V& in) { return F::conv2d(in[0], in[1], in[2]); }, [] {
-    return std::vector<Sample>{
-        {"3x3", {make({2, 3, 5, 6}, -1, 1, 301), make({4, 3, 3, 3}, -1, 1, 302), make({4}, -1, 1, 303)}},
-        {"1x1 unbatched", {make({3, 4, 4}, -1, 1, 304), make({2, 3, 1, 1}, -1, 1, 305), make({2}, -1, 1, 306)}},
-        {"channels-last view", {make({2, 5, 6, 3}, -1, 1, 307), make({4, 3, 3, 2}, -1, 1, 308), make({4}, -1, 1, 309)},
-         [](const V& in) { return V{in[0].permute({0, 3, 1, 2}), in[1], in[2]}; }},
-    };
-  });
-  conv_entry("conv2d_stride_pad", [](const V& in) { return F::conv2d(in[0], in[1], in[2], {2, 1}, {1, 2}); }, [] {
-    return std::vector<Sample>{
-        {"odd sizes", {make({2, 2, 7, 5}, -1, 1, 311), make({3, 2, 3, 2}, -1, 1, 312), make({3}, -1, 1, 313)}},
-    };
-  });
-  conv_entry("conv2d_dilation_groups",
-             [](const V& in) { return F::conv2d(in[0], in[1], Tensor(), 1, 1, {2, 1}, 2); }, [] {
-               return std::vector<Sample>{
-                   {"groups 2", {make({2, 4, 6, 5}, -1, 1, 321), make({6, 2, 2, 3}, -1, 1, 322)}},
-               };
-             });
-  conv_entry("conv_transpose2d", [](const V& in) { return F::conv_transpose2d(in[0], in[1], in[2], 2, 1, 1); }, [] {
-    return std::vector<Sample>{
-        {"stride 2", {make({2, 3, 3, 4}, -1, 1, 331), make({3, 2, 3, 3}, -1, 1, 332), make({2}, -1, 1, 333)}},
-    };
-  });
-  conv_entry("conv_transpose2d_groups_dilation",
-             [](const V& in) { return F::conv_transpose2d(in[0], in[1], Tensor(), {1, 2}, 0, {0, 1}, 2, {2, 1}); }, [] {
-               return std::vector<Sample>{
-                   {"groups 2", {make({2, 4, 3, 3}, -1, 1, 341), make({4, 1, 2, 4}, -1, 1, 342)}},
-               };
-             });
+  conv_entry(
+      "conv2d", [](const V& in) { return F::conv2d(in[0], in[1], in[2]); },
+      [] {
+        return std::vector<Sample>{
+            {"3x3", {make({2, 3, 5, 6}, -1, 1, 301), make({4, 3, 3, 3}, -1, 1, 302), make({4}, -1, 1, 303)}},
+            {"1x1 unbatched",
+             {make({3, 4, 4}, -1, 1, 304), make({2, 3, 1, 1}, -1, 1, 305), make({2}, -1, 1, 306)}},
+            {"channels-last view",
+             {make({2, 5, 6, 3}, -1, 1, 307), make({4, 3, 3, 2}, -1, 1, 308), make({4}, -1, 1, 309)},
+             [](const V& in) {
+               return V{in[0].permute({0, 3, 1, 2}), in[1], in[2]};
+             }},
+        };
+      });
+  conv_entry(
+      "conv2d_stride_pad",
+      [](const V& in) {
+        return F::conv2d(in[0], in[1], in[2], {2, 1}, {1, 2});
+      },
+      [] {
+        return std::vector<Sample>{
+            {"odd sizes",
+             {make({2, 2, 7, 5}, -1, 1, 311), make({3, 2, 3, 2}, -1, 1, 312), make({3}, -1, 1, 313)}},
+        };
+      });
+  conv_entry(
+      "conv2d_dilation_groups",
+      [](const V& in) {
+        return F::conv2d(in[0], in[1], Tensor(), 1, 1, {2, 1}, 2);
+      },
+      [] {
+        return std::vector<Sample>{
+            {"groups 2", {make({2, 4, 6, 5}, -1, 1, 321), make({6, 2, 2, 3}, -1, 1, 322)}},
+        };
+      });
+  conv_entry(
+      "conv_transpose2d", [](const V& in) { return F::conv_transpose2d(in[0], in[1], in[2], 2, 1, 1); },
+      [] {
+        return std::vector<Sample>{
+            {"stride 2",
+             {make({2, 3, 3, 4}, -1, 1, 331), make({3, 2, 3, 3}, -1, 1, 332), make({2}, -1, 1, 333)}},
+        };
+      });
+  conv_entry(
+      "conv_transpose2d_groups_dilation",
+      [](const V& in) {
+        return F::conv_transpose2d(in[0], in[1], Tensor(), {1, 2}, 0, {0, 1}, 2, {2, 1});
+      },
+      [] {
+        return std::vector<Sample>{
+            {"groups 2", {make({2, 4, 3, 3}, -1, 1, 341), make({4, 1, 2, 4}, -1, 1, 342)}},
+        };
+      });
 
   // ---- pooling; max pooling on distinct values (no ties, finite differences on one side) ----
   auto distinct = [](const Shape& sh, unsigned seed) {
@@ -761,11 +880,16 @@ std::vector<OpEntry> build() {
              },
              {{"ceil, padding excluded", {make({2, 3, 6, 7}, -1, 1, 361)}}});
   pool_entry("avg_pool2d_include_pad", {Op::avg_pool2d, Op::avg_pool2d_backward},
-             [](const V& in) { return F::avg_pool2d(in[0], {2, 3}, {}, {1, 1}); },
+             [](const V& in) {
+               return F::avg_pool2d(in[0], {2, 3}, {}, {1, 1});
+             },
              {{"padding counted", {make({1, 2, 5, 7}, -1, 1, 362)}}});
-  pool_entry("adaptive_avg_pool2d", {Op::adaptive_avg_pool2d, Op::adaptive_avg_pool2d_backward},
-             [](const V& in) { return F::adaptive_avg_pool2d(in[0], {3, 2}); },
-             {{"uneven windows", {make({2, 3, 7, 5}, -1, 1, 371)}}, {"to 1x1", {make({2, 2, 4, 4}, -1, 1, 372)}}});
+  pool_entry(
+      "adaptive_avg_pool2d", {Op::adaptive_avg_pool2d, Op::adaptive_avg_pool2d_backward},
+      [](const V& in) {
+        return F::adaptive_avg_pool2d(in[0], {3, 2});
+      },
+      {{"uneven windows", {make({2, 3, 7, 5}, -1, 1, 371)}}, {"to 1x1", {make({2, 2, 4, 4}, -1, 1, 372)}}});
 
   // ---- normalization ----
   {
@@ -778,9 +902,12 @@ std::vector<OpEntry> build() {
     };
     e.samples = [] {
       return std::vector<Sample>{
-          {"NCHW", {make({3, 2, 3, 2}, -2, 2, 381), make({2}, 0.5, 1.5, 382), make({2}, -1, 1, 383),
-                    make({3, 2, 3, 2}, -1, 1, 384)}},
-          {"NC", {make({5, 3}, -2, 2, 385), make({3}, 0.5, 1.5, 386), make({3}, -1, 1, 387), make({5, 3}, -1, 1, 388)}},
+          {"NCHW",
+           {make({3, 2, 3, 2}, -2, 2, 381), make({2}, 0.5, 1.5, 382), make({2}, -1, 1, 383),
+            make({3, 2, 3, 2}, -1, 1, 384)}},
+          {"NC",
+           {make({5, 3}, -2, 2, 385), make({3}, 0.5, 1.5, 386), make({3}, -1, 1, 387),
+            make({5, 3}, -1, 1, 388)}},
       };
     };
     e.no_grad_inputs = 1u << 3;
@@ -793,11 +920,13 @@ std::vector<OpEntry> build() {
     e.name = "batch_norm_eval";
     e.covers = {};
     e.fn = [](const V& in) {
-      return F::batch_norm(in[0], in[3].detach(), in[4].detach(), in[1], in[2], /*training=*/false, 0.1, 1e-5);
+      return F::batch_norm(in[0], in[3].detach(), in[4].detach(), in[1], in[2], /*training=*/false, 0.1,
+                           1e-5);
     };
     e.samples = [] {
-      return std::vector<Sample>{{"NCL", {make({3, 2, 4}, -2, 2, 391), make({2}, 0.5, 1.5, 392), make({2}, -1, 1, 393),
-                                          make({2}, -1, 1, 394), make({2}, 0.5, 2, 395)}}};
+      return std::vector<Sample>{{"NCL",
+                                  {make({3, 2, 4}, -2, 2, 391), make({2}, 0.5, 1.5, 392),
+                                   make({2}, -1, 1, 393), make({2}, -1, 1, 394), make({2}, 0.5, 2, 395)}}};
     };
     e.no_grad_inputs = (1u << 3) | (1u << 4);
     db.push_back(e);
@@ -808,8 +937,9 @@ std::vector<OpEntry> build() {
     e.covers = {Op::layer_norm, Op::layer_norm_backward};
     e.fn = [](const V& in) { return F::layer_norm(in[0], {3, 4}, in[1], in[2]) * in[3]; };
     e.samples = [] {
-      return std::vector<Sample>{{"last two dims", {make({2, 3, 3, 4}, -2, 2, 401), make({3, 4}, 0.5, 1.5, 402),
-                                                    make({3, 4}, -1, 1, 403), make({2, 3, 3, 4}, -1, 1, 404)}}};
+      return std::vector<Sample>{{"last two dims",
+                                  {make({2, 3, 3, 4}, -2, 2, 401), make({3, 4}, 0.5, 1.5, 402),
+                                   make({3, 4}, -1, 1, 403), make({2, 3, 3, 4}, -1, 1, 404)}}};
     };
     e.no_grad_inputs = 1u << 3;
     e.atol = 1e-4;
@@ -954,8 +1084,13 @@ std::vector<OpEntry> build() {
   view_entry("reshape_copy", Op::view, [ramp](const V& in) { return ramp(in[0].t().reshape({-1})); }, {3, 4});
   view_entry("squeeze_unsqueeze", Op::view,
              [ramp](const V& in) { return ramp(in[0].squeeze(1).unsqueeze(0).flatten()); }, {3, 1, 4});
-  view_entry("permute", Op::permute, [ramp](const V& in) { return ramp(in[0].permute({2, 0, 1})); }, {2, 3, 4});
-  view_entry("slice", Op::slice, [ramp](const V& in) { return ramp(in[0].slice(1, 1, 6, 2).narrow(0, 1, 2)); }, {3, 6});
+  view_entry("permute", Op::permute,
+             [ramp](const V& in) {
+               return ramp(in[0].permute({2, 0, 1}));
+             },
+             {2, 3, 4});
+  view_entry("slice", Op::slice,
+             [ramp](const V& in) { return ramp(in[0].slice(1, 1, 6, 2).narrow(0, 1, 2)); }, {3, 6});
   view_entry("select", Op::select, [ramp](const V& in) { return ramp(in[0].select(1, -1)); }, {3, 4});
   view_entry("expand", Op::expand, [ramp](const V& in) { return ramp(in[0].expand({2, 3, 4})); }, {3, 1});
   {

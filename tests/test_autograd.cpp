@@ -135,7 +135,7 @@ TEST(Autograd, NoGradGuardStopsRecordingAndRestores) {
 
 TEST(Autograd, RequiresGradPropagation) {
   Tensor x = leaf({-1, 0.5, 2});
-  EXPECT_FALSE((x > 0).requires_grad());       // comparisons give bool: no gradient
+  EXPECT_FALSE((x > 0).requires_grad());  // comparisons give bool: no gradient
   EXPECT_FALSE(eq(x, x).requires_grad());
   EXPECT_FALSE(x.argmax().requires_grad());    // indices are int64
   EXPECT_FALSE(x.to(kInt64).requires_grad());  // a cast to an integer type cuts the graph
@@ -337,16 +337,20 @@ TEST(Autograd, InPlaceOpsWhoseFormulaNeedsTheOriginalValue) {
     Tensor (*out_of_place)(const Tensor&, const Tensor&);
   };
   const Case cases[] = {
-      {"abs_", [](Tensor& y, const Tensor&) { y.abs_(); }, [](const Tensor& y, const Tensor&) { return y.abs(); }},
+      {"abs_", [](Tensor& y, const Tensor&) { y.abs_(); },
+       [](const Tensor& y, const Tensor&) { return y.abs(); }},
       {"log_", [](Tensor& y, const Tensor&) { y.abs_().log_(); },
        [](const Tensor& y, const Tensor&) { return y.abs().log(); }},
       {"clamp_", [](Tensor& y, const Tensor&) { y.clamp_(-1, 1); },
        [](const Tensor& y, const Tensor&) { return y.clamp(-1, 1); }},
-      {"pow_", [](Tensor& y, const Tensor&) { y.pow_(3); }, [](const Tensor& y, const Tensor&) { return y.pow(3); }},
+      {"pow_", [](Tensor& y, const Tensor&) { y.pow_(3); },
+       [](const Tensor& y, const Tensor&) { return y.pow(3); }},
       {"sqrt_", [](Tensor& y, const Tensor&) { y.abs_().sqrt_(); },
        [](const Tensor& y, const Tensor&) { return y.abs().sqrt(); }},
-      {"mul_", [](Tensor& y, const Tensor& w) { y.mul_(w); }, [](const Tensor& y, const Tensor& w) { return y * w; }},
-      {"div_", [](Tensor& y, const Tensor& w) { y.div_(w); }, [](const Tensor& y, const Tensor& w) { return y / w; }},
+      {"mul_", [](Tensor& y, const Tensor& w) { y.mul_(w); },
+       [](const Tensor& y, const Tensor& w) { return y * w; }},
+      {"div_", [](Tensor& y, const Tensor& w) { y.div_(w); },
+       [](const Tensor& y, const Tensor& w) { return y / w; }},
       {"sub_", [](Tensor& y, const Tensor& w) { y.sub_(w, 2); },
        [](const Tensor& y, const Tensor& w) { return y.sub(w, 2); }},
   };
@@ -365,7 +369,8 @@ TEST(Autograd, InPlaceOpsWhoseFormulaNeedsTheOriginalValue) {
     EXPECT_TRUE(all_close(x1.grad(), x2.grad().to_vector<double>(), 1e-12, 0));
     if (w2.grad().defined())
       EXPECT_TRUE(all_close(w1.grad(), w2.grad().to_vector<double>(), 1e-12, 0));
-    else EXPECT_FALSE(w1.grad().defined());
+    else
+      EXPECT_FALSE(w1.grad().defined());
   }
 }
 
@@ -477,8 +482,8 @@ TEST(Autograd, GradcheckAcceptsACorrectCompositeFunction) {
   const Tensor x = (rand({2, 3}, kFloat64) + 0.5).requires_grad_();
   const Tensor w = randn({3, 2}, kFloat64).requires_grad_();
   auto fn = [](const std::vector<Tensor>& in) {
-    const Tensor h = matmul(in[0], in[1]).tanh();                // [2, 2]
-    const Tensor s = in[0].softmax(1).narrow(1, 0, 2);           // [2, 2]
+    const Tensor h = matmul(in[0], in[1]).tanh();       // [2, 2]
+    const Tensor s = in[0].softmax(1).narrow(1, 0, 2);  // [2, 2]
     return h * in[0].sum(1, /*keepdim=*/true) + s.exp() / (in[0].pow(2).mean() + 1);
   };
   const autograd::GradcheckResult r = autograd::gradcheck(fn, {x, w});

@@ -60,14 +60,20 @@ void check_case(const std::string& name, const std::function<Tensor(const std::v
 }
 
 TEST(ConvReference, Convolutions) {
-  check_case("conv2d", [](const auto& in) { return F::conv2d(in[0], in[1], in[2], {2, 1}, {1, 2}, {1, 2}, 2); },
+  check_case("conv2d",
+             [](const auto& in) {
+               return F::conv2d(in[0], in[1], in[2], {2, 1}, {1, 2}, {1, 2}, 2);
+             },
              {wave({2, 4, 7, 6}, 0.37, 0.1), wave({6, 2, 3, 2}, 0.53, 0.3), wave({6}, 0.71, 0.5)});
   check_case("conv2d_plain", [](const auto& in) { return F::conv2d(in[0], in[1], in[2]); },
              {wave({3, 2, 5, 5}, 0.29, 0.2), wave({4, 2, 3, 3}, 0.61, 0.4), wave({4}, 0.83, 0.6)});
-  check_case("conv_transpose2d", [](const auto& in) { return F::conv_transpose2d(in[0], in[1], in[2], 2, 1, 1, 2); },
+  check_case("conv_transpose2d",
+             [](const auto& in) { return F::conv_transpose2d(in[0], in[1], in[2], 2, 1, 1, 2); },
              {wave({2, 4, 3, 5}, 0.41, 0.1), wave({4, 3, 3, 3}, 0.57, 0.3), wave({6}, 0.67, 0.5)});
   check_case("conv_transpose2d_dilated",
-             [](const auto& in) { return F::conv_transpose2d(in[0], in[1], in[2], {1, 3}, {2, 0}, {0, 2}, 1, {2, 1}); },
+             [](const auto& in) {
+               return F::conv_transpose2d(in[0], in[1], in[2], {1, 3}, {2, 0}, {0, 2}, 1, {2, 1});
+             },
              {wave({1, 3, 4, 3}, 0.43, 0.7), wave({3, 2, 3, 2}, 0.59, 0.9), wave({2}, 0.31, 0.2)});
 }
 
@@ -75,16 +81,25 @@ TEST(ConvReference, Pooling) {
   check_case("max_pool2d",
              [](const auto& in) { return F::max_pool2d(in[0], 3, 2, 1, 1, /*ceil_mode=*/true); },
              {wave({2, 3, 8, 7}, 0.37, 0.1)});
-  check_case("max_pool2d_dilated", [](const auto& in) { return F::max_pool2d(in[0], {2, 3}, {1, 2}, 0, {2, 1}); },
+  check_case("max_pool2d_dilated",
+             [](const auto& in) {
+               return F::max_pool2d(in[0], {2, 3}, {1, 2}, 0, {2, 1});
+             },
              {wave({1, 2, 6, 7}, 0.47, 0.3)});
   check_case("avg_pool2d_exclude_pad",
              [](const auto& in) {
                return F::avg_pool2d(in[0], 3, 2, 1, /*ceil_mode=*/true, /*count_include_pad=*/false);
              },
              {wave({2, 3, 8, 7}, 0.37, 0.1)});
-  check_case("avg_pool2d_include_pad", [](const auto& in) { return F::avg_pool2d(in[0], {2, 3}, {2, 2}, {1, 1}); },
+  check_case("avg_pool2d_include_pad",
+             [](const auto& in) {
+               return F::avg_pool2d(in[0], {2, 3}, {2, 2}, {1, 1});
+             },
              {wave({1, 2, 5, 6}, 0.23, 0.4)});
-  check_case("adaptive_avg_pool2d", [](const auto& in) { return F::adaptive_avg_pool2d(in[0], {3, 4}); },
+  check_case("adaptive_avg_pool2d",
+             [](const auto& in) {
+               return F::adaptive_avg_pool2d(in[0], {3, 4});
+             },
              {wave({2, 2, 7, 9}, 0.37, 0.1)});
 }
 
@@ -99,7 +114,10 @@ TEST(ConvReference, Normalization) {
                return F::batch_norm(in[0], Tensor(), Tensor(), in[1], in[2], /*training=*/true, 0.1, 1e-3);
              },
              {wave({6, 4}, 0.77, 0.1), wave({4}, 0.5, 1.0) + 1.0, wave({4}, 0.9, 0.2)});
-  check_case("layer_norm", [](const auto& in) { return F::layer_norm(in[0], {3, 4}, in[1], in[2], 1e-5); },
+  check_case("layer_norm",
+             [](const auto& in) {
+               return F::layer_norm(in[0], {3, 4}, in[1], in[2], 1e-5);
+             },
              {wave({2, 3, 3, 4}, 0.37, 0.1), wave({3, 4}, 0.5, 1.0) + 1.0, wave({3, 4}, 0.9, 0.2)});
 }
 
@@ -172,16 +190,19 @@ TEST(ConvModules, DefaultsStateDictAndPrinting) {
   nn::ConvTranspose2d up(8, 4, 4, 2, 1, 0, 1, /*bias=*/false);
   EXPECT_EQ(up.weight.sizes(), (Shape{8, 4, 4, 4}));
   EXPECT_FALSE(up.bias.defined());
-  EXPECT_EQ(up.repr(), "ConvTranspose2d(8, 4, kernel_size=(4, 4), stride=(2, 2), padding=(1, 1), bias=False)");
+  EXPECT_EQ(up.repr(),
+            "ConvTranspose2d(8, 4, kernel_size=(4, 4), stride=(2, 2), padding=(1, 1), bias=False)");
   EXPECT_EQ(up(zeros({1, 8, 5, 5})).sizes(), (Shape{1, 4, 10, 10}));
 
   nn::BatchNorm2d bn(5);
   std::vector<std::string> keys;
   for (const auto& [k, v] : bn.state_dict()) keys.push_back(k);
-  EXPECT_EQ(keys, (std::vector<std::string>{"weight", "bias", "running_mean", "running_var", "num_batches_tracked"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"weight", "bias", "running_mean", "running_var",
+                                            "num_batches_tracked"}));
   EXPECT_EQ(bn.num_parameters(), 10);
   EXPECT_EQ(bn.repr(), "BatchNorm2d(5, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)");
-  EXPECT_EQ(nn::MaxPool2d(2).repr(), "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)");
+  EXPECT_EQ(nn::MaxPool2d(2).repr(),
+            "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)");
   EXPECT_EQ(nn::AvgPool2d(nn::Size2{2, 3}).repr(), "AvgPool2d(kernel_size=(2, 3), stride=(2, 3), padding=0)");
   EXPECT_EQ(nn::AdaptiveAvgPool2d(1).repr(), "AdaptiveAvgPool2d(output_size=1)");
   EXPECT_EQ(nn::LayerNorm({10}).repr(), "LayerNorm((10,), eps=1e-05, elementwise_affine=True)");
@@ -215,8 +236,10 @@ TEST(Dropout2d, ZeroesWholeChannelsAndScales) {
   for (int64_t ch = 0; ch < 8 * 16; ++ch) {
     const float first = v[ch * 9];
     for (int i = 1; i < 9; ++i) ASSERT_EQ(v[ch * 9 + i], first) << "channel " << ch << " is not uniform";
-    if (first == 0.0f) ++zeroed;
-    else ASSERT_FLOAT_EQ(first, 1.0f / 0.75f);
+    if (first == 0.0f)
+      ++zeroed;
+    else
+      ASSERT_FLOAT_EQ(first, 1.0f / 0.75f);
   }
   EXPECT_GT(zeroed, 16);
   EXPECT_LT(zeroed, 48);
@@ -234,7 +257,8 @@ TEST(Conv2d, ResultsDoNotDependOnTheThreadCount) {
     const Tensor w = wave({5, 3, 3, 3}, 0.53, 0.3).to(kFloat32).requires_grad_(true);
     const Tensor y = F::conv2d(x, w, Tensor(), 1, 1);
     (y * probe(y).to(kFloat32)).sum().backward();
-    return std::vector<std::vector<float>>{y.to_vector<float>(), x.grad().to_vector<float>(), w.grad().to_vector<float>()};
+    return std::vector<std::vector<float>>{y.to_vector<float>(), x.grad().to_vector<float>(),
+                                           w.grad().to_vector<float>()};
   };
   const auto one = run(1), two = run(2), three = run(3);
   set_num_threads(before);
@@ -261,23 +285,41 @@ TEST(ConvErrors, ClearMessages) {
   EXPECT_TRUE(throws_with([&] { F::conv2d(x, w, Tensor(), 0); }, {"conv2d", "stride must be positive"}));
   EXPECT_TRUE(throws_with([&] { F::conv2d(x, w, Tensor(), {1, -2}); }, {"stride must be positive"}));
   EXPECT_TRUE(throws_with([&] { F::conv2d(x, w, Tensor(), 1, -1); }, {"padding must be non-negative"}));
-  EXPECT_TRUE(throws_with([&] { F::conv2d(x, zeros({4, 3, 9, 3})); }, {"conv2d", "larger than the padded input"}));
+  EXPECT_TRUE(throws_with(
+      [&] {
+        F::conv2d(x, zeros({4, 3, 9, 3}));
+      },
+      {"conv2d", "larger than the padded input"}));
   EXPECT_TRUE(throws_with([&] { F::conv2d(zeros({3, 8}), w); }, {"conv2d", "3-D (unbatched) or 4-D"}));
   EXPECT_TRUE(throws_with([&] { F::conv2d(x, zeros({4, 3, 3})); }, {"conv2d", "4-D weight"}));
-  EXPECT_TRUE(throws_with([&] { F::conv2d(zeros({2, 4, 8, 8}), zeros({3, 2, 3, 3}), Tensor(), 1, 0, 1, 2); }, {"out_channels 3", "divisible by groups 2"}));
+  EXPECT_TRUE(throws_with(
+      [&] {
+        F::conv2d(zeros({2, 4, 8, 8}), zeros({3, 2, 3, 3}), Tensor(), 1, 0, 1, 2);
+      },
+      {"out_channels 3", "divisible by groups 2"}));
   EXPECT_TRUE(throws_with([&] { F::conv2d(x, w, zeros({5})); }, {"bias of shape [4]"}));
   EXPECT_TRUE(throws_with([&] { F::conv2d(x, w.to(kFloat64)); }, {"same dtype"}));
   EXPECT_TRUE(throws_with([&] { F::conv2d(x.to(kInt64), w); }, {"floating-point"}));
-  EXPECT_TRUE(throws_with([&] { F::conv_transpose2d(x, zeros({3, 2, 3, 3}), Tensor(), 2, 0, 2); },
-                          {"output_padding (2, 2) must be smaller than stride (2, 2)"}));
+  EXPECT_TRUE(throws_with(
+      [&] {
+        F::conv_transpose2d(x, zeros({3, 2, 3, 3}), Tensor(), 2, 0, 2);
+      },
+      {"output_padding (2, 2) must be smaller than stride (2, 2)"}));
   EXPECT_TRUE(throws_with([&] { F::conv_transpose2d(x, zeros({4, 2, 3, 3})); }, {"3 channels", "expects 4"}));
-  EXPECT_TRUE(throws_with([&] { F::conv_transpose2d(zeros({1, 3, 1, 1}), zeros({3, 2, 1, 1}), Tensor(), 1, 1); },
-                          {"output size", "not positive"}));
+  EXPECT_TRUE(throws_with(
+      [&] {
+        F::conv_transpose2d(zeros({1, 3, 1, 1}), zeros({3, 2, 1, 1}), Tensor(), 1, 1);
+      },
+      {"output size", "not positive"}));
   EXPECT_TRUE(throws_with([&] { F::max_pool2d(x, 0); }, {"max_pool2d", "kernel_size must be positive"}));
   EXPECT_TRUE(throws_with([&] { F::max_pool2d(x, 2, 0); }, {"stride must be positive"}));
   EXPECT_TRUE(throws_with([&] { F::max_pool2d(x, 2, 2, 2); }, {"at most half the kernel size"}));
   EXPECT_TRUE(throws_with([&] { F::max_pool2d(x, 9); }, {"larger than the padded input"}));
-  EXPECT_TRUE(throws_with([&] { F::avg_pool2d(zeros({8, 8}), 2); }, {"avg_pool2d", "3-D (unbatched) or 4-D"}));
+  EXPECT_TRUE(throws_with(
+      [&] {
+        F::avg_pool2d(zeros({8, 8}), 2);
+      },
+      {"avg_pool2d", "3-D (unbatched) or 4-D"}));
   EXPECT_TRUE(throws_with([&] { F::adaptive_avg_pool2d(x, 0); }, {"output_size must be positive"}));
   EXPECT_TRUE(throws_with(
       [&] {

@@ -10,9 +10,9 @@
 #include <functional>
 
 #include "dispatch/dispatch.h"
-#include "ops/params_optim.h"
 #include "nabla/cuda.h"
 #include "op_db.h"
+#include "ops/params_optim.h"
 #include "test_util.h"
 
 namespace nabla::testing {
@@ -20,8 +20,8 @@ namespace {
 
 using test_util::all_close;
 
-#define NABLA_REQUIRE_GPU()                                                                              \
-  do {                                                                                                   \
+#define NABLA_REQUIRE_GPU()                                                                           \
+  do {                                                                                                \
     if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device here (cuda::is_available() is false)"; \
   } while (0)
 
@@ -347,7 +347,8 @@ TEST(CudaPool, MaxPoolNanIsTheMaximumAndIndicesMatchCpu) {
   v[41] = NAN;
   const Tensor x = from_vector(v, {1, 2, 6, 5});
   const auto [ry, ri] = F::max_pool2d_with_indices(x, 3, {2, 1}, 1, {1, 2}, /*ceil_mode=*/true);
-  const auto [gy, gi] = F::max_pool2d_with_indices(x.to(Device::cuda()), 3, {2, 1}, 1, {1, 2}, /*ceil_mode=*/true);
+  const auto [gy, gi] =
+      F::max_pool2d_with_indices(x.to(Device::cuda()), 3, {2, 1}, 1, {1, 2}, /*ceil_mode=*/true);
   EXPECT_TRUE(bitwise_equal(gy, ry));
   EXPECT_EQ(gi.to_vector<int64_t>(), ri.to_vector<int64_t>());
 }
@@ -374,7 +375,11 @@ TEST(CudaRuntime, BadIndicesAreErrorsAndTheNextCallIsClean) {
   const Tensor ok = from_vector<int64_t>({4, 0, 1, 3}, {2, 2}).to(Device::cuda());
   EXPECT_EQ(gather(x, 1, ok).to_vector<float>(), (std::vector<float>{4, 0, 6, 8}));
   const Tensor target = from_vector<int64_t>({1, 7}).to(Device::cuda());
-  EXPECT_TRUE(throws_naming([&] { F::cross_entropy(randn({2, 3}, Device::cuda()), target); }, "cross_entropy"));
+  EXPECT_TRUE(throws_naming(
+      [&] {
+        F::cross_entropy(randn({2, 3}, Device::cuda()), target);
+      },
+      "cross_entropy"));
   // the report was cleared: a clean call after it synchronises without an error
   EXPECT_NO_THROW({
     gather(x, 1, ok);
@@ -389,8 +394,13 @@ TEST(CudaRuntime, FusedStepWithMixedDtypesInOneCall) {
   const TensorOptions f64 = TensorOptions(kFloat64).device(Device::cuda());
   std::array<Tensor, 3> params{full({5}, 1.0, f32), full({3}, 1.0, f64), full({4}, 1.0, f32)};
   const std::array<Tensor, 3> grads{full({5}, 2.0, f32), full({3}, 4.0, f64), full({4}, 8.0, f32)};
-  const math::SgdUpdate rule{.lr = 0.5, .momentum = 0, .dampening = 0, .weight_decay = 0, .nesterov = false,
-                             .maximize = false, .first_step = true};
+  const math::SgdUpdate rule{.lr = 0.5,
+                             .momentum = 0,
+                             .dampening = 0,
+                             .weight_decay = 0,
+                             .nesterov = false,
+                             .maximize = false,
+                             .first_step = true};
   run_op(Op::sgd_step, std::span<const Tensor>(grads.data(), grads.size()),
          std::span<Tensor>(params.data(), params.size()), SgdStepParams{rule}.params());
   EXPECT_EQ(params[0].to_vector<double>(), std::vector<double>(5, 0.0));

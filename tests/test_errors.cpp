@@ -578,17 +578,23 @@ TEST(Errors, EveryFailureIsCatchableAndTheLibraryKeepsWorking) {
   const std::vector<std::function<void()>> bad = {
       [] { (void)add(ones({2}), ones({3})); },
       [] { (void)zeros({-1}); },
-      [] { (void)zeros({1LL << 40, 1LL << 40}); },
+      [] {
+        (void)zeros({1LL << 40, 1LL << 40});
+      },
       [] { (void)empty({1LL << 46}, kFloat64); },
       [] { (void)ones({2}).t().view({3}); },
-      [] { (void)ones({2, 3}).sum(7); },
+      [] {
+        (void)ones({2, 3}).sum(7);
+      },
       [] { (void)gather(ones({3}), 0, from_vector<int64_t>({9})); },
       [] { (void)one_hot(from_vector<int64_t>({-1}), 3); },
       [] { (void)ones({2}).item<float>(); },
       [] { (void)Device("tpu"); },
       [] { (void)dtype_from_name("complex64"); },
       [] { (void)ones({3}, TensorOptions().requires_grad(true)).sum().backward(ones({2})); },
-      [] { (void)matmul(ones({2, 3}), ones({2, 3})); },
+      [] {
+        (void)matmul(ones({2, 3}), ones({2, 3}));
+      },
       [] { set_num_threads(0); },
   };
   int caught = 0;

@@ -73,7 +73,8 @@ TEST(OpCoverage, MissingKernelIsAnErrorNamingOpAndDevice) {
   Tensor x = ones({2});
   {
     KernelRemoved no_exp(Op::exp, DeviceType::CPU);
-    EXPECT_TRUE(test_util::throws_with([&] { (void)exp(x); }, {"exp", "no kernel registered for device cpu"}));
+    EXPECT_TRUE(
+        test_util::throws_with([&] { (void)exp(x); }, {"exp", "no kernel registered for device cpu"}));
   }
   EXPECT_NE(find_kernel(Op::exp, DeviceType::CPU), nullptr);
   EXPECT_NEAR(exp(x).to_vector<double>()[0], std::exp(1.0), 1e-6);  // restored
@@ -87,12 +88,14 @@ TEST(OpDb, GradcheckFloat64) {
       if (!s.gradcheck) continue;
       std::vector<Tensor> in = s.inputs;
       for (std::size_t i = 0; i < in.size(); ++i) {
-        if (in[i].is_floating_point() && !(e.no_grad_inputs & (1u << i))) in[i] = in[i].detach().clone().requires_grad_(true);
+        if (in[i].is_floating_point() && !(e.no_grad_inputs & (1u << i)))
+          in[i] = in[i].detach().clone().requires_grad_(true);
       }
       autograd::GradcheckOptions opt;
       opt.atol = e.grad_atol;
       opt.rtol = e.grad_rtol;
-      const auto r = autograd::gradcheck([&](const std::vector<Tensor>& x) { return run_sample(e, x, s); }, in, opt);
+      const auto r =
+          autograd::gradcheck([&](const std::vector<Tensor>& x) { return run_sample(e, x, s); }, in, opt);
       EXPECT_TRUE(r.ok) << label(e, s) << ": " << r.message;
       ++checked;
     }
@@ -144,7 +147,8 @@ TEST(OpDb, Float32GradientsMatchFloat64) {
       for (ScalarType t : {kFloat64, kFloat32}) {
         std::vector<Tensor> in = convert(s.inputs, t);
         for (std::size_t i = 0; i < in.size(); ++i) {
-          if (in[i].is_floating_point() && !(e.no_grad_inputs & (1u << i))) in[i] = in[i].detach().clone().requires_grad_(true);
+          if (in[i].is_floating_point() && !(e.no_grad_inputs & (1u << i)))
+            in[i] = in[i].detach().clone().requires_grad_(true);
         }
         const Tensor out = run_sample(e, in, s);
         if (out.requires_grad()) out.backward(ones_like(out));

@@ -34,8 +34,10 @@ TEST(Compare, UlpsNansAndInfinities) {
   EXPECT_EQ(compare(from_vector(std::vector<float>{prev}), from_vector(std::vector<float>{next})).max_ulp, 2);
   // across zero: -0 and +0 are 0 ULPs apart, the smallest subnormals 2
   const float tiny = std::numeric_limits<float>::denorm_min();
-  EXPECT_EQ(compare(from_vector(std::vector<float>{-0.0f}), from_vector(std::vector<float>{0.0f})).max_ulp, 0);
-  EXPECT_EQ(compare(from_vector(std::vector<float>{-tiny}), from_vector(std::vector<float>{tiny})).max_ulp, 2);
+  EXPECT_EQ(compare(from_vector(std::vector<float>{-0.0f}), from_vector(std::vector<float>{0.0f})).max_ulp,
+            0);
+  EXPECT_EQ(compare(from_vector(std::vector<float>{-tiny}), from_vector(std::vector<float>{tiny})).max_ulp,
+            2);
   const Tensor special = from_vector(std::vector<float>{NAN, INFINITY, -INFINITY});
   EXPECT_TRUE(compare(special, special).ok);
   EXPECT_FALSE(compare(from_vector(std::vector<float>{1.0f, INFINITY, -INFINITY}), special).ok);
@@ -59,7 +61,8 @@ TEST(Target, ParseAndErrors) {
 ParityFactory small_model(std::function<double(const Target&)> lr_of) {
   return [lr_of](const Target& t) {
     auto net = std::make_shared<nn::Sequential>(std::initializer_list<std::shared_ptr<nn::Module>>{
-        std::make_shared<nn::Linear>(4, 8), std::make_shared<nn::Tanh>(), std::make_shared<nn::Linear>(8, 1)});
+        std::make_shared<nn::Linear>(4, 8), std::make_shared<nn::Tanh>(),
+        std::make_shared<nn::Linear>(8, 1)});
     net->to(t.dtype);
     net->to(t.device);
     auto opt = std::make_shared<optim::SGD>(net->parameters(), optim::SGDOptions{lr_of(t)});
@@ -105,7 +108,8 @@ TEST(RunParity, Float32AgreesWithFloat64) {
 }
 
 TEST(RunParity, PlantedDivergenceIsFoundAndDumped) {
-  const std::string dump = (std::filesystem::temp_directory_path() / "nabla_test_parity_dump.safetensors").string();
+  const std::string dump =
+      (std::filesystem::temp_directory_path() / "nabla_test_parity_dump.safetensors").string();
   std::filesystem::remove(dump);
   std::FILE* sink = std::tmpfile();
   ParityOptions o;
@@ -114,8 +118,9 @@ TEST(RunParity, PlantedDivergenceIsFoundAndDumped) {
   o.dump_path = dump;
   // the float64 target steps with a different learning rate: forward outputs and gradients of
   // step 1 still agree, the parameters after its optimizer step do not
-  const ParityReport r = run_parity(small_model([](const Target& t) { return t.dtype == kFloat64 ? 0.2 : 0.1; }),
-                                    small_batch, Target::parse("cpu:float32"), Target::parse("cpu:float64"), o);
+  const ParityReport r =
+      run_parity(small_model([](const Target& t) { return t.dtype == kFloat64 ? 0.2 : 0.1; }), small_batch,
+                 Target::parse("cpu:float32"), Target::parse("cpu:float64"), o);
   std::fclose(sink);
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.first_bad_step, 1);
@@ -156,10 +161,11 @@ TEST(Hooks, BackwardHookSeesTheOutputGradient) {
 TEST(RunParity, BadArguments) {
   ParityOptions o;
   o.steps = 0;
-  EXPECT_THROW(run_parity(small_model([](const Target&) { return 0.1; }), small_batch, Target::parse("cpu:float32"),
-                          Target::parse("cpu:float64"), o),
+  EXPECT_THROW(run_parity(small_model([](const Target&) { return 0.1; }), small_batch,
+                          Target::parse("cpu:float32"), Target::parse("cpu:float64"), o),
                Error);
-  EXPECT_THROW(run_parity(nullptr, small_batch, Target::parse("cpu:float32"), Target::parse("cpu:float64")), Error);
+  EXPECT_THROW(run_parity(nullptr, small_batch, Target::parse("cpu:float32"), Target::parse("cpu:float64")),
+               Error);
 }
 
 }  // namespace

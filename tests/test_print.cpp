@@ -23,27 +23,20 @@ void expect_repr(const Tensor& t, const std::string& want) {
 
 // Vectors, matrices and scalars of each kind of dtype.
 TEST(Print, Basics) {
-  expect_repr(from_vector<float>({1, 2, 3}),
-              "tensor([1., 2., 3.])");
+  expect_repr(from_vector<float>({1, 2, 3}), "tensor([1., 2., 3.])");
   expect_repr(from_vector<float>({1.5f, 2, 3, 4}, {2, 2}),
               "tensor([[1.5000, 2.0000],\n"
               "        [3.0000, 4.0000]])");
-  expect_repr(from_vector<int64_t>({1, -20, 300}),
-              "tensor([  1, -20, 300])");
-  expect_repr(from_vector<int32_t>({1, 2}),
-              "tensor([1, 2], dtype=int32)");
-  expect_repr(from_vector<uint8_t>({0, 255}),
-              "tensor([  0, 255], dtype=uint8)");
-  expect_repr(from_vector<bool>({true, false, true}),
-              "tensor([ True, False,  True])");
-  expect_repr(from_vector<float>({-1, 2}),
-              "tensor([-1.,  2.])");
+  expect_repr(from_vector<int64_t>({1, -20, 300}), "tensor([  1, -20, 300])");
+  expect_repr(from_vector<int32_t>({1, 2}), "tensor([1, 2], dtype=int32)");
+  expect_repr(from_vector<uint8_t>({0, 255}), "tensor([  0, 255], dtype=uint8)");
+  expect_repr(from_vector<bool>({true, false, true}), "tensor([ True, False,  True])");
+  expect_repr(from_vector<float>({-1, 2}), "tensor([-1.,  2.])");
   expect_repr(arange(6, kFloat32).view({2, 3}).t(),
               "tensor([[0., 3.],\n"
               "        [1., 4.],\n"
               "        [2., 5.]])");
-  expect_repr(full({1, 1}, 5.0),
-              "tensor([[5.]])");
+  expect_repr(full({1, 1}, 5.0), "tensor([[5.]])");
   expect_repr(arange(8, kFloat32).view({2, 2, 2}),
               "tensor([[[0., 1.],\n"
               "         [2., 3.]],\n"
@@ -54,28 +47,19 @@ TEST(Print, Basics) {
 
 // Scalars print without brackets, in the same formats.
 TEST(Print, ZeroDim) {
-  expect_repr(scalar_tensor(3.5),
-              "tensor(3.5000)");
-  expect_repr(full({}, 7),
-              "tensor(7)");
-  expect_repr(full({}, true),
-              "tensor(True)");
-  expect_repr(scalar_tensor(2.0, kFloat64),
-              "tensor(2., dtype=float64)");
-  expect_repr(scalar_tensor(NAN),
-              "tensor(nan)");
-  expect_repr(scalar_tensor(1.5e-7),
-              "tensor(1.5000e-07)");
+  expect_repr(scalar_tensor(3.5), "tensor(3.5000)");
+  expect_repr(full({}, 7), "tensor(7)");
+  expect_repr(full({}, true), "tensor(True)");
+  expect_repr(scalar_tensor(2.0, kFloat64), "tensor(2., dtype=float64)");
+  expect_repr(scalar_tensor(NAN), "tensor(nan)");
+  expect_repr(scalar_tensor(1.5e-7), "tensor(1.5000e-07)");
 }
 
 // float32, int64 and bool are the defaults; others are named (without "torch.").
 TEST(Print, DtypeSuffix) {
-  expect_repr(from_vector<double>({1, 2.5}),
-              "tensor([1.0000, 2.5000], dtype=float64)");
-  expect_repr(from_vector<float>({1.5f, 2}).to(kFloat16),
-              "tensor([1.5000, 2.0000], dtype=float16)");
-  expect_repr(from_vector<float>({1.5f, 3}).to(kBFloat16),
-              "tensor([1.5000, 3.0000], dtype=bfloat16)");
+  expect_repr(from_vector<double>({1, 2.5}), "tensor([1.0000, 2.5000], dtype=float64)");
+  expect_repr(from_vector<float>({1.5f, 2}).to(kFloat16), "tensor([1.5000, 2.0000], dtype=float16)");
+  expect_repr(from_vector<float>({1.5f, 3}).to(kBFloat16), "tensor([1.5000, 3.0000], dtype=bfloat16)");
 }
 
 // requires_grad=True on leaves, grad_fn=<...> on results (no version digit).
@@ -92,44 +76,27 @@ TEST(Print, Autograd) {
 
 // Fixed, integer-valued and scientific formats, chosen from the non-zero finite values.
 TEST(Print, NumberFormat) {
-  expect_repr(from_vector<float>({1e-5f, 1}),
-              "tensor([1.0000e-05, 1.0000e+00])");
-  expect_repr(from_vector<float>({1, 1001}),
-              "tensor([1.0000e+00, 1.0010e+03])");
-  expect_repr(from_vector<float>({1, 1000}),
-              "tensor([   1., 1000.])");
-  expect_repr(from_vector<float>({1e9f, 1}),
-              "tensor([1.0000e+09, 1.0000e+00])");
-  expect_repr(from_vector<float>({0.001f, 0.5f}),
-              "tensor([0.0010, 0.5000])");
-  expect_repr(from_vector<float>({5e-5f, 2e-5f}),
-              "tensor([5.0000e-05, 2.0000e-05])");
-  expect_repr(from_vector<float>({-1e-5f, 123}),
-              "tensor([-1.0000e-05,  1.2300e+02])");
-  expect_repr(from_vector<float>({NAN, INFINITY, 1.5f}),
-              "tensor([   nan,    inf, 1.5000])");
-  expect_repr(from_vector<float>({NAN, 1}),
-              "tensor([nan, 1.])");
-  expect_repr(from_vector<float>({INFINITY, -INFINITY}),
-              "tensor([inf, -inf])");
-  expect_repr(zeros({2}),
-              "tensor([0., 0.])");
-  expect_repr(from_vector<float>({-0.f, 1.5f}),
-              "tensor([-0.0000, 1.5000])");
+  expect_repr(from_vector<float>({1e-5f, 1}), "tensor([1.0000e-05, 1.0000e+00])");
+  expect_repr(from_vector<float>({1, 1001}), "tensor([1.0000e+00, 1.0010e+03])");
+  expect_repr(from_vector<float>({1, 1000}), "tensor([   1., 1000.])");
+  expect_repr(from_vector<float>({1e9f, 1}), "tensor([1.0000e+09, 1.0000e+00])");
+  expect_repr(from_vector<float>({0.001f, 0.5f}), "tensor([0.0010, 0.5000])");
+  expect_repr(from_vector<float>({5e-5f, 2e-5f}), "tensor([5.0000e-05, 2.0000e-05])");
+  expect_repr(from_vector<float>({-1e-5f, 123}), "tensor([-1.0000e-05,  1.2300e+02])");
+  expect_repr(from_vector<float>({NAN, INFINITY, 1.5f}), "tensor([   nan,    inf, 1.5000])");
+  expect_repr(from_vector<float>({NAN, 1}), "tensor([nan, 1.])");
+  expect_repr(from_vector<float>({INFINITY, -INFINITY}), "tensor([inf, -inf])");
+  expect_repr(zeros({2}), "tensor([0., 0.])");
+  expect_repr(from_vector<float>({-0.f, 1.5f}), "tensor([-0.0000, 1.5000])");
 }
 
 // Empty tensors show their size (unless 1-D) and any dtype but float32.
 TEST(Print, Empty) {
-  expect_repr(zeros({0, 3}),
-              "tensor([], size=(0, 3))");
-  expect_repr(zeros({0}),
-              "tensor([])");
-  expect_repr(zeros({0}, kInt64),
-              "tensor([], dtype=int64)");
-  expect_repr(zeros({2, 0}, kBool),
-              "tensor([], size=(2, 0), dtype=bool)");
-  expect_repr(zeros({1, 0, 2}, kFloat64),
-              "tensor([], size=(1, 0, 2), dtype=float64)");
+  expect_repr(zeros({0, 3}), "tensor([], size=(0, 3))");
+  expect_repr(zeros({0}), "tensor([])");
+  expect_repr(zeros({0}, kInt64), "tensor([], dtype=int64)");
+  expect_repr(zeros({2, 0}, kBool), "tensor([], size=(2, 0), dtype=bool)");
+  expect_repr(zeros({1, 0, 2}, kFloat64), "tensor([], size=(1, 0, 2), dtype=float64)");
 }
 
 // Rows wrap at 80 columns; suffixes that do not fit start a new line.
@@ -158,8 +125,7 @@ TEST(Print, Summarization) {
   expect_repr(arange(2000, kFloat32),
               "tensor([0.0000e+00, 1.0000e+00, 2.0000e+00,  ..., 1.9970e+03, 1.9980e+03,\n"
               "        1.9990e+03])");
-  expect_repr(arange(2000),
-              "tensor([   0,    1,    2,  ..., 1997, 1998, 1999])");
+  expect_repr(arange(2000), "tensor([   0,    1,    2,  ..., 1997, 1998, 1999])");
   expect_repr(arange(2000).view({40, 50}),
               "tensor([[   0,    1,    2,  ...,   47,   48,   49],\n"
               "        [  50,   51,   52,  ...,   97,   98,   99],\n"

@@ -27,7 +27,9 @@ std::vector<uint32_t> bits(const Tensor& t) {
   return b;
 }
 
-double mean_of(const D& v) { return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size()); }
+double mean_of(const D& v) {
+  return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+}
 double std_of(const D& v) {
   const double m = mean_of(v);
   double s = 0;
@@ -46,16 +48,16 @@ TEST(Philox, Random123KnownAnswerVectors) {
     EXPECT_EQ(r.v[3], 0x9b00dbd8u);
   }
   {
-    const math::Philox4 r =
-        math::philox4x32_10(math::Philox4{{0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu}}, 0xffffffffu, 0xffffffffu);
+    const math::Philox4 r = math::philox4x32_10(
+        math::Philox4{{0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu}}, 0xffffffffu, 0xffffffffu);
     EXPECT_EQ(r.v[0], 0x408f276du);
     EXPECT_EQ(r.v[1], 0x41c83b0eu);
     EXPECT_EQ(r.v[2], 0xa20bc7c6u);
     EXPECT_EQ(r.v[3], 0x6d5451fdu);
   }
   {  // counter and key from the digits of pi
-    const math::Philox4 r =
-        math::philox4x32_10(math::Philox4{{0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u}}, 0xa4093822u, 0x299f31d0u);
+    const math::Philox4 r = math::philox4x32_10(
+        math::Philox4{{0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u}}, 0xa4093822u, 0x299f31d0u);
     EXPECT_EQ(r.v[0], 0xd16cfe09u);
     EXPECT_EQ(r.v[1], 0x94fdccebu);
     EXPECT_EQ(r.v[2], 0x5001e420u);
@@ -92,7 +94,8 @@ double ulps_between(double a, double b) {
 TEST(Philox, DeterministicLogIsWithinTwoUlpOfTheLibrary) {
   double worst = 0.0, worst_at = 0.0;
   auto check = [&](double u) {
-    const double e = ulps_between(math::det_log(u), static_cast<double>(std::log(static_cast<long double>(u))));
+    const double e =
+        ulps_between(math::det_log(u), static_cast<double>(std::log(static_cast<long double>(u))));
     if (e > worst) worst = e, worst_at = u;
   };
   for (uint64_t i = 0; i < 200000; ++i) {  // u1 of normal_double: (k + 1) 2^-53, k of 53 random bits
@@ -100,7 +103,8 @@ TEST(Philox, DeterministicLogIsWithinTwoUlpOfTheLibrary) {
     const uint64_t k = (static_cast<uint64_t>(r.v[0]) << 32 | r.v[1]) >> (11 + (i % 50));  // every binade
     check((static_cast<double>(k) + 1.0) * 1.1102230246251565e-16);
   }
-  for (double u : {1.0, 0.5, 0.70710678118654752440, 0.7071067811865476, 1.1102230246251565e-16, 1e-300, 0.999999999})
+  for (double u :
+       {1.0, 0.5, 0.70710678118654752440, 0.7071067811865476, 1.1102230246251565e-16, 1e-300, 0.999999999})
     check(u);
   EXPECT_LE(worst, 2.0) << "det_log is " << worst << " ulp off at " << worst_at;
   EXPECT_EQ(math::det_log(1.0), 0.0);
@@ -111,7 +115,8 @@ TEST(Philox, DeterministicCosIsWithinTwoUlpOfTheLibrary) {
   double worst = 0.0, worst_at = 0.0;
   for (uint64_t i = 0; i < 200000; ++i) {  // u2 of normal_double: k 2^-53
     const math::Philox4 r = math::philox_draw(8, 0, i);
-    const double t = static_cast<double>((static_cast<uint64_t>(r.v[2]) << 32 | r.v[3]) >> 11) * 1.1102230246251565e-16;
+    const double t =
+        static_cast<double>((static_cast<uint64_t>(r.v[2]) << 32 | r.v[3]) >> 11) * 1.1102230246251565e-16;
     const double want = static_cast<double>(std::cos(two_pi * static_cast<long double>(t)));
     // near cos's zeros (t ~ 1/4, 3/4) ulps of a tiny result say little: count an absolute 2^-53 there
     const double e = std::min(ulps_between(math::det_cos_2pi(t), want),
@@ -298,7 +303,8 @@ TEST(Rng, StatisticsOfOneHundredThousandDraws) {
   EXPECT_NEAR(mean_of(n), 0.0, 0.02);
   EXPECT_NEAR(std_of(n), 1.0, 0.02);
   // tails: about 4.55% beyond 2 sigma
-  const double beyond2 = static_cast<double>(std::count_if(n.begin(), n.end(), [](double x) { return std::fabs(x) > 2; }));
+  const double beyond2 =
+      static_cast<double>(std::count_if(n.begin(), n.end(), [](double x) { return std::fabs(x) > 2; }));
   EXPECT_NEAR(beyond2 / 1e5, 0.0455, 0.005);
 
   const D u = rand({100000}, kFloat64).to_vector<double>();

@@ -138,8 +138,9 @@ void run_seq_case(const SeqCase& c, ScalarType t, double tol) {
   const Tensor x = fill(c.x, 1, t).requires_grad_(true);
   const bool lstm = m->type_name() == "LSTM";
   const int64_t layers = m->options.num_layers * (m->options.bidirectional ? 2 : 1);
-  const Shape state = c.x.size() == 2 ? Shape{layers, m->hidden_size}
-                                      : Shape{layers, m->options.batch_first ? c.x[0] : c.x[1], m->hidden_size};
+  const Shape state = c.x.size() == 2
+                          ? Shape{layers, m->hidden_size}
+                          : Shape{layers, m->options.batch_first ? c.x[0] : c.x[1], m->hidden_size};
   std::vector<Tensor> states;
   if (c.with_states) {
     states.push_back(fill(state, 2, t).requires_grad_(true));
@@ -175,7 +176,8 @@ TEST(RecurrentCells, HandWrittenLoopsMatchPyTorch) {
     set_params(*cell, 10, kFloat64);
     const Tensor x = fill({3, 2, 3}, 1).requires_grad_(true);
     const Tensor h0 = fill({2, 4}, 2).requires_grad_(true), c0 = fill({2, 4}, 3).requires_grad_(true);
-    const std::vector<Tensor> states = n == "lstm_cell" ? std::vector<Tensor>{h0, c0} : std::vector<Tensor>{h0};
+    const std::vector<Tensor> states =
+        n == "lstm_cell" ? std::vector<Tensor>{h0, c0} : std::vector<Tensor>{h0};
     Tensor h = states[0], c = n == "lstm_cell" ? states[1] : Tensor();
     std::vector<Tensor> outs;
     for (int64_t t = 0; t < 3; ++t) {
@@ -195,13 +197,22 @@ TEST(RecurrentModules, ParameterNamesShapesAndInitAsPyTorch) {
   o.bidirectional = true;
   nn::LSTM lstm(3, 5, o);
   // torch.nn.LSTM(3, 5, num_layers=2, bidirectional=True).named_parameters()
-  const std::vector<std::pair<std::string, Shape>> want{
-      {"weight_ih_l0", {20, 3}},          {"weight_hh_l0", {20, 5}},          {"bias_ih_l0", {20}},
-      {"bias_hh_l0", {20}},               {"weight_ih_l0_reverse", {20, 3}},  {"weight_hh_l0_reverse", {20, 5}},
-      {"bias_ih_l0_reverse", {20}},       {"bias_hh_l0_reverse", {20}},       {"weight_ih_l1", {20, 10}},
-      {"weight_hh_l1", {20, 5}},          {"bias_ih_l1", {20}},               {"bias_hh_l1", {20}},
-      {"weight_ih_l1_reverse", {20, 10}}, {"weight_hh_l1_reverse", {20, 5}}, {"bias_ih_l1_reverse", {20}},
-      {"bias_hh_l1_reverse", {20}}};
+  const std::vector<std::pair<std::string, Shape>> want{{"weight_ih_l0", {20, 3}},
+                                                        {"weight_hh_l0", {20, 5}},
+                                                        {"bias_ih_l0", {20}},
+                                                        {"bias_hh_l0", {20}},
+                                                        {"weight_ih_l0_reverse", {20, 3}},
+                                                        {"weight_hh_l0_reverse", {20, 5}},
+                                                        {"bias_ih_l0_reverse", {20}},
+                                                        {"bias_hh_l0_reverse", {20}},
+                                                        {"weight_ih_l1", {20, 10}},
+                                                        {"weight_hh_l1", {20, 5}},
+                                                        {"bias_ih_l1", {20}},
+                                                        {"bias_hh_l1", {20}},
+                                                        {"weight_ih_l1_reverse", {20, 10}},
+                                                        {"weight_hh_l1_reverse", {20, 5}},
+                                                        {"bias_ih_l1_reverse", {20}},
+                                                        {"bias_hh_l1_reverse", {20}}};
   const auto got = lstm.named_parameters();
   ASSERT_EQ(got.size(), want.size());
   const double bound = 1.0 / std::sqrt(5.0);
@@ -333,7 +344,6 @@ TEST(Embedding, InitIsStandardNormal) {
   EXPECT_NEAR(w.std().item<double>(), 1.0, 0.01);
 }
 
-
 TEST(RecurrentErrors, RanksFeatureSizesAndStateShapesAreClear) {
   nn::RNNOptions o;
   o.num_layers = 2;
@@ -342,33 +352,66 @@ TEST(RecurrentErrors, RanksFeatureSizesAndStateShapesAreClear) {
   EXPECT_TRUE(throws_with([&] { lstm(randn({3})); }, {"lstm", "[3]"}));
   EXPECT_TRUE(throws_with([&] { lstm(randn({0, 2, 3})); }, {"lstm", "at least one step", "[0, 2, 3]"}));
   EXPECT_TRUE(throws_with([&] { lstm(randn({5, 2, 7})); }, {"lstm", "7 features", "[16, 3]"}));
-  EXPECT_TRUE(throws_with([&] { lstm.forward_with_state(randn({5, 2, 3}), randn({2, 3, 4})); },
-                         {"lstm", "h0", "[2, 2, 4]", "[2, 3, 4]"}));
-  EXPECT_TRUE(throws_with([&] { lstm.forward_with_state(randn({5, 2, 3}), randn({2, 2, 4}), randn({1, 2, 4})); },
-                         {"lstm", "c0", "[2, 2, 4]", "[1, 2, 4]"}));
-  EXPECT_TRUE(throws_with([&] { lstm.forward_with_state(randn({5, 3}), randn({2, 2, 4})); },
-                         {"lstm", "h0", "[2, 4]"}));
+  EXPECT_TRUE(throws_with(
+      [&] {
+        lstm.forward_with_state(randn({5, 2, 3}), randn({2, 3, 4}));
+      },
+      {"lstm", "h0", "[2, 2, 4]", "[2, 3, 4]"}));
+  EXPECT_TRUE(throws_with(
+      [&] {
+        lstm.forward_with_state(randn({5, 2, 3}), randn({2, 2, 4}), randn({1, 2, 4}));
+      },
+      {"lstm", "c0", "[2, 2, 4]", "[1, 2, 4]"}));
+  EXPECT_TRUE(throws_with(
+      [&] {
+        lstm.forward_with_state(randn({5, 3}), randn({2, 2, 4}));
+      },
+      {"lstm", "h0", "[2, 4]"}));
   EXPECT_TRUE(throws_with([&] { lstm(randn({5, 2, 3}, kFloat64)); }, {"lstm", "weight_ih_l0", "float32"}));
   nn::GRU gru(3, 4);
-  EXPECT_TRUE(throws_with([&] { gru.forward_with_state(randn({5, 2, 3}), randn({1, 2, 5})); },
-                         {"gru", "hx", "[1, 2, 4]", "[1, 2, 5]"}));
-  EXPECT_TRUE(throws_with([&] { gru.forward_with_state(randn({5, 2, 3}), Tensor(), randn({1, 2, 4})); },
-                         {"GRU", "c0"}));
-  EXPECT_TRUE(throws_with([&] { F::gru(randn({5, 2, 3}), Tensor(), {randn({12, 3})}, F::RNNOptions{}); },
-                         {"gru", "expected 4 weight tensors", "got 1"}));
-  EXPECT_TRUE(throws_with([&] { F::rnn(randn({5, 2, 3}), Tensor(), {randn({4, 3}), randn({4, 4})}, [] {
-                             F::RNNOptions r;
-                             r.bias = false;
-                             r.nonlinearity = "sigmoid";
-                             return r;
-                           }()); },
-                         {"rnn", "nonlinearity", "sigmoid"}));
+  EXPECT_TRUE(throws_with(
+      [&] {
+        gru.forward_with_state(randn({5, 2, 3}), randn({1, 2, 5}));
+      },
+      {"gru", "hx", "[1, 2, 4]", "[1, 2, 5]"}));
+  EXPECT_TRUE(throws_with(
+      [&] {
+        gru.forward_with_state(randn({5, 2, 3}), Tensor(), randn({1, 2, 4}));
+      },
+      {"GRU", "c0"}));
+  EXPECT_TRUE(throws_with(
+      [&] {
+        F::gru(randn({5, 2, 3}), Tensor(), {randn({12, 3})}, F::RNNOptions{});
+      },
+      {"gru", "expected 4 weight tensors", "got 1"}));
+  EXPECT_TRUE(throws_with(
+      [&] {
+        F::rnn(randn({5, 2, 3}), Tensor(), {randn({4, 3}), randn({4, 4})}, [] {
+          F::RNNOptions r;
+          r.bias = false;
+          r.nonlinearity = "sigmoid";
+          return r;
+        }());
+      },
+      {"rnn", "nonlinearity", "sigmoid"}));
   EXPECT_TRUE(throws_with([] { nn::RNN(0, 4); }, {"RNN", "positive"}));
   nn::LSTMCell cell(3, 4);
-  EXPECT_TRUE(throws_with([&] { cell.step(randn({2, 3}), randn({3, 4}), Tensor()); }, {"lstm_cell", "hx", "[2, 4]"}));
-  EXPECT_TRUE(throws_with([&] { cell.step(randn({2, 5}), Tensor(), Tensor()); }, {"lstm_cell", "5 features"}));
+  EXPECT_TRUE(throws_with(
+      [&] {
+        cell.step(randn({2, 3}), randn({3, 4}), Tensor());
+      },
+      {"lstm_cell", "hx", "[2, 4]"}));
+  EXPECT_TRUE(throws_with(
+      [&] {
+        cell.step(randn({2, 5}), Tensor(), Tensor());
+      },
+      {"lstm_cell", "5 features"}));
   nn::Embedding emb(4, 2);
-  EXPECT_TRUE(throws_with([&] { emb(from_vector<int64_t>({0, 4})); }, {"embedding", "index 4", "4 embeddings"}));
+  EXPECT_TRUE(throws_with(
+      [&] {
+        emb(from_vector<int64_t>({0, 4}));
+      },
+      {"embedding", "index 4", "4 embeddings"}));
   EXPECT_TRUE(throws_with([&] { emb(randn({2})); }, {"embedding", "integer"}));
 }
 

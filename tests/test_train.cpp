@@ -38,7 +38,8 @@ Rig make_setup(uint64_t init_seed) {
   s.loader = std::make_shared<data::DataLoader>(std::make_shared<data::TensorDataset>(x, y),
                                                 data::DataLoaderOptions(10).shuffle(true).seed(7));
   s.trainer = std::make_unique<train::Trainer>(
-      s.model, s.opt, [](const Tensor& out, const Tensor& t) { return nn::functional::cross_entropy(out, t); }, s.sched);
+      s.model, s.opt,
+      [](const Tensor& out, const Tensor& t) { return nn::functional::cross_entropy(out, t); }, s.sched);
   return s;
 }
 
@@ -82,7 +83,8 @@ TEST(Trainer, FitEvaluatePredictAndCallbacks) {
   fs::create_directories(dir);
   Rig s = make_setup(1);
   auto csv = std::make_shared<train::CSVLogger>((dir / "history.csv").string());
-  auto ckpt = std::make_shared<train::ModelCheckpoint>((dir / "ckpt-{epoch}.safetensors").string(), 2, 0, s.loader.get());
+  auto ckpt = std::make_shared<train::ModelCheckpoint>((dir / "ckpt-{epoch}.safetensors").string(), 2, 0,
+                                                       s.loader.get());
   train::FitOptions fo;
   fo.epochs = 4;
   fo.callbacks = {csv, ckpt};
@@ -150,7 +152,8 @@ TEST(Trainer, ClearErrors) {
 TEST(Trainer, CountCorrect) {
   const Tensor logits = from_vector<float>({0.1f, 0.9f, 0.8f, 0.2f, 0.3f, 0.7f}, {3, 2});
   EXPECT_EQ(train::count_correct(logits, from_vector<int64_t>({1, 0, 0})), 2);
-  EXPECT_EQ(train::count_correct(from_vector<float>({0.9f, 0.2f}, {2, 1}), from_vector<float>({1, 1}, {2, 1})), 1);
+  EXPECT_EQ(
+      train::count_correct(from_vector<float>({0.9f, 0.2f}, {2, 1}), from_vector<float>({1, 1}, {2, 1})), 1);
 }
 
 }  // namespace

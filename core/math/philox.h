@@ -52,8 +52,8 @@ NABLA_HOST_DEVICE NABLA_INLINE Philox4 philox4x32_10(Philox4 c, uint32_t k0, uin
 
 /// The four words for element `index` of the draw numbered `offset` under `seed`.
 NABLA_HOST_DEVICE NABLA_INLINE Philox4 philox_draw(uint64_t seed, uint64_t offset, uint64_t index) {
-  Philox4 c{{static_cast<uint32_t>(index), static_cast<uint32_t>(index >> 32),
-             static_cast<uint32_t>(offset), static_cast<uint32_t>(offset >> 32)}};
+  Philox4 c{{static_cast<uint32_t>(index), static_cast<uint32_t>(index >> 32), static_cast<uint32_t>(offset),
+             static_cast<uint32_t>(offset >> 32)}};
   return philox4x32_10(c, static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
 }
 
@@ -148,26 +148,26 @@ NABLA_HOST_DEVICE NABLA_INLINE double det_cos_2pi(double t) {
   const double x2 = rn::mul(x, x);
   double r = 0.0;
   if (use_sin) {
-    double p = -1.0 / 355687428096000.0;                // -1/17!
-    p = rn::mul_add(p, x2, 1.0 / 1307674368000.0);      // 1/15!
-    p = rn::mul_add(p, x2, -1.0 / 6227020800.0);        // -1/13!
-    p = rn::mul_add(p, x2, 1.0 / 39916800.0);           // 1/11!
-    p = rn::mul_add(p, x2, -1.0 / 362880.0);            // -1/9!
-    p = rn::mul_add(p, x2, 1.0 / 5040.0);               // 1/7!
-    p = rn::mul_add(p, x2, -1.0 / 120.0);               // -1/5!
-    p = rn::mul_add(p, x2, 1.0 / 6.0);                  // 1/3!, sign folded below
-    r = rn::sub(x, rn::mul(rn::mul(x, x2), p));         // x - x^3/3! + x^5/5! - ...
+    double p = -1.0 / 355687428096000.0;            // -1/17!
+    p = rn::mul_add(p, x2, 1.0 / 1307674368000.0);  // 1/15!
+    p = rn::mul_add(p, x2, -1.0 / 6227020800.0);    // -1/13!
+    p = rn::mul_add(p, x2, 1.0 / 39916800.0);       // 1/11!
+    p = rn::mul_add(p, x2, -1.0 / 362880.0);        // -1/9!
+    p = rn::mul_add(p, x2, 1.0 / 5040.0);           // 1/7!
+    p = rn::mul_add(p, x2, -1.0 / 120.0);           // -1/5!
+    p = rn::mul_add(p, x2, 1.0 / 6.0);              // 1/3!, sign folded below
+    r = rn::sub(x, rn::mul(rn::mul(x, x2), p));     // x - x^3/3! + x^5/5! - ...
   } else {
-    double p = 1.0 / 6402373705728000.0;                // 1/18!
-    p = rn::mul_add(p, x2, -1.0 / 20922789888000.0);    // -1/16!
-    p = rn::mul_add(p, x2, 1.0 / 87178291200.0);        // 1/14!
-    p = rn::mul_add(p, x2, -1.0 / 479001600.0);         // -1/12!
-    p = rn::mul_add(p, x2, 1.0 / 3628800.0);            // 1/10!
-    p = rn::mul_add(p, x2, -1.0 / 40320.0);             // -1/8!
-    p = rn::mul_add(p, x2, 1.0 / 720.0);                // 1/6!
-    p = rn::mul_add(p, x2, -1.0 / 24.0);                // -1/4!, sign folded below
-    p = rn::mul_add(p, x2, 0.5);                        // 1/2!
-    r = rn::sub(1.0, rn::mul(x2, p));                   // 1 - x^2/2! + x^4/4! - ...
+    double p = 1.0 / 6402373705728000.0;              // 1/18!
+    p = rn::mul_add(p, x2, -1.0 / 20922789888000.0);  // -1/16!
+    p = rn::mul_add(p, x2, 1.0 / 87178291200.0);      // 1/14!
+    p = rn::mul_add(p, x2, -1.0 / 479001600.0);       // -1/12!
+    p = rn::mul_add(p, x2, 1.0 / 3628800.0);          // 1/10!
+    p = rn::mul_add(p, x2, -1.0 / 40320.0);           // -1/8!
+    p = rn::mul_add(p, x2, 1.0 / 720.0);              // 1/6!
+    p = rn::mul_add(p, x2, -1.0 / 24.0);              // -1/4!, sign folded below
+    p = rn::mul_add(p, x2, 0.5);                      // 1/2!
+    r = rn::sub(1.0, rn::mul(x2, p));                 // 1 - x^2/2! + x^4/4! - ...
   }
   return sign * r;  // exact
 }

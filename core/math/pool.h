@@ -16,8 +16,8 @@ NABLA_HOST_DEVICE NABLA_INLINE int64_t conv_out_size(int64_t in, int64_t k, int6
 }
 
 /// Output length of a transposed convolution: (in - 1) s - 2p + d(k-1) + output_padding + 1.
-NABLA_HOST_DEVICE NABLA_INLINE int64_t conv_transpose_out_size(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d,
-                                                               int64_t output_padding) {
+NABLA_HOST_DEVICE NABLA_INLINE int64_t conv_transpose_out_size(int64_t in, int64_t k, int64_t s, int64_t p,
+                                                               int64_t d, int64_t output_padding) {
   return (in - 1) * s - 2 * p + d * (k - 1) + output_padding + 1;
 }
 
@@ -32,7 +32,9 @@ NABLA_HOST_DEVICE NABLA_INLINE int64_t pool_out_size(int64_t in, int64_t k, int6
 }
 
 /// Adaptive pooling window of output index i: [floor(i * in / out), ceil((i + 1) * in / out)).
-NABLA_HOST_DEVICE NABLA_INLINE int64_t adaptive_begin(int64_t i, int64_t in, int64_t out) { return (i * in) / out; }
+NABLA_HOST_DEVICE NABLA_INLINE int64_t adaptive_begin(int64_t i, int64_t in, int64_t out) {
+  return (i * in) / out;
+}
 NABLA_HOST_DEVICE NABLA_INLINE int64_t adaptive_end(int64_t i, int64_t in, int64_t out) {
   return ((i + 1) * in + out - 1) / out;
 }
@@ -52,7 +54,8 @@ NABLA_HOST_DEVICE NABLA_INLINE AvgWindow avg_window(int64_t o, int64_t in, int64
 }
 
 /// The divisor of an average-pooling window (height and width windows).
-NABLA_HOST_DEVICE NABLA_INLINE int64_t avg_divisor(const AvgWindow& h, const AvgWindow& w, bool count_include_pad) {
+NABLA_HOST_DEVICE NABLA_INLINE int64_t avg_divisor(const AvgWindow& h, const AvgWindow& w,
+                                                   bool count_include_pad) {
   return count_include_pad ? h.padded * w.padded : (h.end - h.begin) * (w.end - w.begin);
 }
 

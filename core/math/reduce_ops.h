@@ -29,7 +29,7 @@
   X(argmin, numeric, int64_t, (ArgReducer<V, false>{highest<V>()})) \
   X(var, float, T, (VarReducer<A, false>{p.correction}))            \
   X(std, float, T, (VarReducer<A, true>{p.correction}))             \
-  X(logsumexp, float, T, LogSumExpReducer<A>{})                       \
+  X(logsumexp, float, T, LogSumExpReducer<A>{})                     \
   X(norm, float, T, NormReducer<A>{p.p})
 
 /// Defines, in the enclosing (backend) namespace, `<name>_kernel(c)` of every reduce op as a

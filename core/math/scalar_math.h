@@ -12,8 +12,8 @@
 
 namespace nabla::m {
 
-#define NABLA_MATH_1(name, fname, dname)                                                   \
-  NABLA_HOST_DEVICE NABLA_INLINE float name(float x) { return ::fname(x); }               \
+#define NABLA_MATH_1(name, fname, dname)                                    \
+  NABLA_HOST_DEVICE NABLA_INLINE float name(float x) { return ::fname(x); } \
   NABLA_HOST_DEVICE NABLA_INLINE double name(double x) { return ::dname(x); }
 
 NABLA_MATH_1(exp, expf, exp)

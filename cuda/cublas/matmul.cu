@@ -19,8 +19,8 @@ namespace nabla::cuda {
 namespace {
 
 void check(cublasStatus_t s, const char* call, int line) {
-  NABLA_CHECK(s == CUBLAS_STATUS_SUCCESS, "cuBLAS error {} in {} at cuda/cublas/matmul.cu:{}", static_cast<int>(s), call,
-              line);
+  NABLA_CHECK(s == CUBLAS_STATUS_SUCCESS, "cuBLAS error {} in {} at cuda/cublas/matmul.cu:{}",
+              static_cast<int>(s), call, line);
 }
 #define NABLA_CUBLAS_CHECK(call) check((call), #call, __LINE__)
 
@@ -83,13 +83,25 @@ void types_of(ScalarType t, cudaDataType_t* data, cublasComputeType_t* compute) 
       *data = CUDA_R_32F;
       *compute = allow_tf32() ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
       return;
-    case kFloat64: *data = CUDA_R_64F; *compute = CUBLAS_COMPUTE_64F; return;
-    case kFloat16: *data = CUDA_R_16F; *compute = CUBLAS_COMPUTE_32F; return;
-    case kBFloat16: *data = CUDA_R_16BF; *compute = CUBLAS_COMPUTE_32F; return;
-    default: break;
+    case kFloat64:
+      *data = CUDA_R_64F;
+      *compute = CUBLAS_COMPUTE_64F;
+      return;
+    case kFloat16:
+      *data = CUDA_R_16F;
+      *compute = CUBLAS_COMPUTE_32F;
+      return;
+    case kBFloat16:
+      *data = CUDA_R_16BF;
+      *compute = CUBLAS_COMPUTE_32F;
+      return;
+    default:
+      break;
   }
-  NABLA_FAIL("matmul: {} matrix products are not supported on CUDA (cuBLAS has no integer GEMM for them); "
-             "convert to a floating-point dtype", dtype_name(t));
+  NABLA_FAIL(
+      "matmul: {} matrix products are not supported on CUDA (cuBLAS has no integer GEMM for them); "
+      "convert to a floating-point dtype",
+      dtype_name(t));
 }
 
 // c[batch, n, m] (contiguous) = alpha * a[batch, n, k] @ b[batch, k, m] + beta * c
@@ -120,9 +132,9 @@ void gemm(const Tensor& a_in, const Tensor& b_in, const Tensor& c, double alpha,
   // The 64-bit API (cuBLAS >= 12, which the build requires) takes every size, leading dimension
   // and the batch count as int64, so no product is refused or silently truncated at 2^31 - 1
   // (the int API would need a check per value; for sizes that fit it runs the same kernels).
-  NABLA_CUBLAS_CHECK(cublasGemmStridedBatchedEx_64(h, lb.op, la.op, m, n, k, pa, b.data_ptr(), data, lb.ld,
-                                                   b.stride(0), a.data_ptr(), data, la.ld, a.stride(0), pb,
-                                                   c.data_ptr(), data, m, n * m, batch, compute, CUBLAS_GEMM_DEFAULT));
+  NABLA_CUBLAS_CHECK(cublasGemmStridedBatchedEx_64(
+      h, lb.op, la.op, m, n, k, pa, b.data_ptr(), data, lb.ld, b.stride(0), a.data_ptr(), data, la.ld,
+      a.stride(0), pb, c.data_ptr(), data, m, n * m, batch, compute, CUBLAS_GEMM_DEFAULT));
 }
 
 }  // namespace
@@ -143,8 +155,10 @@ void addmm_kernel(const KernelCall& c) {
   Tensor o = out;
   if (p.beta != 0.0) o.copy_(c.in[0].expand(out.sizes()));
   if (c.in[1].size(1) == 0) {
-    if (p.beta == 0.0) o.zero_();
-    else if (p.beta != 1.0) o.mul_(p.beta);
+    if (p.beta == 0.0)
+      o.zero_();
+    else if (p.beta != 1.0)
+      o.mul_(p.beta);
     return;
   }
   gemm(c.in[1].unsqueeze(0), c.in[2].unsqueeze(0), out.unsqueeze(0), p.alpha, p.beta == 0.0 ? 0.0 : p.beta);

@@ -52,8 +52,8 @@ void batch_norm_kernel(const KernelCall& c) {
   const cudnnHandle_t h = cudnn::handle(dev);
   set_device(dev);
   NABLA_CUDNN_CHECK(cudnnBatchNormalizationForwardTraining(
-      h, CUDNN_BATCHNORM_SPATIAL, one, zero, d.x, x.data_ptr(), d.x, c.out[0].data_ptr(), d.param, c.in[1].data_ptr(),
-      c.in[2].data_ptr(), /*exponentialAverageFactor=*/0.0, /*resultRunningMean=*/nullptr,
+      h, CUDNN_BATCHNORM_SPATIAL, one, zero, d.x, x.data_ptr(), d.x, c.out[0].data_ptr(), d.param,
+      c.in[1].data_ptr(), c.in[2].data_ptr(), /*exponentialAverageFactor=*/0.0, /*resultRunningMean=*/nullptr,
       /*resultRunningVariance=*/nullptr, eps, c.out[1].data_ptr(), c.out[2].data_ptr()));
 }
 
@@ -71,7 +71,8 @@ void batch_norm_backward_kernel(const KernelCall& c) {
   NABLA_CUDNN_CHECK(cudnnBatchNormalizationBackward(
       h, CUDNN_BATCHNORM_SPATIAL, /*alphaDataDiff=*/one, /*betaDataDiff=*/zero, /*alphaParamDiff=*/one,
       /*betaParamDiff=*/zero, d.x, x.data_ptr(), d.x, c.in[0].data_ptr(), d.x, c.out[0].data_ptr(), d.param,
-      c.in[2].data_ptr(), c.out[1].data_ptr(), c.out[2].data_ptr(), eps, c.in[3].data_ptr(), c.in[4].data_ptr()));
+      c.in[2].data_ptr(), c.out[1].data_ptr(), c.out[2].data_ptr(), eps, c.in[3].data_ptr(),
+      c.in[4].data_ptr()));
 }
 
 }  // namespace nabla::cuda

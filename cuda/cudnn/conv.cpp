@@ -39,9 +39,12 @@ enum class Pass { forward, backward_data, backward_filter };
 
 const char* pass_op(Pass p) {
   switch (p) {
-    case Pass::forward: return "conv2d";
-    case Pass::backward_data: return "conv2d_backward_input";
-    case Pass::backward_filter: return "conv2d_backward_weight";
+    case Pass::forward:
+      return "conv2d";
+    case Pass::backward_data:
+      return "conv2d_backward_input";
+    case Pass::backward_filter:
+      return "conv2d_backward_weight";
   }
   return "conv2d";
 }
@@ -122,20 +125,20 @@ std::vector<Algo> heuristic(const Conv& c, cudnnConvolutionDescriptor_t cd) {
   switch (c.pass) {
     case Pass::forward: {
       std::array<cudnnConvolutionFwdAlgoPerf_t, CUDNN_CONVOLUTION_FWD_ALGO_COUNT> perf{};
-      NABLA_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, c.xd, c.wd, cd, c.yd, static_cast<int>(perf.size()),
-                                                               &n, perf.data()));
+      NABLA_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(
+          h, c.xd, c.wd, cd, c.yd, static_cast<int>(perf.size()), &n, perf.data()));
       return usable(perf.data(), n, kAny);
     }
     case Pass::backward_data: {
       std::array<cudnnConvolutionBwdDataAlgoPerf_t, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT> perf{};
-      NABLA_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, c.wd, c.yd, cd, c.xd,
-                                                                    static_cast<int>(perf.size()), &n, perf.data()));
+      NABLA_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(
+          h, c.wd, c.yd, cd, c.xd, static_cast<int>(perf.size()), &n, perf.data()));
       return usable(perf.data(), n, kAny);
     }
     case Pass::backward_filter: {
       std::array<cudnnConvolutionBwdFilterAlgoPerf_t, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT> perf{};
-      NABLA_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, c.xd, c.yd, cd, c.wd,
-                                                                      static_cast<int>(perf.size()), &n, perf.data()));
+      NABLA_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(
+          h, c.xd, c.yd, cd, c.wd, static_cast<int>(perf.size()), &n, perf.data()));
       return usable(perf.data(), n, kAny);
     }
   }
@@ -145,7 +148,8 @@ std::vector<Algo> heuristic(const Conv& c, cudnnConvolutionDescriptor_t cd) {
 // Times the algorithms on the call's buffers (the output is overwritten, and then computed
 // for real by the caller). The workspace is the largest a heuristic candidate asks for that
 // can be allocated now.
-std::vector<Algo> measure(const Conv& c, cudnnConvolutionDescriptor_t cd, const std::vector<Algo>& candidates) {
+std::vector<Algo> measure(const Conv& c, cudnnConvolutionDescriptor_t cd,
+                          const std::vector<Algo>& candidates) {
   std::vector<std::size_t> sizes;
   for (const Algo& a : candidates) sizes.push_back(a.workspace);
   std::sort(sizes.begin(), sizes.end(), std::greater<>());
@@ -167,23 +171,23 @@ std::vector<Algo> measure(const Conv& c, cudnnConvolutionDescriptor_t cd, const 
   switch (c.pass) {
     case Pass::forward: {
       std::array<cudnnConvolutionFwdAlgoPerf_t, CUDNN_CONVOLUTION_FWD_ALGO_COUNT> perf{};
-      NABLA_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(h, c.xd, c.x.data_ptr(), c.wd, c.w.data_ptr(), cd, c.yd,
-                                                               c.y.data_ptr(), static_cast<int>(perf.size()), &n,
-                                                               perf.data(), wsp, ws_bytes));
+      NABLA_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(
+          h, c.xd, c.x.data_ptr(), c.wd, c.w.data_ptr(), cd, c.yd, c.y.data_ptr(),
+          static_cast<int>(perf.size()), &n, perf.data(), wsp, ws_bytes));
       return usable(perf.data(), n, ws_bytes);
     }
     case Pass::backward_data: {
       std::array<cudnnConvolutionBwdDataAlgoPerf_t, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT> perf{};
-      NABLA_CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithmEx(h, c.wd, c.w.data_ptr(), c.yd, c.y.data_ptr(), cd,
-                                                                    c.xd, c.x.data_ptr(), static_cast<int>(perf.size()),
-                                                                    &n, perf.data(), wsp, ws_bytes));
+      NABLA_CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithmEx(
+          h, c.wd, c.w.data_ptr(), c.yd, c.y.data_ptr(), cd, c.xd, c.x.data_ptr(),
+          static_cast<int>(perf.size()), &n, perf.data(), wsp, ws_bytes));
       return usable(perf.data(), n, ws_bytes);
     }
     case Pass::backward_filter: {
       std::array<cudnnConvolutionBwdFilterAlgoPerf_t, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT> perf{};
       NABLA_CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithmEx(
-          h, c.xd, c.x.data_ptr(), c.yd, c.y.data_ptr(), cd, c.wd, c.w.data_ptr(), static_cast<int>(perf.size()), &n,
-          perf.data(), wsp, ws_bytes));
+          h, c.xd, c.x.data_ptr(), c.yd, c.y.data_ptr(), cd, c.wd, c.w.data_ptr(),
+          static_cast<int>(perf.size()), &n, perf.data(), wsp, ws_bytes));
       return usable(perf.data(), n, ws_bytes);
     }
   }
@@ -199,19 +203,20 @@ std::optional<std::size_t> run_workspace(const Conv& c, const Algo& a) {
   cudnnStatus_t status = CUDNN_STATUS_SUCCESS;
   switch (c.pass) {
     case Pass::forward:
-      status = cudnnGetConvolutionForwardWorkspaceSize(h, c.xd, c.wd, cd, c.yd,
-                                                       static_cast<cudnnConvolutionFwdAlgo_t>(a.algo), &bytes);
+      status = cudnnGetConvolutionForwardWorkspaceSize(
+          h, c.xd, c.wd, cd, c.yd, static_cast<cudnnConvolutionFwdAlgo_t>(a.algo), &bytes);
       break;
     case Pass::backward_data:
-      status = cudnnGetConvolutionBackwardDataWorkspaceSize(h, c.wd, c.yd, cd, c.xd,
-                                                            static_cast<cudnnConvolutionBwdDataAlgo_t>(a.algo), &bytes);
+      status = cudnnGetConvolutionBackwardDataWorkspaceSize(
+          h, c.wd, c.yd, cd, c.xd, static_cast<cudnnConvolutionBwdDataAlgo_t>(a.algo), &bytes);
       break;
     case Pass::backward_filter:
       status = cudnnGetConvolutionBackwardFilterWorkspaceSize(
           h, c.xd, c.yd, cd, c.wd, static_cast<cudnnConvolutionBwdFilterAlgo_t>(a.algo), &bytes);
       break;
   }
-  if (status / 1000 == CUDNN_STATUS_NOT_SUPPORTED / 1000) return std::nullopt;  // cuDNN 9's NOT_SUPPORTED_* family
+  if (status / 1000 == CUDNN_STATUS_NOT_SUPPORTED / 1000)
+    return std::nullopt;  // cuDNN 9's NOT_SUPPORTED_* family
   NABLA_CUDNN_CHECK(status);
   return bytes;
 }
@@ -220,13 +225,31 @@ using AlgoKey = std::array<int64_t, 25>;
 constexpr std::size_t kBenchmarkField = 24;  // the key's last field: whether benchmark mode chose
 
 AlgoKey key_of(const Conv& c) {
-  return {static_cast<int64_t>(c.pass), c.device, static_cast<int64_t>(c.dtype),
-          c.x.size(0), c.x.size(1), c.x.size(2), c.x.size(3),
-          c.w.size(0), c.w.size(1), c.w.size(2), c.w.size(3),
-          c.y.size(0), c.y.size(1), c.y.size(2), c.y.size(3),
-          c.p.padding[0], c.p.padding[1], c.p.stride[0], c.p.stride[1],
-          c.p.dilation[0], c.p.dilation[1], c.p.groups,
-          allow_tf32(), deterministic(), cudnn_benchmark()};
+  return {static_cast<int64_t>(c.pass),
+          c.device,
+          static_cast<int64_t>(c.dtype),
+          c.x.size(0),
+          c.x.size(1),
+          c.x.size(2),
+          c.x.size(3),
+          c.w.size(0),
+          c.w.size(1),
+          c.w.size(2),
+          c.w.size(3),
+          c.y.size(0),
+          c.y.size(1),
+          c.y.size(2),
+          c.y.size(3),
+          c.p.padding[0],
+          c.p.padding[1],
+          c.p.stride[0],
+          c.p.stride[1],
+          c.p.dilation[0],
+          c.p.dilation[1],
+          c.p.groups,
+          allow_tf32(),
+          deterministic(),
+          cudnn_benchmark()};
 }
 
 // A key's candidates, and where its calls start: `first` moves past the candidates whose
@@ -287,8 +310,8 @@ void launch(const Conv& c, const Algo& a, const Tensor& ws) {
   switch (c.pass) {
     case Pass::forward:
       NABLA_CUDNN_CHECK(cudnnConvolutionForward(h, one, c.xd, c.x.data_ptr(), c.wd, c.w.data_ptr(), cd,
-                                                static_cast<cudnnConvolutionFwdAlgo_t>(a.algo), wsp, a.workspace, zero,
-                                                c.yd, c.y.data_ptr()));
+                                                static_cast<cudnnConvolutionFwdAlgo_t>(a.algo), wsp,
+                                                a.workspace, zero, c.yd, c.y.data_ptr()));
       return;
     case Pass::backward_data:
       NABLA_CUDNN_CHECK(cudnnConvolutionBackwardData(h, one, c.wd, c.w.data_ptr(), c.yd, c.y.data_ptr(), cd,
@@ -297,8 +320,8 @@ void launch(const Conv& c, const Algo& a, const Tensor& ws) {
       return;
     case Pass::backward_filter:
       NABLA_CUDNN_CHECK(cudnnConvolutionBackwardFilter(h, one, c.xd, c.x.data_ptr(), c.yd, c.y.data_ptr(), cd,
-                                                       static_cast<cudnnConvolutionBwdFilterAlgo_t>(a.algo), wsp,
-                                                       a.workspace, zero, c.wd, c.w.data_ptr()));
+                                                       static_cast<cudnnConvolutionBwdFilterAlgo_t>(a.algo),
+                                                       wsp, a.workspace, zero, c.wd, c.w.data_ptr()));
       return;
   }
 }

@@ -11,9 +11,10 @@
 namespace nabla::cuda::cudnn {
 
 void throw_cudnn_error(cudnnStatus_t status, const char* call, const char* file, int line) {
-  cudaGetLastError();  // a kernel cuDNN failed to launch may leave an error: it is this call's, not the next one's
-  throw Error(fmt::format("cuDNN error {} ({}) in {} at {}:{}", static_cast<int>(status), cudnnGetErrorString(status),
-                          call, file, line));
+  cudaGetLastError();  // a kernel cuDNN failed to launch may leave an error: it is this call's, not the next
+                       // one's
+  throw Error(fmt::format("cuDNN error {} ({}) in {} at {}:{}", static_cast<int>(status),
+                          cudnnGetErrorString(status), call, file, line));
 }
 
 namespace {
@@ -39,11 +40,16 @@ cudnnHandle_t handle(int device) { return thread_handle<cudnnHandle_t, create_ha
 
 cudnnDataType_t data_type(ScalarType t) {
   switch (t) {
-    case kFloat32: return CUDNN_DATA_FLOAT;
-    case kFloat64: return CUDNN_DATA_DOUBLE;
-    case kFloat16: return CUDNN_DATA_HALF;
-    case kBFloat16: return CUDNN_DATA_BFLOAT16;
-    default: break;
+    case kFloat32:
+      return CUDNN_DATA_FLOAT;
+    case kFloat64:
+      return CUDNN_DATA_DOUBLE;
+    case kFloat16:
+      return CUDNN_DATA_HALF;
+    case kBFloat16:
+      return CUDNN_DATA_BFLOAT16;
+    default:
+      break;
   }
   NABLA_FAIL("cuDNN: {} tensors are not supported (floating-point dtypes only)", dtype_name(t));
 }
@@ -59,10 +65,11 @@ std::array<int, 4> dims32(const Shape& sizes, std::string_view op) {
   NABLA_INTERNAL_ASSERT(sizes.size() == 4, "cuDNN descriptors here are 4-d");
   int64_t numel = 1;
   for (int64_t s : sizes) numel *= s;
-  NABLA_CHECK(numel <= INT_MAX,
-              "{}: a tensor of shape {} has {} elements; cuDNN takes at most 2^31 - 1 per tensor on this path "
-              "(split the batch)",
-              op, shape_to_string(sizes), numel);
+  NABLA_CHECK(
+      numel <= INT_MAX,
+      "{}: a tensor of shape {} has {} elements; cuDNN takes at most 2^31 - 1 per tensor on this path "
+      "(split the batch)",
+      op, shape_to_string(sizes), numel);
   return {static_cast<int>(sizes[0]), static_cast<int>(sizes[1]), static_cast<int>(sizes[2]),
           static_cast<int>(sizes[3])};
 }
@@ -106,7 +113,8 @@ cudnnTensorDescriptor_t tensor_desc(ScalarType dtype, const std::array<int, 4>& 
   const cudnnTensorDescriptor_t desc = make_desc<cudnnTensorDescriptor_t>(
       cudnnCreateTensorDescriptor,
       [&](cudnnTensorDescriptor_t t) {
-        NABLA_CUDNN_CHECK(cudnnSetTensor4dDescriptor(t, CUDNN_TENSOR_NCHW, data_type(dtype), d[0], d[1], d[2], d[3]));
+        NABLA_CUDNN_CHECK(
+            cudnnSetTensor4dDescriptor(t, CUDNN_TENSOR_NCHW, data_type(dtype), d[0], d[1], d[2], d[3]));
       },
       cudnnDestroyTensorDescriptor);
   cache.emplace(key, desc);
@@ -122,7 +130,8 @@ cudnnFilterDescriptor_t filter_desc(ScalarType dtype, const std::array<int, 4>& 
   const cudnnFilterDescriptor_t desc = make_desc<cudnnFilterDescriptor_t>(
       cudnnCreateFilterDescriptor,
       [&](cudnnFilterDescriptor_t f) {
-        NABLA_CUDNN_CHECK(cudnnSetFilter4dDescriptor(f, data_type(dtype), CUDNN_TENSOR_NCHW, d[0], d[1], d[2], d[3]));
+        NABLA_CUDNN_CHECK(
+            cudnnSetFilter4dDescriptor(f, data_type(dtype), CUDNN_TENSOR_NCHW, d[0], d[1], d[2], d[3]));
       },
       cudnnDestroyFilterDescriptor);
   cache.emplace(key, desc);

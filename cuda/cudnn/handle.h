@@ -55,10 +55,10 @@ cudnnConvolutionDescriptor_t conv_desc(ScalarType dtype, const ConvParams& conv,
 }  // namespace nabla::cuda::cudnn
 
 /// Checks a cuDNN call; failures become nabla::Error naming the call, cuDNN's message, file and line.
-#define NABLA_CUDNN_CHECK(call)                                                         \
-  do {                                                                                  \
-    const cudnnStatus_t nabla_status_ = (call);                                         \
-    if (nabla_status_ != CUDNN_STATUS_SUCCESS) [[unlikely]] {                           \
+#define NABLA_CUDNN_CHECK(call)                                                          \
+  do {                                                                                   \
+    const cudnnStatus_t nabla_status_ = (call);                                          \
+    if (nabla_status_ != CUDNN_STATUS_SUCCESS) [[unlikely]] {                            \
       ::nabla::cuda::cudnn::throw_cudnn_error(nabla_status_, #call, __FILE__, __LINE__); \
-    }                                                                                   \
+    }                                                                                    \
   } while (0)

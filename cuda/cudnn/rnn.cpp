@@ -130,8 +130,8 @@ struct State {
       std::size_t bytes = 0;
       NABLA_CUDNN_CHECK(cudnnDropoutGetStatesSize(h, &bytes));
       dropout_states = cuda_allocate(bytes, Device::cuda(k.device));
-      NABLA_CUDNN_CHECK(cudnnSetDropoutDescriptor(dropout, h, static_cast<float>(c.dropout), dropout_states->data,
-                                                  bytes, c.dropout_seed));
+      NABLA_CUDNN_CHECK(cudnnSetDropoutDescriptor(dropout, h, static_cast<float>(c.dropout),
+                                                  dropout_states->data, bytes, c.dropout_seed));
     } else {
       // no random states are made (nor needed) for a dropout of 0
       NABLA_CUDNN_CHECK(cudnnSetDropoutDescriptor(dropout, h, 0.0f, nullptr, 0, 0));
@@ -142,8 +142,9 @@ struct State {
     const cudnnMathType_t math = k.dtype == kFloat32 && !allow_tf32() ? CUDNN_FMA_MATH : CUDNN_DEFAULT_MATH;
     NABLA_CUDNN_CHECK(cudnnSetRNNDescriptor_v8(
         rnn, CUDNN_RNN_ALGO_STANDARD, static_cast<cudnnRNNMode_t>(c.mode),
-        c.bias ? CUDNN_RNN_DOUBLE_BIAS : CUDNN_RNN_NO_BIAS, c.dirs == 2 ? CUDNN_BIDIRECTIONAL : CUDNN_UNIDIRECTIONAL,
-        CUDNN_LINEAR_INPUT, t, t, math, to_int(c.input, "input size"), to_int(c.hidden, "hidden size"),
+        c.bias ? CUDNN_RNN_DOUBLE_BIAS : CUDNN_RNN_NO_BIAS,
+        c.dirs == 2 ? CUDNN_BIDIRECTIONAL : CUDNN_UNIDIRECTIONAL, CUDNN_LINEAR_INPUT, t, t, math,
+        to_int(c.input, "input size"), to_int(c.hidden, "hidden size"),
         /*projSize=*/to_int(c.hidden, "hidden size"), to_int(c.layers, "number of layers"), dropout,
         CUDNN_RNN_PADDED_IO_DISABLED));  // with the packed data layout of DataDesc (see the file's header)
     NABLA_CUDNN_CHECK(cudnnGetRNNWeightSpaceSize(h, rnn, &weight_bytes));
@@ -198,9 +199,9 @@ struct DataDesc {
     // Packed sequence-major: [T, B, F] with every length T (sorted non-increasing, as packed
     // data must be), no padding fill. The lengths are read here from host memory; the calls get
     // the device copy (seq_lengths).
-    const cudnnStatus_t status =
-        cudnnSetRNNDataDescriptor(d, t, CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_PACKED, lengths[0], static_cast<int>(B),
-                                  to_int(F, "feature size"), lengths.data(), /*paddingFill=*/nullptr);
+    const cudnnStatus_t status = cudnnSetRNNDataDescriptor(
+        d, t, CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_PACKED, lengths[0], static_cast<int>(B),
+        to_int(F, "feature size"), lengths.data(), /*paddingFill=*/nullptr);
     if (status != CUDNN_STATUS_SUCCESS) cudnnDestroyRNNDataDescriptor(d);  // the destructor will not run
     NABLA_CUDNN_CHECK(status);
   }
@@ -223,19 +224,22 @@ void copy_weights(const State& s, cudnnHandle_t h, void* flat, std::span<const T
       for (int64_t lin = 0; lin < 2 * G; ++lin) {
         void* m = nullptr;
         void* b = nullptr;
-        NABLA_CUDNN_CHECK(cudnnGetRNNWeightParams(h, s.rnn, static_cast<int32_t>(l * c.dirs + d), s.weight_bytes, flat,
-                                                  static_cast<int32_t>(lin), mdesc.d, &m, bdesc.d, &b));
+        NABLA_CUDNN_CHECK(cudnnGetRNNWeightParams(h, s.rnn, static_cast<int32_t>(l * c.dirs + d),
+                                                  s.weight_bytes, flat, static_cast<int32_t>(lin), mdesc.d,
+                                                  &m, bdesc.d, &b));
         const int64_t gate = lin % G;
         const Tensor& w = params[w0 + (lin < G ? 0 : 1)];
         const int64_t cols = w.size(1);
         char* wp = static_cast<char*>(w.data_ptr()) + gate * H * cols * es;
         const std::size_t wbytes = static_cast<std::size_t>(H * cols * es);
-        if (wbytes > 0) NABLA_CUDA_CHECK(cudaMemcpyAsync(to_flat ? m : wp, to_flat ? wp : m, wbytes, cudaMemcpyDeviceToDevice, st));
+        if (wbytes > 0)
+          NABLA_CUDA_CHECK(
+              cudaMemcpyAsync(to_flat ? m : wp, to_flat ? wp : m, wbytes, cudaMemcpyDeviceToDevice, st));
         if (c.bias && b != nullptr) {
           const Tensor& bt = params[w0 + (lin < G ? 2 : 3)];
           char* bp = static_cast<char*>(bt.data_ptr()) + gate * H * es;
-          NABLA_CUDA_CHECK(cudaMemcpyAsync(to_flat ? b : bp, to_flat ? bp : b, static_cast<std::size_t>(H * es),
-                                           cudaMemcpyDeviceToDevice, st));
+          NABLA_CUDA_CHECK(cudaMemcpyAsync(to_flat ? b : bp, to_flat ? bp : b,
+                                           static_cast<std::size_t>(H * es), cudaMemcpyDeviceToDevice, st));
         }
       }
     }
@@ -288,7 +292,8 @@ const int32_t* seq_lengths(State& s, int64_t T, int64_t B, int device, cudaStrea
     const std::vector<int32_t> host(static_cast<std::size_t>(B), static_cast<int32_t>(T));
     auto dev = cuda_allocate(std::max<std::size_t>(1, host.size() * sizeof(int32_t)), Device::cuda(device));
     // pageable source: the copy has read it when the call returns
-    NABLA_CUDA_CHECK(cudaMemcpyAsync(dev->data, host.data(), host.size() * sizeof(int32_t), cudaMemcpyHostToDevice, st));
+    NABLA_CUDA_CHECK(
+        cudaMemcpyAsync(dev->data, host.data(), host.size() * sizeof(int32_t), cudaMemcpyHostToDevice, st));
     s.lengths = std::move(dev);
     s.lengths_t = T;
     s.lengths_b = B;
@@ -310,7 +315,8 @@ void rnn_kernel(const KernelCall& c) {
   const RnnConfig cfg = RnnConfig::from(c.p);
   const Tensor& x = c.in[kRnnX];
   // cuDNN rejects an input size of 0 (an RNN descriptor needs inputSize > 0)
-  NABLA_CHECK(cfg.input > 0, "rnn: cuDNN needs at least one input feature, got input of shape {}", x.shape_str());
+  NABLA_CHECK(cfg.input > 0, "rnn: cuDNN needs at least one input feature, got input of shape {}",
+              x.shape_str());
   const int dev = x.device().index;
   set_device(dev);
   const cudaStream_t st = stream(dev);
@@ -331,11 +337,11 @@ void rnn_kernel(const KernelCall& c) {
   Tensor reserve = make_tensor({cfg.train ? static_cast<int64_t>(rs_bytes) : 0}, kUInt8, x.device(), "rnn");
   c.out[kRnnReserve] = reserve;
   const int32_t* lengths = seq_lengths(s, T, B, dev, st);
-  NABLA_CUDNN_CHECK(cudnnRNNForward(
-      h, s.rnn, mode, lengths, xd.d, x.data_ptr(), yd.d, c.out[kRnnY].data_ptr(),
-      hd.d, c.in[kRnnH0].data_ptr(), c.out[kRnnHn].data_ptr(), hd.d, ptr_or_null(c.in[kRnnC0]),
-      ptr_or_null(c.out[kRnnCn]), s.weight_bytes, s.weights->data, ws_bytes, ws->data, cfg.train ? rs_bytes : 0,
-      cfg.train ? reserve.data_ptr() : nullptr));
+  NABLA_CUDNN_CHECK(
+      cudnnRNNForward(h, s.rnn, mode, lengths, xd.d, x.data_ptr(), yd.d, c.out[kRnnY].data_ptr(), hd.d,
+                      c.in[kRnnH0].data_ptr(), c.out[kRnnHn].data_ptr(), hd.d, ptr_or_null(c.in[kRnnC0]),
+                      ptr_or_null(c.out[kRnnCn]), s.weight_bytes, s.weights->data, ws_bytes, ws->data,
+                      cfg.train ? rs_bytes : 0, cfg.train ? reserve.data_ptr() : nullptr));
 }
 
 void rnn_backward_kernel(const KernelCall& c) {
@@ -364,15 +370,15 @@ void rnn_backward_kernel(const KernelCall& c) {
   const auto ws = cuda_allocate(std::max<std::size_t>(ws_bytes, 1), x.device());
   const int32_t* len = seq_lengths(s, T, B, dev, st);
   NABLA_CUDNN_CHECK(cudnnRNNBackwardData_v8(
-      h, s.rnn, len, yd.d, c.in[kRnnBwdY].data_ptr(), c.in[kRnnBwdDy].data_ptr(), xd.d, c.out[0].data_ptr(), hd.d,
-      c.in[kRnnH0].data_ptr(), c.in[kRnnBwdDhn].data_ptr(), c.out[1].data_ptr(), hd.d, ptr_or_null(c.in[kRnnC0]),
-      ptr_or_null(c.in[kRnnBwdDcn]), ptr_or_null(c.out[2]), s.weight_bytes, s.weights->data, ws_bytes, ws->data,
-      rs_bytes, rs));
+      h, s.rnn, len, yd.d, c.in[kRnnBwdY].data_ptr(), c.in[kRnnBwdDy].data_ptr(), xd.d, c.out[0].data_ptr(),
+      hd.d, c.in[kRnnH0].data_ptr(), c.in[kRnnBwdDhn].data_ptr(), c.out[1].data_ptr(), hd.d,
+      ptr_or_null(c.in[kRnnC0]), ptr_or_null(c.in[kRnnBwdDcn]), ptr_or_null(c.out[2]), s.weight_bytes,
+      s.weights->data, ws_bytes, ws->data, rs_bytes, rs));
   const auto dw = cuda_allocate(s.weight_bytes, x.device());
   NABLA_CUDA_CHECK(cudaMemsetAsync(dw->data, 0, s.weight_bytes, st));
   NABLA_CUDNN_CHECK(cudnnRNNBackwardWeights_v8(h, s.rnn, CUDNN_WGRAD_MODE_ADD, len, xd.d, x.data_ptr(), hd.d,
-                                               c.in[kRnnH0].data_ptr(), yd.d, c.in[kRnnBwdY].data_ptr(), s.weight_bytes,
-                                               dw->data, ws_bytes, ws->data, rs_bytes, rs));
+                                               c.in[kRnnH0].data_ptr(), yd.d, c.in[kRnnBwdY].data_ptr(),
+                                               s.weight_bytes, dw->data, ws_bytes, ws->data, rs_bytes, rs));
   const std::span<Tensor> grads(c.out.data() + 3, params.size());
   if (all_in_dtype(grads, s.key.dtype)) {
     copy_weights(s, h, dw->data, grads, /*to_flat=*/false, st);
@@ -381,7 +387,8 @@ void rnn_backward_kernel(const KernelCall& c) {
     const NoGradGuard no_grad;
     std::vector<Tensor> tmp;
     tmp.reserve(grads.size());
-    for (const Tensor& g : grads) tmp.push_back(make_tensor(g.sizes(), s.key.dtype, g.device(), "rnn_backward"));
+    for (const Tensor& g : grads)
+      tmp.push_back(make_tensor(g.sizes(), s.key.dtype, g.device(), "rnn_backward"));
     copy_weights(s, h, dw->data, tmp, /*to_flat=*/false, st);
     for (std::size_t i = 0; i < grads.size(); ++i) grads[i].copy_(tmp[i]);
   }

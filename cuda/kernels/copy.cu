@@ -39,8 +39,8 @@ ByteRange byte_range(const Tensor& t) {
 // read. The same layout and dtype is safe: each thread reads the element it writes.
 bool copy_would_race(const Tensor& dst, const Tensor& src) {
   if (!dst.is_alias_of(src)) return false;
-  if (src.dtype() == dst.dtype() && src.storage_offset() == dst.storage_offset() && src.sizes() == dst.sizes() &&
-      src.strides() == dst.strides()) {
+  if (src.dtype() == dst.dtype() && src.storage_offset() == dst.storage_offset() &&
+      src.sizes() == dst.sizes() && src.strides() == dst.strides()) {
     return false;
   }
   const ByteRange a = byte_range(dst), b = byte_range(src);
@@ -76,7 +76,8 @@ void copy_kernel(const KernelCall& c) {
     Tensor staged = dst.is_contiguous() ? dst : make_tensor(dst.sizes(), dst.dtype(), dst.device(), "copy");
     const int d = dst.device().index;
     set_device(d);
-    NABLA_CUDA_CHECK(cudaMemcpyAsync(staged.data_ptr(), host.data_ptr(), host.nbytes(), cudaMemcpyHostToDevice, stream(d)));
+    NABLA_CUDA_CHECK(cudaMemcpyAsync(staged.data_ptr(), host.data_ptr(), host.nbytes(),
+                                     cudaMemcpyHostToDevice, stream(d)));
     synchronize_stream(d);  // `host` is freed on return; also raises queued kernel reports
     if (staged.impl() != dst.impl()) device_copy(dst, staged);
     return;
@@ -93,7 +94,8 @@ void copy_kernel(const KernelCall& c) {
   Tensor host = direct ? dst : make_tensor(dst.sizes(), dst.dtype(), Device::cpu(), "copy");
   const int d = src.device().index;
   set_device(d);
-  NABLA_CUDA_CHECK(cudaMemcpyAsync(host.data_ptr(), dense.data_ptr(), dense.nbytes(), cudaMemcpyDeviceToHost, stream(d)));
+  NABLA_CUDA_CHECK(
+      cudaMemcpyAsync(host.data_ptr(), dense.data_ptr(), dense.nbytes(), cudaMemcpyDeviceToHost, stream(d)));
   synchronize_stream(d);  // also raises queued kernel reports (item(), to_vector)
   if (!direct) {
     Tensor target = dst;
@@ -121,8 +123,10 @@ __global__ void __launch_bounds__(kBlock)
     arange_kernel_impl(T* out, int64_t n, double start, double step, int64_t istart, int64_t istep) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
-    if constexpr (std::is_integral_v<T>) out[i] = static_cast<T>(istart + i * istep);
-    else out[i] = cvt<T>(math::arange_at(start, step, i));
+    if constexpr (std::is_integral_v<T>)
+      out[i] = static_cast<T>(istart + i * istep);
+    else
+      out[i] = cvt<T>(math::arange_at(start, step, i));
   }
 }
 }  // namespace

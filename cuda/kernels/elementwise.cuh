@@ -42,8 +42,10 @@ DeviceGeometry device_geometry(const Tensor& out, std::span<const Tensor> inputs
 template <class T>
 __device__ inline T load(const DeviceGeometry& g, int k, int64_t offset) {
   if (g.scalar[k]) {
-    if constexpr (std::is_integral_v<T>) return static_cast<T>(g.ivalue[k]);
-    else return cvt<T>(g.value[k]);
+    if constexpr (std::is_integral_v<T>)
+      return static_cast<T>(g.ivalue[k]);
+    else
+      return cvt<T>(g.value[k]);
   }
   return reinterpret_cast<const T*>(g.data[k])[offset];
 }

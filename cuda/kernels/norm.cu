@@ -40,8 +40,8 @@ constexpr int64_t kMaxGrid = 65535LL * 8;
 
 // Rows of a [rows, cols] matrix, one per group of G lanes; the loop bounds are uniform over a
 // group, as group_combine needs.
-#define NABLA_FOR_EACH_ROW(rows)                                                                        \
-  const int64_t lane = threadIdx.x % G;                                                                 \
+#define NABLA_FOR_EACH_ROW(rows)                                                                    \
+  const int64_t lane = threadIdx.x % G;                                                             \
   for (int64_t r = blockIdx.x * static_cast<int64_t>(blockDim.x / G) + threadIdx.x / G; r < (rows); \
        r += static_cast<int64_t>(gridDim.x) * (blockDim.x / G))
 
@@ -66,7 +66,8 @@ __global__ void __launch_bounds__(kBlock)
       rstd_out[r] = rstd;
     }
     T* q = y + r * cols;
-    for (int64_t j = lane; j < cols; j += G) q[j] = cvt<T>((cvt<A>(p[j]) - mean) * rstd * cvt<A>(w[j]) + cvt<A>(b[j]));
+    for (int64_t j = lane; j < cols; j += G)
+      q[j] = cvt<T>((cvt<A>(p[j]) - mean) * rstd * cvt<A>(w[j]) + cvt<A>(b[j]));
   }
 }
 
@@ -152,8 +153,10 @@ unsigned grid_for(int64_t groups, int64_t per_block) {
 // Runs launch.template operator()<G>(blocks) with the lanes per row for `cols`.
 template <class L>
 void by_row_width(int64_t rows, int64_t cols, const L& launch) {
-  if (cols <= kWarpCols) launch.template operator()<32>(grid_for(rows, kThreads / 32));
-  else launch.template operator()<kThreads>(grid_for(rows, 1));
+  if (cols <= kWarpCols)
+    launch.template operator()<32>(grid_for(rows, kThreads / 32));
+  else
+    launch.template operator()<kThreads>(grid_for(rows, 1));
 }
 
 // ---- batch norm: x [N, C, L]; the values of channel k are x[(i * C + k) * L + j] ----

@@ -54,7 +54,7 @@ __device__ inline PlaneAt plane_at(int64_t i, int64_t rows, int64_t cols) {
   return {i / (cols * rows), (i / cols) % rows, i % cols};
 }
 
-#define NABLA_GRID_STRIDE(i, n)                                                                      \
+#define NABLA_GRID_STRIDE(i, n)                                                          \
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < (n); \
        i += static_cast<int64_t>(blockDim.x) * gridDim.x)
 

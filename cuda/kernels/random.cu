@@ -10,7 +10,8 @@ namespace nabla::cuda {
 namespace {
 
 template <class T, class Gen>
-__global__ void __launch_bounds__(kBlock) draw_kernel(T* out, int64_t n, uint64_t seed, uint64_t offset, Gen gen) {
+__global__ void __launch_bounds__(kBlock)
+    draw_kernel(T* out, int64_t n, uint64_t seed, uint64_t offset, Gen gen) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
     out[i] = gen.template operator()<T>(math::philox_draw(seed, offset, static_cast<uint64_t>(i)));

@@ -14,7 +14,8 @@
 
 namespace nabla::cuda {
 namespace {
-__global__ void __launch_bounds__(kBlock) philox_keys(uint64_t* keys, int64_t* values, int64_t n, uint64_t seed, uint64_t offset) {
+__global__ void __launch_bounds__(kBlock)
+    philox_keys(uint64_t* keys, int64_t* values, int64_t n, uint64_t seed, uint64_t offset) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
     keys[i] = math::random_u64(math::philox_draw(seed, offset, static_cast<uint64_t>(i)));
@@ -42,8 +43,8 @@ void randperm_kernel(const KernelCall& c) {
                slot.seed, slot.offset);
   std::size_t scratch_bytes = 0;
   NABLA_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, scratch_bytes, as_u64(keys_in), as_u64(keys_out),
-                                                   values_in.data_ptr<int64_t>(), out.data_ptr<int64_t>(), n, 0, 64,
-                                                   s));
+                                                   values_in.data_ptr<int64_t>(), out.data_ptr<int64_t>(), n,
+                                                   0, 64, s));
   const Tensor scratch =
       make_tensor({static_cast<int64_t>(std::max<std::size_t>(scratch_bytes, 1))}, kUInt8, dev, "randperm");
   NABLA_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(scratch.data_ptr(), scratch_bytes, as_u64(keys_in),

@@ -3,6 +3,7 @@
 // Size2), and the init function of each part of the module.
 #pragma once
 
+#include <nabla/nabla.h>
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/function.h>
 #include <nanobind/stl/map.h>
@@ -12,8 +13,6 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
-
-#include <nabla/nabla.h>
 
 namespace nb = nanobind;
 

@@ -56,14 +56,22 @@ constexpr int32_t kMaxDims = 64;
 
 DLDataType to_dl(ScalarType t) {
   switch (t) {
-    case kFloat32: return {kDLFloat, 32, 1};
-    case kFloat64: return {kDLFloat, 64, 1};
-    case kFloat16: return {kDLFloat, 16, 1};
-    case kBFloat16: return {kDLBfloat, 16, 1};
-    case kInt64: return {kDLInt, 64, 1};
-    case kInt32: return {kDLInt, 32, 1};
-    case kUInt8: return {kDLUInt, 8, 1};
-    case kBool: return {kDLBool, 8, 1};
+    case kFloat32:
+      return {kDLFloat, 32, 1};
+    case kFloat64:
+      return {kDLFloat, 64, 1};
+    case kFloat16:
+      return {kDLFloat, 16, 1};
+    case kBFloat16:
+      return {kDLBfloat, 16, 1};
+    case kInt64:
+      return {kDLInt, 64, 1};
+    case kInt32:
+      return {kDLInt, 32, 1};
+    case kUInt8:
+      return {kDLUInt, 8, 1};
+    case kBool:
+      return {kDLBool, 8, 1};
   }
   NABLA_INTERNAL_ASSERT(false, "unknown dtype");
   return {};
@@ -73,26 +81,37 @@ ScalarType from_dl(DLDataType d) {
   NABLA_CHECK(d.lanes == 1, "from_dlpack: vector dtypes (lanes = {}) are not supported", d.lanes);
   const int key = d.code * 1000 + d.bits;
   switch (key) {
-    case kDLFloat * 1000 + 32: return kFloat32;
-    case kDLFloat * 1000 + 64: return kFloat64;
-    case kDLFloat * 1000 + 16: return kFloat16;
-    case kDLBfloat * 1000 + 16: return kBFloat16;
-    case kDLInt * 1000 + 64: return kInt64;
-    case kDLInt * 1000 + 32: return kInt32;
-    case kDLUInt * 1000 + 8: return kUInt8;
-    case kDLBool * 1000 + 8: return kBool;
-    default: break;
+    case kDLFloat * 1000 + 32:
+      return kFloat32;
+    case kDLFloat * 1000 + 64:
+      return kFloat64;
+    case kDLFloat * 1000 + 16:
+      return kFloat16;
+    case kDLBfloat * 1000 + 16:
+      return kBFloat16;
+    case kDLInt * 1000 + 64:
+      return kInt64;
+    case kDLInt * 1000 + 32:
+      return kInt32;
+    case kDLUInt * 1000 + 8:
+      return kUInt8;
+    case kDLBool * 1000 + 8:
+      return kBool;
+    default:
+      break;
   }
-  NABLA_FAIL("from_dlpack: unsupported dtype (DLPack code {}, {} bits); nabla has float32/64/16, bfloat16, "
-             "int64, int32, uint8 and bool",
-             d.code, d.bits);
+  NABLA_FAIL(
+      "from_dlpack: unsupported dtype (DLPack code {}, {} bits); nabla has float32/64/16, bfloat16, "
+      "int64, int32, uint8 and bool",
+      d.code, d.bits);
 }
 
 Device device_from_dl(DLDevice d) {
   if (d.device_type == kDLCPU || d.device_type == kDLCUDAHost) return Device::cpu();
   if (d.device_type == kDLCUDA) return Device::cuda(d.device_id);
-  NABLA_FAIL("from_dlpack: unsupported device (DLPack device type {}, id {}); nabla takes CPU and CUDA memory",
-             d.device_type, d.device_id);
+  NABLA_FAIL(
+      "from_dlpack: unsupported device (DLPack device type {}, id {}); nabla takes CPU and CUDA memory",
+      d.device_type, d.device_id);
 }
 
 // Runs a foreign deleter with the GIL (NumPy's drops a Python reference); a no-op once the
@@ -165,11 +184,14 @@ enum class StreamOrder { host_sync, none, consumer_waits };
 
 // versioned: a DLPack 1.x "dltensor_versioned" capsule, else the legacy "dltensor".
 nb::object make_capsule(const Tensor& t, StreamOrder order, std::intptr_t consumer, bool versioned) {
-  NABLA_CHECK(!t.requires_grad(), "__dlpack__: cannot export a tensor that requires grad; use tensor.detach()");
+  NABLA_CHECK(!t.requires_grad(),
+              "__dlpack__: cannot export a tensor that requires grad; use tensor.detach()");
   if (t.is_cuda()) {
     nb::gil_scoped_release release;
-    if (order == StreamOrder::host_sync) cuda::synchronize();  // consumer unknown: all queued work done
-    else if (order == StreamOrder::consumer_waits) cuda::make_stream_wait(consumer, t.device().index);
+    if (order == StreamOrder::host_sync)
+      cuda::synchronize();  // consumer unknown: all queued work done
+    else if (order == StreamOrder::consumer_waits)
+      cuda::make_stream_wait(consumer, t.device().index);
   }
   auto* ctx = new ExportCtx{t, t.sizes(), t.strides()};
   PyObject* cap = nullptr;
@@ -196,7 +218,9 @@ nb::object make_capsule(const Tensor& t, StreamOrder order, std::intptr_t consum
 
 // nabla.to_dlpack(t): a legacy capsule; the consumer's stream is unknown, so nabla's queued
 // work is finished first.
-nb::object to_dlpack(const Tensor& t) { return make_capsule(t, StreamOrder::host_sync, 0, /*versioned=*/false); }
+nb::object to_dlpack(const Tensor& t) {
+  return make_capsule(t, StreamOrder::host_sync, 0, /*versioned=*/false);
+}
 
 // Tensor.__dlpack__ as the Python array API specifies it.
 nb::object dunder_dlpack(const Tensor& t, nb::object stream, nb::object max_version, nb::object dl_device,
@@ -204,9 +228,10 @@ nb::object dunder_dlpack(const Tensor& t, nb::object stream, nb::object max_vers
   if (!dl_device.is_none()) {
     const auto want = nb::cast<std::tuple<int, int>>(dl_device);
     const int type = t.is_cuda() ? kDLCUDA : kDLCPU, id = t.is_cuda() ? t.device().index : 0;
-    NABLA_CHECK(std::get<0>(want) == type && std::get<1>(want) == id,
-                "__dlpack__: dl_device ({}, {}) is not the tensor's device ({}, {}); move it with .to() first",
-                std::get<0>(want), std::get<1>(want), type, id);
+    NABLA_CHECK(
+        std::get<0>(want) == type && std::get<1>(want) == id,
+        "__dlpack__: dl_device ({}, {}) is not the tensor's device ({}, {}); move it with .to() first",
+        std::get<0>(want), std::get<1>(want), type, id);
   }
   const Tensor src = (!copy.is_none() && nb::cast<bool>(copy)) ? t.clone() : t;
   // stream (CUDA only): None = the legacy default stream, -1 = no ordering, else the
@@ -244,15 +269,17 @@ Tensor from_capsule(nb::handle cap) {
     NABLA_CHECK(m != nullptr, "from_dlpack: null DLManagedTensorVersioned in the capsule");
     NABLA_CHECK(m->version.major == 1, "from_dlpack: unsupported DLPack version {}.{}", m->version.major,
                 m->version.minor);
-    NABLA_CHECK((m->flags & kDLFlagReadOnly) == 0,
-                "from_dlpack: the producer marked this tensor read-only; nabla tensors are writable (copy it first)");
+    NABLA_CHECK(
+        (m->flags & kDLFlagReadOnly) == 0,
+        "from_dlpack: the producer marked this tensor read-only; nabla tensors are writable (copy it first)");
     Tensor t = tensor_from_dl(m->dl_tensor, with_gil([m] {
                                 if (m->deleter != nullptr) m->deleter(m);
                               }));
     if (PyCapsule_SetName(cap.ptr(), "used_dltensor_versioned") != 0) throw nb::python_error();
     return t;
   }
-  NABLA_FAIL("from_dlpack: expected a DLPack capsule named 'dltensor' (unused), or an object with __dlpack__");
+  NABLA_FAIL(
+      "from_dlpack: expected a DLPack capsule named 'dltensor' (unused), or an object with __dlpack__");
 }
 
 Tensor from_dlpack(nb::handle obj) {
@@ -293,24 +320,34 @@ Tensor from_dlpack(nb::handle obj) {
 ScalarType dtype_from_format(const char* f, Py_ssize_t itemsize) {
   std::string s = f == nullptr ? "B" : f;
   if (!s.empty() && (s[0] == '@' || s[0] == '=' || s[0] == '<')) s = s.substr(1);
-  NABLA_CHECK(s.size() == 1, "from_numpy: unsupported buffer format '{}' (non-native byte order or a structured type)",
-              f);
+  NABLA_CHECK(s.size() == 1,
+              "from_numpy: unsupported buffer format '{}' (non-native byte order or a structured type)", f);
   switch (s[0]) {
-    case 'f': return kFloat32;
-    case 'd': return kFloat64;
-    case 'e': return kFloat16;
-    case 'q': case 'l':
+    case 'f':
+      return kFloat32;
+    case 'd':
+      return kFloat64;
+    case 'e':
+      return kFloat16;
+    case 'q':
+    case 'l':
       if (itemsize == 8) return kInt64;
       if (itemsize == 4) return kInt32;
       break;
-    case 'i': if (itemsize == 4) return kInt32; break;
-    case 'B': return kUInt8;
-    case '?': return kBool;
-    default: break;
+    case 'i':
+      if (itemsize == 4) return kInt32;
+      break;
+    case 'B':
+      return kUInt8;
+    case '?':
+      return kBool;
+    default:
+      break;
   }
-  NABLA_FAIL("from_numpy: unsupported dtype (buffer format '{}', {} bytes); nabla has float32/64/16, int64, int32, "
-             "uint8 and bool",
-             s, itemsize);
+  NABLA_FAIL(
+      "from_numpy: unsupported dtype (buffer format '{}', {} bytes); nabla has float32/64/16, int64, int32, "
+      "uint8 and bool",
+      s, itemsize);
 }
 
 Tensor from_buffer(nb::handle obj, bool readonly_ok) {
@@ -319,7 +356,8 @@ Tensor from_buffer(nb::handle obj, bool readonly_ok) {
     delete view;
     PyErr_Clear();
     throw nb::type_error(("from_numpy: expected a NumPy array (or another buffer), got " +
-                          std::string(nb::type_name(obj.type()).c_str())).c_str());
+                          std::string(nb::type_name(obj.type()).c_str()))
+                             .c_str());
   }
   auto release = with_gil([view] {
     PyBuffer_Release(view);
@@ -327,13 +365,16 @@ Tensor from_buffer(nb::handle obj, bool readonly_ok) {
   });
   try {
     const ScalarType dtype = dtype_from_format(view->format, view->itemsize);
-    NABLA_CHECK(readonly_ok || view->readonly == 0, "from_numpy: the array is read-only (nabla tensors are writable); pass a "
-                                     "writable array or a copy");
+    NABLA_CHECK(readonly_ok || view->readonly == 0,
+                "from_numpy: the array is read-only (nabla tensors are writable); pass a "
+                "writable array or a copy");
     Shape sizes(view->shape, view->shape + view->ndim), strides;
     for (int d = 0; d < view->ndim; ++d) {
       const Py_ssize_t s = view->strides[d];
-      NABLA_CHECK(s % view->itemsize == 0, "from_numpy: stride {} bytes of dim {} is not a multiple of the "
-                                           "element size {}", s, d, view->itemsize);
+      NABLA_CHECK(s % view->itemsize == 0,
+                  "from_numpy: stride {} bytes of dim {} is not a multiple of the "
+                  "element size {}",
+                  s, d, view->itemsize);
       NABLA_CHECK(s >= 0, "from_numpy: negative strides are not supported (dim {}); pass a copy", d);
       strides.push_back(s / view->itemsize);
     }
@@ -354,8 +395,10 @@ Tensor from_numpy_copy(nb::handle obj) {
 
 nb::object to_numpy(const Tensor& t, bool force) {
   if (!force) {
-    NABLA_CHECK(!t.requires_grad(), "numpy(): cannot convert a tensor that requires grad; use tensor.detach().numpy()");
-    NABLA_CHECK(t.device().is_cpu(), "numpy(): cannot convert a {} tensor; use tensor.cpu() first", t.device().str());
+    NABLA_CHECK(!t.requires_grad(),
+                "numpy(): cannot convert a tensor that requires grad; use tensor.detach().numpy()");
+    NABLA_CHECK(t.device().is_cpu(), "numpy(): cannot convert a {} tensor; use tensor.cpu() first",
+                t.device().str());
   }
   Tensor c = force ? t.detach().cpu() : t;
   NABLA_CHECK(c.dtype() != kBFloat16, "numpy(): NumPy has no bfloat16; convert with tensor.float() first");
@@ -378,49 +421,55 @@ void init_exchange(nb::module_& m) {
   auto method = [&](const char* name, auto f, auto... extra) {
     cls.attr(name) = nb::cpp_function(f, nb::is_method(), nb::name(name), nb::scope(cls), extra...);
   };
-  method("numpy", &to_numpy, nb::kw_only(), arg("force") = false,
-         "The tensor as a NumPy array sharing its memory (CPU tensors; force=True copies from other devices).");
-  method("__array__",
-         [](const Tensor& t, nb::object dtype, nb::object copy) {
-           nb::object a = to_numpy(t, /*force=*/false);
-           if (!copy.is_none() && nb::cast<bool>(copy)) a = a.attr("copy")();
-           return dtype.is_none() ? a : a.attr("astype")(dtype);
-         },
-         arg("dtype") = nb::none(), arg("copy") = nb::none());
-  method("__dlpack__", &dunder_dlpack, nb::kw_only(), arg("stream") = nb::none(), arg("max_version") = nb::none(),
-         arg("dl_device") = nb::none(), arg("copy") = nb::none(),
-         "A DLPack capsule sharing the tensor's memory: versioned (DLPack 1.0) when max_version >= (1, 0); on a GPU "
+  method(
+      "numpy", &to_numpy, nb::kw_only(), arg("force") = false,
+      "The tensor as a NumPy array sharing its memory (CPU tensors; force=True copies from other devices).");
+  method(
+      "__array__",
+      [](const Tensor& t, nb::object dtype, nb::object copy) {
+        nb::object a = to_numpy(t, /*force=*/false);
+        if (!copy.is_none() && nb::cast<bool>(copy)) a = a.attr("copy")();
+        return dtype.is_none() ? a : a.attr("astype")(dtype);
+      },
+      arg("dtype") = nb::none(), arg("copy") = nb::none());
+  method("__dlpack__", &dunder_dlpack, nb::kw_only(), arg("stream") = nb::none(),
+         arg("max_version") = nb::none(), arg("dl_device") = nb::none(), arg("copy") = nb::none(),
+         "A DLPack capsule sharing the tensor's memory: versioned (DLPack 1.0) when max_version >= (1, 0); "
+         "on a GPU "
          "the consumer's `stream` is made to wait on nabla's (-1: no ordering).");
   method("__dlpack_device__", [](const Tensor& t) {
     return std::make_tuple(t.is_cuda() ? static_cast<int>(kDLCUDA) : static_cast<int>(kDLCPU),
                            t.is_cuda() ? t.device().index : 0);
   });
   m.def("from_numpy", &from_numpy, arg("ndarray"),
-        "A tensor sharing the memory of a NumPy array (or any writable buffer); the array stays alive while it is used.");
+        "A tensor sharing the memory of a NumPy array (or any writable buffer); the array stays alive while "
+        "it is used.");
   m.def("from_dlpack", &from_dlpack, arg("ext_tensor"),
         "A tensor sharing the memory of a DLPack producer (an object with __dlpack__, or a capsule).");
   m.def("to_dlpack", &to_dlpack, arg("tensor"), "A DLPack capsule sharing the tensor's memory.");
-  m.def("tensor",
-        [](nb::handle data, std::optional<ScalarType> dtype, std::optional<Device> device, bool rg) {
-          Tensor t;
-          if (nb::isinstance<Tensor>(data)) {
-            t = nb::cast<Tensor>(data).detach().clone();
-          } else if (PyObject_CheckBuffer(data.ptr()) && !PyBytes_Check(data.ptr())) {
-            t = from_numpy_copy(data);
-          } else if (nb::hasattr(data, "__dlpack__")) {
-            t = from_dlpack(data).clone();
-          } else {
-            t = tensor_from_nested(data, dtype);
-          }
-          TensorOptions o = t.options();
-          if (dtype) o = o.dtype(*dtype);
-          if (device) o = o.device(*device);
-          t = t.to(o);
-          if (rg) t.requires_grad_(true);
-          return t;
-        },
-        arg("data"), nb::kw_only(), arg("dtype") = nb::none(), arg("device") = nb::none(),
-        arg("requires_grad") = false, "A new tensor copied from data (nested sequences, numbers, arrays or tensors).");
+  m.def(
+      "tensor",
+      [](nb::handle data, std::optional<ScalarType> dtype, std::optional<Device> device, bool rg) {
+        Tensor t;
+        if (nb::isinstance<Tensor>(data)) {
+          t = nb::cast<Tensor>(data).detach().clone();
+        } else if (PyObject_CheckBuffer(data.ptr()) && !PyBytes_Check(data.ptr())) {
+          t = from_numpy_copy(data);
+        } else if (nb::hasattr(data, "__dlpack__")) {
+          t = from_dlpack(data).clone();
+        } else {
+          t = tensor_from_nested(data, dtype);
+        }
+        TensorOptions o = t.options();
+        if (dtype) o = o.dtype(*dtype);
+        if (device) o = o.device(*device);
+        t = t.to(o);
+        if (rg) t.requires_grad_(true);
+        return t;
+      },
+      arg("data"), nb::kw_only(), arg("dtype") = nb::none(), arg("device") = nb::none(),
+      arg("requires_grad") = false,
+      "A new tensor copied from data (nested sequences, numbers, arrays or tensors).");
 }
 
 }  // namespace nabla::python

@@ -14,7 +14,8 @@ Shape shape_from_args(const nb::args& args) {
   return s;
 }
 
-TensorOptions make_options(std::optional<ScalarType> dtype, std::optional<Device> device, bool requires_grad) {
+TensorOptions make_options(std::optional<ScalarType> dtype, std::optional<Device> device,
+                           bool requires_grad) {
   TensorOptions o;
   if (dtype) o = o.dtype(*dtype);
   if (device) o = o.device(*device);
@@ -23,7 +24,7 @@ TensorOptions make_options(std::optional<ScalarType> dtype, std::optional<Device
 
 }  // namespace nabla::python
 
-using namespace nabla;           // NOLINT
+using namespace nabla;          // NOLINT
 using namespace nabla::python;  // NOLINT
 
 NB_MODULE(_C, m) {
@@ -62,29 +63,42 @@ NB_MODULE(_C, m) {
   m.def("get_default_dtype", &default_dtype);
 
   nb::class_<Device>(m, "device", "Where a tensor lives: nabla.device('cpu'), nabla.device('cuda:0')")
-      .def("__init__", [](Device* d, const std::string& spec) { new (d) Device(std::string_view(spec)); },
-           nb::arg("type"))
-      .def("__init__",
-           [](Device* d, const std::string& type, int index) {
-             Device parsed{std::string_view(type)};
-             new (d) Device(parsed.type, index);
-           },
-           nb::arg("type"), nb::arg("index"))
+      .def(
+          "__init__", [](Device* d, const std::string& spec) { new (d) Device(std::string_view(spec)); },
+          nb::arg("type"))
+      .def(
+          "__init__",
+          [](Device* d, const std::string& type, int index) {
+            Device parsed{std::string_view(type)};
+            new (d) Device(parsed.type, index);
+          },
+          nb::arg("type"), nb::arg("index"))
       .def_prop_ro("type", [](const Device& d) { return std::string(device_type_name(d.type)); })
       .def_prop_ro("index", [](const Device& d) { return d.index; })
       .def("__eq__", [](const Device& a, const Device& b) { return a == b; })
       .def("__eq__", [](const Device& a, const std::string& b) { return a == Device(std::string_view(b)); })
       .def("__hash__", [](const Device& d) { return static_cast<int>(d.type) * 1000003 + d.index; })
       .def("__str__", &Device::str)
-      .def("__repr__", [](const Device& d) { return "device(type='" + std::string(device_type_name(d.type)) +
-                                                     (d.is_cuda() ? "', index=" + std::to_string(d.index) : "'") + ")"; });
+      .def("__repr__", [](const Device& d) {
+        return "device(type='" + std::string(device_type_name(d.type)) +
+               (d.is_cuda() ? "', index=" + std::to_string(d.index) : "'") + ")";
+      });
   nb::implicitly_convertible<std::string, Device>();
 
   m.def("manual_seed", &manual_seed, nb::arg("seed"), "Seeds the global Philox generator (every device).");
-  m.def("get_rng_state", [] { const GeneratorState g = get_rng_state(); return std::make_pair(g.seed, g.offset); },
-        "The global generator's (seed, offset).");
-  m.def("set_rng_state", [](uint64_t seed, uint64_t offset) { set_rng_state(GeneratorState{seed, offset}); },
-        nb::arg("seed"), nb::arg("offset"));
+  m.def(
+      "get_rng_state",
+      [] {
+        const GeneratorState g = get_rng_state();
+        return std::make_pair(g.seed, g.offset);
+      },
+      "The global generator's (seed, offset).");
+  m.def(
+      "set_rng_state",
+      [](uint64_t seed, uint64_t offset) {
+        set_rng_state(GeneratorState{seed, offset});
+      },
+      nb::arg("seed"), nb::arg("offset"));
   m.def("get_num_threads", &get_num_threads);
   m.def("set_num_threads", &set_num_threads, nb::arg("n"));
 

@@ -24,14 +24,13 @@ class PyModule : public Module {
     if (!t.key.is_valid()) return Module::forward(x);
     nb::object r = nb_trampoline.base().attr(t.key)(x);
     if (!nb::isinstance<Tensor>(r)) {
-      NABLA_FAIL("{}.forward returned a {}, but a module inside a C++ container must return a Tensor", type_name(),
-                 nb::type_name(r.type()).c_str());
+      NABLA_FAIL("{}.forward returned a {}, but a module inside a C++ container must return a Tensor",
+                 type_name(), nb::type_name(r.type()).c_str());
     }
     return nb::cast<Tensor>(r);
   }
   std::string extra_repr() const override { NB_OVERRIDE(extra_repr); }
 };
-
 
 // Module's registration functions are protected (layers call them); the binding adapts
 // Python's attribute assignment to them.
@@ -80,21 +79,22 @@ void init_nn(nb::module_& m) {
              new (static_cast<void*>(v.p)) PyModule(name);
            })
       .def("forward", &Module::forward, arg("input"))
-      .def("__call__",
-           [](nb::handle self, nb::args args, nb::kwargs kwargs) -> nb::object {
-             if (args.size() == 1 && kwargs.size() == 0 && nb::isinstance<Tensor>(args[0])) {
-               Module& mod = nb::cast<Module&>(self);
-               Tensor x = nb::cast<Tensor>(args[0]);
-               Tensor y;
-               {
-                 nb::gil_scoped_release release;
-                 y = mod(x);
-               }
-               return nb::cast(std::move(y));
-             }
-             return self.attr("forward")(*args, **kwargs);
-           },
-           nb::sig("def __call__(self, *args: typing.Any, **kwargs: typing.Any) -> typing.Any"))
+      .def(
+          "__call__",
+          [](nb::handle self, nb::args args, nb::kwargs kwargs) -> nb::object {
+            if (args.size() == 1 && kwargs.size() == 0 && nb::isinstance<Tensor>(args[0])) {
+              Module& mod = nb::cast<Module&>(self);
+              Tensor x = nb::cast<Tensor>(args[0]);
+              Tensor y;
+              {
+                nb::gil_scoped_release release;
+                y = mod(x);
+              }
+              return nb::cast(std::move(y));
+            }
+            return self.attr("forward")(*args, **kwargs);
+          },
+          nb::sig("def __call__(self, *args: typing.Any, **kwargs: typing.Any) -> typing.Any"))
       .def("__setattr__",
            [](nb::handle self, const std::string& name, nb::handle value) {
              Module& mod = nb::cast<Module&>(self);
@@ -114,28 +114,34 @@ void init_nn(nb::module_& m) {
                throw nb::python_error();
              }
            })
-      .def("register_parameter",
-           [](Module& mod, const std::string& n, const Tensor& t) {
-             static_cast<ModuleAccess&>(mod).register_parameter(n, t, t.requires_grad() || !t.defined());
-           },
-           arg("name"), arg("param"))
-      .def("register_buffer",
-           [](Module& mod, const std::string& n, const Tensor& t) { static_cast<ModuleAccess&>(mod).register_buffer(n, t); },
-           arg("name"), arg("tensor"))
-      .def("add_module",
-           [](Module& mod, const std::string& n, std::shared_ptr<Module> c) {
-             static_cast<ModuleAccess&>(mod).add_child(n, std::move(c));
-           },
-           arg("name"), arg("module"))
+      .def(
+          "register_parameter",
+          [](Module& mod, const std::string& n, const Tensor& t) {
+            static_cast<ModuleAccess&>(mod).register_parameter(n, t, t.requires_grad() || !t.defined());
+          },
+          arg("name"), arg("param"))
+      .def(
+          "register_buffer",
+          [](Module& mod, const std::string& n, const Tensor& t) {
+            static_cast<ModuleAccess&>(mod).register_buffer(n, t);
+          },
+          arg("name"), arg("tensor"))
+      .def(
+          "add_module",
+          [](Module& mod, const std::string& n, std::shared_ptr<Module> c) {
+            static_cast<ModuleAccess&>(mod).add_child(n, std::move(c));
+          },
+          arg("name"), arg("module"))
       .def("parameters", &Module::parameters, arg("recurse") = true)
       .def("named_parameters", &Module::named_parameters, arg("recurse") = true)
-      .def("buffers",
-           [](const Module& mod, bool r) {
-             std::vector<Tensor> out;
-             for (auto& [n, t] : mod.named_buffers(r)) out.push_back(t);
-             return out;
-           },
-           arg("recurse") = true)
+      .def(
+          "buffers",
+          [](const Module& mod, bool r) {
+            std::vector<Tensor> out;
+            for (auto& [n, t] : mod.named_buffers(r)) out.push_back(t);
+            return out;
+          },
+          arg("recurse") = true)
       .def("named_buffers", &Module::named_buffers, arg("recurse") = true)
       .def("children",
            [](const Module& mod) {
@@ -147,40 +153,44 @@ void init_nn(nb::module_& m) {
       .def("named_modules", &Module::named_modules, nb::rv_policy::reference_internal)
       .def("num_parameters", &Module::num_parameters, arg("trainable_only") = false)
       .def("state_dict", [](const Module& mod) { return state_to_dict(mod.state_dict()); })
-      .def("load_state_dict",
-           [](Module& mod, const nb::dict& d, bool strict) { mod.load_state_dict(dict_to_state(d), strict); },
-           arg("state_dict"), arg("strict") = true)
-      .def("train",
-           [](nb::handle self, bool on) {
-             nb::cast<Module&>(self).train(on);
-             return self;
-           },
-           arg("mode") = true)
+      .def(
+          "load_state_dict",
+          [](Module& mod, const nb::dict& d, bool strict) { mod.load_state_dict(dict_to_state(d), strict); },
+          arg("state_dict"), arg("strict") = true)
+      .def(
+          "train",
+          [](nb::handle self, bool on) {
+            nb::cast<Module&>(self).train(on);
+            return self;
+          },
+          arg("mode") = true)
       .def("eval",
            [](nb::handle self) {
              nb::cast<Module&>(self).eval();
              return self;
            })
       .def_prop_ro("training", &Module::is_training)
-      .def("to",
-           [](nb::handle self, nb::handle where) {
-             Module& mod = nb::cast<Module&>(self);
-             if (nb::isinstance<ScalarType>(where)) {
-               mod.to(nb::cast<ScalarType>(where));
-             } else {
-               const Device d = nb::cast<Device>(where);
-               nb::gil_scoped_release release;
-               mod.to(d);
-             }
-             return self;
-           },
-           arg("device_or_dtype"))
-      .def("cuda",
-           [](nb::handle self, int index) {
-             nb::cast<Module&>(self).to(Device::cuda(index));
-             return self;
-           },
-           arg("device") = 0)
+      .def(
+          "to",
+          [](nb::handle self, nb::handle where) {
+            Module& mod = nb::cast<Module&>(self);
+            if (nb::isinstance<ScalarType>(where)) {
+              mod.to(nb::cast<ScalarType>(where));
+            } else {
+              const Device d = nb::cast<Device>(where);
+              nb::gil_scoped_release release;
+              mod.to(d);
+            }
+            return self;
+          },
+          arg("device_or_dtype"))
+      .def(
+          "cuda",
+          [](nb::handle self, int index) {
+            nb::cast<Module&>(self).to(Device::cuda(index));
+            return self;
+          },
+          arg("device") = 0)
       .def("cpu",
            [](nb::handle self) {
              nb::cast<Module&>(self).to(Device::cpu());
@@ -197,34 +207,40 @@ void init_nn(nb::module_& m) {
              return self;
            })
       .def("zero_grad", &Module::zero_grad, arg("set_to_none") = true)
-      .def("register_forward_hook",
-           [](nb::handle self, nb::handle hook) {
-             // hook(module, input, output), called with the Python module object. The module
-             // owns its hooks, so the hook may hold `self` only weakly (no cycle through C++).
-             NABLA_CHECK(PyCallable_Check(hook.ptr()) != 0, "register_forward_hook: the hook must be callable");
-             PyObject* selfp = self.ptr();
-             auto fn = std::make_shared<PyRef>(hook);
-             return nb::cast<Module&>(self).add_forward_hook([selfp, fn](Module&, const Tensor& in, const Tensor& out) {
-               nb::gil_scoped_acquire gil;
-               nb::handle(fn->p)(nb::handle(selfp), in, out);
-             });
-           },
-           arg("hook"), "Calls hook(module, input, output) after each forward; returns a handle for remove_forward_hook.")
+      .def(
+          "register_forward_hook",
+          [](nb::handle self, nb::handle hook) {
+            // hook(module, input, output), called with the Python module object. The module
+            // owns its hooks, so the hook may hold `self` only weakly (no cycle through C++).
+            NABLA_CHECK(PyCallable_Check(hook.ptr()) != 0,
+                        "register_forward_hook: the hook must be callable");
+            PyObject* selfp = self.ptr();
+            auto fn = std::make_shared<PyRef>(hook);
+            return nb::cast<Module&>(self).add_forward_hook(
+                [selfp, fn](Module&, const Tensor& in, const Tensor& out) {
+                  nb::gil_scoped_acquire gil;
+                  nb::handle(fn->p)(nb::handle(selfp), in, out);
+                });
+          },
+          arg("hook"),
+          "Calls hook(module, input, output) after each forward; returns a handle for remove_forward_hook.")
       .def("remove_forward_hook", &Module::remove_forward_hook, arg("handle"))
-      .def("register_backward_hook",
-           [](Module& mod, nb::handle hook) {
-             // hook(module, grad_output) during backward (without the GIL, so it takes it). The
-             // hook list may outlive the module (the graph holds it): the module is looked up
-             // by address when the hook runs, None once it is gone.
-             NABLA_CHECK(PyCallable_Check(hook.ptr()) != 0, "register_backward_hook: the hook must be callable");
-             auto fn = std::make_shared<PyRef>(hook);
-             return mod.add_backward_hook([fn](Module& m, const Tensor& grad) {
-               nb::gil_scoped_acquire gil;
-               nb::object self = nb::find(&m);
-               nb::handle(fn->p)(self.is_valid() ? self : nb::none(), grad);
-             });
-           },
-           arg("hook"), "Calls hook(module, grad_output) during backward; returns a handle.")
+      .def(
+          "register_backward_hook",
+          [](Module& mod, nb::handle hook) {
+            // hook(module, grad_output) during backward (without the GIL, so it takes it). The
+            // hook list may outlive the module (the graph holds it): the module is looked up
+            // by address when the hook runs, None once it is gone.
+            NABLA_CHECK(PyCallable_Check(hook.ptr()) != 0,
+                        "register_backward_hook: the hook must be callable");
+            auto fn = std::make_shared<PyRef>(hook);
+            return mod.add_backward_hook([fn](Module& m, const Tensor& grad) {
+              nb::gil_scoped_acquire gil;
+              nb::object self = nb::find(&m);
+              nb::handle(fn->p)(self.is_valid() ? self : nb::none(), grad);
+            });
+          },
+          arg("hook"), "Calls hook(module, grad_output) during backward; returns a handle.")
       .def("remove_backward_hook", &Module::remove_backward_hook, arg("handle"))
       .def("__getattr__",
            [](const Module& mod, const std::string& name) -> nb::object {
@@ -238,16 +254,18 @@ void init_nn(nb::module_& m) {
              for (const auto& [n, c] : mod.named_children()) {
                if (n == name) return nb::cast(c);
              }
-             throw nb::attribute_error(("'" + mod.type_name() + "' module has no attribute '" + name + "'").c_str());
+             throw nb::attribute_error(
+                 ("'" + mod.type_name() + "' module has no attribute '" + name + "'").c_str());
            })
       .def("extra_repr", &Module::extra_repr)
       .def("__repr__", &Module::repr)
       .def_prop_ro("type_name", &Module::type_name);
 
-  nnm.def("Parameter",
-          [](const Tensor& data, bool requires_grad) { return data.detach().requires_grad_(requires_grad); },
-          arg("data"), arg("requires_grad") = true,
-          "A leaf tensor for a module parameter (assigning it to a Module attribute registers it).");
+  nnm.def(
+      "Parameter",
+      [](const Tensor& data, bool requires_grad) { return data.detach().requires_grad_(requires_grad); },
+      arg("data"), arg("requires_grad") = true,
+      "A leaf tensor for a module parameter (assigning it to a Module attribute registers it).");
 
   using nn::Sequential;
   nb::class_<Sequential, Module>(nnm, "Sequential")
@@ -271,8 +289,11 @@ void init_nn(nb::module_& m) {
       .def_ro("weight", &nn::Linear::weight)
       .def_ro("bias", &nn::Linear::bias);
   nb::class_<nn::Identity, Module>(nnm, "Identity").def(nb::init<>());
-  nb::class_<nn::Flatten, Module>(nnm, "Flatten").def(nb::init<int64_t, int64_t>(), arg("start_dim") = 1, arg("end_dim") = -1);
-  nb::class_<nn::Dropout, Module>(nnm, "Dropout").def(nb::init<double>(), arg("p") = 0.5).def_ro("p", &nn::Dropout::p);
+  nb::class_<nn::Flatten, Module>(nnm, "Flatten")
+      .def(nb::init<int64_t, int64_t>(), arg("start_dim") = 1, arg("end_dim") = -1);
+  nb::class_<nn::Dropout, Module>(nnm, "Dropout")
+      .def(nb::init<double>(), arg("p") = 0.5)
+      .def_ro("p", &nn::Dropout::p);
   nb::class_<nn::ReLU, Module>(nnm, "ReLU").def(nb::init<>());
   nb::class_<nn::LeakyReLU, Module>(nnm, "LeakyReLU").def(nb::init<double>(), arg("negative_slope") = 0.01);
   nb::class_<nn::Sigmoid, Module>(nnm, "Sigmoid").def(nb::init<>());
@@ -282,36 +303,39 @@ void init_nn(nb::module_& m) {
   nb::class_<nn::GELU, Module>(nnm, "GELU").def(nb::init<>());
   nb::class_<nn::SiLU, Module>(nnm, "SiLU").def(nb::init<>());
   nb::class_<nn::ELU, Module>(nnm, "ELU").def(nb::init<double>(), arg("alpha") = 1.0);
-  nb::class_<nn::Softplus, Module>(nnm, "Softplus").def(nb::init<double, double>(), arg("beta") = 1.0, arg("threshold") = 20.0);
+  nb::class_<nn::Softplus, Module>(nnm, "Softplus")
+      .def(nb::init<double, double>(), arg("beta") = 1.0, arg("threshold") = 20.0);
 
   // ---- convolutional layers (nabla/nn/conv.h) -------------------------------------------
   using S2 = F::Size2;
   nb::class_<nn::Conv2d, Module>(nnm, "Conv2d")
-      .def(nb::init<int64_t, int64_t, S2, S2, S2, S2, int64_t, bool>(), arg("in_channels"), arg("out_channels"),
-           arg("kernel_size"), arg("stride") = 1, arg("padding") = 0, arg("dilation") = 1, arg("groups") = 1,
-           arg("bias") = true)
+      .def(nb::init<int64_t, int64_t, S2, S2, S2, S2, int64_t, bool>(), arg("in_channels"),
+           arg("out_channels"), arg("kernel_size"), arg("stride") = 1, arg("padding") = 0,
+           arg("dilation") = 1, arg("groups") = 1, arg("bias") = true)
       .def_ro("weight", &nn::Conv2d::weight)
       .def_ro("bias", &nn::Conv2d::bias);
   nb::class_<nn::ConvTranspose2d, Module>(nnm, "ConvTranspose2d")
-      .def(nb::init<int64_t, int64_t, S2, S2, S2, S2, int64_t, bool, S2>(), arg("in_channels"), arg("out_channels"),
-           arg("kernel_size"), arg("stride") = 1, arg("padding") = 0, arg("output_padding") = 0, arg("groups") = 1,
-           arg("bias") = true, arg("dilation") = 1)
+      .def(nb::init<int64_t, int64_t, S2, S2, S2, S2, int64_t, bool, S2>(), arg("in_channels"),
+           arg("out_channels"), arg("kernel_size"), arg("stride") = 1, arg("padding") = 0,
+           arg("output_padding") = 0, arg("groups") = 1, arg("bias") = true, arg("dilation") = 1)
       .def_ro("weight", &nn::ConvTranspose2d::weight)
       .def_ro("bias", &nn::ConvTranspose2d::bias);
   nb::class_<nn::MaxPool2d, Module>(nnm, "MaxPool2d")
-      .def("__init__",
-           [](nn::MaxPool2d* p, S2 k, std::optional<S2> s, S2 pad, S2 dil, bool ceil) {
-             new (p) nn::MaxPool2d(k, s.value_or(S2()), pad, dil, ceil);
-           },
-           arg("kernel_size"), arg("stride") = nb::none(), arg("padding") = 0, arg("dilation") = 1,
-           arg("ceil_mode") = false);
+      .def(
+          "__init__",
+          [](nn::MaxPool2d* p, S2 k, std::optional<S2> s, S2 pad, S2 dil, bool ceil) {
+            new (p) nn::MaxPool2d(k, s.value_or(S2()), pad, dil, ceil);
+          },
+          arg("kernel_size"), arg("stride") = nb::none(), arg("padding") = 0, arg("dilation") = 1,
+          arg("ceil_mode") = false);
   nb::class_<nn::AvgPool2d, Module>(nnm, "AvgPool2d")
-      .def("__init__",
-           [](nn::AvgPool2d* p, S2 k, std::optional<S2> s, S2 pad, bool ceil, bool cip) {
-             new (p) nn::AvgPool2d(k, s.value_or(S2()), pad, ceil, cip);
-           },
-           arg("kernel_size"), arg("stride") = nb::none(), arg("padding") = 0, arg("ceil_mode") = false,
-           arg("count_include_pad") = true);
+      .def(
+          "__init__",
+          [](nn::AvgPool2d* p, S2 k, std::optional<S2> s, S2 pad, bool ceil, bool cip) {
+            new (p) nn::AvgPool2d(k, s.value_or(S2()), pad, ceil, cip);
+          },
+          arg("kernel_size"), arg("stride") = nb::none(), arg("padding") = 0, arg("ceil_mode") = false,
+          arg("count_include_pad") = true);
   nb::class_<nn::AdaptiveAvgPool2d, Module>(nnm, "AdaptiveAvgPool2d").def(nb::init<S2>(), arg("output_size"));
   nb::class_<nn::BatchNorm, Module>(nnm, "BatchNorm")
       .def_ro("weight", &nn::BatchNorm::weight)
@@ -325,9 +349,12 @@ void init_nn(nb::module_& m) {
       .def(nb::init<int64_t, double, double, bool, bool>(), arg("num_features"), arg("eps") = 1e-5,
            arg("momentum") = 0.1, arg("affine") = true, arg("track_running_stats") = true);
   nb::class_<nn::LayerNorm, Module>(nnm, "LayerNorm")
-      .def("__init__",
-           [](nn::LayerNorm* l, IntList shape, double eps, bool affine) { new (l) nn::LayerNorm(shape.vec(), eps, affine); },
-           arg("normalized_shape"), arg("eps") = 1e-5, arg("elementwise_affine") = true)
+      .def(
+          "__init__",
+          [](nn::LayerNorm* l, IntList shape, double eps, bool affine) {
+            new (l) nn::LayerNorm(shape.vec(), eps, affine);
+          },
+          arg("normalized_shape"), arg("eps") = 1e-5, arg("elementwise_affine") = true)
       .def_ro("weight", &nn::LayerNorm::weight)
       .def_ro("bias", &nn::LayerNorm::bias);
   nb::class_<nn::Dropout2d, Module>(nnm, "Dropout2d").def(nb::init<double>(), arg("p") = 0.5);
@@ -335,7 +362,8 @@ void init_nn(nb::module_& m) {
   // ---- recurrent layers (nabla/nn/recurrent.h) ----------------------------------------------
   // As PyTorch's: rnn(x, hx) returns (output, h_n), lstm(x, (h0, c0)) returns (output, (h_n, c_n));
   // inside a C++ container the output sequence alone flows on.
-  auto rnn_options = [](int64_t layers, bool bias, bool batch_first, double dropout, bool bidir, std::string nl) {
+  auto rnn_options = [](int64_t layers, bool bias, bool batch_first, double dropout, bool bidir,
+                        std::string nl) {
     F::RNNOptions o;
     o.num_layers = layers;
     o.bias = bias;
@@ -346,25 +374,30 @@ void init_nn(nb::module_& m) {
     return o;
   };
   nb::class_<nn::RNNBase, Module>(nnm, "RNNBase")
-      .def("forward",
-           [](nn::RNNBase& r, const Tensor& x, nb::handle hx) -> nb::object {
-             Tensor h0, c0;
-             const bool lstm = r.type_name() == "LSTM";
-             if (!hx.is_none()) {
-               if (lstm) std::tie(h0, c0) = nb::cast<std::pair<Tensor, Tensor>>(hx);
-               else h0 = nb::cast<Tensor>(hx);
-             }
-             F::RNNOutput out;
-             {
-               nb::gil_scoped_release release;
-               out = r.forward_with_state(x, h0, c0);
-             }
-             if (lstm) return nb::make_tuple(out.output, nb::make_tuple(out.h_n, out.c_n));
-             return nb::make_tuple(out.output, out.h_n);
-           },
-           arg("input"), arg("hx") = nb::none())
-      .def("__call__", [](nb::handle self, nb::args args, nb::kwargs kw) { return self.attr("forward")(*args, **kw); },
-           nb::sig("def __call__(self, *args: typing.Any, **kwargs: typing.Any) -> typing.Any"))
+      .def(
+          "forward",
+          [](nn::RNNBase& r, const Tensor& x, nb::handle hx) -> nb::object {
+            Tensor h0, c0;
+            const bool lstm = r.type_name() == "LSTM";
+            if (!hx.is_none()) {
+              if (lstm)
+                std::tie(h0, c0) = nb::cast<std::pair<Tensor, Tensor>>(hx);
+              else
+                h0 = nb::cast<Tensor>(hx);
+            }
+            F::RNNOutput out;
+            {
+              nb::gil_scoped_release release;
+              out = r.forward_with_state(x, h0, c0);
+            }
+            if (lstm) return nb::make_tuple(out.output, nb::make_tuple(out.h_n, out.c_n));
+            return nb::make_tuple(out.output, out.h_n);
+          },
+          arg("input"), arg("hx") = nb::none())
+      .def(
+          "__call__",
+          [](nb::handle self, nb::args args, nb::kwargs kw) { return self.attr("forward")(*args, **kw); },
+          nb::sig("def __call__(self, *args: typing.Any, **kwargs: typing.Any) -> typing.Any"))
       .def_ro("input_size", &nn::RNNBase::input_size)
       .def_ro("hidden_size", &nn::RNNBase::hidden_size)
       .def_prop_ro("num_layers", [](const nn::RNNBase& r) { return r.options.num_layers; })
@@ -372,25 +405,32 @@ void init_nn(nb::module_& m) {
       .def_prop_ro("bidirectional", [](const nn::RNNBase& r) { return r.options.bidirectional; })
       .def_prop_ro("flat_weights", &nn::RNNBase::flat_weights);
   nb::class_<nn::RNN, nn::RNNBase>(nnm, "RNN")
-      .def("__init__",
-           [rnn_options](nn::RNN* r, int64_t in, int64_t hid, int64_t layers, const std::string& nl, bool bias,
-                         bool bf, double dropout, bool bidir) {
-             new (r) nn::RNN(in, hid, rnn_options(layers, bias, bf, dropout, bidir, nl));
-           },
-           arg("input_size"), arg("hidden_size"), arg("num_layers") = 1, arg("nonlinearity") = "tanh",
-           arg("bias") = true, arg("batch_first") = false, arg("dropout") = 0.0, arg("bidirectional") = false);
+      .def(
+          "__init__",
+          [rnn_options](nn::RNN* r, int64_t in, int64_t hid, int64_t layers, const std::string& nl, bool bias,
+                        bool bf, double dropout, bool bidir) {
+            new (r) nn::RNN(in, hid, rnn_options(layers, bias, bf, dropout, bidir, nl));
+          },
+          arg("input_size"), arg("hidden_size"), arg("num_layers") = 1, arg("nonlinearity") = "tanh",
+          arg("bias") = true, arg("batch_first") = false, arg("dropout") = 0.0, arg("bidirectional") = false);
   nb::class_<nn::LSTM, nn::RNNBase>(nnm, "LSTM")
-      .def("__init__",
-           [rnn_options](nn::LSTM* r, int64_t in, int64_t hid, int64_t layers, bool bias, bool bf, double dropout,
-                         bool bidir) { new (r) nn::LSTM(in, hid, rnn_options(layers, bias, bf, dropout, bidir, "tanh")); },
-           arg("input_size"), arg("hidden_size"), arg("num_layers") = 1, arg("bias") = true,
-           arg("batch_first") = false, arg("dropout") = 0.0, arg("bidirectional") = false);
+      .def(
+          "__init__",
+          [rnn_options](nn::LSTM* r, int64_t in, int64_t hid, int64_t layers, bool bias, bool bf,
+                        double dropout, bool bidir) {
+            new (r) nn::LSTM(in, hid, rnn_options(layers, bias, bf, dropout, bidir, "tanh"));
+          },
+          arg("input_size"), arg("hidden_size"), arg("num_layers") = 1, arg("bias") = true,
+          arg("batch_first") = false, arg("dropout") = 0.0, arg("bidirectional") = false);
   nb::class_<nn::GRU, nn::RNNBase>(nnm, "GRU")
-      .def("__init__",
-           [rnn_options](nn::GRU* r, int64_t in, int64_t hid, int64_t layers, bool bias, bool bf, double dropout,
-                         bool bidir) { new (r) nn::GRU(in, hid, rnn_options(layers, bias, bf, dropout, bidir, "tanh")); },
-           arg("input_size"), arg("hidden_size"), arg("num_layers") = 1, arg("bias") = true,
-           arg("batch_first") = false, arg("dropout") = 0.0, arg("bidirectional") = false);
+      .def(
+          "__init__",
+          [rnn_options](nn::GRU* r, int64_t in, int64_t hid, int64_t layers, bool bias, bool bf,
+                        double dropout, bool bidir) {
+            new (r) nn::GRU(in, hid, rnn_options(layers, bias, bf, dropout, bidir, "tanh"));
+          },
+          arg("input_size"), arg("hidden_size"), arg("num_layers") = 1, arg("bias") = true,
+          arg("batch_first") = false, arg("dropout") = 0.0, arg("bidirectional") = false);
   nb::class_<nn::RNNCellBase, Module>(nnm, "RNNCellBase")
       .def_ro("input_size", &nn::RNNCellBase::input_size)
       .def_ro("hidden_size", &nn::RNNCellBase::hidden_size)
@@ -398,24 +438,31 @@ void init_nn(nb::module_& m) {
       .def_ro("weight_hh", &nn::RNNCellBase::weight_hh)
       .def_ro("bias_ih", &nn::RNNCellBase::bias_ih)
       .def_ro("bias_hh", &nn::RNNCellBase::bias_hh)
-      .def("__call__", [](nb::handle self, nb::args args, nb::kwargs kw) { return self.attr("forward")(*args, **kw); },
-           nb::sig("def __call__(self, *args: typing.Any, **kwargs: typing.Any) -> typing.Any"));
+      .def(
+          "__call__",
+          [](nb::handle self, nb::args args, nb::kwargs kw) { return self.attr("forward")(*args, **kw); },
+          nb::sig("def __call__(self, *args: typing.Any, **kwargs: typing.Any) -> typing.Any"));
   nb::class_<nn::RNNCell, nn::RNNCellBase>(nnm, "RNNCell")
-      .def(nb::init<int64_t, int64_t, bool, std::string>(), arg("input_size"), arg("hidden_size"), arg("bias") = true,
-           arg("nonlinearity") = "tanh")
-      .def("forward", [](nn::RNNCell& c, const Tensor& x, std::optional<Tensor> h) { return c.step(x, opt(h)); },
-           arg("input"), arg("hx") = nb::none());
+      .def(nb::init<int64_t, int64_t, bool, std::string>(), arg("input_size"), arg("hidden_size"),
+           arg("bias") = true, arg("nonlinearity") = "tanh")
+      .def(
+          "forward",
+          [](nn::RNNCell& c, const Tensor& x, std::optional<Tensor> h) { return c.step(x, opt(h)); },
+          arg("input"), arg("hx") = nb::none());
   nb::class_<nn::LSTMCell, nn::RNNCellBase>(nnm, "LSTMCell")
       .def(nb::init<int64_t, int64_t, bool>(), arg("input_size"), arg("hidden_size"), arg("bias") = true)
-      .def("forward",
-           [](nn::LSTMCell& c, const Tensor& x, std::optional<std::pair<Tensor, Tensor>> hx) {
-             return hx ? c.step(x, hx->first, hx->second) : c.step(x, Tensor(), Tensor());
-           },
-           arg("input"), arg("hx") = nb::none());
+      .def(
+          "forward",
+          [](nn::LSTMCell& c, const Tensor& x, std::optional<std::pair<Tensor, Tensor>> hx) {
+            return hx ? c.step(x, hx->first, hx->second) : c.step(x, Tensor(), Tensor());
+          },
+          arg("input"), arg("hx") = nb::none());
   nb::class_<nn::GRUCell, nn::RNNCellBase>(nnm, "GRUCell")
       .def(nb::init<int64_t, int64_t, bool>(), arg("input_size"), arg("hidden_size"), arg("bias") = true)
-      .def("forward", [](nn::GRUCell& c, const Tensor& x, std::optional<Tensor> h) { return c.step(x, opt(h)); },
-           arg("input"), arg("hx") = nb::none());
+      .def(
+          "forward",
+          [](nn::GRUCell& c, const Tensor& x, std::optional<Tensor> h) { return c.step(x, opt(h)); },
+          arg("input"), arg("hx") = nb::none());
   nb::class_<nn::Embedding, Module>(nnm, "Embedding")
       .def(nb::init<int64_t, int64_t, std::optional<int64_t>>(), arg("num_embeddings"), arg("embedding_dim"),
            arg("padding_idx") = nb::none())
@@ -426,50 +473,69 @@ void init_nn(nb::module_& m) {
 
   // ---- losses ------------------------------------------------------------------------------
   nb::class_<nn::Loss, Module>(nnm, "Loss")
-      .def("forward", [](nn::Loss& l, const Tensor& a, const Tensor& b) { return l.forward(a, b); }, arg("input"),
-           arg("target"))
-      .def("__call__", [](nn::Loss& l, const Tensor& a, const Tensor& b) { return l(a, b); }, arg("input"),
-           arg("target"));
+      .def(
+          "forward", [](nn::Loss& l, const Tensor& a, const Tensor& b) { return l.forward(a, b); },
+          arg("input"), arg("target"))
+      .def(
+          "__call__", [](nn::Loss& l, const Tensor& a, const Tensor& b) { return l(a, b); }, arg("input"),
+          arg("target"));
   nb::class_<nn::MSELoss, nn::Loss>(nnm, "MSELoss")
-      .def("__init__", [](nn::MSELoss* l, const std::string& r) { new (l) nn::MSELoss(reduction(r)); },
-           arg("reduction") = "mean");
+      .def(
+          "__init__", [](nn::MSELoss* l, const std::string& r) { new (l) nn::MSELoss(reduction(r)); },
+          arg("reduction") = "mean");
   nb::class_<nn::L1Loss, nn::Loss>(nnm, "L1Loss")
-      .def("__init__", [](nn::L1Loss* l, const std::string& r) { new (l) nn::L1Loss(reduction(r)); },
-           arg("reduction") = "mean");
+      .def(
+          "__init__", [](nn::L1Loss* l, const std::string& r) { new (l) nn::L1Loss(reduction(r)); },
+          arg("reduction") = "mean");
   nb::class_<nn::SmoothL1Loss, nn::Loss>(nnm, "SmoothL1Loss")
-      .def("__init__", [](nn::SmoothL1Loss* l, const std::string& r, double beta) { new (l) nn::SmoothL1Loss(reduction(r), beta); },
-           arg("reduction") = "mean", arg("beta") = 1.0);
+      .def(
+          "__init__",
+          [](nn::SmoothL1Loss* l, const std::string& r, double beta) {
+            new (l) nn::SmoothL1Loss(reduction(r), beta);
+          },
+          arg("reduction") = "mean", arg("beta") = 1.0);
   nb::class_<nn::CrossEntropyLoss, nn::Loss>(nnm, "CrossEntropyLoss")
-      .def("__init__",
-           [](nn::CrossEntropyLoss* l, std::optional<Tensor> w, int64_t ii, const std::string& r, double ls) {
-             new (l) nn::CrossEntropyLoss(F::CrossEntropyOptions{opt(w), ii, reduction(r), ls});
-           },
-           arg("weight") = nb::none(), arg("ignore_index") = -100, arg("reduction") = "mean",
-           arg("label_smoothing") = 0.0);
+      .def(
+          "__init__",
+          [](nn::CrossEntropyLoss* l, std::optional<Tensor> w, int64_t ii, const std::string& r, double ls) {
+            new (l) nn::CrossEntropyLoss(F::CrossEntropyOptions{opt(w), ii, reduction(r), ls});
+          },
+          arg("weight") = nb::none(), arg("ignore_index") = -100, arg("reduction") = "mean",
+          arg("label_smoothing") = 0.0);
   nb::class_<nn::NLLLoss, nn::Loss>(nnm, "NLLLoss")
-      .def("__init__",
-           [](nn::NLLLoss* l, std::optional<Tensor> w, int64_t ii, const std::string& r) {
-             new (l) nn::NLLLoss(F::NLLLossOptions{opt(w), ii, reduction(r)});
-           },
-           arg("weight") = nb::none(), arg("ignore_index") = -100, arg("reduction") = "mean");
+      .def(
+          "__init__",
+          [](nn::NLLLoss* l, std::optional<Tensor> w, int64_t ii, const std::string& r) {
+            new (l) nn::NLLLoss(F::NLLLossOptions{opt(w), ii, reduction(r)});
+          },
+          arg("weight") = nb::none(), arg("ignore_index") = -100, arg("reduction") = "mean");
   nb::class_<nn::BCELoss, nn::Loss>(nnm, "BCELoss")
-      .def("__init__", [](nn::BCELoss* l, std::optional<Tensor> w, const std::string& r) { new (l) nn::BCELoss(opt(w), reduction(r)); },
-           arg("weight") = nb::none(), arg("reduction") = "mean");
+      .def(
+          "__init__",
+          [](nn::BCELoss* l, std::optional<Tensor> w, const std::string& r) {
+            new (l) nn::BCELoss(opt(w), reduction(r));
+          },
+          arg("weight") = nb::none(), arg("reduction") = "mean");
   nb::class_<nn::BCEWithLogitsLoss, nn::Loss>(nnm, "BCEWithLogitsLoss")
-      .def("__init__",
-           [](nn::BCEWithLogitsLoss* l, std::optional<Tensor> w, const std::string& r, std::optional<Tensor> pw) {
-             new (l) nn::BCEWithLogitsLoss(opt(w), opt(pw), reduction(r));
-           },
-           arg("weight") = nb::none(), arg("reduction") = "mean", arg("pos_weight") = nb::none());
+      .def(
+          "__init__",
+          [](nn::BCEWithLogitsLoss* l, std::optional<Tensor> w, const std::string& r,
+             std::optional<Tensor> pw) { new (l) nn::BCEWithLogitsLoss(opt(w), opt(pw), reduction(r)); },
+          arg("weight") = nb::none(), arg("reduction") = "mean", arg("pos_weight") = nb::none());
   nb::class_<nn::HingeEmbeddingLoss, nn::Loss>(nnm, "HingeEmbeddingLoss")
-      .def("__init__", [](nn::HingeEmbeddingLoss* l, double mg, const std::string& r) { new (l) nn::HingeEmbeddingLoss(mg, reduction(r)); },
-           arg("margin") = 1.0, arg("reduction") = "mean");
+      .def(
+          "__init__",
+          [](nn::HingeEmbeddingLoss* l, double mg, const std::string& r) {
+            new (l) nn::HingeEmbeddingLoss(mg, reduction(r));
+          },
+          arg("margin") = 1.0, arg("reduction") = "mean");
   nb::class_<nn::MultiMarginLoss, nn::Loss>(nnm, "MultiMarginLoss")
-      .def("__init__",
-           [](nn::MultiMarginLoss* l, int p, double mg, std::optional<Tensor> w, const std::string& r) {
-             new (l) nn::MultiMarginLoss(p, mg, opt(w), reduction(r));
-           },
-           arg("p") = 1, arg("margin") = 1.0, arg("weight") = nb::none(), arg("reduction") = "mean");
+      .def(
+          "__init__",
+          [](nn::MultiMarginLoss* l, int p, double mg, std::optional<Tensor> w, const std::string& r) {
+            new (l) nn::MultiMarginLoss(p, mg, opt(w), reduction(r));
+          },
+          arg("p") = 1, arg("margin") = 1.0, arg("weight") = nb::none(), arg("reduction") = "mean");
 
   // ---- nn.functional -------------------------------------------------------------------------
   nb::module_ f = nnm.def_submodule("functional", "nabla.nn.functional: stateless layers and losses");
@@ -483,141 +549,183 @@ void init_nn(nb::module_& m) {
   f.def("softplus", &nabla::softplus, arg("input"), arg("beta") = 1.0, arg("threshold") = 20.0);
   f.def("softmax", &nabla::softmax, arg("input"), arg("dim"));
   f.def("log_softmax", &nabla::log_softmax, arg("input"), arg("dim"));
-  f.def("linear", [](const Tensor& x, const Tensor& w, std::optional<Tensor> b) { return nabla::linear(x, w, opt(b)); },
-        arg("input"), arg("weight"), arg("bias") = nb::none(), Release());
+  f.def(
+      "linear",
+      [](const Tensor& x, const Tensor& w, std::optional<Tensor> b) { return nabla::linear(x, w, opt(b)); },
+      arg("input"), arg("weight"), arg("bias") = nb::none(), Release());
   f.def("one_hot", &nabla::one_hot, arg("tensor"), arg("num_classes") = -1);
-  f.def("dropout", [](const Tensor& x, double p, bool tr) { return F::dropout(x, p, tr); }, arg("input"), arg("p") = 0.5,
-        arg("training") = true);
-  f.def("dropout2d", [](const Tensor& x, double p, bool tr) { return F::dropout2d(x, p, tr); }, arg("input"),
-        arg("p") = 0.5, arg("training") = true);
+  f.def(
+      "dropout", [](const Tensor& x, double p, bool tr) { return F::dropout(x, p, tr); }, arg("input"),
+      arg("p") = 0.5, arg("training") = true);
+  f.def(
+      "dropout2d", [](const Tensor& x, double p, bool tr) { return F::dropout2d(x, p, tr); }, arg("input"),
+      arg("p") = 0.5, arg("training") = true);
+  // A table of binding macros, one row per op: kept in rows, not formatted.
+  // clang-format off
 #define NABLA_PY_LOSS(name)                                                                                  \
   f.def(#name, [](const Tensor& a, const Tensor& b, const std::string& r) { return F::name(a, b, reduction(r)); }, \
         arg("input"), arg("target"), arg("reduction") = "mean");
   NABLA_PY_LOSS(mse_loss) NABLA_PY_LOSS(l1_loss)
 #undef NABLA_PY_LOSS
-  f.def("smooth_l1_loss",
-        [](const Tensor& a, const Tensor& b, const std::string& r, double beta) { return F::smooth_l1_loss(a, b, reduction(r), beta); },
-        arg("input"), arg("target"), arg("reduction") = "mean", arg("beta") = 1.0);
-  f.def("cross_entropy",
-        [](const Tensor& a, const Tensor& b, std::optional<Tensor> w, int64_t ii, const std::string& r, double ls) {
-          return F::cross_entropy(a, b, F::CrossEntropyOptions{opt(w), ii, reduction(r), ls});
-        },
-        arg("input"), arg("target"), arg("weight") = nb::none(), arg("ignore_index") = -100,
-        arg("reduction") = "mean", arg("label_smoothing") = 0.0);
-  f.def("nll_loss",
-        [](const Tensor& a, const Tensor& b, std::optional<Tensor> w, int64_t ii, const std::string& r) {
-          return F::nll_loss(a, b, F::NLLLossOptions{opt(w), ii, reduction(r)});
-        },
-        arg("input"), arg("target"), arg("weight") = nb::none(), arg("ignore_index") = -100, arg("reduction") = "mean");
-  f.def("binary_cross_entropy",
-        [](const Tensor& a, const Tensor& b, std::optional<Tensor> w, const std::string& r) {
-          return F::binary_cross_entropy(a, b, opt(w), reduction(r));
-        },
-        arg("input"), arg("target"), arg("weight") = nb::none(), arg("reduction") = "mean");
-  f.def("binary_cross_entropy_with_logits",
-        [](const Tensor& a, const Tensor& b, std::optional<Tensor> w, const std::string& r, std::optional<Tensor> pw) {
-          return F::binary_cross_entropy_with_logits(a, b, opt(w), opt(pw), reduction(r));
-        },
-        arg("input"), arg("target"), arg("weight") = nb::none(), arg("reduction") = "mean", arg("pos_weight") = nb::none());
-  f.def("hinge_embedding_loss",
-        [](const Tensor& a, const Tensor& b, double mg, const std::string& r) { return F::hinge_embedding_loss(a, b, mg, reduction(r)); },
-        arg("input"), arg("target"), arg("margin") = 1.0, arg("reduction") = "mean");
-  f.def("multi_margin_loss",
-        [](const Tensor& a, const Tensor& b, int p, double mg, std::optional<Tensor> w, const std::string& r) {
-          return F::multi_margin_loss(a, b, p, mg, opt(w), reduction(r));
-        },
-        arg("input"), arg("target"), arg("p") = 1, arg("margin") = 1.0, arg("weight") = nb::none(), arg("reduction") = "mean");
-  f.def("conv2d",
-        [](const Tensor& x, const Tensor& w, std::optional<Tensor> b, S2 s, S2 p, S2 d, int64_t g) {
-          return F::conv2d(x, w, opt(b), s, p, d, g);
-        },
-        arg("input"), arg("weight"), arg("bias") = nb::none(), arg("stride") = 1, arg("padding") = 0,
-        arg("dilation") = 1, arg("groups") = 1, Release());
-  f.def("conv_transpose2d",
-        [](const Tensor& x, const Tensor& w, std::optional<Tensor> b, S2 s, S2 p, S2 op, int64_t g, S2 d) {
-          return F::conv_transpose2d(x, w, opt(b), s, p, op, g, d);
-        },
-        arg("input"), arg("weight"), arg("bias") = nb::none(), arg("stride") = 1, arg("padding") = 0,
-        arg("output_padding") = 0, arg("groups") = 1, arg("dilation") = 1, Release());
-  f.def("max_pool2d",
-        [](const Tensor& x, S2 k, std::optional<S2> s, S2 p, S2 d, bool ceil, bool ret) -> nb::object {
-          if (ret) return nb::cast(F::max_pool2d_with_indices(x, k, s.value_or(S2()), p, d, ceil));
-          return nb::cast(F::max_pool2d(x, k, s.value_or(S2()), p, d, ceil));
-        },
-        arg("input"), arg("kernel_size"), arg("stride") = nb::none(), arg("padding") = 0, arg("dilation") = 1,
-        arg("ceil_mode") = false, arg("return_indices") = false);
-  f.def("max_pool2d_with_indices",
-        [](const Tensor& x, S2 k, std::optional<S2> s, S2 p, S2 d, bool ceil) {
-          return F::max_pool2d_with_indices(x, k, s.value_or(S2()), p, d, ceil);
-        },
-        arg("input"), arg("kernel_size"), arg("stride") = nb::none(), arg("padding") = 0, arg("dilation") = 1,
-        arg("ceil_mode") = false);
-  f.def("avg_pool2d",
-        [](const Tensor& x, S2 k, std::optional<S2> s, S2 p, bool ceil, bool cip) {
-          return F::avg_pool2d(x, k, s.value_or(S2()), p, ceil, cip);
-        },
-        arg("input"), arg("kernel_size"), arg("stride") = nb::none(), arg("padding") = 0, arg("ceil_mode") = false,
-        arg("count_include_pad") = true);
+      // clang-format on
+      f.def(
+          "smooth_l1_loss",
+          [](const Tensor& a, const Tensor& b, const std::string& r, double beta) {
+            return F::smooth_l1_loss(a, b, reduction(r), beta);
+          },
+          arg("input"), arg("target"), arg("reduction") = "mean", arg("beta") = 1.0);
+  f.def(
+      "cross_entropy",
+      [](const Tensor& a, const Tensor& b, std::optional<Tensor> w, int64_t ii, const std::string& r,
+         double ls) {
+        return F::cross_entropy(a, b, F::CrossEntropyOptions{opt(w), ii, reduction(r), ls});
+      },
+      arg("input"), arg("target"), arg("weight") = nb::none(), arg("ignore_index") = -100,
+      arg("reduction") = "mean", arg("label_smoothing") = 0.0);
+  f.def(
+      "nll_loss",
+      [](const Tensor& a, const Tensor& b, std::optional<Tensor> w, int64_t ii, const std::string& r) {
+        return F::nll_loss(a, b, F::NLLLossOptions{opt(w), ii, reduction(r)});
+      },
+      arg("input"), arg("target"), arg("weight") = nb::none(), arg("ignore_index") = -100,
+      arg("reduction") = "mean");
+  f.def(
+      "binary_cross_entropy",
+      [](const Tensor& a, const Tensor& b, std::optional<Tensor> w, const std::string& r) {
+        return F::binary_cross_entropy(a, b, opt(w), reduction(r));
+      },
+      arg("input"), arg("target"), arg("weight") = nb::none(), arg("reduction") = "mean");
+  f.def(
+      "binary_cross_entropy_with_logits",
+      [](const Tensor& a, const Tensor& b, std::optional<Tensor> w, const std::string& r,
+         std::optional<Tensor> pw) {
+        return F::binary_cross_entropy_with_logits(a, b, opt(w), opt(pw), reduction(r));
+      },
+      arg("input"), arg("target"), arg("weight") = nb::none(), arg("reduction") = "mean",
+      arg("pos_weight") = nb::none());
+  f.def(
+      "hinge_embedding_loss",
+      [](const Tensor& a, const Tensor& b, double mg, const std::string& r) {
+        return F::hinge_embedding_loss(a, b, mg, reduction(r));
+      },
+      arg("input"), arg("target"), arg("margin") = 1.0, arg("reduction") = "mean");
+  f.def(
+      "multi_margin_loss",
+      [](const Tensor& a, const Tensor& b, int p, double mg, std::optional<Tensor> w, const std::string& r) {
+        return F::multi_margin_loss(a, b, p, mg, opt(w), reduction(r));
+      },
+      arg("input"), arg("target"), arg("p") = 1, arg("margin") = 1.0, arg("weight") = nb::none(),
+      arg("reduction") = "mean");
+  f.def(
+      "conv2d",
+      [](const Tensor& x, const Tensor& w, std::optional<Tensor> b, S2 s, S2 p, S2 d, int64_t g) {
+        return F::conv2d(x, w, opt(b), s, p, d, g);
+      },
+      arg("input"), arg("weight"), arg("bias") = nb::none(), arg("stride") = 1, arg("padding") = 0,
+      arg("dilation") = 1, arg("groups") = 1, Release());
+  f.def(
+      "conv_transpose2d",
+      [](const Tensor& x, const Tensor& w, std::optional<Tensor> b, S2 s, S2 p, S2 op, int64_t g, S2 d) {
+        return F::conv_transpose2d(x, w, opt(b), s, p, op, g, d);
+      },
+      arg("input"), arg("weight"), arg("bias") = nb::none(), arg("stride") = 1, arg("padding") = 0,
+      arg("output_padding") = 0, arg("groups") = 1, arg("dilation") = 1, Release());
+  f.def(
+      "max_pool2d",
+      [](const Tensor& x, S2 k, std::optional<S2> s, S2 p, S2 d, bool ceil, bool ret) -> nb::object {
+        if (ret) return nb::cast(F::max_pool2d_with_indices(x, k, s.value_or(S2()), p, d, ceil));
+        return nb::cast(F::max_pool2d(x, k, s.value_or(S2()), p, d, ceil));
+      },
+      arg("input"), arg("kernel_size"), arg("stride") = nb::none(), arg("padding") = 0, arg("dilation") = 1,
+      arg("ceil_mode") = false, arg("return_indices") = false);
+  f.def(
+      "max_pool2d_with_indices",
+      [](const Tensor& x, S2 k, std::optional<S2> s, S2 p, S2 d, bool ceil) {
+        return F::max_pool2d_with_indices(x, k, s.value_or(S2()), p, d, ceil);
+      },
+      arg("input"), arg("kernel_size"), arg("stride") = nb::none(), arg("padding") = 0, arg("dilation") = 1,
+      arg("ceil_mode") = false);
+  f.def(
+      "avg_pool2d",
+      [](const Tensor& x, S2 k, std::optional<S2> s, S2 p, bool ceil, bool cip) {
+        return F::avg_pool2d(x, k, s.value_or(S2()), p, ceil, cip);
+      },
+      arg("input"), arg("kernel_size"), arg("stride") = nb::none(), arg("padding") = 0,
+      arg("ceil_mode") = false, arg("count_include_pad") = true);
   f.def("adaptive_avg_pool2d", &F::adaptive_avg_pool2d, arg("input"), arg("output_size"));
-  f.def("batch_norm",
-        [](const Tensor& x, std::optional<Tensor> rm, std::optional<Tensor> rv, std::optional<Tensor> w,
-           std::optional<Tensor> b, bool tr, double mom, double eps) {
-          return F::batch_norm(x, opt(rm), opt(rv), opt(w), opt(b), tr, mom, eps);
-        },
-        arg("input"), arg("running_mean").none(), arg("running_var").none(), arg("weight") = nb::none(),
-        arg("bias") = nb::none(), arg("training") = false, arg("momentum") = 0.1, arg("eps") = 1e-5);
-  f.def("layer_norm",
-        [](const Tensor& x, IntList shape, std::optional<Tensor> w, std::optional<Tensor> b, double eps) {
-          return F::layer_norm(x, shape, opt(w), opt(b), eps);
-        },
-        arg("input"), arg("normalized_shape"), arg("weight") = nb::none(), arg("bias") = nb::none(), arg("eps") = 1e-5);
+  f.def(
+      "batch_norm",
+      [](const Tensor& x, std::optional<Tensor> rm, std::optional<Tensor> rv, std::optional<Tensor> w,
+         std::optional<Tensor> b, bool tr, double mom,
+         double eps) { return F::batch_norm(x, opt(rm), opt(rv), opt(w), opt(b), tr, mom, eps); },
+      arg("input"), arg("running_mean").none(), arg("running_var").none(), arg("weight") = nb::none(),
+      arg("bias") = nb::none(), arg("training") = false, arg("momentum") = 0.1, arg("eps") = 1e-5);
+  f.def(
+      "layer_norm",
+      [](const Tensor& x, IntList shape, std::optional<Tensor> w, std::optional<Tensor> b, double eps) {
+        return F::layer_norm(x, shape, opt(w), opt(b), eps);
+      },
+      arg("input"), arg("normalized_shape"), arg("weight") = nb::none(), arg("bias") = nb::none(),
+      arg("eps") = 1e-5);
 
-  f.def("rnn",
-        [rnn_options](const Tensor& x, std::optional<Tensor> hx, const std::vector<Tensor>& w, int64_t layers, bool bias,
-                      bool bf, double dropout, bool bidir, const std::string& nl, bool training) {
-          nb::gil_scoped_release release;
-          auto o = F::rnn(x, opt(hx), w, rnn_options(layers, bias, bf, dropout, bidir, nl), training);
-          return std::make_pair(o.output, o.h_n);
-        },
-        arg("input"), arg("hx").none(), arg("weights"), arg("num_layers") = 1, arg("bias") = true,
-        arg("batch_first") = false, arg("dropout") = 0.0, arg("bidirectional") = false, arg("nonlinearity") = "tanh",
-        arg("training") = true, "(output, h_n) of a multi-layer Elman RNN; weights in PyTorch's flat order.");
-  f.def("lstm",
-        [rnn_options](const Tensor& x, std::optional<Tensor> h0, std::optional<Tensor> c0, const std::vector<Tensor>& w,
-                      int64_t layers, bool bias, bool bf, double dropout, bool bidir, bool training) {
-          nb::gil_scoped_release release;
-          auto o = F::lstm(x, opt(h0), opt(c0), w, rnn_options(layers, bias, bf, dropout, bidir, "tanh"), training);
-          return std::make_tuple(o.output, o.h_n, o.c_n);
-        },
-        arg("input"), arg("h0").none(), arg("c0").none(), arg("weights"), arg("num_layers") = 1, arg("bias") = true,
-        arg("batch_first") = false, arg("dropout") = 0.0, arg("bidirectional") = false, arg("training") = true,
-        "(output, h_n, c_n) of a multi-layer LSTM.");
-  f.def("gru",
-        [rnn_options](const Tensor& x, std::optional<Tensor> hx, const std::vector<Tensor>& w, int64_t layers, bool bias,
-                      bool bf, double dropout, bool bidir, bool training) {
-          nb::gil_scoped_release release;
-          auto o = F::gru(x, opt(hx), w, rnn_options(layers, bias, bf, dropout, bidir, "tanh"), training);
-          return std::make_pair(o.output, o.h_n);
-        },
-        arg("input"), arg("hx").none(), arg("weights"), arg("num_layers") = 1, arg("bias") = true,
-        arg("batch_first") = false, arg("dropout") = 0.0, arg("bidirectional") = false, arg("training") = true,
-        "(output, h_n) of a multi-layer GRU.");
-  f.def("rnn_cell",
-        [](const Tensor& x, std::optional<Tensor> hx, const Tensor& wih, const Tensor& whh, std::optional<Tensor> bih,
-           std::optional<Tensor> bhh, const std::string& nl) { return F::rnn_cell(x, opt(hx), wih, whh, opt(bih), opt(bhh), nl); },
-        arg("input"), arg("hx").none(), arg("w_ih"), arg("w_hh"), arg("b_ih") = nb::none(), arg("b_hh") = nb::none(),
-        arg("nonlinearity") = "tanh");
-  f.def("lstm_cell",
-        [](const Tensor& x, std::optional<Tensor> hx, std::optional<Tensor> cx, const Tensor& wih, const Tensor& whh,
-           std::optional<Tensor> bih, std::optional<Tensor> bhh) {
-          return F::lstm_cell(x, opt(hx), opt(cx), wih, whh, opt(bih), opt(bhh));
-        },
-        arg("input"), arg("hx").none(), arg("cx").none(), arg("w_ih"), arg("w_hh"), arg("b_ih") = nb::none(),
-        arg("b_hh") = nb::none());
-  f.def("gru_cell",
-        [](const Tensor& x, std::optional<Tensor> hx, const Tensor& wih, const Tensor& whh, std::optional<Tensor> bih,
-           std::optional<Tensor> bhh) { return F::gru_cell(x, opt(hx), wih, whh, opt(bih), opt(bhh)); },
-        arg("input"), arg("hx").none(), arg("w_ih"), arg("w_hh"), arg("b_ih") = nb::none(), arg("b_hh") = nb::none());
+  f.def(
+      "rnn",
+      [rnn_options](const Tensor& x, std::optional<Tensor> hx, const std::vector<Tensor>& w, int64_t layers,
+                    bool bias, bool bf, double dropout, bool bidir, const std::string& nl, bool training) {
+        nb::gil_scoped_release release;
+        auto o = F::rnn(x, opt(hx), w, rnn_options(layers, bias, bf, dropout, bidir, nl), training);
+        return std::make_pair(o.output, o.h_n);
+      },
+      arg("input"), arg("hx").none(), arg("weights"), arg("num_layers") = 1, arg("bias") = true,
+      arg("batch_first") = false, arg("dropout") = 0.0, arg("bidirectional") = false,
+      arg("nonlinearity") = "tanh", arg("training") = true,
+      "(output, h_n) of a multi-layer Elman RNN; weights in PyTorch's flat order.");
+  f.def(
+      "lstm",
+      [rnn_options](const Tensor& x, std::optional<Tensor> h0, std::optional<Tensor> c0,
+                    const std::vector<Tensor>& w, int64_t layers, bool bias, bool bf, double dropout,
+                    bool bidir, bool training) {
+        nb::gil_scoped_release release;
+        auto o =
+            F::lstm(x, opt(h0), opt(c0), w, rnn_options(layers, bias, bf, dropout, bidir, "tanh"), training);
+        return std::make_tuple(o.output, o.h_n, o.c_n);
+      },
+      arg("input"), arg("h0").none(), arg("c0").none(), arg("weights"), arg("num_layers") = 1,
+      arg("bias") = true, arg("batch_first") = false, arg("dropout") = 0.0, arg("bidirectional") = false,
+      arg("training") = true, "(output, h_n, c_n) of a multi-layer LSTM.");
+  f.def(
+      "gru",
+      [rnn_options](const Tensor& x, std::optional<Tensor> hx, const std::vector<Tensor>& w, int64_t layers,
+                    bool bias, bool bf, double dropout, bool bidir, bool training) {
+        nb::gil_scoped_release release;
+        auto o = F::gru(x, opt(hx), w, rnn_options(layers, bias, bf, dropout, bidir, "tanh"), training);
+        return std::make_pair(o.output, o.h_n);
+      },
+      arg("input"), arg("hx").none(), arg("weights"), arg("num_layers") = 1, arg("bias") = true,
+      arg("batch_first") = false, arg("dropout") = 0.0, arg("bidirectional") = false, arg("training") = true,
+      "(output, h_n) of a multi-layer GRU.");
+  f.def(
+      "rnn_cell",
+      [](const Tensor& x, std::optional<Tensor> hx, const Tensor& wih, const Tensor& whh,
+         std::optional<Tensor> bih, std::optional<Tensor> bhh,
+         const std::string& nl) { return F::rnn_cell(x, opt(hx), wih, whh, opt(bih), opt(bhh), nl); },
+      arg("input"), arg("hx").none(), arg("w_ih"), arg("w_hh"), arg("b_ih") = nb::none(),
+      arg("b_hh") = nb::none(), arg("nonlinearity") = "tanh");
+  f.def(
+      "lstm_cell",
+      [](const Tensor& x, std::optional<Tensor> hx, std::optional<Tensor> cx, const Tensor& wih,
+         const Tensor& whh, std::optional<Tensor> bih, std::optional<Tensor> bhh) {
+        return F::lstm_cell(x, opt(hx), opt(cx), wih, whh, opt(bih), opt(bhh));
+      },
+      arg("input"), arg("hx").none(), arg("cx").none(), arg("w_ih"), arg("w_hh"), arg("b_ih") = nb::none(),
+      arg("b_hh") = nb::none());
+  f.def(
+      "gru_cell",
+      [](const Tensor& x, std::optional<Tensor> hx, const Tensor& wih, const Tensor& whh,
+         std::optional<Tensor> bih,
+         std::optional<Tensor> bhh) { return F::gru_cell(x, opt(hx), wih, whh, opt(bih), opt(bhh)); },
+      arg("input"), arg("hx").none(), arg("w_ih"), arg("w_hh"), arg("b_ih") = nb::none(),
+      arg("b_hh") = nb::none());
   f.def("embedding", &F::embedding, arg("input"), arg("weight"), arg("padding_idx") = nb::none());
 
   // ---- nn.init -------------------------------------------------------------------------------
@@ -628,23 +736,41 @@ void init_nn(nb::module_& m) {
   };
   init.def("calculate_gain", &nn::init::calculate_gain, arg("nonlinearity"), arg("param") = 0.01);
   init.def("calculate_fan_in_and_fan_out", &nn::init::calculate_fan_in_and_fan_out, arg("tensor"));
-  init.def("uniform_", [](Tensor t, double a, double b) { return nn::init::uniform_(t, a, b); }, arg("tensor"), arg("a") = 0.0, arg("b") = 1.0);
-  init.def("normal_", [](Tensor t, double m, double s) { return nn::init::normal_(t, m, s); }, arg("tensor"), arg("mean") = 0.0, arg("std") = 1.0);
-  init.def("constant_", [](Tensor t, double v) { return nn::init::constant_(t, v); }, arg("tensor"), arg("val"));
-  init.def("zeros_", [](Tensor t) { return nn::init::zeros_(t); }, arg("tensor"));
-  init.def("ones_", [](Tensor t) { return nn::init::ones_(t); }, arg("tensor"));
-  init.def("xavier_uniform_", [](Tensor t, double g) { return nn::init::xavier_uniform_(t, g); }, arg("tensor"), arg("gain") = 1.0);
-  init.def("xavier_normal_", [](Tensor t, double g) { return nn::init::xavier_normal_(t, g); }, arg("tensor"), arg("gain") = 1.0);
-  init.def("kaiming_uniform_",
-           [mode](Tensor t, double a, const std::string& md, const std::string& nl) { return nn::init::kaiming_uniform_(t, a, mode(md), nl); },
-           arg("tensor"), arg("a") = 0.0, arg("mode") = "fan_in", arg("nonlinearity") = "leaky_relu");
-  init.def("kaiming_normal_",
-           [mode](Tensor t, double a, const std::string& md, const std::string& nl) { return nn::init::kaiming_normal_(t, a, mode(md), nl); },
-           arg("tensor"), arg("a") = 0.0, arg("mode") = "fan_in", arg("nonlinearity") = "leaky_relu");
+  init.def(
+      "uniform_", [](Tensor t, double a, double b) { return nn::init::uniform_(t, a, b); }, arg("tensor"),
+      arg("a") = 0.0, arg("b") = 1.0);
+  init.def(
+      "normal_", [](Tensor t, double m, double s) { return nn::init::normal_(t, m, s); }, arg("tensor"),
+      arg("mean") = 0.0, arg("std") = 1.0);
+  init.def(
+      "constant_", [](Tensor t, double v) { return nn::init::constant_(t, v); }, arg("tensor"), arg("val"));
+  init.def(
+      "zeros_", [](Tensor t) { return nn::init::zeros_(t); }, arg("tensor"));
+  init.def(
+      "ones_", [](Tensor t) { return nn::init::ones_(t); }, arg("tensor"));
+  init.def(
+      "xavier_uniform_", [](Tensor t, double g) { return nn::init::xavier_uniform_(t, g); }, arg("tensor"),
+      arg("gain") = 1.0);
+  init.def(
+      "xavier_normal_", [](Tensor t, double g) { return nn::init::xavier_normal_(t, g); }, arg("tensor"),
+      arg("gain") = 1.0);
+  init.def(
+      "kaiming_uniform_",
+      [mode](Tensor t, double a, const std::string& md, const std::string& nl) {
+        return nn::init::kaiming_uniform_(t, a, mode(md), nl);
+      },
+      arg("tensor"), arg("a") = 0.0, arg("mode") = "fan_in", arg("nonlinearity") = "leaky_relu");
+  init.def(
+      "kaiming_normal_",
+      [mode](Tensor t, double a, const std::string& md, const std::string& nl) {
+        return nn::init::kaiming_normal_(t, a, mode(md), nl);
+      },
+      arg("tensor"), arg("a") = 0.0, arg("mode") = "fan_in", arg("nonlinearity") = "leaky_relu");
 
   // ---- nn.utils ------------------------------------------------------------------------------
   nb::module_ utils = nnm.def_submodule("utils", "nabla.nn.utils: gradient clipping");
-  utils.def("clip_grad_norm_", &optim::clip_grad_norm_, arg("parameters"), arg("max_norm"), arg("norm_type") = 2.0, Release());
+  utils.def("clip_grad_norm_", &optim::clip_grad_norm_, arg("parameters"), arg("max_norm"),
+            arg("norm_type") = 2.0, Release());
   utils.def("clip_grad_value_", &optim::clip_grad_value_, arg("parameters"), arg("clip_value"), Release());
 }
 

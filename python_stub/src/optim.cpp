@@ -5,7 +5,7 @@
 
 namespace nabla::python {
 
-nb::dict state_to_dict(const StateDict& s);   // nn.cpp
+nb::dict state_to_dict(const StateDict& s);  // nn.cpp
 StateDict dict_to_state(const nb::dict& d);  // nn.cpp
 
 namespace {
@@ -23,12 +23,14 @@ std::vector<ParamGroup> groups_from(nb::handle params) {
       ParamGroup g;
       for (auto [k, v] : nb::borrow<nb::dict>(h)) {
         const std::string key = nb::cast<std::string>(k);
-        if (key == "params") g.params = nb::cast<std::vector<Tensor>>(v);
+        if (key == "params")
+          g.params = nb::cast<std::vector<Tensor>>(v);
         else if (key == "betas") {
           auto b = nb::cast<std::pair<double, double>>(v);
           g.options["beta1"] = b.first;
           g.options["beta2"] = b.second;
-        } else g.options[key] = nb::cast<double>(v);
+        } else
+          g.options[key] = nb::cast<double>(v);
       }
       groups.push_back(std::move(g));
     } else {
@@ -69,69 +71,78 @@ void init_optim(nb::module_& m) {
       .def("zero_grad", &Optimizer::zero_grad, arg("set_to_none") = true)
       .def_prop_ro("param_groups", &groups_to_list, "Copies of the groups (set learning rates with set_lr)")
       .def_prop_ro("defaults", &Optimizer::defaults)
-      .def("add_param_group",
-           [](Optimizer& o, const nb::dict& g) {
-             auto gs = groups_from(nb::make_tuple(g));
-             o.add_param_group(std::move(gs[0]));
-           },
-           arg("param_group"))
+      .def(
+          "add_param_group",
+          [](Optimizer& o, const nb::dict& g) {
+            auto gs = groups_from(nb::make_tuple(g));
+            o.add_param_group(std::move(gs[0]));
+          },
+          arg("param_group"))
       .def("get_lr", &Optimizer::get_lr, arg("group") = 0)
       .def("set_lr", nb::overload_cast<double>(&Optimizer::set_lr), arg("lr"))
       .def("set_lr", nb::overload_cast<std::size_t, double>(&Optimizer::set_lr), arg("group"), arg("lr"))
       .def("state_dict", [](const Optimizer& o) { return state_to_dict(o.state_dict()); })
-      .def("load_state_dict", [](Optimizer& o, const nb::dict& d) { o.load_state_dict(dict_to_state(d)); },
-           arg("state_dict"));
-  nb::class_<SGD, Optimizer>(om, "SGD")
-      .def("__init__",
-           [](SGD* o, nb::handle params, double lr, double momentum, double dampening, double wd, bool nesterov,
-              bool maximize) {
-             new (o) SGD(groups_from(params), SGDOptions{lr, momentum, dampening, wd, nesterov, maximize});
-           },
-           arg("params"), arg("lr") = 1e-3, arg("momentum") = 0.0, arg("dampening") = 0.0, arg("weight_decay") = 0.0,
-           arg("nesterov") = false, nb::kw_only(), arg("maximize") = false);
+      .def(
+          "load_state_dict", [](Optimizer& o, const nb::dict& d) { o.load_state_dict(dict_to_state(d)); },
+          arg("state_dict"));
+  nb::class_<SGD, Optimizer>(om, "SGD").def(
+      "__init__",
+      [](SGD* o, nb::handle params, double lr, double momentum, double dampening, double wd, bool nesterov,
+         bool maximize) {
+        new (o) SGD(groups_from(params), SGDOptions{lr, momentum, dampening, wd, nesterov, maximize});
+      },
+      arg("params"), arg("lr") = 1e-3, arg("momentum") = 0.0, arg("dampening") = 0.0,
+      arg("weight_decay") = 0.0, arg("nesterov") = false, nb::kw_only(), arg("maximize") = false);
   nb::class_<Adam, Optimizer>(om, "Adam")
-      .def("__init__",
-           [](Adam* o, nb::handle params, double lr, std::pair<double, double> betas, double eps, double wd,
-              bool amsgrad, bool maximize) {
-             new (o) Adam(groups_from(params), AdamOptions{lr, betas.first, betas.second, eps, wd, amsgrad, maximize});
-           },
-           arg("params"), arg("lr") = 1e-3, arg("betas") = std::make_pair(0.9, 0.999), arg("eps") = 1e-8,
-           arg("weight_decay") = 0.0, arg("amsgrad") = false, nb::kw_only(), arg("maximize") = false);
+      .def(
+          "__init__",
+          [](Adam* o, nb::handle params, double lr, std::pair<double, double> betas, double eps, double wd,
+             bool amsgrad, bool maximize) {
+            new (o) Adam(groups_from(params),
+                         AdamOptions{lr, betas.first, betas.second, eps, wd, amsgrad, maximize});
+          },
+          arg("params"), arg("lr") = 1e-3, arg("betas") = std::make_pair(0.9, 0.999), arg("eps") = 1e-8,
+          arg("weight_decay") = 0.0, arg("amsgrad") = false, nb::kw_only(), arg("maximize") = false);
   nb::class_<AdamW, Adam>(om, "AdamW")
-      .def("__init__",
-           [](AdamW* o, nb::handle params, double lr, std::pair<double, double> betas, double eps, double wd,
-              bool amsgrad, bool maximize) {
-             AdamWOptions opts;
-             opts.lr = lr;
-             opts.beta1 = betas.first;
-             opts.beta2 = betas.second;
-             opts.eps = eps;
-             opts.weight_decay = wd;
-             opts.amsgrad = amsgrad;
-             opts.maximize = maximize;
-             new (o) AdamW(groups_from(params), opts);
-           },
-           arg("params"), arg("lr") = 1e-3, arg("betas") = std::make_pair(0.9, 0.999), arg("eps") = 1e-8,
-           arg("weight_decay") = 1e-2, arg("amsgrad") = false, nb::kw_only(), arg("maximize") = false);
+      .def(
+          "__init__",
+          [](AdamW* o, nb::handle params, double lr, std::pair<double, double> betas, double eps, double wd,
+             bool amsgrad, bool maximize) {
+            AdamWOptions opts;
+            opts.lr = lr;
+            opts.beta1 = betas.first;
+            opts.beta2 = betas.second;
+            opts.eps = eps;
+            opts.weight_decay = wd;
+            opts.amsgrad = amsgrad;
+            opts.maximize = maximize;
+            new (o) AdamW(groups_from(params), opts);
+          },
+          arg("params"), arg("lr") = 1e-3, arg("betas") = std::make_pair(0.9, 0.999), arg("eps") = 1e-8,
+          arg("weight_decay") = 1e-2, arg("amsgrad") = false, nb::kw_only(), arg("maximize") = false);
   nb::class_<RMSprop, Optimizer>(om, "RMSprop")
-      .def("__init__",
-           [](RMSprop* o, nb::handle params, double lr, double alpha, double eps, double wd, double momentum,
-              bool centered, bool maximize) {
-             new (o) RMSprop(groups_from(params), RMSpropOptions{lr, alpha, eps, wd, momentum, centered, maximize});
-           },
-           arg("params"), arg("lr") = 1e-2, arg("alpha") = 0.99, arg("eps") = 1e-8, arg("weight_decay") = 0.0,
-           arg("momentum") = 0.0, arg("centered") = false, nb::kw_only(), arg("maximize") = false);
+      .def(
+          "__init__",
+          [](RMSprop* o, nb::handle params, double lr, double alpha, double eps, double wd, double momentum,
+             bool centered, bool maximize) {
+            new (o) RMSprop(groups_from(params),
+                            RMSpropOptions{lr, alpha, eps, wd, momentum, centered, maximize});
+          },
+          arg("params"), arg("lr") = 1e-2, arg("alpha") = 0.99, arg("eps") = 1e-8, arg("weight_decay") = 0.0,
+          arg("momentum") = 0.0, arg("centered") = false, nb::kw_only(), arg("maximize") = false);
   nb::class_<Adagrad, Optimizer>(om, "Adagrad")
-      .def("__init__",
-           [](Adagrad* o, nb::handle params, double lr, double lr_decay, double wd, double init_acc, double eps,
-              bool maximize) {
-             new (o) Adagrad(groups_from(params), AdagradOptions{lr, lr_decay, wd, init_acc, eps, maximize});
-           },
-           arg("params"), arg("lr") = 1e-2, arg("lr_decay") = 0.0, arg("weight_decay") = 0.0,
-           arg("initial_accumulator_value") = 0.0, arg("eps") = 1e-10, nb::kw_only(), arg("maximize") = false);
+      .def(
+          "__init__",
+          [](Adagrad* o, nb::handle params, double lr, double lr_decay, double wd, double init_acc,
+             double eps, bool maximize) {
+            new (o) Adagrad(groups_from(params), AdagradOptions{lr, lr_decay, wd, init_acc, eps, maximize});
+          },
+          arg("params"), arg("lr") = 1e-2, arg("lr_decay") = 0.0, arg("weight_decay") = 0.0,
+          arg("initial_accumulator_value") = 0.0, arg("eps") = 1e-10, nb::kw_only(), arg("maximize") = false);
 
   // Regularisation helpers under their C++ names (clip_grad_* also in nn.utils, as PyTorch's).
-  om.def("clip_grad_norm_", &clip_grad_norm_, arg("parameters"), arg("max_norm"), arg("norm_type") = 2.0, Release());
+  om.def("clip_grad_norm_", &clip_grad_norm_, arg("parameters"), arg("max_norm"), arg("norm_type") = 2.0,
+         Release());
   om.def("clip_grad_value_", &clip_grad_value_, arg("parameters"), arg("clip_value"), Release());
   om.def("l1_penalty", &l1_penalty, arg("parameters"), "sum |p| over the parameters (differentiable).");
   om.def("l2_penalty", &l2_penalty, arg("parameters"), "sum p^2 over the parameters (differentiable).");
@@ -143,8 +154,9 @@ void init_optim(nb::module_& m) {
       .def_prop_ro("last_epoch", &LRScheduler::last_epoch)
       .def("get_last_lr", &LRScheduler::get_last_lr)
       .def("state_dict", [](const LRScheduler& s) { return state_to_dict(s.state_dict()); })
-      .def("load_state_dict", [](LRScheduler& s, const nb::dict& d) { s.load_state_dict(dict_to_state(d)); },
-           arg("state_dict"));
+      .def(
+          "load_state_dict", [](LRScheduler& s, const nb::dict& d) { s.load_state_dict(dict_to_state(d)); },
+          arg("state_dict"));
   nb::class_<StepLR, LRScheduler>(sm, "StepLR")
       .def(nb::init<Optimizer&, int64_t, double>(), arg("optimizer"), arg("step_size"), arg("gamma") = 0.1,
            nb::keep_alive<1, 2>());
@@ -160,22 +172,26 @@ void init_optim(nb::module_& m) {
       .def(nb::init<Optimizer&, double, double, int64_t>(), arg("optimizer"), arg("start_factor") = 1.0 / 3.0,
            arg("end_factor") = 1.0, arg("total_iters") = 5, nb::keep_alive<1, 2>());
   nb::class_<ReduceLROnPlateau>(sm, "ReduceLROnPlateau")
-      .def("__init__",
-           [](ReduceLROnPlateau* s, Optimizer& o, const std::string& mode, double factor, int64_t patience,
-              double threshold, int64_t cooldown, double min_lr, double eps) {
-             NABLA_CHECK(mode == "min" || mode == "max", "ReduceLROnPlateau: mode must be 'min' or 'max' (got '{}')", mode);
-             ReduceLROnPlateauOptions opts;
-             opts.mode = mode == "min" ? ReduceLROnPlateauOptions::Mode::Min : ReduceLROnPlateauOptions::Mode::Max;
-             opts.factor = factor;
-             opts.patience = patience;
-             opts.threshold = threshold;
-             opts.cooldown = cooldown;
-             opts.min_lr = min_lr;
-             opts.eps = eps;
-             new (s) ReduceLROnPlateau(o, opts);
-           },
-           arg("optimizer"), arg("mode") = "min", arg("factor") = 0.1, arg("patience") = 10, arg("threshold") = 1e-4,
-           arg("cooldown") = 0, arg("min_lr") = 0.0, arg("eps") = 1e-8, nb::keep_alive<1, 2>())
+      .def(
+          "__init__",
+          [](ReduceLROnPlateau* s, Optimizer& o, const std::string& mode, double factor, int64_t patience,
+             double threshold, int64_t cooldown, double min_lr, double eps) {
+            NABLA_CHECK(mode == "min" || mode == "max",
+                        "ReduceLROnPlateau: mode must be 'min' or 'max' (got '{}')", mode);
+            ReduceLROnPlateauOptions opts;
+            opts.mode =
+                mode == "min" ? ReduceLROnPlateauOptions::Mode::Min : ReduceLROnPlateauOptions::Mode::Max;
+            opts.factor = factor;
+            opts.patience = patience;
+            opts.threshold = threshold;
+            opts.cooldown = cooldown;
+            opts.min_lr = min_lr;
+            opts.eps = eps;
+            new (s) ReduceLROnPlateau(o, opts);
+          },
+          arg("optimizer"), arg("mode") = "min", arg("factor") = 0.1, arg("patience") = 10,
+          arg("threshold") = 1e-4, arg("cooldown") = 0, arg("min_lr") = 0.0, arg("eps") = 1e-8,
+          nb::keep_alive<1, 2>())
       .def("step", &ReduceLROnPlateau::step, arg("metrics"))
       .def_prop_ro("num_bad_epochs", &ReduceLROnPlateau::num_bad_epochs);
 
@@ -195,7 +211,8 @@ void init_optim(nb::module_& m) {
       .def_prop_ro("data", &TensorDataset::data)
       .def_prop_ro("targets", &TensorDataset::targets);
   nb::class_<FashionMNIST, Dataset>(dm, "FashionMNIST")
-      .def(nb::init<std::string, bool>(), arg("root") = FashionMNIST::default_root(), arg("train") = true, Release())
+      .def(nb::init<std::string, bool>(), arg("root") = FashionMNIST::default_root(), arg("train") = true,
+           Release())
       .def_prop_ro("data", &FashionMNIST::images)
       .def_prop_ro("targets", &FashionMNIST::targets)
       .def_prop_ro_static("classes", [](nb::handle) {
@@ -222,79 +239,93 @@ void init_optim(nb::module_& m) {
         return std::make_tuple(b.data, b.target);
       });
   nb::class_<DataLoader>(dm, "DataLoader")
-      .def("__init__",
-           [](DataLoader* l, std::shared_ptr<Dataset> ds, int64_t bs, bool shuffle, bool drop_last, uint64_t seed,
-              bool prefetch, std::optional<Device> device) {
-             DataLoaderOptions o(bs);
-             o = o.shuffle(shuffle).drop_last(drop_last).seed(seed).prefetch(prefetch);
-             if (device) o = o.device(*device);
-             new (l) DataLoader(std::move(ds), o);
-           },
-           arg("dataset"), arg("batch_size") = 1, arg("shuffle") = false, arg("drop_last") = false,
-           nb::kw_only(), arg("seed") = 0, arg("prefetch") = true, arg("device") = nb::none())
+      .def(
+          "__init__",
+          [](DataLoader* l, std::shared_ptr<Dataset> ds, int64_t bs, bool shuffle, bool drop_last,
+             uint64_t seed, bool prefetch, std::optional<Device> device) {
+            DataLoaderOptions o(bs);
+            o = o.shuffle(shuffle).drop_last(drop_last).seed(seed).prefetch(prefetch);
+            if (device) o = o.device(*device);
+            new (l) DataLoader(std::move(ds), o);
+          },
+          arg("dataset"), arg("batch_size") = 1, arg("shuffle") = false, arg("drop_last") = false,
+          nb::kw_only(), arg("seed") = 0, arg("prefetch") = true, arg("device") = nb::none())
       .def("__len__", &DataLoader::num_batches)
-      .def("__iter__", [](DataLoader& l) { return LoaderIter{&l, std::nullopt, false}; }, nb::keep_alive<0, 1>())
+      .def(
+          "__iter__",
+          [](DataLoader& l) {
+            return LoaderIter{&l, std::nullopt, false};
+          },
+          nb::keep_alive<0, 1>())
       .def_prop_ro("epoch", &DataLoader::epoch)
       .def("set_epoch", &DataLoader::set_epoch, arg("epoch"))
       .def_prop_ro("dataset", &DataLoader::dataset);
 
   // ---- io ----------------------------------------------------------------------------------
   nb::module_ io = m.def_submodule("io", "nabla.io: safetensors files");
-  io.def("save_safetensors",
-         [](const std::string& path, const nb::dict& tensors, const io::Metadata& meta) {
-           StateDict s = dict_to_state(tensors);
-           nb::gil_scoped_release release;
-           io::save_safetensors(path, s, meta);
-         },
-         arg("path"), arg("tensors"), arg("metadata") = io::Metadata{});
-  io.def("load_safetensors",
-         [](const std::string& path) {
-           io::SafetensorsFile f;
-           {
-             nb::gil_scoped_release release;
-             f = io::load_safetensors(path);
-           }
-           return state_to_dict(f.tensors);
-         },
-         arg("path"));
-  io.def("serialize_safetensors",
-         [](const nb::dict& tensors, const io::Metadata& meta) {
-           StateDict s = dict_to_state(tensors);
-           std::string bytes;
-           {
-             nb::gil_scoped_release release;
-             bytes = io::serialize_safetensors(s, meta);
-           }
-           return nb::bytes(bytes.data(), bytes.size());
-         },
-         arg("tensors"), arg("metadata") = io::Metadata{}, "The bytes of a safetensors file holding the tensors.");
-  io.def("parse_safetensors",
-         [](nb::bytes data, const std::string& source) {
-           const std::string_view view(data.c_str(), data.size());
-           io::SafetensorsFile f = io::parse_safetensors(view, source);
-           return std::make_pair(state_to_dict(f.tensors), f.metadata);
-         },
-         arg("data"), arg("source") = "<memory>", "(tensors, metadata) of safetensors bytes, validated.");
-  io.def("save_checkpoint",
-         [](const std::string& path, const nb::dict& tensors, const io::Metadata& meta) {
-           io::Checkpoint c{dict_to_state(tensors), meta};
-           nb::gil_scoped_release release;
-           io::save_checkpoint(path, c);
-         },
-         arg("path"), arg("tensors"), arg("metadata") = io::Metadata{},
-         "A checksummed safetensors checkpoint, written atomically.");
-  io.def("load_checkpoint",
-         [](const std::string& path) {
-           io::Checkpoint c;
-           {
-             nb::gil_scoped_release release;
-             c = io::load_checkpoint(path);
-           }
-           return std::make_pair(state_to_dict(c.tensors), c.metadata);
-         },
-         arg("path"), "(tensors, metadata) of a checkpoint, after checking its checksum.");
-  io.def("load_safetensors_metadata", [](const std::string& path) { return io::load_safetensors(path).metadata; },
-         arg("path"), Release());
+  io.def(
+      "save_safetensors",
+      [](const std::string& path, const nb::dict& tensors, const io::Metadata& meta) {
+        StateDict s = dict_to_state(tensors);
+        nb::gil_scoped_release release;
+        io::save_safetensors(path, s, meta);
+      },
+      arg("path"), arg("tensors"), arg("metadata") = io::Metadata{});
+  io.def(
+      "load_safetensors",
+      [](const std::string& path) {
+        io::SafetensorsFile f;
+        {
+          nb::gil_scoped_release release;
+          f = io::load_safetensors(path);
+        }
+        return state_to_dict(f.tensors);
+      },
+      arg("path"));
+  io.def(
+      "serialize_safetensors",
+      [](const nb::dict& tensors, const io::Metadata& meta) {
+        StateDict s = dict_to_state(tensors);
+        std::string bytes;
+        {
+          nb::gil_scoped_release release;
+          bytes = io::serialize_safetensors(s, meta);
+        }
+        return nb::bytes(bytes.data(), bytes.size());
+      },
+      arg("tensors"), arg("metadata") = io::Metadata{},
+      "The bytes of a safetensors file holding the tensors.");
+  io.def(
+      "parse_safetensors",
+      [](nb::bytes data, const std::string& source) {
+        const std::string_view view(data.c_str(), data.size());
+        io::SafetensorsFile f = io::parse_safetensors(view, source);
+        return std::make_pair(state_to_dict(f.tensors), f.metadata);
+      },
+      arg("data"), arg("source") = "<memory>", "(tensors, metadata) of safetensors bytes, validated.");
+  io.def(
+      "save_checkpoint",
+      [](const std::string& path, const nb::dict& tensors, const io::Metadata& meta) {
+        io::Checkpoint c{dict_to_state(tensors), meta};
+        nb::gil_scoped_release release;
+        io::save_checkpoint(path, c);
+      },
+      arg("path"), arg("tensors"), arg("metadata") = io::Metadata{},
+      "A checksummed safetensors checkpoint, written atomically.");
+  io.def(
+      "load_checkpoint",
+      [](const std::string& path) {
+        io::Checkpoint c;
+        {
+          nb::gil_scoped_release release;
+          c = io::load_checkpoint(path);
+        }
+        return std::make_pair(state_to_dict(c.tensors), c.metadata);
+      },
+      arg("path"), "(tensors, metadata) of a checkpoint, after checking its checksum.");
+  io.def(
+      "load_safetensors_metadata",
+      [](const std::string& path) { return io::load_safetensors(path).metadata; }, arg("path"), Release());
 
   // ---- cuda --------------------------------------------------------------------------------
   nb::module_ cm = m.def_submodule("cuda", "nabla.cuda: the CUDA backend's state");
@@ -302,9 +333,12 @@ void init_optim(nb::module_& m) {
   cm.def("device_count", &cuda::device_count);
   cm.def("synchronize", &cuda::synchronize, Release());
   cm.def("empty_cache", &cuda::empty_cache);
-  cm.def("memory_allocated", [](int d) { return cuda::memory_stats(d).allocated; }, arg("device") = 0);
-  cm.def("memory_reserved", [](int d) { return cuda::memory_stats(d).reserved; }, arg("device") = 0);
-  cm.def("max_memory_allocated", [](int d) { return cuda::memory_stats(d).peak; }, arg("device") = 0);
+  cm.def(
+      "memory_allocated", [](int d) { return cuda::memory_stats(d).allocated; }, arg("device") = 0);
+  cm.def(
+      "memory_reserved", [](int d) { return cuda::memory_stats(d).reserved; }, arg("device") = 0);
+  cm.def(
+      "max_memory_allocated", [](int d) { return cuda::memory_stats(d).peak; }, arg("device") = 0);
   cm.def("set_cudnn_benchmark", &cuda::set_cudnn_benchmark, arg("on"));
   cm.def("set_deterministic", &cuda::set_deterministic, arg("on"));
   cm.def("set_allow_tf32", &nabla::set_allow_tf32, arg("allow"));

@@ -18,7 +18,8 @@ nb::tuple to_tuple(const Shape& s) {
 
 // Nested Python lists of a tensor's values (a Python number for a 0-dim tensor).
 template <class T, class Conv>
-nb::object nested(const std::vector<T>& v, const Shape& s, std::size_t d, std::size_t& pos, const Conv& conv) {
+nb::object nested(const std::vector<T>& v, const Shape& s, std::size_t d, std::size_t& pos,
+                  const Conv& conv) {
   if (d == s.size()) return conv(v[pos++]);
   nb::list l;
   for (int64_t i = 0; i < s[d]; ++i) l.append(nested(v, s, d + 1, pos, conv));
@@ -66,7 +67,8 @@ Tensor index(const Tensor& t, nb::handle key) {
       const int64_t i = nb::cast<int64_t>(h);
       const int64_t n = r.size(dim);
       if (i < -n || i >= n) {
-        throw nb::index_error(fmt::format("index {} is out of bounds for dim {} of size {}", i, dim, n).c_str());
+        throw nb::index_error(
+            fmt::format("index {} is out of bounds for dim {} of size {}", i, dim, n).c_str());
       }
       r = r.select(dim, i < 0 ? i + n : i);
     } else if (PySlice_Check(h.ptr())) {
@@ -83,8 +85,8 @@ Tensor index(const Tensor& t, nb::handle key) {
       } else if (nb::isinstance<nb::list>(h)) {
         idx = from_vector(nb::cast<std::vector<int64_t>>(h));
       } else {
-        throw nb::type_error(("index: unsupported index of type " +
-                              std::string(nb::type_name(h.type()).c_str())).c_str());
+        throw nb::type_error(
+            ("index: unsupported index of type " + std::string(nb::type_name(h.type()).c_str())).c_str());
       }
       NABLA_CHECK(idx.dtype() == kInt64 || idx.dtype() == kInt32,
                   "index: only int64/int32 index tensors are supported (got {}; boolean masks are not)",
@@ -131,10 +133,14 @@ Tensor to_any(const Tensor& t, nb::args args, nb::kwargs kwargs) {
   for (nb::handle h : args) take(h);
   for (auto [k, v] : kwargs) {
     const std::string key = nb::cast<std::string>(k);
-    if (key == "dtype") dtype = nb::cast<ScalarType>(v);
-    else if (key == "device") device = nb::cast<Device>(v);
-    else if (key == "copy") copy = nb::cast<bool>(v);
-    else if (key != "non_blocking") throw nb::type_error(("to(): unexpected keyword " + key).c_str());
+    if (key == "dtype")
+      dtype = nb::cast<ScalarType>(v);
+    else if (key == "device")
+      device = nb::cast<Device>(v);
+    else if (key == "copy")
+      copy = nb::cast<bool>(v);
+    else if (key != "non_blocking")
+      throw nb::type_error(("to(): unexpected keyword " + key).c_str());
   }
   nb::gil_scoped_release release;
   TensorOptions o = t.options();
@@ -191,10 +197,14 @@ void walk(nb::handle h, std::size_t depth, Nested& n) {
 Tensor tensor_from_nested(nb::handle data, std::optional<ScalarType> dtype) {
   Nested n;
   walk(data, 0, n);
-  const ScalarType natural = n.any_float ? default_dtype() : n.any_int ? kInt64 : n.any_bool ? kBool : default_dtype();
+  const ScalarType natural = n.any_float  ? default_dtype()
+                             : n.any_int  ? kInt64
+                             : n.any_bool ? kBool
+                                          : default_dtype();
   const ScalarType want = dtype.value_or(natural);
-  Tensor t = (n.any_float || is_floating_point(want)) ? from_vector(n.f, n.shape, TensorOptions().dtype(kFloat64))
-                                                      : from_vector(n.i, n.shape, TensorOptions().dtype(kInt64));
+  Tensor t = (n.any_float || is_floating_point(want))
+                 ? from_vector(n.f, n.shape, TensorOptions().dtype(kFloat64))
+                 : from_vector(n.i, n.shape, TensorOptions().dtype(kInt64));
   return t.to(want);
 }
 
@@ -249,36 +259,43 @@ void init_tensor(nb::module_& m) {
 
   // ---- autograd ----------------------------------------------------------------------------
   T.def_prop_rw("requires_grad", &Tensor::requires_grad, [](Tensor& t, bool r) { t.requires_grad_(r); })
-      .def("requires_grad_", [](Tensor& t, bool r) { return t.requires_grad_(r); }, arg("requires_grad") = true)
+      .def(
+          "requires_grad_", [](Tensor& t, bool r) { return t.requires_grad_(r); },
+          arg("requires_grad") = true)
       .def_prop_rw(
-          "grad", [](const Tensor& t) -> std::optional<Tensor> {
+          "grad",
+          [](const Tensor& t) -> std::optional<Tensor> {
             Tensor g = t.grad();
             if (!g.defined()) return std::nullopt;
             return g;
           },
-          [](const Tensor& t, std::optional<Tensor> g) { t.set_grad(g ? *g : Tensor()); }, nb::arg("grad").none())
+          [](const Tensor& t, std::optional<Tensor> g) { t.set_grad(g ? *g : Tensor()); },
+          nb::arg("grad").none())
       .def_prop_ro("is_leaf", &Tensor::is_leaf)
-      .def_prop_ro("grad_fn", [](const Tensor& t) -> std::optional<std::string> {
-        std::string n = t.grad_fn_name();
-        if (n.empty()) return std::nullopt;
-        return n;
-      })
-      .def("backward",
-           [](const Tensor& t, std::optional<Tensor> gradient, bool retain_graph) {
-             nb::gil_scoped_release release;
-             t.backward(gradient ? *gradient : Tensor(), retain_graph);
-           },
-           arg("gradient") = nb::none(), arg("retain_graph") = false)
-      .def("register_hook",
-           [](const Tensor& t, nb::handle hook) {
-             NABLA_CHECK(PyCallable_Check(hook.ptr()) != 0, "register_hook: the hook must be callable");
-             auto fn = std::make_shared<PyRef>(hook);
-             t.register_hook([fn](const Tensor& grad) {
-               nb::gil_scoped_acquire gil;  // backward runs without the GIL
-               nb::handle(fn->p)(grad);
-             });
-           },
-           arg("hook"), "Calls hook(grad) with this tensor's gradient during backward (non-leaf tensors).")
+      .def_prop_ro("grad_fn",
+                   [](const Tensor& t) -> std::optional<std::string> {
+                     std::string n = t.grad_fn_name();
+                     if (n.empty()) return std::nullopt;
+                     return n;
+                   })
+      .def(
+          "backward",
+          [](const Tensor& t, std::optional<Tensor> gradient, bool retain_graph) {
+            nb::gil_scoped_release release;
+            t.backward(gradient ? *gradient : Tensor(), retain_graph);
+          },
+          arg("gradient") = nb::none(), arg("retain_graph") = false)
+      .def(
+          "register_hook",
+          [](const Tensor& t, nb::handle hook) {
+            NABLA_CHECK(PyCallable_Check(hook.ptr()) != 0, "register_hook: the hook must be callable");
+            auto fn = std::make_shared<PyRef>(hook);
+            t.register_hook([fn](const Tensor& grad) {
+              nb::gil_scoped_acquire gil;  // backward runs without the GIL
+              nb::handle(fn->p)(grad);
+            });
+          },
+          arg("hook"), "Calls hook(grad) with this tensor's gradient during backward (non-leaf tensors).")
       .def("detach", &Tensor::detach)
       .def("detach_", [](Tensor& t) { return t.detach_(); });
 
@@ -294,16 +311,21 @@ void init_tensor(nb::module_& m) {
       .def("int", [](const Tensor& t) { return t.to(kInt32); })
       .def("bool", [](const Tensor& t) { return t.to(kBool); })
       .def("byte", [](const Tensor& t) { return t.to(kUInt8); })
-      .def("type", [](const Tensor& t, ScalarType d) { return t.to(d); }, arg("dtype"))
+      .def(
+          "type", [](const Tensor& t, ScalarType d) { return t.to(d); }, arg("dtype"))
       .def("contiguous", &Tensor::contiguous)
       .def("clone", &Tensor::clone)
-      .def("copy_", [](Tensor& t, const Tensor& s) { return t.copy_(s); }, arg("src"))
-      .def("fill_", [](Tensor& t, Scalar v) { return t.fill_(v); }, arg("value"))
+      .def(
+          "copy_", [](Tensor& t, const Tensor& s) { return t.copy_(s); }, arg("src"))
+      .def(
+          "fill_", [](Tensor& t, Scalar v) { return t.fill_(v); }, arg("value"))
       .def("zero_", [](Tensor& t) { return t.zero_(); })
-      .def("uniform_", [](Tensor& t, double a, double b) { return t.uniform_(a, b); }, arg("from_") = 0.0,
-           arg("to") = 1.0)
-      .def("normal_", [](Tensor& t, double m, double s) { return t.normal_(m, s); }, arg("mean") = 0.0,
-           arg("std") = 1.0);
+      .def(
+          "uniform_", [](Tensor& t, double a, double b) { return t.uniform_(a, b); }, arg("from_") = 0.0,
+          arg("to") = 1.0)
+      .def(
+          "normal_", [](Tensor& t, double m, double s) { return t.normal_(m, s); }, arg("mean") = 0.0,
+          arg("std") = 1.0);
 
   // ---- views ---------------------------------------------------------------------------
   T.def("view", [](const Tensor& t, nb::args s) { return t.view(shape_from_args(s)); })
@@ -312,25 +334,33 @@ void init_tensor(nb::module_& m) {
       .def("permute", [](const Tensor& t, nb::args s) { return t.permute(shape_from_args(s)); })
       .def("transpose", &Tensor::transpose, arg("dim0"), arg("dim1"))
       .def("t", &Tensor::t)
-      .def_prop_ro("T", [](const Tensor& t) {
-        Shape dims(static_cast<std::size_t>(t.dim()));
-        for (std::size_t i = 0; i < dims.size(); ++i) dims[i] = static_cast<int64_t>(dims.size() - 1 - i);
-        return t.permute(dims);
-      })
-      .def("slice", &Tensor::slice, arg("dim"), arg("start") = nb::none(), arg("end") = nb::none(), arg("step") = 1)
+      .def_prop_ro("T",
+                   [](const Tensor& t) {
+                     Shape dims(static_cast<std::size_t>(t.dim()));
+                     for (std::size_t i = 0; i < dims.size(); ++i)
+                       dims[i] = static_cast<int64_t>(dims.size() - 1 - i);
+                     return t.permute(dims);
+                   })
+      .def("slice", &Tensor::slice, arg("dim"), arg("start") = nb::none(), arg("end") = nb::none(),
+           arg("step") = 1)
       .def("narrow", &Tensor::narrow, arg("dim"), arg("start"), arg("length"))
       .def("select", &Tensor::select, arg("dim"), arg("index"))
       .def("expand_as", &Tensor::expand_as, arg("other"))
-      .def("view_as", [](const Tensor& t, const Tensor& o) { return t.view(o.sizes()); }, arg("other"))
-      .def("squeeze", [](const Tensor& t, std::optional<int64_t> d) { return d ? t.squeeze(*d) : t.squeeze(); },
-           arg("dim") = nb::none())
+      .def(
+          "view_as", [](const Tensor& t, const Tensor& o) { return t.view(o.sizes()); }, arg("other"))
+      .def(
+          "squeeze",
+          [](const Tensor& t, std::optional<int64_t> d) { return d ? t.squeeze(*d) : t.squeeze(); },
+          arg("dim") = nb::none())
       .def("unsqueeze", &Tensor::unsqueeze, arg("dim"))
       .def("flatten", &Tensor::flatten, arg("start_dim") = 0, arg("end_dim") = -1)
       .def("as_strided", &Tensor::as_strided, arg("size"), arg("stride"), arg("storage_offset") = nb::none())
-      .def("split", [](const Tensor& t, int64_t s, int64_t d) { return t.split(s, d); }, arg("split_size"),
-           arg("dim") = 0)
-      .def("split", [](const Tensor& t, const Shape& s, int64_t d) { return t.split(s, d); }, arg("split_size"),
-           arg("dim") = 0)
+      .def(
+          "split", [](const Tensor& t, int64_t s, int64_t d) { return t.split(s, d); }, arg("split_size"),
+          arg("dim") = 0)
+      .def(
+          "split", [](const Tensor& t, const Shape& s, int64_t d) { return t.split(s, d); },
+          arg("split_size"), arg("dim") = 0)
       .def("chunk", &Tensor::chunk, arg("chunks"), arg("dim") = 0)
       .def("__getitem__", &index)
       .def("__setitem__", &set_index);
@@ -354,7 +384,8 @@ void init_tensor(nb::module_& m) {
       .def("__pow__", [](const Tensor& a, const Tensor& b) { return a.pow(b); })
       .def("__pow__", [](const Tensor& a, Scalar b) { return a.pow(b); })
       .def("__rpow__", [](const Tensor& a, Scalar b) { return nabla::pow(b, a); })
-      .def("__matmul__", [](const Tensor& a, const Tensor& b) { return a.matmul(b); }, Release())
+      .def(
+          "__matmul__", [](const Tensor& a, const Tensor& b) { return a.matmul(b); }, Release())
       .def("__eq__", [](const Tensor& a, const Tensor& b) { return a.eq(b); })
       .def("__eq__", [](const Tensor& a, Scalar b) { return a.eq(b); })
       .def("__ne__", [](const Tensor& a, const Tensor& b) { return a.ne(b); })
@@ -378,25 +409,43 @@ void init_tensor(nb::module_& m) {
   T.attr("__hash__") = nb::module_::import_("builtins").attr("object").attr("__hash__");
 
   // ---- elementwise methods ---------------------------------------------------------------
+  // A table of binding macros, one row per op: kept in rows, not formatted.
+  // clang-format off
 #define NABLA_PY_UNARY(name) T.def(#name, [](const Tensor& t) { return t.name(); });
   NABLA_PY_UNARY(neg) NABLA_PY_UNARY(abs) NABLA_PY_UNARY(sign) NABLA_PY_UNARY(exp) NABLA_PY_UNARY(log)
   NABLA_PY_UNARY(log1p) NABLA_PY_UNARY(expm1) NABLA_PY_UNARY(sqrt) NABLA_PY_UNARY(rsqrt) NABLA_PY_UNARY(sin)
   NABLA_PY_UNARY(cos) NABLA_PY_UNARY(tanh) NABLA_PY_UNARY(sigmoid) NABLA_PY_UNARY(relu) NABLA_PY_UNARY(reciprocal)
 #undef NABLA_PY_UNARY
+  // clang-format on
+  // A table of binding macros, one row per op: kept in rows, not formatted.
+  // clang-format off
 #define NABLA_PY_INPLACE(name) T.def(#name, [](Tensor& t) { return t.name(); });
   NABLA_PY_INPLACE(neg_) NABLA_PY_INPLACE(abs_) NABLA_PY_INPLACE(exp_) NABLA_PY_INPLACE(log_)
   NABLA_PY_INPLACE(sqrt_) NABLA_PY_INPLACE(tanh_) NABLA_PY_INPLACE(sigmoid_) NABLA_PY_INPLACE(relu_)
 #undef NABLA_PY_INPLACE
-  T.def("clamp", [](const Tensor& t, std::optional<Scalar> lo, std::optional<Scalar> hi) { return t.clamp(lo, hi); },
-        arg("min") = nb::none(), arg("max") = nb::none())
-      .def("clamp_", [](Tensor& t, std::optional<Scalar> lo, std::optional<Scalar> hi) { return t.clamp_(lo, hi); },
+      // clang-format on
+      T.def(
+           "clamp",
+           [](const Tensor& t, std::optional<Scalar> lo, std::optional<Scalar> hi) {
+             return t.clamp(lo, hi);
+           },
            arg("min") = nb::none(), arg("max") = nb::none())
-      .def("pow", [](const Tensor& t, Scalar e) { return t.pow(e); }, arg("exponent"))
-      .def("pow", [](const Tensor& t, const Tensor& e) { return t.pow(e); }, arg("exponent"))
-      .def("pow_", [](Tensor& t, Scalar e) { return t.pow_(e); }, arg("exponent"))
-      .def("masked_fill", &Tensor::masked_fill, arg("mask"), arg("value"))
-      .def("masked_fill_", [](Tensor& t, const Tensor& m, Scalar v) { return t.masked_fill_(m, v); }, arg("mask"),
-           arg("value"));
+          .def(
+              "clamp_",
+              [](Tensor& t, std::optional<Scalar> lo, std::optional<Scalar> hi) { return t.clamp_(lo, hi); },
+              arg("min") = nb::none(), arg("max") = nb::none())
+          .def(
+              "pow", [](const Tensor& t, Scalar e) { return t.pow(e); }, arg("exponent"))
+          .def(
+              "pow", [](const Tensor& t, const Tensor& e) { return t.pow(e); }, arg("exponent"))
+          .def(
+              "pow_", [](Tensor& t, Scalar e) { return t.pow_(e); }, arg("exponent"))
+          .def("masked_fill", &Tensor::masked_fill, arg("mask"), arg("value"))
+          .def(
+              "masked_fill_", [](Tensor& t, const Tensor& m, Scalar v) { return t.masked_fill_(m, v); },
+              arg("mask"), arg("value"));
+  // A table of binding macros, one row per op: kept in rows, not formatted.
+  // clang-format off
 #define NABLA_PY_BINARY_ALPHA(name)                                                                          \
   T.def(#name, [](const Tensor& a, const Tensor& b, Scalar al) { return a.name(b, al); }, arg("other"),     \
         arg("alpha") = 1)                                                                                    \
@@ -407,6 +456,9 @@ void init_tensor(nb::module_& m) {
       .def(#name "_", [](Tensor& a, Scalar b, Scalar al) { return a.name##_(b, al); }, arg("other"), arg("alpha") = 1);
   NABLA_PY_BINARY_ALPHA(add) NABLA_PY_BINARY_ALPHA(sub)
 #undef NABLA_PY_BINARY_ALPHA
+  // clang-format on
+  // A table of binding macros, one row per op: kept in rows, not formatted.
+  // clang-format off
 #define NABLA_PY_BINARY(name)                                                                     \
   T.def(#name, [](const Tensor& a, const Tensor& b) { return a.name(b); }, arg("other"))         \
       .def(#name, [](const Tensor& a, Scalar b) { return a.name(b); }, arg("other"))             \
@@ -414,46 +466,70 @@ void init_tensor(nb::module_& m) {
       .def(#name "_", [](Tensor& a, Scalar b) { return a.name##_(b); }, arg("other"));
   NABLA_PY_BINARY(mul) NABLA_PY_BINARY(div)
 #undef NABLA_PY_BINARY
+  // clang-format on
+  // A table of binding macros, one row per op: kept in rows, not formatted.
+  // clang-format off
 #define NABLA_PY_CMP(name)                                                                \
   T.def(#name, [](const Tensor& a, const Tensor& b) { return a.name(b); }, arg("other")) \
       .def(#name, [](const Tensor& a, Scalar b) { return a.name(b); }, arg("other"));
   NABLA_PY_CMP(eq) NABLA_PY_CMP(ne) NABLA_PY_CMP(lt) NABLA_PY_CMP(le) NABLA_PY_CMP(gt) NABLA_PY_CMP(ge)
 #undef NABLA_PY_CMP
-  T.def("maximum", &Tensor::maximum, arg("other")).def("minimum", &Tensor::minimum, arg("other"));
+      // clang-format on
+      T.def("maximum", &Tensor::maximum, arg("other"))
+          .def("minimum", &Tensor::minimum, arg("other"));
 
   // ---- reductions ----------------------------------------------------------------------
+  // A table of binding macros, one row per op: kept in rows, not formatted.
+  // clang-format off
 #define NABLA_PY_REDUCE(name)                                                                                  \
   T.def(#name, [](const Tensor& t, std::optional<IntList> dim, bool keepdim) {                                 \
     return dim ? t.name(*dim, keepdim) : t.name();                                                             \
   }, arg("dim") = nb::none(), arg("keepdim") = false);
   NABLA_PY_REDUCE(sum) NABLA_PY_REDUCE(mean) NABLA_PY_REDUCE(prod)
 #undef NABLA_PY_REDUCE
+  // clang-format on
+  // A table of binding macros, one row per op: kept in rows, not formatted.
+  // clang-format off
 #define NABLA_PY_MINMAX(name)                                                                                   \
   T.def(#name, [](const Tensor& t) { return t.name(); })                                                        \
       .def(#name, [](const Tensor& t, int64_t d, bool k) { return t.name(d, k); }, arg("dim"), arg("keepdim") = false) \
       .def(#name, [](const Tensor& t, const Tensor& o) { return nabla::name##imum(t, o); }, arg("other"));
   NABLA_PY_MINMAX(max) NABLA_PY_MINMAX(min)
 #undef NABLA_PY_MINMAX
-  T.def("amax", &Tensor::amax, arg("dim"), arg("keepdim") = false)
-      .def("amin", &Tensor::amin, arg("dim"), arg("keepdim") = false)
-      .def("argmax", [](const Tensor& t, std::optional<int64_t> d, bool k) { return d ? t.argmax(*d, k) : t.argmax(); },
-           arg("dim") = nb::none(), arg("keepdim") = false)
-      .def("argmin", [](const Tensor& t, std::optional<int64_t> d, bool k) { return d ? t.argmin(*d, k) : t.argmin(); },
-           arg("dim") = nb::none(), arg("keepdim") = false)
-      .def("var",
-           [](const Tensor& t, std::optional<IntList> d, bool unbiased, bool k) {
-             return t.var(d ? *d : IntList(std::vector<int64_t>{}), unbiased, k);
-           },
-           arg("dim") = nb::none(), arg("unbiased") = true, arg("keepdim") = false)
-      .def("std",
-           [](const Tensor& t, std::optional<IntList> d, bool unbiased, bool k) {
-             return t.std(d ? *d : IntList(std::vector<int64_t>{}), unbiased, k);
-           },
-           arg("dim") = nb::none(), arg("unbiased") = true, arg("keepdim") = false)
-      .def("logsumexp", &Tensor::logsumexp, arg("dim"), arg("keepdim") = false)
-      .def("norm",
-           [](const Tensor& t, double p, std::optional<IntList> d, bool k) { return d ? t.norm(p, *d, k) : t.norm(p); },
-           arg("p") = 2.0, arg("dim") = nb::none(), arg("keepdim") = false);
+      // clang-format on
+      T.def("amax", &Tensor::amax, arg("dim"), arg("keepdim") = false)
+          .def("amin", &Tensor::amin, arg("dim"), arg("keepdim") = false)
+          .def(
+              "argmax",
+              [](const Tensor& t, std::optional<int64_t> d, bool k) {
+                return d ? t.argmax(*d, k) : t.argmax();
+              },
+              arg("dim") = nb::none(), arg("keepdim") = false)
+          .def(
+              "argmin",
+              [](const Tensor& t, std::optional<int64_t> d, bool k) {
+                return d ? t.argmin(*d, k) : t.argmin();
+              },
+              arg("dim") = nb::none(), arg("keepdim") = false)
+          .def(
+              "var",
+              [](const Tensor& t, std::optional<IntList> d, bool unbiased, bool k) {
+                return t.var(d ? *d : IntList(std::vector<int64_t>{}), unbiased, k);
+              },
+              arg("dim") = nb::none(), arg("unbiased") = true, arg("keepdim") = false)
+          .def(
+              "std",
+              [](const Tensor& t, std::optional<IntList> d, bool unbiased, bool k) {
+                return t.std(d ? *d : IntList(std::vector<int64_t>{}), unbiased, k);
+              },
+              arg("dim") = nb::none(), arg("unbiased") = true, arg("keepdim") = false)
+          .def("logsumexp", &Tensor::logsumexp, arg("dim"), arg("keepdim") = false)
+          .def(
+              "norm",
+              [](const Tensor& t, double p, std::optional<IntList> d, bool k) {
+                return d ? t.norm(p, *d, k) : t.norm(p);
+              },
+              arg("p") = 2.0, arg("dim") = nb::none(), arg("keepdim") = false);
 
   // ---- linear algebra, softmax, indexing ----------------------------------------------
   T.def("matmul", &Tensor::matmul, arg("other"), Release())
@@ -467,6 +543,8 @@ void init_tensor(nb::module_& m) {
       .def("index_add", &Tensor::index_add, arg("dim"), arg("index"), arg("source"));
 
   // ---- factories -------------------------------------------------------------------------
+  // A table of binding macros, one row per op: kept in rows, not formatted.
+  // clang-format off
 #define NABLA_PY_SHAPE_FACTORY(name)                                                                          \
   m.def(#name,                                                                                              \
         [](nb::args size, std::optional<ScalarType> dtype, std::optional<Device> device, bool rg) {         \
@@ -477,6 +555,9 @@ void init_tensor(nb::module_& m) {
   NABLA_PY_SHAPE_FACTORY(empty) NABLA_PY_SHAPE_FACTORY(zeros) NABLA_PY_SHAPE_FACTORY(ones)
   NABLA_PY_SHAPE_FACTORY(rand) NABLA_PY_SHAPE_FACTORY(randn)
 #undef NABLA_PY_SHAPE_FACTORY
+  // clang-format on
+  // A table of binding macros, one row per op: kept in rows, not formatted.
+  // clang-format off
 #define NABLA_PY_LIKE(name)                                                                                   \
   m.def(#name,                                                                                              \
         [](const Tensor& t, std::optional<ScalarType> dtype, std::optional<Device> device, bool rg) {       \
@@ -490,59 +571,67 @@ void init_tensor(nb::module_& m) {
         arg("requires_grad") = false);
   NABLA_PY_LIKE(empty_like) NABLA_PY_LIKE(zeros_like) NABLA_PY_LIKE(ones_like)
 #undef NABLA_PY_LIKE
-  m.def("full_like",
-        [](const Tensor& t, Scalar v, std::optional<ScalarType> dtype, std::optional<Device> device) {
-          TensorOptions o = t.options();
-          if (dtype) o = o.dtype(*dtype);
-          if (device) o = o.device(*device);
-          return nabla::full_like(t, v, o);
-        },
-        arg("input"), arg("fill_value"), nb::kw_only(), arg("dtype") = nb::none(), arg("device") = nb::none());
+      // clang-format on
+      m.def(
+          "full_like",
+          [](const Tensor& t, Scalar v, std::optional<ScalarType> dtype, std::optional<Device> device) {
+            TensorOptions o = t.options();
+            if (dtype) o = o.dtype(*dtype);
+            if (device) o = o.device(*device);
+            return nabla::full_like(t, v, o);
+          },
+          arg("input"), arg("fill_value"), nb::kw_only(), arg("dtype") = nb::none(),
+          arg("device") = nb::none());
   m.def("rand_like", &nabla::rand_like, arg("input"));
   m.def("randn_like", &nabla::randn_like, arg("input"));
-  m.def("full",
-        [](const Shape& size, Scalar v, std::optional<ScalarType> dtype, std::optional<Device> device, bool rg) {
-          return nabla::full(size, v, make_options(dtype, device, rg));
-        },
-        arg("size"), arg("fill_value"), nb::kw_only(), arg("dtype") = nb::none(), arg("device") = nb::none(),
-        arg("requires_grad") = false);
-  m.def("scalar_tensor",
-        [](Scalar v, std::optional<ScalarType> dtype, std::optional<Device> device, bool rg) {
-          return nabla::scalar_tensor(v, make_options(dtype, device, rg));
-        },
-        arg("s"), nb::kw_only(), arg("dtype") = nb::none(), arg("device") = nb::none(), arg("requires_grad") = false);
-  m.def("arange",
-        [](Scalar a, std::optional<Scalar> b, Scalar step, std::optional<ScalarType> dtype,
-           std::optional<Device> device, bool rg) {
-          const TensorOptions o = make_options(dtype, device, rg);
-          return b ? nabla::arange(a, *b, step, o) : nabla::arange(a, o);
-        },
-        arg("start"), arg("end") = nb::none(), arg("step") = 1, nb::kw_only(), arg("dtype") = nb::none(),
-        arg("device") = nb::none(), arg("requires_grad") = false);
-  m.def("linspace",
-        [](double a, double b, int64_t steps, std::optional<ScalarType> dtype, std::optional<Device> device, bool rg) {
-          return nabla::linspace(a, b, steps, make_options(dtype, device, rg));
-        },
-        arg("start"), arg("end"), arg("steps"), nb::kw_only(), arg("dtype") = nb::none(), arg("device") = nb::none(),
-        arg("requires_grad") = false);
-  m.def("eye",
-        [](int64_t n, std::optional<int64_t> mm, std::optional<ScalarType> dtype, std::optional<Device> device,
-           bool rg) {
-          const TensorOptions o = make_options(dtype, device, rg);
-          return mm ? nabla::eye(n, *mm, o) : nabla::eye(n, o);
-        },
-        arg("n"), arg("m") = nb::none(), nb::kw_only(), arg("dtype") = nb::none(), arg("device") = nb::none(),
-        arg("requires_grad") = false);
-  m.def("randint",
-        [](int64_t low, std::optional<int64_t> high, std::optional<Shape> size, std::optional<ScalarType> dtype,
-           std::optional<Device> device) {
-          // randint(high, size) or randint(low, high, size), as PyTorch's.
-          NABLA_CHECK(size || high, "randint: missing the size argument");
-          const TensorOptions o = make_options(dtype, device, /*requires_grad=*/false);
-          return size ? nabla::randint(low, *high, *size, o) : nabla::randint(low, Shape{}, o);
-        },
-        arg("low"), arg("high") = nb::none(), arg("size") = nb::none(), nb::kw_only(), arg("dtype") = nb::none(),
-        arg("device") = nb::none());
+  m.def(
+      "full",
+      [](const Shape& size, Scalar v, std::optional<ScalarType> dtype, std::optional<Device> device,
+         bool rg) { return nabla::full(size, v, make_options(dtype, device, rg)); },
+      arg("size"), arg("fill_value"), nb::kw_only(), arg("dtype") = nb::none(), arg("device") = nb::none(),
+      arg("requires_grad") = false);
+  m.def(
+      "scalar_tensor",
+      [](Scalar v, std::optional<ScalarType> dtype, std::optional<Device> device, bool rg) {
+        return nabla::scalar_tensor(v, make_options(dtype, device, rg));
+      },
+      arg("s"), nb::kw_only(), arg("dtype") = nb::none(), arg("device") = nb::none(),
+      arg("requires_grad") = false);
+  m.def(
+      "arange",
+      [](Scalar a, std::optional<Scalar> b, Scalar step, std::optional<ScalarType> dtype,
+         std::optional<Device> device, bool rg) {
+        const TensorOptions o = make_options(dtype, device, rg);
+        return b ? nabla::arange(a, *b, step, o) : nabla::arange(a, o);
+      },
+      arg("start"), arg("end") = nb::none(), arg("step") = 1, nb::kw_only(), arg("dtype") = nb::none(),
+      arg("device") = nb::none(), arg("requires_grad") = false);
+  m.def(
+      "linspace",
+      [](double a, double b, int64_t steps, std::optional<ScalarType> dtype, std::optional<Device> device,
+         bool rg) { return nabla::linspace(a, b, steps, make_options(dtype, device, rg)); },
+      arg("start"), arg("end"), arg("steps"), nb::kw_only(), arg("dtype") = nb::none(),
+      arg("device") = nb::none(), arg("requires_grad") = false);
+  m.def(
+      "eye",
+      [](int64_t n, std::optional<int64_t> mm, std::optional<ScalarType> dtype, std::optional<Device> device,
+         bool rg) {
+        const TensorOptions o = make_options(dtype, device, rg);
+        return mm ? nabla::eye(n, *mm, o) : nabla::eye(n, o);
+      },
+      arg("n"), arg("m") = nb::none(), nb::kw_only(), arg("dtype") = nb::none(), arg("device") = nb::none(),
+      arg("requires_grad") = false);
+  m.def(
+      "randint",
+      [](int64_t low, std::optional<int64_t> high, std::optional<Shape> size, std::optional<ScalarType> dtype,
+         std::optional<Device> device) {
+        // randint(high, size) or randint(low, high, size), as PyTorch's.
+        NABLA_CHECK(size || high, "randint: missing the size argument");
+        const TensorOptions o = make_options(dtype, device, /*requires_grad=*/false);
+        return size ? nabla::randint(low, *high, *size, o) : nabla::randint(low, Shape{}, o);
+      },
+      arg("low"), arg("high") = nb::none(), arg("size") = nb::none(), nb::kw_only(),
+      arg("dtype") = nb::none(), arg("device") = nb::none());
   m.def(
       "randint",
       [](int64_t high, const Shape& size, std::optional<ScalarType> dtype, std::optional<Device> device) {
@@ -560,40 +649,55 @@ void init_tensor(nb::module_& m) {
   m.def("is_grad_enabled", &GradMode::is_enabled);
   m.def("set_grad_enabled", &GradMode::set_enabled, arg("mode"));
   nb::module_ ag = m.def_submodule("autograd", "nabla.autograd: backward over several outputs, gradcheck");
-  ag.def("backward",
-         [](const std::vector<Tensor>& outputs, const std::vector<Tensor>& grads, bool retain) {
-           nb::gil_scoped_release release;
-           autograd::backward(outputs, grads, retain);
-         },
-         arg("tensors"), arg("grad_tensors") = std::vector<Tensor>{}, arg("retain_graph") = false);
-  ag.def("gradcheck",
-         [](nb::callable fn, const std::vector<Tensor>& inputs, double eps, double atol, double rtol) {
-           auto call = [&fn](const std::vector<Tensor>& xs) {
-             nb::object r = fn(xs);
-             NABLA_CHECK(nb::isinstance<Tensor>(r), "gradcheck: fn returned a {}, expected a Tensor",
-                         nb::type_name(r.type()).c_str());
-             return nb::cast<Tensor>(r);
-           };
-           const auto r = autograd::gradcheck(call, inputs, autograd::GradcheckOptions{eps, atol, rtol});
-           return std::make_tuple(r.ok, r.max_abs_error, r.message);
-         },
-         arg("fn"), arg("inputs"), arg("eps") = 1e-6, arg("atol") = 1e-5, arg("rtol") = 1e-3,
-         "Compares fn's analytic gradients with central differences: (ok, max_abs_error, message).");
+  ag.def(
+      "backward",
+      [](const std::vector<Tensor>& outputs, const std::vector<Tensor>& grads, bool retain) {
+        nb::gil_scoped_release release;
+        autograd::backward(outputs, grads, retain);
+      },
+      arg("tensors"), arg("grad_tensors") = std::vector<Tensor>{}, arg("retain_graph") = false);
+  ag.def(
+      "gradcheck",
+      [](nb::callable fn, const std::vector<Tensor>& inputs, double eps, double atol, double rtol) {
+        auto call = [&fn](const std::vector<Tensor>& xs) {
+          nb::object r = fn(xs);
+          NABLA_CHECK(nb::isinstance<Tensor>(r), "gradcheck: fn returned a {}, expected a Tensor",
+                      nb::type_name(r.type()).c_str());
+          return nb::cast<Tensor>(r);
+        };
+        const auto r = autograd::gradcheck(call, inputs, autograd::GradcheckOptions{eps, atol, rtol});
+        return std::make_tuple(r.ok, r.max_abs_error, r.message);
+      },
+      arg("fn"), arg("inputs"), arg("eps") = 1e-6, arg("atol") = 1e-5, arg("rtol") = 1e-3,
+      "Compares fn's analytic gradients with central differences: (ok, max_abs_error, message).");
 
   // ---- ops (nabla/ops.h) as module functions ----------------------------------------------
+  // A table of binding macros, one row per op: kept in rows, not formatted.
+  // clang-format off
 #define NABLA_PY_FN1(name) m.def(#name, [](const Tensor& x) { return nabla::name(x); }, arg("input"));
   NABLA_PY_FN1(neg) NABLA_PY_FN1(abs) NABLA_PY_FN1(sign) NABLA_PY_FN1(exp) NABLA_PY_FN1(log) NABLA_PY_FN1(log1p)
   NABLA_PY_FN1(expm1) NABLA_PY_FN1(sqrt) NABLA_PY_FN1(rsqrt) NABLA_PY_FN1(sin) NABLA_PY_FN1(cos) NABLA_PY_FN1(tanh)
   NABLA_PY_FN1(sigmoid) NABLA_PY_FN1(relu) NABLA_PY_FN1(gelu) NABLA_PY_FN1(silu) NABLA_PY_FN1(reciprocal)
 #undef NABLA_PY_FN1
-  m.def("leaky_relu", &nabla::leaky_relu, arg("input"), arg("negative_slope") = 0.01);
+      // clang-format on
+      m.def("leaky_relu", &nabla::leaky_relu, arg("input"), arg("negative_slope") = 0.01);
   m.def("elu", &nabla::elu, arg("input"), arg("alpha") = 1.0);
   m.def("softplus", &nabla::softplus, arg("input"), arg("beta") = 1.0, arg("threshold") = 20.0);
-  m.def("clamp", [](const Tensor& x, std::optional<Scalar> lo, std::optional<Scalar> hi) { return nabla::clamp(x, lo, hi); },
-        arg("input"), arg("min") = nb::none(), arg("max") = nb::none());
-  m.def("pow", [](const Tensor& x, Scalar e) { return nabla::pow(x, e); }, arg("input"), arg("exponent"));
-  m.def("pow", [](const Tensor& x, const Tensor& e) { return nabla::pow(x, e); }, arg("input"), arg("exponent"));
-  m.def("pow", [](Scalar x, const Tensor& e) { return nabla::pow(x, e); }, arg("input"), arg("exponent"));
+  m.def(
+      "clamp",
+      [](const Tensor& x, std::optional<Scalar> lo, std::optional<Scalar> hi) {
+        return nabla::clamp(x, lo, hi);
+      },
+      arg("input"), arg("min") = nb::none(), arg("max") = nb::none());
+  m.def(
+      "pow", [](const Tensor& x, Scalar e) { return nabla::pow(x, e); }, arg("input"), arg("exponent"));
+  m.def(
+      "pow", [](const Tensor& x, const Tensor& e) { return nabla::pow(x, e); }, arg("input"),
+      arg("exponent"));
+  m.def(
+      "pow", [](Scalar x, const Tensor& e) { return nabla::pow(x, e); }, arg("input"), arg("exponent"));
+  // A table of binding macros, one row per op: kept in rows, not formatted.
+  // clang-format off
 #define NABLA_PY_FN2A(name)                                                                                 \
   m.def(#name, [](const Tensor& a, const Tensor& b, Scalar al) { return nabla::name(a, b, al); }, arg("input"), \
         arg("other"), nb::kw_only(), arg("alpha") = 1);                                                    \
@@ -601,62 +705,97 @@ void init_tensor(nb::module_& m) {
         arg("other"), nb::kw_only(), arg("alpha") = 1);
   NABLA_PY_FN2A(add) NABLA_PY_FN2A(sub)
 #undef NABLA_PY_FN2A
+  // clang-format on
+  // A table of binding macros, one row per op: kept in rows, not formatted.
+  // clang-format off
 #define NABLA_PY_FN2(name)                                                                                     \
   m.def(#name, [](const Tensor& a, const Tensor& b) { return nabla::name(a, b); }, arg("input"), arg("other")); \
   m.def(#name, [](const Tensor& a, Scalar b) { return nabla::name(a, b); }, arg("input"), arg("other"));
   NABLA_PY_FN2(mul) NABLA_PY_FN2(div) NABLA_PY_FN2(eq) NABLA_PY_FN2(ne) NABLA_PY_FN2(lt) NABLA_PY_FN2(le)
   NABLA_PY_FN2(gt) NABLA_PY_FN2(ge)
 #undef NABLA_PY_FN2
-  m.def("maximum", &nabla::maximum, arg("input"), arg("other"));
+      // clang-format on
+      m.def("maximum", &nabla::maximum, arg("input"), arg("other"));
   m.def("minimum", &nabla::minimum, arg("input"), arg("other"));
-  m.def("where", [](const Tensor& c, const Tensor& a, const Tensor& b) { return nabla::where(c, a, b); },
-        arg("condition"), arg("input"), arg("other"));
-  m.def("where", [](const Tensor& c, const Tensor& a, Scalar b) { return nabla::where(c, a, b); }, arg("condition"),
-        arg("input"), arg("other"));
-  m.def("where", [](const Tensor& c, Scalar a, const Tensor& b) { return nabla::where(c, a, b); }, arg("condition"),
-        arg("input"), arg("other"));
+  m.def(
+      "where", [](const Tensor& c, const Tensor& a, const Tensor& b) { return nabla::where(c, a, b); },
+      arg("condition"), arg("input"), arg("other"));
+  m.def(
+      "where", [](const Tensor& c, const Tensor& a, Scalar b) { return nabla::where(c, a, b); },
+      arg("condition"), arg("input"), arg("other"));
+  m.def(
+      "where", [](const Tensor& c, Scalar a, const Tensor& b) { return nabla::where(c, a, b); },
+      arg("condition"), arg("input"), arg("other"));
   m.def("masked_fill", &nabla::masked_fill, arg("input"), arg("mask"), arg("value"));
   m.def("sum_to_size", &nabla::sum_to_size, arg("input"), arg("size"));
+  // A table of binding macros, one row per op: kept in rows, not formatted.
+  // clang-format off
 #define NABLA_PY_RED(name)                                                                                         \
   m.def(#name, [](const Tensor& x, std::optional<IntList> d, bool k) { return d ? nabla::name(x, *d, k) : nabla::name(x); }, \
         arg("input"), arg("dim") = nb::none(), arg("keepdim") = false);
   NABLA_PY_RED(sum) NABLA_PY_RED(mean) NABLA_PY_RED(prod)
 #undef NABLA_PY_RED
-  m.def("amax", &nabla::amax, arg("input"), arg("dim"), arg("keepdim") = false);
+      // clang-format on
+      m.def("amax", &nabla::amax, arg("input"), arg("dim"), arg("keepdim") = false);
   m.def("amin", &nabla::amin, arg("input"), arg("dim"), arg("keepdim") = false);
-  m.def("max", [](const Tensor& x) { return nabla::max(x); }, arg("input"));
-  m.def("max", [](const Tensor& x, int64_t d, bool k) { return nabla::max(x, d, k); }, arg("input"), arg("dim"),
-        arg("keepdim") = false);
-  m.def("max", [](const Tensor& x, const Tensor& o) { return nabla::maximum(x, o); }, arg("input"), arg("other"));
-  m.def("min", [](const Tensor& x) { return nabla::min(x); }, arg("input"));
-  m.def("min", [](const Tensor& x, int64_t d, bool k) { return nabla::min(x, d, k); }, arg("input"), arg("dim"),
-        arg("keepdim") = false);
-  m.def("min", [](const Tensor& x, const Tensor& o) { return nabla::minimum(x, o); }, arg("input"), arg("other"));
-  m.def("argmax", [](const Tensor& x, std::optional<int64_t> d, bool k) { return d ? nabla::argmax(x, *d, k) : nabla::argmax(x); },
-        arg("input"), arg("dim") = nb::none(), arg("keepdim") = false);
-  m.def("argmin", [](const Tensor& x, std::optional<int64_t> d, bool k) { return d ? nabla::argmin(x, *d, k) : nabla::argmin(x); },
-        arg("input"), arg("dim") = nb::none(), arg("keepdim") = false);
-  m.def("var",
-        [](const Tensor& x, std::optional<IntList> d, bool u, bool k) {
-          return nabla::var(x, d ? *d : IntList(std::vector<int64_t>{}), u, k);
-        },
-        arg("input"), arg("dim") = nb::none(), arg("unbiased") = true, arg("keepdim") = false);
-  m.def("std",
-        [](const Tensor& x, std::optional<IntList> d, bool u, bool k) {
-          return nabla::std(x, d ? *d : IntList(std::vector<int64_t>{}), u, k);
-        },
-        arg("input"), arg("dim") = nb::none(), arg("unbiased") = true, arg("keepdim") = false);
+  m.def(
+      "max", [](const Tensor& x) { return nabla::max(x); }, arg("input"));
+  m.def(
+      "max", [](const Tensor& x, int64_t d, bool k) { return nabla::max(x, d, k); }, arg("input"), arg("dim"),
+      arg("keepdim") = false);
+  m.def(
+      "max", [](const Tensor& x, const Tensor& o) { return nabla::maximum(x, o); }, arg("input"),
+      arg("other"));
+  m.def(
+      "min", [](const Tensor& x) { return nabla::min(x); }, arg("input"));
+  m.def(
+      "min", [](const Tensor& x, int64_t d, bool k) { return nabla::min(x, d, k); }, arg("input"), arg("dim"),
+      arg("keepdim") = false);
+  m.def(
+      "min", [](const Tensor& x, const Tensor& o) { return nabla::minimum(x, o); }, arg("input"),
+      arg("other"));
+  m.def(
+      "argmax",
+      [](const Tensor& x, std::optional<int64_t> d, bool k) {
+        return d ? nabla::argmax(x, *d, k) : nabla::argmax(x);
+      },
+      arg("input"), arg("dim") = nb::none(), arg("keepdim") = false);
+  m.def(
+      "argmin",
+      [](const Tensor& x, std::optional<int64_t> d, bool k) {
+        return d ? nabla::argmin(x, *d, k) : nabla::argmin(x);
+      },
+      arg("input"), arg("dim") = nb::none(), arg("keepdim") = false);
+  m.def(
+      "var",
+      [](const Tensor& x, std::optional<IntList> d, bool u, bool k) {
+        return nabla::var(x, d ? *d : IntList(std::vector<int64_t>{}), u, k);
+      },
+      arg("input"), arg("dim") = nb::none(), arg("unbiased") = true, arg("keepdim") = false);
+  m.def(
+      "std",
+      [](const Tensor& x, std::optional<IntList> d, bool u, bool k) {
+        return nabla::std(x, d ? *d : IntList(std::vector<int64_t>{}), u, k);
+      },
+      arg("input"), arg("dim") = nb::none(), arg("unbiased") = true, arg("keepdim") = false);
   m.def("logsumexp", &nabla::logsumexp, arg("input"), arg("dim"), arg("keepdim") = false);
-  m.def("norm",
-        [](const Tensor& x, double p, std::optional<IntList> d, bool k) { return d ? nabla::norm(x, p, *d, k) : nabla::norm(x, p); },
-        arg("input"), arg("p") = 2.0, arg("dim") = nb::none(), arg("keepdim") = false);
+  m.def(
+      "norm",
+      [](const Tensor& x, double p, std::optional<IntList> d, bool k) {
+        return d ? nabla::norm(x, p, *d, k) : nabla::norm(x, p);
+      },
+      arg("input"), arg("p") = 2.0, arg("dim") = nb::none(), arg("keepdim") = false);
   m.def("matmul", &nabla::matmul, arg("input"), arg("other"), Release());
   m.def("mm", &nabla::mm, arg("input"), arg("mat2"), Release());
   m.def("bmm", &nabla::bmm, arg("input"), arg("mat2"), Release());
   m.def("addmm", &nabla::addmm, arg("input"), arg("mat1"), arg("mat2"), nb::kw_only(), arg("beta") = 1,
         arg("alpha") = 1, Release());
-  m.def("linear", [](const Tensor& x, const Tensor& w, std::optional<Tensor> b) { return nabla::linear(x, w, b ? *b : Tensor()); },
-        arg("input"), arg("weight"), arg("bias") = nb::none(), Release());
+  m.def(
+      "linear",
+      [](const Tensor& x, const Tensor& w, std::optional<Tensor> b) {
+        return nabla::linear(x, w, b ? *b : Tensor());
+      },
+      arg("input"), arg("weight"), arg("bias") = nb::none(), Release());
   m.def("softmax", &nabla::softmax, arg("input"), arg("dim"));
   m.def("log_softmax", &nabla::log_softmax, arg("input"), arg("dim"));
   m.def("gather", &nabla::gather, arg("input"), arg("dim"), arg("index"));
@@ -665,10 +804,12 @@ void init_tensor(nb::module_& m) {
   m.def("index_add", &nabla::index_add, arg("input"), arg("dim"), arg("index"), arg("source"));
   m.def("cat", &nabla::cat, arg("tensors"), arg("dim") = 0);
   m.def("stack", &nabla::stack, arg("tensors"), arg("dim") = 0);
-  m.def("split", [](const Tensor& x, int64_t s, int64_t d) { return nabla::split(x, s, d); }, arg("tensor"),
-        arg("split_size_or_sections"), arg("dim") = 0);
-  m.def("split", [](const Tensor& x, const Shape& s, int64_t d) { return nabla::split(x, s, d); }, arg("tensor"),
-        arg("split_size_or_sections"), arg("dim") = 0);
+  m.def(
+      "split", [](const Tensor& x, int64_t s, int64_t d) { return nabla::split(x, s, d); }, arg("tensor"),
+      arg("split_size_or_sections"), arg("dim") = 0);
+  m.def(
+      "split", [](const Tensor& x, const Shape& s, int64_t d) { return nabla::split(x, s, d); },
+      arg("tensor"), arg("split_size_or_sections"), arg("dim") = 0);
   m.def("chunk", &nabla::chunk, arg("input"), arg("chunks"), arg("dim") = 0);
   m.def("one_hot", &nabla::one_hot, arg("tensor"), arg("num_classes") = -1);
   m.def("view", &nabla::view, arg("input"), arg("shape"));
@@ -680,11 +821,14 @@ void init_tensor(nb::module_& m) {
   m.def("narrow", &nabla::narrow, arg("input"), arg("dim"), arg("start"), arg("length"));
   m.def("select", &nabla::select, arg("input"), arg("dim"), arg("index"));
   m.def("expand", &nabla::expand, arg("input"), arg("size"));
-  m.def("squeeze", [](const Tensor& x, std::optional<int64_t> d) { return d ? nabla::squeeze(x, *d) : nabla::squeeze(x); },
-        arg("input"), arg("dim") = nb::none());
+  m.def(
+      "squeeze",
+      [](const Tensor& x, std::optional<int64_t> d) { return d ? nabla::squeeze(x, *d) : nabla::squeeze(x); },
+      arg("input"), arg("dim") = nb::none());
   m.def("unsqueeze", &nabla::unsqueeze, arg("input"), arg("dim"));
   m.def("flatten", &nabla::flatten, arg("input"), arg("start_dim") = 0, arg("end_dim") = -1);
-  m.def("as_strided", &nabla::as_strided, arg("input"), arg("size"), arg("stride"), arg("storage_offset") = nb::none());
+  m.def("as_strided", &nabla::as_strided, arg("input"), arg("size"), arg("stride"),
+        arg("storage_offset") = nb::none());
   m.def("broadcast_shapes", &nabla::broadcast_shapes, arg("shape1"), arg("shape2"));
   m.def("broadcast_tensors", &nabla::broadcast_tensors, arg("tensors"));
   m.def("result_type", &nabla::result_type, arg("tensor1"), arg("tensor2"));

@@ -29,9 +29,7 @@ struct Device {
   /// "cpu" or "cuda:N".
   std::string str() const;
 
-  friend constexpr bool operator==(Device a, Device b) {
-    return a.type == b.type && a.index == b.index;
-  }
+  friend constexpr bool operator==(Device a, Device b) { return a.type == b.type && a.index == b.index; }
 };
 
 inline constexpr Device kCPU = Device::cpu();

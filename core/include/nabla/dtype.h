@@ -48,15 +48,24 @@ std::ostream& operator<<(std::ostream& os, ScalarType t);
 /// Maps a C++ type to its ScalarType.
 template <class T>
 constexpr ScalarType dtype_of() {
-  if constexpr (std::is_same_v<T, float>) return kFloat32;
-  else if constexpr (std::is_same_v<T, double>) return kFloat64;
-  else if constexpr (std::is_same_v<T, Half>) return kFloat16;
-  else if constexpr (std::is_same_v<T, BFloat16>) return kBFloat16;
-  else if constexpr (std::is_same_v<T, int64_t>) return kInt64;
-  else if constexpr (std::is_same_v<T, int32_t>) return kInt32;
-  else if constexpr (std::is_same_v<T, uint8_t>) return kUInt8;
-  else if constexpr (std::is_same_v<T, bool>) return kBool;
-  else static_assert(sizeof(T) == 0, "type has no nabla dtype");
+  if constexpr (std::is_same_v<T, float>)
+    return kFloat32;
+  else if constexpr (std::is_same_v<T, double>)
+    return kFloat64;
+  else if constexpr (std::is_same_v<T, Half>)
+    return kFloat16;
+  else if constexpr (std::is_same_v<T, BFloat16>)
+    return kBFloat16;
+  else if constexpr (std::is_same_v<T, int64_t>)
+    return kInt64;
+  else if constexpr (std::is_same_v<T, int32_t>)
+    return kInt32;
+  else if constexpr (std::is_same_v<T, uint8_t>)
+    return kUInt8;
+  else if constexpr (std::is_same_v<T, bool>)
+    return kBool;
+  else
+    static_assert(sizeof(T) == 0, "type has no nabla dtype");
 }
 
 }  // namespace nabla

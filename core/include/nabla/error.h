@@ -34,8 +34,7 @@ class OutOfMemoryError : public Error {
 
 namespace detail {
 [[noreturn]] void throw_error(const char* file, int line, const std::string& msg);
-[[noreturn]] void throw_internal(const char* file, int line, const char* cond,
-                                 const std::string& msg);
+[[noreturn]] void throw_internal(const char* file, int line, const char* cond, const std::string& msg);
 }  // namespace detail
 
 }  // namespace nabla
@@ -52,9 +51,9 @@ namespace detail {
 #define NABLA_FAIL(...) ::nabla::detail::throw_error(__FILE__, __LINE__, ::fmt::format(__VA_ARGS__))
 
 /// Invariant check: failure is a bug in nabla.
-#define NABLA_INTERNAL_ASSERT(cond, ...)                                                      \
-  do {                                                                                        \
-    if (!(cond)) [[unlikely]] {                                                               \
+#define NABLA_INTERNAL_ASSERT(cond, ...)                                                         \
+  do {                                                                                           \
+    if (!(cond)) [[unlikely]] {                                                                  \
       ::nabla::detail::throw_internal(__FILE__, __LINE__, #cond, ::fmt::format("" __VA_ARGS__)); \
-    }                                                                                         \
+    }                                                                                            \
   } while (0)

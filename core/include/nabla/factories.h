@@ -18,8 +18,7 @@ Tensor full(const Shape& sizes, const Scalar& value, const TensorOptions& option
 Tensor empty_like(const Tensor& t, std::optional<TensorOptions> options = std::nullopt);
 Tensor zeros_like(const Tensor& t, std::optional<TensorOptions> options = std::nullopt);
 Tensor ones_like(const Tensor& t, std::optional<TensorOptions> options = std::nullopt);
-Tensor full_like(const Tensor& t, const Scalar& value,
-                 std::optional<TensorOptions> options = std::nullopt);
+Tensor full_like(const Tensor& t, const Scalar& value, std::optional<TensorOptions> options = std::nullopt);
 /// A 0-dim tensor.
 Tensor scalar_tensor(const Scalar& value, const TensorOptions& options = {});
 /// [start, end) in steps of `step`. Integer arguments give int64 unless a dtype is given.
@@ -52,8 +51,8 @@ Tensor randperm(int64_t n, Generator& gen, const TensorOptions& options = {});
 /// memory goes (on whatever thread drops it). Throws Error for negative sizes or strides, an
 /// overflowing extent, a pointer not aligned to the element size, a null pointer with
 /// elements, or a CUDA device that is not available; the deleter is not called then.
-Tensor from_blob(void* data, const Shape& sizes, const Shape& strides, ScalarType dtype, Device device = Device::cpu(),
-                 std::function<void()> deleter = nullptr);
+Tensor from_blob(void* data, const Shape& sizes, const Shape& strides, ScalarType dtype,
+                 Device device = Device::cpu(), std::function<void()> deleter = nullptr);
 
 /// Copies `data` into a new tensor of `sizes` (the dtype of T unless options give one).
 template <class T>
@@ -67,7 +66,8 @@ Tensor from_vector(const std::vector<T>& data, const TensorOptions& options = {}
 extern template Tensor from_vector<float>(const std::vector<float>&, const Shape&, const TensorOptions&);
 extern template Tensor from_vector<double>(const std::vector<double>&, const Shape&, const TensorOptions&);
 extern template Tensor from_vector<Half>(const std::vector<Half>&, const Shape&, const TensorOptions&);
-extern template Tensor from_vector<BFloat16>(const std::vector<BFloat16>&, const Shape&, const TensorOptions&);
+extern template Tensor from_vector<BFloat16>(const std::vector<BFloat16>&, const Shape&,
+                                             const TensorOptions&);
 extern template Tensor from_vector<int64_t>(const std::vector<int64_t>&, const Shape&, const TensorOptions&);
 extern template Tensor from_vector<int32_t>(const std::vector<int32_t>&, const Shape&, const TensorOptions&);
 extern template Tensor from_vector<uint8_t>(const std::vector<uint8_t>&, const Shape&, const TensorOptions&);

@@ -40,15 +40,15 @@ NABLA_HOST_DEVICE NABLA_INLINE uint16_t float_to_half_bits(float f) {
   const uint32_t sign = u & 0x80000000u;
   u ^= sign;
   uint32_t h;
-  if (u >= 0x47800000u) {            // >= 65536 (or inf / nan): beyond the half range
+  if (u >= 0x47800000u) {  // >= 65536 (or inf / nan): beyond the half range
     h = u > 0x7f800000u ? 0x7e00u : 0x7c00u;
-  } else if (u < 0x38800000u) {      // < 2^-14: half subnormal or zero
+  } else if (u < 0x38800000u) {         // < 2^-14: half subnormal or zero
     const uint32_t magic = 126u << 23;  // 0.5: aligns 2^-24 with the float's unit bit
     h = float_bits(bits_float(u) + bits_float(magic)) - magic;
   } else {
     const uint32_t odd = (u >> 13) & 1u;
     u += (static_cast<uint32_t>(15 - 127) << 23) + 0xfffu + odd;
-    h = u >> 13;                     // may round up into inf: correct behaviour
+    h = u >> 13;  // may round up into inf: correct behaviour
   }
   return static_cast<uint16_t>(h | (sign >> 16));
 }
@@ -83,7 +83,7 @@ NABLA_HOST_DEVICE NABLA_INLINE float bf16_bits_to_float(uint16_t b) {
 struct Half {
   uint16_t bits = 0;
   Half() = default;
-  NABLA_HOST_DEVICE Half(float f) : bits(detail::float_to_half_bits(f)) {}  // NOLINT
+  NABLA_HOST_DEVICE Half(float f) : bits(detail::float_to_half_bits(f)) {}               // NOLINT
   NABLA_HOST_DEVICE operator float() const { return detail::half_bits_to_float(bits); }  // NOLINT
   NABLA_HOST_DEVICE static Half from_bits(uint16_t b) {
     Half h;
@@ -96,7 +96,7 @@ struct Half {
 struct BFloat16 {
   uint16_t bits = 0;
   BFloat16() = default;
-  NABLA_HOST_DEVICE BFloat16(float f) : bits(detail::float_to_bf16_bits(f)) {}  // NOLINT
+  NABLA_HOST_DEVICE BFloat16(float f) : bits(detail::float_to_bf16_bits(f)) {}           // NOLINT
   NABLA_HOST_DEVICE operator float() const { return detail::bf16_bits_to_float(bits); }  // NOLINT
   NABLA_HOST_DEVICE static BFloat16 from_bits(uint16_t b) {
     BFloat16 h;

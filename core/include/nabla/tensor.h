@@ -32,10 +32,10 @@ using Shape = std::vector<int64_t>;
 /// A list of dims: accepts one integer, a braced list or a vector (`sum(x, 1)`, `sum(x, {0, 2})`).
 class IntList {
  public:
-  IntList(int64_t v) : v_{v} {}                            // NOLINT
-  IntList(int v) : v_{v} {}                                // NOLINT
-  IntList(std::initializer_list<int64_t> v) : v_(v) {}     // NOLINT
-  IntList(const std::vector<int64_t>& v) : v_(v) {}        // NOLINT
+  IntList(int64_t v) : v_{v} {}                         // NOLINT
+  IntList(int v) : v_{v} {}                             // NOLINT
+  IntList(std::initializer_list<int64_t> v) : v_(v) {}  // NOLINT
+  IntList(const std::vector<int64_t>& v) : v_(v) {}     // NOLINT
   const std::vector<int64_t>& vec() const { return v_; }
   std::size_t size() const { return v_.size(); }
 
@@ -52,10 +52,23 @@ struct TensorOptions {
 
   TensorOptions() = default;
   TensorOptions(ScalarType t) : dtype_(t), has_dtype_(true) {}  // NOLINT
-  TensorOptions(Device d) : device_(d) {}                        // NOLINT
-  TensorOptions dtype(ScalarType t) const { auto o = *this; o.dtype_ = t; o.has_dtype_ = true; return o; }
-  TensorOptions device(Device d) const { auto o = *this; o.device_ = d; return o; }
-  TensorOptions requires_grad(bool r) const { auto o = *this; o.requires_grad_ = r; return o; }
+  TensorOptions(Device d) : device_(d) {}                       // NOLINT
+  TensorOptions dtype(ScalarType t) const {
+    auto o = *this;
+    o.dtype_ = t;
+    o.has_dtype_ = true;
+    return o;
+  }
+  TensorOptions device(Device d) const {
+    auto o = *this;
+    o.device_ = d;
+    return o;
+  }
+  TensorOptions requires_grad(bool r) const {
+    auto o = *this;
+    o.requires_grad_ = r;
+    return o;
+  }
   ScalarType dtype() const { return dtype_; }
   Device device() const { return device_; }
   bool requires_grad() const { return requires_grad_; }

@@ -33,14 +33,14 @@ struct CompareOptions {
 
 struct CompareStats {
   int64_t numel = 0;
-  double max_abs = 0;      ///< largest |a - b|
-  double max_rel = 0;      ///< largest |a - b| / |b| (over elements with b != 0)
+  double max_abs = 0;  ///< largest |a - b|
+  double max_rel = 0;  ///< largest |a - b| / |b| (over elements with b != 0)
   double mean_abs = 0;
-  int64_t max_ulp = 0;     ///< largest distance in float32 units in the last place (both rounded to float32)
-  int64_t worst = -1;      ///< flat index of the element furthest beyond tolerance (or of max_abs)
-  int64_t beyond = 0;      ///< elements beyond tolerance
+  int64_t max_ulp = 0;  ///< largest distance in float32 units in the last place (both rounded to float32)
+  int64_t worst = -1;   ///< flat index of the element furthest beyond tolerance (or of max_abs)
+  int64_t beyond = 0;   ///< elements beyond tolerance
   bool shape_mismatch = false;
-  bool ok = true;          ///< same shape and every element within tolerance
+  bool ok = true;  ///< same shape and every element within tolerance
 };
 
 /// Compares a with the reference b, on any devices and floating dtypes (both are read as
@@ -71,33 +71,34 @@ using BatchFn = std::function<std::vector<Tensor>(int64_t step)>;
 struct ParityOptions {
   int64_t steps = 3;
   CompareOptions tolerance;
-  uint64_t seed = 0;           ///< manual_seed before each model is built
-  std::string dump_path;       ///< where the first diverging pair goes (safetensors); empty: nowhere
-  std::FILE* out = nullptr;    ///< the table (stdout when null)
-  bool verbose = false;        ///< every step's full table, not only the first and the diverging one
+  uint64_t seed = 0;         ///< manual_seed before each model is built
+  std::string dump_path;     ///< where the first diverging pair goes (safetensors); empty: nowhere
+  std::FILE* out = nullptr;  ///< the table (stdout when null)
+  bool verbose = false;      ///< every step's full table, not only the first and the diverging one
 };
 
 /// One compared tensor of one step.
 struct ParityRow {
   int64_t step = 0;
-  std::string name;   ///< the module path for outputs ("path#k" for its k-th call after the first), else the parameter
-  std::string kind;   ///< "output", "d_out" (gradient of a module's output), "grad" or "param"
+  std::string
+      name;  ///< the module path for outputs ("path#k" for its k-th call after the first), else the parameter
+  std::string kind;  ///< "output", "d_out" (gradient of a module's output), "grad" or "param"
   Shape shape;
   CompareStats stats;
 };
 
 struct ParityReport {
   bool ok = true;
-  int64_t first_bad_step = -1;   ///< 1-based
-  std::string first_bad;         ///< "kind name" of the first tensor beyond tolerance
+  int64_t first_bad_step = -1;  ///< 1-based
+  std::string first_bad;        ///< "kind name" of the first tensor beyond tolerance
   std::vector<ParityRow> rows;
 };
 
 /// Builds the model on `a` and on `b` (b starts from a copy of a's weights), then runs
 /// `steps` training steps on both with the same batches, comparing after every step every
 /// module's output (forward hooks) and its gradient (backward hooks), every parameter's
-/// gradient and every parameter after the optimizer step (b is the reference). Prints the table; dumps both tensors of the first
-/// divergence. Errors running either target propagate as nabla::Error.
+/// gradient and every parameter after the optimizer step (b is the reference). Prints the table; dumps both
+/// tensors of the first divergence. Errors running either target propagate as nabla::Error.
 ParityReport run_parity(const ParityFactory& make, const BatchFn& batch, const Target& a, const Target& b,
                         const ParityOptions& options = {});
 

@@ -61,7 +61,8 @@ class Trainer {
 
   /// Trains on `train` until options.epochs epochs are complete, evaluating on `validation`
   /// after each epoch. Returns the logs of the epochs run by this call.
-  History fit(data::DataLoader& train, const FitOptions& options = {}, data::DataLoader* validation = nullptr);
+  History fit(data::DataLoader& train, const FitOptions& options = {},
+              data::DataLoader* validation = nullptr);
   /// Mean loss (and accuracy where it applies) over a loader, in eval mode, without autograd.
   Logs evaluate(data::DataLoader& loader);
   /// Model outputs for x, in batches, in eval mode, without autograd.

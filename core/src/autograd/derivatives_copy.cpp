@@ -6,9 +6,9 @@ namespace nabla {
 
 void register_copy_derivatives() {
   set_derivative(Op::copy, {[](const BackwardCtx& c) {
-                              const Device src = c.in_meta[0].device;
-                              return std::vector<Tensor>{c.grad().device() == src ? c.grad() : c.grad().to(src)};
-                            }});
+                   const Device src = c.in_meta[0].device;
+                   return std::vector<Tensor>{c.grad().device() == src ? c.grad() : c.grad().to(src)};
+                 }});
 }
 
 }  // namespace nabla

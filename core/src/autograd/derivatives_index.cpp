@@ -25,37 +25,40 @@ Tensor pad_to_input(const BackwardCtx& c, std::size_t i, const Tensor& t) {
 }  // namespace
 
 void register_index_derivatives() {
-  set_derivative(Op::gather, {[](const BackwardCtx& c) {
-                                return G{scatter_add(zeros_like_input(c, 0), dim(c), c.in[1], c.grad()), Tensor()};
-                              },
-                              kIn1, 0});
+  set_derivative(Op::gather,
+                 {[](const BackwardCtx& c) {
+                    return G{scatter_add(zeros_like_input(c, 0), dim(c), c.in[1], c.grad()), Tensor()};
+                  },
+                  kIn1, 0});
   set_derivative(Op::scatter_add, {[](const BackwardCtx& c) {
                                      Tensor gsrc;
-                                     if (c.needs[2]) gsrc = pad_to_input(c, 2, gather(c.grad(), dim(c), c.in[1]));
+                                     if (c.needs[2])
+                                       gsrc = pad_to_input(c, 2, gather(c.grad(), dim(c), c.in[1]));
                                      return G{c.needs[0] ? c.grad() : Tensor(), Tensor(), gsrc};
                                    },
                                    kIn1, 0});
-  set_derivative(Op::index_select, {[](const BackwardCtx& c) {
-                                      return G{index_add(zeros_like_input(c, 0), dim(c), c.in[1], c.grad()), Tensor()};
-                                    },
-                                    kIn1, 0});
+  set_derivative(Op::index_select,
+                 {[](const BackwardCtx& c) {
+                    return G{index_add(zeros_like_input(c, 0), dim(c), c.in[1], c.grad()), Tensor()};
+                  },
+                  kIn1, 0});
   set_derivative(Op::index_add, {[](const BackwardCtx& c) {
                                    return G{c.needs[0] ? c.grad() : Tensor(), Tensor(),
                                             c.needs[2] ? index_select(c.grad(), dim(c), c.in[1]) : Tensor()};
                                  },
                                  kIn1, 0});
   set_derivative(Op::cat, {[](const BackwardCtx& c) {
-                             G r(c.in_meta.size());
-                             const int64_t out_dims = c.grad().dim(), d = dim(c);
-                             int64_t at = 0;
-                             for (std::size_t i = 0; i < c.in_meta.size(); ++i) {
-                               const Shape& s = c.in_meta[i].sizes;
-                               if (static_cast<int64_t>(s.size()) != out_dims) continue;  // skipped empty input
-                               if (c.needs[i]) r[i] = c.grad().narrow(d, at, s[d]);
-                               at += s[d];
-                             }
-                             return r;
-                           }});
+                   G r(c.in_meta.size());
+                   const int64_t out_dims = c.grad().dim(), d = dim(c);
+                   int64_t at = 0;
+                   for (std::size_t i = 0; i < c.in_meta.size(); ++i) {
+                     const Shape& s = c.in_meta[i].sizes;
+                     if (static_cast<int64_t>(s.size()) != out_dims) continue;  // skipped empty input
+                     if (c.needs[i]) r[i] = c.grad().narrow(d, at, s[d]);
+                     at += s[d];
+                   }
+                   return r;
+                 }});
 }
 
 }  // namespace nabla

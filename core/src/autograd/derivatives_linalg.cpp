@@ -9,14 +9,13 @@ using G = std::vector<Tensor>;
 
 void register_linalg_derivatives() {
   // C = A B:  dA = dC B^T,  dB = A^T dC
-  set_derivative(Op::bmm, {[](const BackwardCtx& c) {
-                             return G{c.needs[0] ? bmm(c.grad(), c.in[1].transpose(1, 2)) : Tensor(),
-                                      c.needs[1] ? bmm(c.in[0].transpose(1, 2), c.grad()) : Tensor()};
-                           },
-                           0, 0,
-                           [](uint32_t needs) {
-                             return ((needs & kIn0) ? kIn1 : 0u) | ((needs & kIn1) ? kIn0 : 0u);
-                           }});
+  set_derivative(
+      Op::bmm,
+      {[](const BackwardCtx& c) {
+         return G{c.needs[0] ? bmm(c.grad(), c.in[1].transpose(1, 2)) : Tensor(),
+                  c.needs[1] ? bmm(c.in[0].transpose(1, 2), c.grad()) : Tensor()};
+       },
+       0, 0, [](uint32_t needs) { return ((needs & kIn0) ? kIn1 : 0u) | ((needs & kIn1) ? kIn0 : 0u); }});
   // out = beta * input + alpha * A B
   set_derivative(
       Op::addmm,

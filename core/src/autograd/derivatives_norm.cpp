@@ -24,10 +24,12 @@ G norm_backward(Op op, const BackwardCtx& c) {
 }  // namespace
 
 void register_norm_derivatives() {
-  set_derivative(Op::batch_norm,
-                 {[](const BackwardCtx& c) { return norm_backward(Op::batch_norm_backward, c); }, kIn0 | kIn1, 0b110});
-  set_derivative(Op::layer_norm,
-                 {[](const BackwardCtx& c) { return norm_backward(Op::layer_norm_backward, c); }, kIn0 | kIn1, 0b110});
+  set_derivative(
+      Op::batch_norm,
+      {[](const BackwardCtx& c) { return norm_backward(Op::batch_norm_backward, c); }, kIn0 | kIn1, 0b110});
+  set_derivative(
+      Op::layer_norm,
+      {[](const BackwardCtx& c) { return norm_backward(Op::layer_norm_backward, c); }, kIn0 | kIn1, 0b110});
 }
 
 }  // namespace nabla

@@ -16,15 +16,16 @@ Tensor pool_backward(Op op, const BackwardCtx& c, std::initializer_list<Tensor> 
 }  // namespace
 
 void register_pool_derivatives() {
-  set_derivative(Op::max_pool2d, {[](const BackwardCtx& c) {
-                                    return G{pool_backward(Op::max_pool2d_backward, c,
-                                                           {c.grad().contiguous(), c.out[1]})};
-                                  },
-                                  0, 1u << 1});
-  set_derivative(Op::avg_pool2d, {[](const BackwardCtx& c) {
-                                    return G{pool_backward(Op::avg_pool2d_backward, c, {c.grad().contiguous()})};
-                                  },
-                                  0, 0});
+  set_derivative(Op::max_pool2d,
+                 {[](const BackwardCtx& c) {
+                    return G{pool_backward(Op::max_pool2d_backward, c, {c.grad().contiguous(), c.out[1]})};
+                  },
+                  0, 1u << 1});
+  set_derivative(Op::avg_pool2d,
+                 {[](const BackwardCtx& c) {
+                    return G{pool_backward(Op::avg_pool2d_backward, c, {c.grad().contiguous()})};
+                  },
+                  0, 0});
   set_derivative(Op::adaptive_avg_pool2d,
                  {[](const BackwardCtx& c) {
                     return G{pool_backward(Op::adaptive_avg_pool2d_backward, c, {c.grad().contiguous()})};

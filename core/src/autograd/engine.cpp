@@ -108,8 +108,10 @@ void backward(const std::vector<Tensor>& outputs, const std::vector<Tensor>& gra
     for (std::size_t i = 0; i < n->next.size(); ++i) {
       const Edge& e = n->next[i];
       if (!e.valid()) continue;
-      if (i < out.size() && out[i].defined()) accumulate(e, std::move(out[i]));
-      else keep[e.fn.get()] = e.fn;
+      if (i < out.size() && out[i].defined())
+        accumulate(e, std::move(out[i]));
+      else
+        keep[e.fn.get()] = e.fn;
       if (--deps[e.fn.get()] == 0) ready.push(e.fn.get());
     }
     keep.erase(n);

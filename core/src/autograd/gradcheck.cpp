@@ -52,7 +52,8 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
     if (!leaves[i].defined() || !leaves[i].requires_grad()) continue;
     const Tensor analytic_t = leaves[i].grad();
     const std::vector<double> analytic =
-        analytic_t.defined() ? analytic_t.to_vector<double>() : std::vector<double>(static_cast<std::size_t>(leaves[i].numel()), 0.0);
+        analytic_t.defined() ? analytic_t.to_vector<double>()
+                             : std::vector<double>(static_cast<std::size_t>(leaves[i].numel()), 0.0);
     std::vector<Tensor> probe = leaves;
     for (Tensor& p : probe) {
       if (p.defined()) p = p.detach();
@@ -74,7 +75,8 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
       res.max_abs_error = std::max(res.max_abs_error, std::isnan(err) ? INFINITY : err);
       if (!(err <= opt.atol + opt.rtol * std::fabs(numeric)) && res.ok) {
         res.ok = false;
-        res.message = fmt::format("input {} element {}: analytic {} vs numeric {} (|diff| {})", i, j, a, numeric, err);
+        res.message =
+            fmt::format("input {} element {}: analytic {} vs numeric {} (|diff| {})", i, j, a, numeric, err);
       }
     }
   }

@@ -63,11 +63,11 @@ struct TensorMeta {
 struct BackwardCtx {
   Op op;
   const OpParams& p;
-  std::vector<Tensor> grads;    // gradient of each forward output (zeros where none came)
-  std::vector<Tensor> in;       // saved inputs (undefined where the formula saves none)
-  std::vector<Tensor> out;      // saved outputs
+  std::vector<Tensor> grads;  // gradient of each forward output (zeros where none came)
+  std::vector<Tensor> in;     // saved inputs (undefined where the formula saves none)
+  std::vector<Tensor> out;    // saved outputs
   const std::vector<TensorMeta>& in_meta;
-  std::vector<bool> needs;      // whether input i needs a gradient
+  std::vector<bool> needs;  // whether input i needs a gradient
   const Tensor& grad() const { return grads[0]; }
 };
 

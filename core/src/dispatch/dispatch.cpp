@@ -74,8 +74,8 @@ namespace {
 // an op on another device, as in PyTorch.
 Device common_device(Op op, std::span<const Tensor> inputs, std::span<Tensor> outputs) {
   // A copy between host and device runs on the device's backend, which handles both sides.
-  if (op == Op::copy && inputs.size() == 1 && outputs.size() == 1 && inputs[0].defined() && outputs[0].defined() &&
-      inputs[0].device() != outputs[0].device()) {
+  if (op == Op::copy && inputs.size() == 1 && outputs.size() == 1 && inputs[0].defined() &&
+      outputs[0].defined() && inputs[0].device() != outputs[0].device()) {
     return inputs[0].device().is_cpu() ? outputs[0].device() : inputs[0].device();
   }
   auto is_cpu_scalar = [](const Tensor& t) { return t.dim() == 0 && t.device().is_cpu(); };
@@ -87,13 +87,15 @@ Device common_device(Op op, std::span<const Tensor> inputs, std::span<Tensor> ou
     if (inputs[i].defined() && !is_cpu_scalar(inputs[i])) ref = &inputs[i], ref_index = i;
   }
   for (std::size_t i = 0; i < outputs.size() && ref == nullptr; ++i) {
-    if (outputs[i].defined() && !is_cpu_scalar(outputs[i])) ref = &outputs[i], ref_index = i, ref_is_output = true;
+    if (outputs[i].defined() && !is_cpu_scalar(outputs[i]))
+      ref = &outputs[i], ref_index = i, ref_is_output = true;
   }
   if (ref == nullptr) return Device::cpu();
   auto check = [&](const Tensor& t, const char* what, std::size_t i) {
     if (!t.defined() || t.device() == ref->device() || (is_cpu_scalar(t) && what[0] == 'i')) return;
-    NABLA_FAIL("{}: expected all tensors on the same device, but {} {} is on {} and {} {} is on {}", op_name(op), what, i,
-               t.device().str(), ref_is_output ? "output" : "input", ref_index, ref->device().str());
+    NABLA_FAIL("{}: expected all tensors on the same device, but {} {} is on {} and {} {} is on {}",
+               op_name(op), what, i, t.device().str(), ref_is_output ? "output" : "input", ref_index,
+               ref->device().str());
   };
   for (std::size_t i = 0; i < inputs.size(); ++i) check(inputs[i], "input", i);
   for (std::size_t i = 0; i < outputs.size(); ++i) check(outputs[i], "output", i);

@@ -44,8 +44,7 @@ std::span<const CpuOnlyOp> cpu_only_ops();
 /// Runs `op`: checks devices, finds the kernel (an error names op and device when there is
 /// none), runs it, bumps the outputs' version counters, and records an autograd node when
 /// grad mode is on, the op is differentiable and an input requires grad.
-void run_op(Op op, std::span<const Tensor> inputs, std::span<Tensor> outputs,
-            const OpParams& params = {});
+void run_op(Op op, std::span<const Tensor> inputs, std::span<Tensor> outputs, const OpParams& params = {});
 /// Single-output convenience form.
 Tensor run_op(Op op, std::initializer_list<Tensor> inputs, Tensor output, const OpParams& params = {});
 

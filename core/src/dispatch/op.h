@@ -67,7 +67,8 @@ inline constexpr bool kDerivativeFamiliesComplete = [] {
   }
   return true;
 }();
-static_assert(kDerivativeFamiliesComplete, "ops.def: a differentiable op in a family without derivatives (families.def)");
+static_assert(kDerivativeFamiliesComplete,
+              "ops.def: a differentiable op in a family without derivatives (families.def)");
 /// Looks an op up by name; returns false when there is none.
 bool op_from_name(std::string_view name, Op* out);
 
@@ -75,21 +76,21 @@ bool op_from_name(std::string_view name, Op* out);
 struct Window2d {
   std::array<int64_t, 2> kernel{1, 1}, stride{1, 1}, padding{0, 0}, dilation{1, 1};
   int64_t groups = 1;
-  bool ceil_mode = false;          // pooling: output size rounds up
-  bool count_include_pad = true;   // avg_pool2d: padding counts in the divisor
+  bool ceil_mode = false;         // pooling: output size rounds up
+  bool count_include_pad = true;  // avg_pool2d: padding counts in the divisor
 };
 
 /// Parameters of one op call; ops.def says which fields each op reads.
 struct OpParams {
-  Scalar s0, s1;                // scalar arguments (alpha, slope, bounds, exponent, fill value)
+  Scalar s0, s1;                      // scalar arguments (alpha, slope, bounds, exponent, fill value)
   bool has_s0 = true, has_s1 = true;  // clamp's optional bounds
-  std::vector<int64_t> dims;    // reduction dims or permutation
-  int64_t dim = 0;              // the one dim of softmax, gather, cat, slice, select
-  int64_t i0 = 0, i1 = 0;       // integer arguments (start/step, index, correction, seed/offset)
-  Shape sizes, strides;         // view geometry
+  std::vector<int64_t> dims;          // reduction dims or permutation
+  int64_t dim = 0;                    // the one dim of softmax, gather, cat, slice, select
+  int64_t i0 = 0, i1 = 0;             // integer arguments (start/step, index, correction, seed/offset)
+  Shape sizes, strides;               // view geometry
   int64_t offset = 0;
-  Window2d win;                 // conv and pool geometry
-  std::vector<double> args;     // further floating-point arguments (optimizer hyperparameters)
+  Window2d win;              // conv and pool geometry
+  std::vector<double> args;  // further floating-point arguments (optimizer hyperparameters)
 };
 
 }  // namespace nabla

@@ -29,14 +29,22 @@ using compute_t = typename compute_type<T>::type;
 template <class F>
 decltype(auto) visit_dtype(ScalarType t, const char* op, F&& f) {
   switch (t) {
-    case ScalarType::Float32: return f.template operator()<float>();
-    case ScalarType::Float64: return f.template operator()<double>();
-    case ScalarType::Float16: return f.template operator()<Half>();
-    case ScalarType::BFloat16: return f.template operator()<BFloat16>();
-    case ScalarType::Int64: return f.template operator()<int64_t>();
-    case ScalarType::Int32: return f.template operator()<int32_t>();
-    case ScalarType::UInt8: return f.template operator()<uint8_t>();
-    case ScalarType::Bool: return f.template operator()<bool>();
+    case ScalarType::Float32:
+      return f.template operator()<float>();
+    case ScalarType::Float64:
+      return f.template operator()<double>();
+    case ScalarType::Float16:
+      return f.template operator()<Half>();
+    case ScalarType::BFloat16:
+      return f.template operator()<BFloat16>();
+    case ScalarType::Int64:
+      return f.template operator()<int64_t>();
+    case ScalarType::Int32:
+      return f.template operator()<int32_t>();
+    case ScalarType::UInt8:
+      return f.template operator()<uint8_t>();
+    case ScalarType::Bool:
+      return f.template operator()<bool>();
   }
   NABLA_FAIL("{}: unknown dtype {}", op, static_cast<int>(t));
 }
@@ -44,11 +52,16 @@ decltype(auto) visit_dtype(ScalarType t, const char* op, F&& f) {
 template <class F>
 decltype(auto) visit_float(ScalarType t, const char* op, F&& f) {
   switch (t) {
-    case ScalarType::Float32: return f.template operator()<float>();
-    case ScalarType::Float64: return f.template operator()<double>();
-    case ScalarType::Float16: return f.template operator()<Half>();
-    case ScalarType::BFloat16: return f.template operator()<BFloat16>();
-    default: break;
+    case ScalarType::Float32:
+      return f.template operator()<float>();
+    case ScalarType::Float64:
+      return f.template operator()<double>();
+    case ScalarType::Float16:
+      return f.template operator()<Half>();
+    case ScalarType::BFloat16:
+      return f.template operator()<BFloat16>();
+    default:
+      break;
   }
   NABLA_FAIL("{}: expected a floating-point dtype, got {}", op, dtype_name(t));
 }
@@ -57,14 +70,22 @@ decltype(auto) visit_float(ScalarType t, const char* op, F&& f) {
 template <class F>
 decltype(auto) visit_numeric(ScalarType t, const char* op, F&& f) {
   switch (t) {
-    case ScalarType::Float32: return f.template operator()<float>();
-    case ScalarType::Float64: return f.template operator()<double>();
-    case ScalarType::Float16: return f.template operator()<Half>();
-    case ScalarType::BFloat16: return f.template operator()<BFloat16>();
-    case ScalarType::Int64: return f.template operator()<int64_t>();
-    case ScalarType::Int32: return f.template operator()<int32_t>();
-    case ScalarType::UInt8: return f.template operator()<uint8_t>();
-    default: break;
+    case ScalarType::Float32:
+      return f.template operator()<float>();
+    case ScalarType::Float64:
+      return f.template operator()<double>();
+    case ScalarType::Float16:
+      return f.template operator()<Half>();
+    case ScalarType::BFloat16:
+      return f.template operator()<BFloat16>();
+    case ScalarType::Int64:
+      return f.template operator()<int64_t>();
+    case ScalarType::Int32:
+      return f.template operator()<int32_t>();
+    case ScalarType::UInt8:
+      return f.template operator()<uint8_t>();
+    default:
+      break;
   }
   NABLA_FAIL("{}: not supported for dtype {}", op, dtype_name(t));
 }

@@ -32,11 +32,12 @@ void init_conv(Tensor& weight, Tensor& bias) {
   }
 }
 
-std::string conv_repr(int64_t in, int64_t out, Size2 k, Size2 s, Size2 p, Size2 d, int64_t groups, bool has_bias,
-                      const Size2* output_padding) {
+std::string conv_repr(int64_t in, int64_t out, Size2 k, Size2 s, Size2 p, Size2 d, int64_t groups,
+                      bool has_bias, const Size2* output_padding) {
   std::string r = fmt::format("{}, {}, kernel_size={}, stride={}", in, out, pair(k), pair(s));
   if (!is(p, 0)) r += fmt::format(", padding={}", pair(p));
-  if (output_padding != nullptr && !is(*output_padding, 0)) r += fmt::format(", output_padding={}", pair(*output_padding));
+  if (output_padding != nullptr && !is(*output_padding, 0))
+    r += fmt::format(", output_padding={}", pair(*output_padding));
   if (!is(d, 1)) r += fmt::format(", dilation={}", pair(d));
   if (groups != 1) r += fmt::format(", groups={}", groups);
   if (!has_bias) r += ", bias=False";
@@ -47,14 +48,21 @@ void check_channels(int64_t in, int64_t out, int64_t groups, Size2 k, const char
   NABLA_CHECK(groups > 0, "{}: groups must be positive, got {}", type, groups);
   NABLA_CHECK(in > 0 && out > 0, "{}: channel counts must be positive, got in={} out={}", type, in, out);
   NABLA_CHECK(in % groups == 0 && out % groups == 0,
-              "{}: in_channels ({}) and out_channels ({}) must both be divisible by groups ({})", type, in, out, groups);
+              "{}: in_channels ({}) and out_channels ({}) must both be divisible by groups ({})", type, in,
+              out, groups);
   NABLA_CHECK(k.h > 0 && k.w > 0, "{}: kernel_size must be positive, got ({}, {})", type, k.h, k.w);
 }
 
 }  // namespace
 
 Conv2d::Conv2d(int64_t in, int64_t out, Size2 k, Size2 s, Size2 p, Size2 d, int64_t g, bool with_bias)
-    : Module("Conv2d"), in_channels(in), out_channels(out), groups(g), kernel_size(k), stride(s), padding(p),
+    : Module("Conv2d"),
+      in_channels(in),
+      out_channels(out),
+      groups(g),
+      kernel_size(k),
+      stride(s),
+      padding(p),
       dilation(d) {
   check_channels(in, out, g, k, "Conv2d");
   weight = empty({out, in / g, k.h, k.w});
@@ -69,13 +77,21 @@ Tensor Conv2d::forward(const Tensor& x) {
 }
 
 std::string Conv2d::extra_repr() const {
-  return conv_repr(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias.defined(), nullptr);
+  return conv_repr(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias.defined(),
+                   nullptr);
 }
 
 ConvTranspose2d::ConvTranspose2d(int64_t in, int64_t out, Size2 k, Size2 s, Size2 p, Size2 op, int64_t g,
                                  bool with_bias, Size2 d)
-    : Module("ConvTranspose2d"), in_channels(in), out_channels(out), groups(g), kernel_size(k), stride(s), padding(p),
-      output_padding(op), dilation(d) {
+    : Module("ConvTranspose2d"),
+      in_channels(in),
+      out_channels(out),
+      groups(g),
+      kernel_size(k),
+      stride(s),
+      padding(p),
+      output_padding(op),
+      dilation(d) {
   check_channels(in, out, g, k, "ConvTranspose2d");
   weight = empty({in, out / g, k.h, k.w});
   if (with_bias) bias = empty({out});
@@ -94,17 +110,27 @@ std::string ConvTranspose2d::extra_repr() const {
 }
 
 MaxPool2d::MaxPool2d(Size2 k, Size2 s, Size2 p, Size2 d, bool ceil)
-    : Module("MaxPool2d"), kernel_size(k), stride(s.given ? s : k), padding(p), dilation(d), ceil_mode(ceil) {}
+    : Module("MaxPool2d"),
+      kernel_size(k),
+      stride(s.given ? s : k),
+      padding(p),
+      dilation(d),
+      ceil_mode(ceil) {}
 Tensor MaxPool2d::forward(const Tensor& x) {
   return functional::max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode);
 }
 std::string MaxPool2d::extra_repr() const {
-  return fmt::format("kernel_size={}, stride={}, padding={}, dilation={}, ceil_mode={}", int_or_pair(kernel_size),
-                     int_or_pair(stride), int_or_pair(padding), int_or_pair(dilation), py_bool(ceil_mode));
+  return fmt::format("kernel_size={}, stride={}, padding={}, dilation={}, ceil_mode={}",
+                     int_or_pair(kernel_size), int_or_pair(stride), int_or_pair(padding),
+                     int_or_pair(dilation), py_bool(ceil_mode));
 }
 
 AvgPool2d::AvgPool2d(Size2 k, Size2 s, Size2 p, bool ceil, bool include_pad)
-    : Module("AvgPool2d"), kernel_size(k), stride(s.given ? s : k), padding(p), ceil_mode(ceil),
+    : Module("AvgPool2d"),
+      kernel_size(k),
+      stride(s.given ? s : k),
+      padding(p),
+      ceil_mode(ceil),
       count_include_pad(include_pad) {}
 Tensor AvgPool2d::forward(const Tensor& x) {
   return functional::avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad);
@@ -116,12 +142,20 @@ std::string AvgPool2d::extra_repr() const {
 
 AdaptiveAvgPool2d::AdaptiveAvgPool2d(Size2 out) : Module("AdaptiveAvgPool2d"), output_size(out) {}
 Tensor AdaptiveAvgPool2d::forward(const Tensor& x) { return functional::adaptive_avg_pool2d(x, output_size); }
-std::string AdaptiveAvgPool2d::extra_repr() const { return fmt::format("output_size={}", int_or_pair(output_size)); }
+std::string AdaptiveAvgPool2d::extra_repr() const {
+  return fmt::format("output_size={}", int_or_pair(output_size));
+}
 
 BatchNorm::BatchNorm(std::string type, int64_t n, double eps_, double momentum_, bool affine_, bool track,
                      int64_t min_dim, int64_t max_dim)
-    : Module(std::move(type)), num_features(n), eps(eps_), momentum(momentum_), affine(affine_),
-      track_running_stats(track), min_dim_(min_dim), max_dim_(max_dim) {
+    : Module(std::move(type)),
+      num_features(n),
+      eps(eps_),
+      momentum(momentum_),
+      affine(affine_),
+      track_running_stats(track),
+      min_dim_(min_dim),
+      max_dim_(max_dim) {
   NABLA_CHECK(n > 0, "{}: num_features must be positive, got {}", type_name(), n);
   if (affine) {
     weight = register_parameter("weight", ones({n}));
@@ -136,11 +170,13 @@ BatchNorm::BatchNorm(std::string type, int64_t n, double eps_, double momentum_,
 
 Tensor BatchNorm::forward(const Tensor& x) {
   NABLA_CHECK(x.defined(), "{}: the input is undefined", type_name());
-  NABLA_CHECK(x.dim() >= min_dim_ && x.dim() <= max_dim_, "{}: expected {}-D input, got a {}-D input of shape {}",
-              type_name(), min_dim_ == max_dim_ ? fmt::format("{}", min_dim_) : fmt::format("{}-D or {}", min_dim_, max_dim_),
-              x.dim(), x.shape_str());
-  NABLA_CHECK(x.size(1) == num_features, "{}: expected {} channels (dim 1), got input of shape {}", type_name(),
-              num_features, x.shape_str());
+  NABLA_CHECK(
+      x.dim() >= min_dim_ && x.dim() <= max_dim_, "{}: expected {}-D input, got a {}-D input of shape {}",
+      type_name(),
+      min_dim_ == max_dim_ ? fmt::format("{}", min_dim_) : fmt::format("{}-D or {}", min_dim_, max_dim_),
+      x.dim(), x.shape_str());
+  NABLA_CHECK(x.size(1) == num_features, "{}: expected {} channels (dim 1), got input of shape {}",
+              type_name(), num_features, x.shape_str());
   if (is_training() && track_running_stats) {
     NoGradGuard g;
     num_batches_tracked.add_(1);
@@ -149,13 +185,13 @@ Tensor BatchNorm::forward(const Tensor& x) {
   const bool use_batch_stats = is_training() || !track_running_stats;
   const bool update = is_training() && track_running_stats;
   return functional::batch_norm(x, update || !use_batch_stats ? running_mean : Tensor(),
-                                update || !use_batch_stats ? running_var : Tensor(), weight, bias, use_batch_stats,
-                                momentum, eps);
+                                update || !use_batch_stats ? running_var : Tensor(), weight, bias,
+                                use_batch_stats, momentum, eps);
 }
 
 std::string BatchNorm::extra_repr() const {
-  return fmt::format("{}, eps={}, momentum={}, affine={}, track_running_stats={}", num_features, eps, py_float(momentum),
-                     py_bool(affine), py_bool(track_running_stats));
+  return fmt::format("{}, eps={}, momentum={}, affine={}, track_running_stats={}", num_features, eps,
+                     py_float(momentum), py_bool(affine), py_bool(track_running_stats));
 }
 
 BatchNorm1d::BatchNorm1d(int64_t n, double eps, double momentum, bool affine, bool track)
@@ -171,7 +207,9 @@ LayerNorm::LayerNorm(std::vector<int64_t> shape, double eps_, bool affine)
     bias = register_parameter("bias", zeros(normalized_shape));
   }
 }
-Tensor LayerNorm::forward(const Tensor& x) { return functional::layer_norm(x, normalized_shape, weight, bias, eps); }
+Tensor LayerNorm::forward(const Tensor& x) {
+  return functional::layer_norm(x, normalized_shape, weight, bias, eps);
+}
 std::string LayerNorm::extra_repr() const {
   // Python prints a 1-tuple as (10,) and longer ones as (3, 4)
   std::string dims = normalized_shape.size() == 1 ? fmt::format("{},", normalized_shape[0])

@@ -20,9 +20,11 @@ double calculate_gain(const std::string& n, double param) {
 }
 
 std::pair<int64_t, int64_t> calculate_fan_in_and_fan_out(const Tensor& t) {
-  NABLA_CHECK(t.defined() && t.dim() >= 2,
-              "calculate_fan_in_and_fan_out: fan in and fan out cannot be computed for a tensor of fewer than 2 dims "
-              "(shape {})", t.defined() ? t.shape_str() : "undefined");
+  NABLA_CHECK(
+      t.defined() && t.dim() >= 2,
+      "calculate_fan_in_and_fan_out: fan in and fan out cannot be computed for a tensor of fewer than 2 dims "
+      "(shape {})",
+      t.defined() ? t.shape_str() : "undefined");
   int64_t receptive = 1;
   for (int64_t d = 2; d < t.dim(); ++d) receptive *= t.size(d);
   return {t.size(1) * receptive, t.size(0) * receptive};

@@ -11,7 +11,8 @@ namespace nabla::nn {
 using detail::py_bool;
 using detail::py_float;
 
-Linear::Linear(int64_t in, int64_t out, bool with_bias) : Module("Linear"), in_features(in), out_features(out) {
+Linear::Linear(int64_t in, int64_t out, bool with_bias)
+    : Module("Linear"), in_features(in), out_features(out) {
   NABLA_CHECK(in >= 0 && out >= 0, "Linear: feature counts must be non-negative, got in={} out={}", in, out);
   // torch.nn.Linear.reset_parameters: kaiming_uniform_(a=sqrt(5)) is uniform on
   // +-1/sqrt(in_features); the bias uses the same bound.
@@ -29,7 +30,8 @@ Linear::Linear(int64_t in, int64_t out, bool with_bias) : Module("Linear"), in_f
 Tensor Linear::forward(const Tensor& x) { return linear(x, weight, bias); }
 
 std::string Linear::extra_repr() const {
-  return fmt::format("in_features={}, out_features={}, bias={}", in_features, out_features, py_bool(bias.defined()));
+  return fmt::format("in_features={}, out_features={}, bias={}", in_features, out_features,
+                     py_bool(bias.defined()));
 }
 
 Sequential::Sequential(std::initializer_list<std::shared_ptr<Module>> modules) : Module("Sequential") {
@@ -51,7 +53,9 @@ Tensor Sequential::forward(const Tensor& x) {
 
 Flatten::Flatten(int64_t s, int64_t e) : Module("Flatten"), start_dim(s), end_dim(e) {}
 Tensor Flatten::forward(const Tensor& x) { return x.flatten(start_dim, end_dim); }
-std::string Flatten::extra_repr() const { return fmt::format("start_dim={}, end_dim={}", start_dim, end_dim); }
+std::string Flatten::extra_repr() const {
+  return fmt::format("start_dim={}, end_dim={}", start_dim, end_dim);
+}
 
 Dropout::Dropout(double prob) : Module("Dropout"), p(prob) {
   NABLA_CHECK(prob >= 0.0 && prob <= 1.0, "Dropout: probability must be in [0, 1], got {}", prob);

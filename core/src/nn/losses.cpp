@@ -12,9 +12,12 @@ L1Loss::L1Loss(Reduction r) : Loss("L1Loss") { reduction = r; }
 Tensor L1Loss::forward(const Tensor& i, const Tensor& t) { return F::l1_loss(i, t, reduction); }
 
 SmoothL1Loss::SmoothL1Loss(Reduction r, double b) : Loss("SmoothL1Loss"), beta(b) { reduction = r; }
-Tensor SmoothL1Loss::forward(const Tensor& i, const Tensor& t) { return F::smooth_l1_loss(i, t, reduction, beta); }
+Tensor SmoothL1Loss::forward(const Tensor& i, const Tensor& t) {
+  return F::smooth_l1_loss(i, t, reduction, beta);
+}
 
-CrossEntropyLoss::CrossEntropyLoss(F::CrossEntropyOptions o) : Loss("CrossEntropyLoss"), options(std::move(o)) {
+CrossEntropyLoss::CrossEntropyLoss(F::CrossEntropyOptions o)
+    : Loss("CrossEntropyLoss"), options(std::move(o)) {
   reduction = options.reduction;
 }
 Tensor CrossEntropyLoss::forward(const Tensor& i, const Tensor& t) {
@@ -23,7 +26,9 @@ Tensor CrossEntropyLoss::forward(const Tensor& i, const Tensor& t) {
   return F::cross_entropy(i, t, o);
 }
 
-NLLLoss::NLLLoss(F::NLLLossOptions o) : Loss("NLLLoss"), options(std::move(o)) { reduction = options.reduction; }
+NLLLoss::NLLLoss(F::NLLLossOptions o) : Loss("NLLLoss"), options(std::move(o)) {
+  reduction = options.reduction;
+}
 Tensor NLLLoss::forward(const Tensor& i, const Tensor& t) {
   F::NLLLossOptions o = options;
   o.reduction = reduction;
@@ -31,7 +36,9 @@ Tensor NLLLoss::forward(const Tensor& i, const Tensor& t) {
 }
 
 BCELoss::BCELoss(Tensor w, Reduction r) : Loss("BCELoss"), weight(std::move(w)) { reduction = r; }
-Tensor BCELoss::forward(const Tensor& i, const Tensor& t) { return F::binary_cross_entropy(i, t, weight, reduction); }
+Tensor BCELoss::forward(const Tensor& i, const Tensor& t) {
+  return F::binary_cross_entropy(i, t, weight, reduction);
+}
 
 BCEWithLogitsLoss::BCEWithLogitsLoss(Tensor w, Tensor pw, Reduction r)
     : Loss("BCEWithLogitsLoss"), weight(std::move(w)), pos_weight(std::move(pw)) {
@@ -41,7 +48,9 @@ Tensor BCEWithLogitsLoss::forward(const Tensor& i, const Tensor& t) {
   return F::binary_cross_entropy_with_logits(i, t, weight, pos_weight, reduction);
 }
 
-HingeEmbeddingLoss::HingeEmbeddingLoss(double m, Reduction r) : Loss("HingeEmbeddingLoss"), margin(m) { reduction = r; }
+HingeEmbeddingLoss::HingeEmbeddingLoss(double m, Reduction r) : Loss("HingeEmbeddingLoss"), margin(m) {
+  reduction = r;
+}
 Tensor HingeEmbeddingLoss::forward(const Tensor& i, const Tensor& t) {
   return F::hinge_embedding_loss(i, t, margin, reduction);
 }

@@ -49,7 +49,8 @@ void check_name(const std::string& name, const std::string& type) {
 Tensor Module::register_parameter(const std::string& name, Tensor t, bool requires_grad) {
   check_name(name, type_name_);
   NABLA_CHECK(t.defined(), "{}: parameter '{}' is undefined", type_name_, name);
-  for (const auto& p : params_) NABLA_CHECK(p.first != name, "{}: parameter '{}' already exists", type_name_, name);
+  for (const auto& p : params_)
+    NABLA_CHECK(p.first != name, "{}: parameter '{}' already exists", type_name_, name);
   if (requires_grad) t.requires_grad_(true);
   params_.emplace_back(name, t);
   return t;
@@ -57,7 +58,8 @@ Tensor Module::register_parameter(const std::string& name, Tensor t, bool requir
 
 Tensor Module::register_buffer(const std::string& name, Tensor t) {
   check_name(name, type_name_);
-  for (const auto& b : buffers_) NABLA_CHECK(b.first != name, "{}: buffer '{}' already exists", type_name_, name);
+  for (const auto& b : buffers_)
+    NABLA_CHECK(b.first != name, "{}: buffer '{}' already exists", type_name_, name);
   buffers_.emplace_back(name, t);
   return t;
 }
@@ -65,7 +67,8 @@ Tensor Module::register_buffer(const std::string& name, Tensor t) {
 void Module::add_child(const std::string& name, std::shared_ptr<Module> m) {
   check_name(name, type_name_);
   NABLA_CHECK(m != nullptr, "{}: submodule '{}' is null", type_name_, name);
-  for (const auto& c : children_) NABLA_CHECK(c.first != name, "{}: submodule '{}' already exists", type_name_, name);
+  for (const auto& c : children_)
+    NABLA_CHECK(c.first != name, "{}: submodule '{}' already exists", type_name_, name);
   children_.emplace_back(name, std::move(m));
 }
 
@@ -129,7 +132,8 @@ StateDict Module::state_dict() const {
   StateDict sd;
   // PyTorch orders each module's parameters, then its buffers, then its children's.
   std::vector<std::pair<std::string, Tensor>> ordered;
-  std::function<void(const Module&, const std::string&)> walk = [&](const Module& m, const std::string& prefix) {
+  std::function<void(const Module&, const std::string&)> walk = [&](const Module& m,
+                                                                    const std::string& prefix) {
     for (const auto& [n, t] : m.params_) {
       if (t.defined()) ordered.emplace_back(prefix + n, t);
     }
@@ -156,17 +160,20 @@ void Module::load_state_dict(const StateDict& state, bool strict) {
       continue;
     }
     used.insert(name);
-    NABLA_CHECK(src->sizes() == t.sizes(), "load_state_dict: size mismatch for '{}': the checkpoint has shape {}, the "
-                "module {}", name, src->shape_str(), t.shape_str());
+    NABLA_CHECK(src->sizes() == t.sizes(),
+                "load_state_dict: size mismatch for '{}': the checkpoint has shape {}, the "
+                "module {}",
+                name, src->shape_str(), t.shape_str());
   }
   std::vector<std::string> unexpected;
   for (const auto& [name, t] : state) {
     if (!used.count(name)) unexpected.push_back(name);
   }
   if (strict) {
-    NABLA_CHECK(missing.empty() && unexpected.empty(),
-                "load_state_dict: error(s) in loading the state dict for {}: missing keys [{}], unexpected keys [{}]",
-                type_name_, fmt::join(missing, ", "), fmt::join(unexpected, ", "));
+    NABLA_CHECK(
+        missing.empty() && unexpected.empty(),
+        "load_state_dict: error(s) in loading the state dict for {}: missing keys [{}], unexpected keys [{}]",
+        type_name_, fmt::join(missing, ", "), fmt::join(unexpected, ", "));
   }
   NoGradGuard g;
   for (auto& [name, t] : mine) {
@@ -203,7 +210,8 @@ void Module::to(Device device) {
 }
 
 void Module::to(ScalarType dtype) {
-  NABLA_CHECK(is_floating_point(dtype), "Module::to: expected a floating-point dtype, got {}", dtype_name(dtype));
+  NABLA_CHECK(is_floating_point(dtype), "Module::to: expected a floating-point dtype, got {}",
+              dtype_name(dtype));
   for (auto* list : {&params_, &buffers_}) {
     for (auto& [n, t] : *list) move_tensor(t, std::nullopt, dtype);
   }

@@ -1,11 +1,12 @@
 // RNN, LSTM, GRU, their cells, and Embedding: parameters in PyTorch's names and order, its
 // initialisation, and forward through nn::functional.
+#include "nabla/nn/recurrent.h"
+
 #include <cmath>
 
 #include "nabla/autograd.h"
 #include "nabla/factories.h"
 #include "nabla/nn/init.h"
-#include "nabla/nn/recurrent.h"
 
 namespace nabla::nn {
 namespace {
@@ -22,18 +23,20 @@ Tensor rnn_param(const Shape& shape, int64_t hidden) {
 
 RNNBase::RNNBase(std::string type_name, int64_t gates, int64_t in, int64_t hidden, const RNNOptions& o)
     : Module(std::move(type_name)), input_size(in), hidden_size(hidden), options(o) {
-  NABLA_CHECK(in > 0 && hidden > 0, "{}: input_size and hidden_size must be positive, got {} and {}", this->type_name(),
-              in, hidden);
-  NABLA_CHECK(o.num_layers >= 1, "{}: num_layers must be at least 1, got {}", this->type_name(), o.num_layers);
-  NABLA_CHECK(o.dropout >= 0.0 && o.dropout <= 1.0, "{}: dropout must be in [0, 1], got {}", this->type_name(),
-              o.dropout);
+  NABLA_CHECK(in > 0 && hidden > 0, "{}: input_size and hidden_size must be positive, got {} and {}",
+              this->type_name(), in, hidden);
+  NABLA_CHECK(o.num_layers >= 1, "{}: num_layers must be at least 1, got {}", this->type_name(),
+              o.num_layers);
+  NABLA_CHECK(o.dropout >= 0.0 && o.dropout <= 1.0, "{}: dropout must be in [0, 1], got {}",
+              this->type_name(), o.dropout);
   const int64_t dirs = o.bidirectional ? 2 : 1;
   for (int64_t l = 0; l < o.num_layers; ++l) {
     for (int64_t d = 0; d < dirs; ++d) {
       const std::string suffix = fmt::format("_l{}{}", l, d == 1 ? "_reverse" : "");
       const int64_t lin = l == 0 ? in : dirs * hidden;
       weights_.push_back(register_parameter("weight_ih" + suffix, rnn_param({gates * hidden, lin}, hidden)));
-      weights_.push_back(register_parameter("weight_hh" + suffix, rnn_param({gates * hidden, hidden}, hidden)));
+      weights_.push_back(
+          register_parameter("weight_hh" + suffix, rnn_param({gates * hidden, hidden}, hidden)));
       if (o.bias) {
         weights_.push_back(register_parameter("bias_ih" + suffix, rnn_param({gates * hidden}, hidden)));
         weights_.push_back(register_parameter("bias_hh" + suffix, rnn_param({gates * hidden}, hidden)));
@@ -76,8 +79,8 @@ RNNOutput GRU::forward_with_state(const Tensor& x, const Tensor& h0, const Tenso
 
 RNNCellBase::RNNCellBase(std::string type_name, int64_t gates, int64_t in, int64_t hidden, bool bias)
     : Module(std::move(type_name)), input_size(in), hidden_size(hidden) {
-  NABLA_CHECK(in > 0 && hidden > 0, "{}: input_size and hidden_size must be positive, got {} and {}", this->type_name(),
-              in, hidden);
+  NABLA_CHECK(in > 0 && hidden > 0, "{}: input_size and hidden_size must be positive, got {} and {}",
+              this->type_name(), in, hidden);
   weight_ih = register_parameter("weight_ih", rnn_param({gates * hidden, in}, hidden));
   weight_hh = register_parameter("weight_hh", rnn_param({gates * hidden, hidden}, hidden));
   if (bias) {
@@ -120,7 +123,8 @@ Embedding::Embedding(int64_t num, int64_t dim, std::optional<int64_t> pad)
     : Module("Embedding"), num_embeddings(num), embedding_dim(dim) {
   NABLA_CHECK(num >= 0 && dim >= 0, "Embedding: sizes must be non-negative, got {} and {}", num, dim);
   if (pad) {
-    NABLA_CHECK(*pad >= -num && *pad < num, "Embedding: padding_idx {} must be within num_embeddings ({})", *pad, num);
+    NABLA_CHECK(*pad >= -num && *pad < num, "Embedding: padding_idx {} must be within num_embeddings ({})",
+                *pad, num);
     padding_idx = *pad < 0 ? *pad + num : *pad;
   }
   Tensor w = empty({num, dim});
@@ -132,7 +136,9 @@ Embedding::Embedding(int64_t num, int64_t dim, std::optional<int64_t> pad)
   weight = register_parameter("weight", w);
 }
 
-Tensor Embedding::forward(const Tensor& indices) { return functional::embedding(indices, weight, padding_idx); }
+Tensor Embedding::forward(const Tensor& indices) {
+  return functional::embedding(indices, weight, padding_idx);
+}
 
 std::string Embedding::extra_repr() const {
   std::string s = fmt::format("{}, {}", num_embeddings, embedding_dim);

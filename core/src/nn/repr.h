@@ -1,9 +1,9 @@
 // Python-style formatting for module reprs, so printed models read as PyTorch prints them.
 #pragma once
 
-#include <string>
-
 #include <fmt/format.h>
+
+#include <string>
 
 namespace nabla::nn::detail {
 

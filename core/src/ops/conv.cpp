@@ -39,22 +39,23 @@ namespace {
 
 // A 3-D [C, H, W] input is one sample.
 Tensor as_batch(const Tensor& x, std::string_view op) {
-  NABLA_CHECK(x.dim() == 3 || x.dim() == 4, "{}: expected a 3-D (unbatched) or 4-D (batched) input, got shape {}", op,
-              x.shape_str());
+  NABLA_CHECK(x.dim() == 3 || x.dim() == 4,
+              "{}: expected a 3-D (unbatched) or 4-D (batched) input, got shape {}", op, x.shape_str());
   return x.dim() == 3 ? x.unsqueeze(0) : x;
 }
 
 void check_operands(const Tensor& x, const Tensor& w, const Tensor& bias, std::string_view op) {
   check_defined(x, op, "input");
   check_defined(w, op, "weight");
-  NABLA_CHECK(x.is_floating_point(), "{}: expected a floating-point input, got {}", op, dtype_name(x.dtype()));
+  NABLA_CHECK(x.is_floating_point(), "{}: expected a floating-point input, got {}", op,
+              dtype_name(x.dtype()));
   NABLA_CHECK(w.dtype() == x.dtype(), "{}: input ({}) and weight ({}) must have the same dtype", op,
               dtype_name(x.dtype()), dtype_name(w.dtype()));
   NABLA_CHECK(w.device() == x.device(), "{}: input is on {} but weight is on {}", op, x.device().str(),
               w.device().str());
   NABLA_CHECK(w.dim() == 4, "{}: expected a 4-D weight, got shape {}", op, w.shape_str());
-  NABLA_CHECK(w.size(2) > 0 && w.size(3) > 0, "{}: the kernel size must be positive, got weight of shape {}", op,
-              w.shape_str());
+  NABLA_CHECK(w.size(2) > 0 && w.size(3) > 0, "{}: the kernel size must be positive, got weight of shape {}",
+              op, w.shape_str());
   if (bias.defined()) {
     NABLA_CHECK(bias.dtype() == x.dtype() && bias.device() == x.device(),
                 "{}: bias ({} on {}) must match the input ({} on {})", op, dtype_name(bias.dtype()),
@@ -63,9 +64,10 @@ void check_operands(const Tensor& x, const Tensor& w, const Tensor& bias, std::s
 }
 
 ConvParams conv_params(Size2 stride, Size2 padding, Size2 dilation, int64_t groups, std::string_view op) {
-  NABLA_CHECK(stride.h > 0 && stride.w > 0, "{}: stride must be positive, got ({}, {})", op, stride.h, stride.w);
-  NABLA_CHECK(padding.h >= 0 && padding.w >= 0, "{}: padding must be non-negative, got ({}, {})", op, padding.h,
-              padding.w);
+  NABLA_CHECK(stride.h > 0 && stride.w > 0, "{}: stride must be positive, got ({}, {})", op, stride.h,
+              stride.w);
+  NABLA_CHECK(padding.h >= 0 && padding.w >= 0, "{}: padding must be non-negative, got ({}, {})", op,
+              padding.h, padding.w);
   NABLA_CHECK(dilation.h > 0 && dilation.w > 0, "{}: dilation must be positive, got ({}, {})", op, dilation.h,
               dilation.w);
   NABLA_CHECK(groups > 0, "{}: groups must be positive, got {}", op, groups);
@@ -74,8 +76,8 @@ ConvParams conv_params(Size2 stride, Size2 padding, Size2 dilation, int64_t grou
 
 Tensor add_bias(const Tensor& y, const Tensor& bias, std::string_view op) {
   if (!bias.defined()) return y;
-  NABLA_CHECK(bias.dim() == 1 && bias.size(0) == y.size(1), "{}: expected a bias of shape [{}], got {}", op, y.size(1),
-              bias.shape_str());
+  NABLA_CHECK(bias.dim() == 1 && bias.size(0) == y.size(1), "{}: expected a bias of shape [{}], got {}", op,
+              y.size(1), bias.shape_str());
   return y + bias.view({1, y.size(1), 1, 1});
 }
 
@@ -88,8 +90,9 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Siz
   const Tensor x = as_batch(input, op);
   const ConvParams conv = conv_params(stride, padding, dilation, groups, op);
   const int64_t out_ch = weight.size(0);
-  NABLA_CHECK(out_ch % groups == 0, "conv2d: out_channels {} (weight of shape {}) must be divisible by groups {}",
-              out_ch, weight.shape_str(), groups);
+  NABLA_CHECK(out_ch % groups == 0,
+              "conv2d: out_channels {} (weight of shape {}) must be divisible by groups {}", out_ch,
+              weight.shape_str(), groups);
   NABLA_CHECK(x.size(1) == weight.size(1) * groups,
               "conv2d: input of shape {} has {} channels, but weight of shape {} with groups={} expects {}",
               input.shape_str(), x.size(1), weight.shape_str(), groups, weight.size(1) * groups);
@@ -107,8 +110,8 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Siz
   return input.dim() == 3 ? y.squeeze(0) : y;
 }
 
-Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding,
-                        Size2 output_padding, int64_t groups, Size2 dilation) {
+Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Size2 stride,
+                        Size2 padding, Size2 output_padding, int64_t groups, Size2 dilation) {
   constexpr std::string_view op = "conv_transpose2d";
   check_operands(input, weight, bias, op);
   const Tensor x = as_batch(input, op);
@@ -117,9 +120,10 @@ Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor&
               "conv_transpose2d: output_padding must be non-negative, got ({}, {})", output_padding.h,
               output_padding.w);
   NABLA_CHECK(output_padding.h < stride.h && output_padding.w < stride.w,
-              "conv_transpose2d: output_padding ({}, {}) must be smaller than stride ({}, {})", output_padding.h,
-              output_padding.w, stride.h, stride.w);
-  NABLA_CHECK(weight.size(0) % groups == 0, "conv_transpose2d: weight of shape {} has {} input channels, not divisible by groups {}",
+              "conv_transpose2d: output_padding ({}, {}) must be smaller than stride ({}, {})",
+              output_padding.h, output_padding.w, stride.h, stride.w);
+  NABLA_CHECK(weight.size(0) % groups == 0,
+              "conv_transpose2d: weight of shape {} has {} input channels, not divisible by groups {}",
               weight.shape_str(), weight.size(0), groups);
   NABLA_CHECK(x.size(1) == weight.size(0),
               "conv_transpose2d: input of shape {} has {} channels, but weight of shape {} expects {}",

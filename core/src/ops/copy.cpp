@@ -56,7 +56,8 @@ Tensor& Tensor::copy_(const Tensor& src) {
   const bool ag = inplace_needs_autograd(*this, {&src});
   check_inplace(*this, "copy_", ag);
   NABLA_CHECK(broadcast_shapes(src.sizes(), sizes(), "copy_") == sizes(),
-              "copy_: source of shape {} does not broadcast to the destination shape {}", src.shape_str(), shape_str());
+              "copy_: source of shape {} does not broadcast to the destination shape {}", src.shape_str(),
+              shape_str());
   if (!safe_to_write_over(*this, src)) return copy_(src.clone());
   // The copy overwrites every element, so self's old history is dropped: its gradient now
   // flows to src alone (run_op records self as the copy's output when src requires grad).
@@ -85,7 +86,8 @@ void overwrite_history(Tensor& self, std::string_view op) {
 Tensor& Tensor::fill_(const Scalar& v) {
   overwrite_history(*this, "fill_");
   NABLA_CHECK(!(is_integral(dtype(), true) && v.is_floating_point()),
-              "fill_: cannot fill a {} tensor with the floating-point value {}", dtype_name(dtype()), v.str());
+              "fill_: cannot fill a {} tensor with the floating-point value {}", dtype_name(dtype()),
+              v.str());
   run_op(Op::fill, {}, *this, FillParams{v}.params());
   return *this;
 }

@@ -11,7 +11,8 @@ namespace nabla {
 namespace {
 
 void check_index_dtype(const Tensor& index, std::string_view op) {
-  NABLA_CHECK(index.dtype() == kInt64, "{}: expected an int64 index tensor, got {}", op, dtype_name(index.dtype()));
+  NABLA_CHECK(index.dtype() == kInt64, "{}: expected an int64 index tensor, got {}", op,
+              dtype_name(index.dtype()));
 }
 
 Tensor as_index(const Tensor& index, std::string_view op) {
@@ -35,11 +36,13 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
               x.shape_str());
   for (int64_t i = 0; i < x.dim() && index.dim() > 0; ++i) {
     NABLA_CHECK(i == d || index.size(i) <= x.size(i),
-                "gather: index size {} exceeds the input size {} at dim {} (index {}, input {})", index.size(i),
-                x.size(i), i, index.shape_str(), x.shape_str());
+                "gather: index size {} exceeds the input size {} at dim {} (index {}, input {})",
+                index.size(i), x.size(i), i, index.shape_str(), x.shape_str());
   }
   const OpParams p = IndexParams{d}.params();
-  if (x.dim() == 0) return run_op(Op::gather, {x.view({1}), index.view({-1})}, make_tensor(index.sizes(), x.dtype(), x.device()), p);
+  if (x.dim() == 0)
+    return run_op(Op::gather, {x.view({1}), index.view({-1})},
+                  make_tensor(index.sizes(), x.dtype(), x.device()), p);
   return run_op(Op::gather, {x, index}, make_tensor(index.sizes(), x.dtype(), x.device(), "gather"), p);
 }
 
@@ -58,7 +61,8 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tens
     NABLA_CHECK(index.size(i) <= src.size(i), "scatter_add: index size {} exceeds the src size {} at dim {}",
                 index.size(i), src.size(i), i);
     NABLA_CHECK(i == d || index.size(i) <= x.size(i),
-                "scatter_add: index size {} exceeds the input size {} at dim {}", index.size(i), x.size(i), i);
+                "scatter_add: index size {} exceeds the input size {} at dim {}", index.size(i), x.size(i),
+                i);
   }
   const OpParams p = IndexParams{d}.params();
   const std::array<Tensor, 3> in{x, index, src};
@@ -71,12 +75,14 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index_in) {
   check_defined(x, "index_select");
   const Tensor index = as_index(index_in, "index_select");
   NABLA_CHECK(index.dim() <= 1, "index_select: expected a 1-D index, got shape {}", index.shape_str());
-  if (x.dim() == 0) return index_select(x.view({1}), 0, index).view(index.dim() == 0 ? Shape{} : Shape{index.numel()});
+  if (x.dim() == 0)
+    return index_select(x.view({1}), 0, index).view(index.dim() == 0 ? Shape{} : Shape{index.numel()});
   const int64_t d = wrap_dim(dim, x.dim(), "index_select");
   Shape shape = x.sizes();
   shape[d] = index.numel();
   const OpParams p = IndexParams{d}.params();
-  return run_op(Op::index_select, {x, index.view({-1})}, make_tensor(shape, x.dtype(), x.device(), "index_select"), p);
+  return run_op(Op::index_select, {x, index.view({-1})},
+                make_tensor(shape, x.dtype(), x.device(), "index_select"), p);
 }
 
 Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index_in, const Tensor& source) {
@@ -86,12 +92,14 @@ Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index_in, const Ten
   NABLA_CHECK(index.dim() <= 1, "index_add: expected a 1-D index, got shape {}", index.shape_str());
   NABLA_CHECK(source.dtype() == x.dtype(), "index_add: source dtype {} differs from the input dtype {}",
               dtype_name(source.dtype()), dtype_name(x.dtype()));
-  NABLA_CHECK(x.dim() > 0 && source.dim() == x.dim(), "index_add: source of shape {} must have the dims of the input {}",
-              source.shape_str(), x.shape_str());
+  NABLA_CHECK(x.dim() > 0 && source.dim() == x.dim(),
+              "index_add: source of shape {} must have the dims of the input {}", source.shape_str(),
+              x.shape_str());
   const int64_t d = wrap_dim(dim, x.dim(), "index_add");
   for (int64_t i = 0; i < x.dim(); ++i) {
     const int64_t want = i == d ? index.numel() : x.size(i);
-    NABLA_CHECK(source.size(i) == want, "index_add: source of shape {} does not fit input {} with {} indices along dim {}",
+    NABLA_CHECK(source.size(i) == want,
+                "index_add: source of shape {} does not fit input {} with {} indices along dim {}",
                 source.shape_str(), x.shape_str(), index.numel(), d);
   }
   const OpParams p = IndexParams{d}.params();
@@ -123,12 +131,13 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
       in.push_back(t.to(dt));
       continue;
     }
-    NABLA_CHECK(t.dim() == ref->dim(), "cat: tensor {} has {} dims but tensor 0 has {} (shapes {} and {})", i, t.dim(),
-                ref->dim(), t.shape_str(), ref->shape_str());
+    NABLA_CHECK(t.dim() == ref->dim(), "cat: tensor {} has {} dims but tensor 0 has {} (shapes {} and {})", i,
+                t.dim(), ref->dim(), t.shape_str(), ref->shape_str());
     for (int64_t k = 0; k < t.dim(); ++k) {
-      NABLA_CHECK(k == d || t.size(k) == ref->size(k),
-                  "cat: sizes must match except in dim {}: tensor {} has shape {}, expected size {} at dim {}", d, i,
-                  t.shape_str(), ref->size(k), k);
+      NABLA_CHECK(
+          k == d || t.size(k) == ref->size(k),
+          "cat: sizes must match except in dim {}: tensor {} has shape {}, expected size {} at dim {}", d, i,
+          t.shape_str(), ref->size(k), k);
     }
     shape[d] += t.size(d);
     in.push_back(t.dtype() == dt ? t : t.to(dt));
@@ -143,8 +152,8 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
   NABLA_CHECK(!tensors.empty(), "stack: expected a non-empty list of tensors");
   for (std::size_t i = 0; i < tensors.size(); ++i) {
     check_defined(tensors[i], "stack", fmt::format("tensor {}", i));
-    NABLA_CHECK(tensors[i].sizes() == tensors[0].sizes(), "stack: tensor {} has shape {} but tensor 0 has {}", i,
-                tensors[i].shape_str(), tensors[0].shape_str());
+    NABLA_CHECK(tensors[i].sizes() == tensors[0].sizes(), "stack: tensor {} has shape {} but tensor 0 has {}",
+                i, tensors[i].shape_str(), tensors[0].shape_str());
   }
   const int64_t d = wrap_dim(dim, tensors[0].dim() + 1, "stack");
   std::vector<Tensor> u;
@@ -154,8 +163,8 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
 
 std::vector<Tensor> split(const Tensor& x, int64_t split_size, int64_t dim) {
   check_defined(x, "split");
-  NABLA_CHECK(split_size > 0 || (split_size == 0 && x.size(dim) == 0), "split: split_size must be positive, got {}",
-              split_size);
+  NABLA_CHECK(split_size > 0 || (split_size == 0 && x.size(dim) == 0),
+              "split: split_size must be positive, got {}", split_size);
   const int64_t d = wrap_dim(dim, x.dim(), "split");
   const int64_t n = x.size(d);
   if (n == 0) return {x};
@@ -172,8 +181,8 @@ std::vector<Tensor> split(const Tensor& x, const Shape& sizes, int64_t dim) {
     NABLA_CHECK(s >= 0, "split: split sizes must be non-negative, got {}", shape_to_string(sizes));
     total += s;
   }
-  NABLA_CHECK(total == x.size(d), "split: split sizes {} sum to {} but dim {} has size {}", shape_to_string(sizes), total,
-              d, x.size(d));
+  NABLA_CHECK(total == x.size(d), "split: split sizes {} sum to {} but dim {} has size {}",
+              shape_to_string(sizes), total, d, x.size(d));
   std::vector<Tensor> r;
   int64_t at = 0;
   for (int64_t s : sizes) {
@@ -195,7 +204,8 @@ Tensor one_hot(const Tensor& indices, int64_t num_classes) {
   check_index_dtype(indices, "one_hot");
   if (num_classes < 0) {
     NABLA_CHECK(num_classes == -1, "one_hot: num_classes must be positive or -1, got {}", num_classes);
-    NABLA_CHECK(indices.numel() > 0, "one_hot: cannot infer num_classes from an empty tensor; pass num_classes");
+    NABLA_CHECK(indices.numel() > 0,
+                "one_hot: cannot infer num_classes from an empty tensor; pass num_classes");
     num_classes = indices.max().item<int64_t>() + 1;
   }
   Shape shape = indices.sizes();

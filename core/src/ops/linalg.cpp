@@ -20,8 +20,8 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
   check_defined(b, "bmm", "mat2");
   NABLA_CHECK(a.dim() == 3 && b.dim() == 3, "bmm: expected 3-D tensors, got shapes {} and {}", a.shape_str(),
               b.shape_str());
-  NABLA_CHECK(a.size(0) == b.size(0), "bmm: batch sizes differ: {} and {} (shapes {} and {})", a.size(0), b.size(0),
-              a.shape_str(), b.shape_str());
+  NABLA_CHECK(a.size(0) == b.size(0), "bmm: batch sizes differ: {} and {} (shapes {} and {})", a.size(0),
+              b.size(0), a.shape_str(), b.shape_str());
   NABLA_CHECK(a.size(2) == b.size(1), "bmm: shapes {} and {} cannot be multiplied ({} != {})", a.shape_str(),
               b.shape_str(), a.size(2), b.size(1));
   check_matmul_dtypes(a, b, "bmm");
@@ -43,10 +43,10 @@ Tensor addmm(const Tensor& input, const Tensor& a, const Tensor& b, const Scalar
   check_defined(input, "addmm", "input");
   check_defined(a, "addmm", "mat1");
   check_defined(b, "addmm", "mat2");
-  NABLA_CHECK(a.dim() == 2 && b.dim() == 2, "addmm: expected 2-D matrices, got shapes {} and {}", a.shape_str(),
-              b.shape_str());
-  NABLA_CHECK(a.size(1) == b.size(0), "addmm: shapes {} and {} cannot be multiplied ({} != {})", a.shape_str(),
-              b.shape_str(), a.size(1), b.size(0));
+  NABLA_CHECK(a.dim() == 2 && b.dim() == 2, "addmm: expected 2-D matrices, got shapes {} and {}",
+              a.shape_str(), b.shape_str());
+  NABLA_CHECK(a.size(1) == b.size(0), "addmm: shapes {} and {} cannot be multiplied ({} != {})",
+              a.shape_str(), b.shape_str(), a.size(1), b.size(0));
   check_matmul_dtypes(a, b, "addmm");
   check_matmul_dtypes(input, a, "addmm");
   const Shape shape{a.size(0), b.size(1)};
@@ -64,12 +64,12 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   check_defined(a, "matmul", "input");
   check_defined(b, "matmul", "other");
   const int64_t da = a.dim(), db = b.dim();
-  NABLA_CHECK(da > 0 && db > 0, "matmul: both arguments need at least 1 dim, got shapes {} and {}", a.shape_str(),
-              b.shape_str());
+  NABLA_CHECK(da > 0 && db > 0, "matmul: both arguments need at least 1 dim, got shapes {} and {}",
+              a.shape_str(), b.shape_str());
   check_matmul_dtypes(a, b, "matmul");
   const int64_t k_a = a.size(-1), k_b = db == 1 ? b.size(0) : b.size(-2);
-  NABLA_CHECK(k_a == k_b, "matmul: shapes {} and {} cannot be multiplied ({} != {})", a.shape_str(), b.shape_str(),
-              k_a, k_b);
+  NABLA_CHECK(k_a == k_b, "matmul: shapes {} and {} cannot be multiplied ({} != {})", a.shape_str(),
+              b.shape_str(), k_a, k_b);
   if (da == 1 && db == 1) return mm(a.unsqueeze(0), b.unsqueeze(1)).view({});
   if (da == 2 && db == 1) return mm(a, b.unsqueeze(1)).squeeze(1);
   if (da == 1 && db == 2) return mm(a.unsqueeze(0), b).squeeze(0);

@@ -18,22 +18,25 @@ ScalarType stat_dtype(ScalarType t) { return t == kFloat64 ? kFloat64 : kFloat32
 
 void check_vector(const Tensor& t, int64_t n, const Tensor& x, std::string_view op, std::string_view what) {
   if (!t.defined()) return;
-  NABLA_CHECK(t.dim() == 1 && t.size(0) == n, "{}: expected {} of shape [{}] (one per channel of input {}), got {}", op,
-              what, n, x.shape_str(), t.shape_str());
+  NABLA_CHECK(t.dim() == 1 && t.size(0) == n,
+              "{}: expected {} of shape [{}] (one per channel of input {}), got {}", op, what, n,
+              x.shape_str(), t.shape_str());
   NABLA_CHECK(t.device() == x.device(), "{}: {} is on {} but the input is on {}", op, what, t.device().str(),
               x.device().str());
-  NABLA_CHECK(t.is_floating_point(), "{}: expected a floating-point {}, got {}", op, what, dtype_name(t.dtype()));
+  NABLA_CHECK(t.is_floating_point(), "{}: expected a floating-point {}, got {}", op, what,
+              dtype_name(t.dtype()));
 }
 
 }  // namespace
 
-Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
-                  const Tensor& bias, bool training, double momentum, double eps) {
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                  const Tensor& weight, const Tensor& bias, bool training, double momentum, double eps) {
   constexpr std::string_view op = "batch_norm";
   check_defined(x, op, "input");
   NABLA_CHECK(x.dim() >= 2, "batch_norm: expected an input of at least 2 dims [N, C, ...], got shape {}",
               x.shape_str());
-  NABLA_CHECK(x.is_floating_point(), "batch_norm: expected a floating-point input, got {}", dtype_name(x.dtype()));
+  NABLA_CHECK(x.is_floating_point(), "batch_norm: expected a floating-point input, got {}",
+              dtype_name(x.dtype()));
   NABLA_CHECK(eps > 0.0, "batch_norm: eps must be positive, got {}", eps);
   const int64_t ch = x.size(1);
   check_vector(weight, ch, x, op, "weight");
@@ -62,8 +65,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   const Tensor w = weight.defined() ? weight.to(st) : ones({ch}, so);
   const Tensor b = bias.defined() ? bias.to(st) : zeros({ch}, so);
   const Tensor x3 = x.reshape({x.size(0), ch, l}).contiguous();
-  std::array<Tensor, 3> out{make_tensor(x3.sizes(), x.dtype(), x.device(), op), make_tensor({ch}, st, x.device(), op),
-                            make_tensor({ch}, st, x.device(), op)};
+  std::array<Tensor, 3> out{make_tensor(x3.sizes(), x.dtype(), x.device(), op),
+                            make_tensor({ch}, st, x.device(), op), make_tensor({ch}, st, x.device(), op)};
   const std::array<Tensor, 3> in{x3, w, b};
   run_op(Op::batch_norm, std::span<const Tensor>(in.data(), in.size()),
          std::span<Tensor>(out.data(), out.size()), NormParams{eps}.params());
@@ -79,15 +82,17 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   return out[0].view(x.sizes());
 }
 
-Tensor layer_norm(const Tensor& x, IntList normalized_shape, const Tensor& weight, const Tensor& bias, double eps) {
+Tensor layer_norm(const Tensor& x, IntList normalized_shape, const Tensor& weight, const Tensor& bias,
+                  double eps) {
   constexpr std::string_view op = "layer_norm";
   check_defined(x, op, "input");
-  NABLA_CHECK(x.is_floating_point(), "layer_norm: expected a floating-point input, got {}", dtype_name(x.dtype()));
+  NABLA_CHECK(x.is_floating_point(), "layer_norm: expected a floating-point input, got {}",
+              dtype_name(x.dtype()));
   const Shape& ns = normalized_shape.vec();
   const int64_t k = static_cast<int64_t>(ns.size());
   NABLA_CHECK(k >= 1 && k <= x.dim() && Shape(x.sizes().end() - k, x.sizes().end()) == ns,
-              "layer_norm: normalized_shape {} must be the last dims of the input's shape {}", shape_to_string(ns),
-              x.shape_str());
+              "layer_norm: normalized_shape {} must be the last dims of the input's shape {}",
+              shape_to_string(ns), x.shape_str());
   NABLA_CHECK(eps > 0.0, "layer_norm: eps must be positive, got {}", eps);
   int64_t cols = 1;
   for (int64_t s : ns) cols *= s;
@@ -95,8 +100,8 @@ Tensor layer_norm(const Tensor& x, IntList normalized_shape, const Tensor& weigh
   const TensorOptions xo = TensorOptions(x.dtype()).device(x.device());
   for (const Tensor* t : {&weight, &bias}) {
     if (!t->defined()) continue;
-    NABLA_CHECK(t->sizes() == ns, "layer_norm: expected {} of shape {}, got {}", t == &weight ? "weight" : "bias",
-                shape_to_string(ns), t->shape_str());
+    NABLA_CHECK(t->sizes() == ns, "layer_norm: expected {} of shape {}, got {}",
+                t == &weight ? "weight" : "bias", shape_to_string(ns), t->shape_str());
     NABLA_CHECK(t->device() == x.device() && t->dtype() == x.dtype(),
                 "layer_norm: {} ({} on {}) must match the input ({} on {})", t == &weight ? "weight" : "bias",
                 dtype_name(t->dtype()), t->device().str(), dtype_name(x.dtype()), x.device().str());
@@ -106,8 +111,8 @@ Tensor layer_norm(const Tensor& x, IntList normalized_shape, const Tensor& weigh
   const int64_t rows = x.numel() / cols;
   const Tensor x2 = x.reshape({rows, cols}).contiguous();
   const ScalarType st = stat_dtype(x.dtype());
-  std::array<Tensor, 3> out{make_tensor(x2.sizes(), x.dtype(), x.device(), op), make_tensor({rows}, st, x.device(), op),
-                            make_tensor({rows}, st, x.device(), op)};
+  std::array<Tensor, 3> out{make_tensor(x2.sizes(), x.dtype(), x.device(), op),
+                            make_tensor({rows}, st, x.device(), op), make_tensor({rows}, st, x.device(), op)};
   const std::array<Tensor, 3> in{x2, w, b};
   run_op(Op::layer_norm, std::span<const Tensor>(in.data(), in.size()),
          std::span<Tensor>(out.data(), out.size()), NormParams{eps}.params());
@@ -117,9 +122,10 @@ Tensor layer_norm(const Tensor& x, IntList normalized_shape, const Tensor& weigh
 Tensor dropout2d(const Tensor& x, double p, bool training, Generator* gen) {
   check_defined(x, "dropout2d");
   NABLA_CHECK(p >= 0.0 && p <= 1.0, "dropout2d: probability must be in [0, 1], got {}", p);
-  NABLA_CHECK(x.dim() == 3 || x.dim() == 4, "dropout2d: expected a 3-D [C, H, W] or 4-D [N, C, H, W] input, got shape {}",
-              x.shape_str());
-  NABLA_CHECK(x.is_floating_point(), "dropout2d: expected a floating-point input, got {}", dtype_name(x.dtype()));
+  NABLA_CHECK(x.dim() == 3 || x.dim() == 4,
+              "dropout2d: expected a 3-D [C, H, W] or 4-D [N, C, H, W] input, got shape {}", x.shape_str());
+  NABLA_CHECK(x.is_floating_point(), "dropout2d: expected a floating-point input, got {}",
+              dtype_name(x.dtype()));
   if (!training || p == 0.0) return x;
   if (p == 1.0) return x * 0.0;
   Shape mask_shape = x.sizes();  // one draw per channel: [N, C, 1, 1] or [C, 1, 1]

@@ -24,12 +24,8 @@ Tensor wrapped_scalar(const Scalar& s, ScalarType dtype) {
   return t;
 }
 
-TypeOperand TypeOperand::of(const Tensor& t) {
-  return {t.dtype(), t.dim(), t.impl()->wrapped_number};
-}
-TypeOperand TypeOperand::of(const Scalar& s) {
-  return {s.natural_dtype(), 0, true};
-}
+TypeOperand TypeOperand::of(const Tensor& t) { return {t.dtype(), t.dim(), t.impl()->wrapped_number}; }
+TypeOperand TypeOperand::of(const Scalar& s) { return {s.natural_dtype(), 0, true}; }
 
 namespace {
 int category(ScalarType t) { return t == kBool ? 0 : is_integral(t) ? 1 : 2; }
@@ -76,8 +72,8 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, std::string_view op) {
     const int64_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
     const int64_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
     NABLA_CHECK(da == db || da == 1 || db == 1,
-                "{}: shapes {} and {} cannot be broadcast together (size {} vs {} at dim {} of the result)", op,
-                shape_to_string(a), shape_to_string(b), da, db, i);
+                "{}: shapes {} and {} cannot be broadcast together (size {} vs {} at dim {} of the result)",
+                op, shape_to_string(a), shape_to_string(b), da, db, i);
     r[i] = da == 1 ? db : da;
   }
   return r;
@@ -94,8 +90,8 @@ std::vector<int64_t> reduction_dims(const Tensor& x, const IntList& dims, std::s
   }
   for (int64_t d : dims.vec()) {
     const int64_t w = wrap_dim(d, nd, op);
-    NABLA_CHECK(std::find(r.begin(), r.end(), w) == r.end(), "{}: dim {} appears more than once in the dim list {}",
-                op, w, shape_to_string(dims.vec()));
+    NABLA_CHECK(std::find(r.begin(), r.end(), w) == r.end(),
+                "{}: dim {} appears more than once in the dim list {}", op, w, shape_to_string(dims.vec()));
     r.push_back(w);
   }
   if (nd == 0) r.clear();  // a 0-dim tensor reduces over nothing
@@ -107,8 +103,10 @@ Shape reduced_shape(const Shape& sizes, const std::vector<int64_t>& dims, bool k
   Shape r;
   for (std::size_t d = 0; d < sizes.size(); ++d) {
     const bool red = std::find(dims.begin(), dims.end(), static_cast<int64_t>(d)) != dims.end();
-    if (!red) r.push_back(sizes[d]);
-    else if (keepdim) r.push_back(1);
+    if (!red)
+      r.push_back(sizes[d]);
+    else if (keepdim)
+      r.push_back(1);
   }
   return r;
 }
@@ -125,10 +123,11 @@ bool inplace_needs_autograd(const Tensor& self, std::initializer_list<const Tens
 void check_inplace(const Tensor& self, std::string_view op, bool autograd) {
   check_defined(self, op, "self");
   for (int64_t d = 0; d < self.dim(); ++d) {
-    NABLA_CHECK(!(self.stride(d) == 0 && self.size(d) > 1),
-                "{}: the tensor written in place has elements that share memory (stride 0 along dim {} of shape {}, "
-                "e.g. from expand); write into a contiguous() copy instead",
-                op, d, self.shape_str());
+    NABLA_CHECK(
+        !(self.stride(d) == 0 && self.size(d) > 1),
+        "{}: the tensor written in place has elements that share memory (stride 0 along dim {} of shape {}, "
+        "e.g. from expand); write into a contiguous() copy instead",
+        op, d, self.shape_str());
   }
   if (!GradMode::is_enabled()) return;
   NABLA_CHECK(!(self.requires_grad() && self.is_leaf()),
@@ -147,8 +146,8 @@ Tensor& commit_inplace(Tensor& self, const Tensor& result, std::string_view op) 
               "{}: the result of shape {} cannot be written in place into a tensor of shape {}", op,
               result.shape_str(), self.shape_str());
   NABLA_CHECK(can_cast(result.dtype(), self.dtype()),
-              "{}: result type {} cannot be cast to the in-place output type {}", op, dtype_name(result.dtype()),
-              dtype_name(self.dtype()));
+              "{}: result type {} cannot be cast to the in-place output type {}", op,
+              dtype_name(result.dtype()), dtype_name(self.dtype()));
   {
     NoGradGuard g;
     run_op(Op::copy, {result}, self);
@@ -165,7 +164,8 @@ Tensor& commit_inplace(Tensor& self, const Tensor& result, std::string_view op) 
 
 bool safe_to_write_over(const Tensor& out, const Tensor& a) {
   if (!out.is_alias_of(a)) return true;
-  return a.sizes() == out.sizes() && a.strides() == out.strides() && a.storage_offset() == out.storage_offset();
+  return a.sizes() == out.sizes() && a.strides() == out.strides() &&
+         a.storage_offset() == out.storage_offset();
 }
 
 }  // namespace nabla

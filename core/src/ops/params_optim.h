@@ -65,8 +65,8 @@ void visit_optim_rule(Op op, const OpParams& p, const F& f) {
 
 /// Defines, in the enclosing (backend) namespace, `<op>_kernel(c)` of every optimizer step op
 /// as a call of that backend's one step kernel, `step(c)` (which visits the rule).
-#define NABLA_DEFINE_OPTIM_KERNELS()                                \
-  void sgd_step_kernel(const KernelCall& c) { step(c); }            \
-  void adam_step_kernel(const KernelCall& c) { step(c); }           \
-  void rmsprop_step_kernel(const KernelCall& c) { step(c); }        \
+#define NABLA_DEFINE_OPTIM_KERNELS()                         \
+  void sgd_step_kernel(const KernelCall& c) { step(c); }     \
+  void adam_step_kernel(const KernelCall& c) { step(c); }    \
+  void rmsprop_step_kernel(const KernelCall& c) { step(c); } \
   void adagrad_step_kernel(const KernelCall& c) { step(c); }

@@ -24,8 +24,8 @@ struct SoftmaxParams {
 
 /// Defines, in the enclosing (backend) namespace, the four kernels of the family as calls of
 /// that backend's `softmax_forward<kLog>(c)` and `softmax_backward<kLog>(c)`.
-#define NABLA_DEFINE_SOFTMAX_KERNELS()                                                         \
-  void softmax_kernel(const KernelCall& c) { softmax_forward<false>(c); }                      \
-  void log_softmax_kernel(const KernelCall& c) { softmax_forward<true>(c); }                   \
-  void softmax_backward_kernel(const KernelCall& c) { softmax_backward<false>(c); }            \
+#define NABLA_DEFINE_SOFTMAX_KERNELS()                                              \
+  void softmax_kernel(const KernelCall& c) { softmax_forward<false>(c); }           \
+  void log_softmax_kernel(const KernelCall& c) { softmax_forward<true>(c); }        \
+  void softmax_backward_kernel(const KernelCall& c) { softmax_backward<false>(c); } \
   void log_softmax_backward_kernel(const KernelCall& c) { softmax_backward<true>(c); }

@@ -10,8 +10,8 @@ namespace {
 
 enum class Empty { Allowed, Error };
 
-Tensor reduce(Op op, const Tensor& x, const IntList& dims_in, bool keepdim, ReduceParams p, ScalarType out_dtype,
-              Empty empty = Empty::Allowed) {
+Tensor reduce(Op op, const Tensor& x, const IntList& dims_in, bool keepdim, ReduceParams p,
+              ScalarType out_dtype, Empty empty = Empty::Allowed) {
   const std::string_view name = op_name(op);
   check_defined(x, name);
   const std::vector<int64_t> dims = reduction_dims(x, dims_in, name);
@@ -19,9 +19,10 @@ Tensor reduce(Op op, const Tensor& x, const IntList& dims_in, bool keepdim, Redu
     int64_t k = 1;
     for (int64_t d : dims) k *= x.size(d);
     NABLA_CHECK(x.numel() > 0 || !dims.empty(),
-                "{}: cannot reduce an empty tensor (shape {}): the result has no identity", name, x.shape_str());
-    NABLA_CHECK(k > 0, "{}: cannot reduce over a zero-size dim (input shape {}, dims {})", name, x.shape_str(),
-                shape_to_string(dims));
+                "{}: cannot reduce an empty tensor (shape {}): the result has no identity", name,
+                x.shape_str());
+    NABLA_CHECK(k > 0, "{}: cannot reduce over a zero-size dim (input shape {}, dims {})", name,
+                x.shape_str(), shape_to_string(dims));
   }
   p.dims = dims;
   Tensor out = make_tensor(reduced_shape(x.sizes(), dims, keepdim), out_dtype, x.device(), name);
@@ -33,7 +34,8 @@ ScalarType sum_dtype(ScalarType t) { return is_integral(t, true) ? kInt64 : t; }
 ScalarType float_input(const Tensor& x, std::string_view op) {
   check_defined(x, op);
   NABLA_CHECK(is_floating_point(x.dtype()),
-              "{}: expected a floating-point input, got {} (convert with .to(nabla::kFloat32))", op, dtype_name(x.dtype()));
+              "{}: expected a floating-point input, got {} (convert with .to(nabla::kFloat32))", op,
+              dtype_name(x.dtype()));
   return x.dtype();
 }
 
@@ -95,9 +97,13 @@ std::tuple<Tensor, Tensor> min(const Tensor& x, int64_t dim, bool keepdim) {
   return extremum_dim(Op::argmin, x, dim, keepdim);
 }
 Tensor argmax(const Tensor& x) { return arg_extremum(Op::argmax, x, kAll, false); }
-Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) { return arg_extremum(Op::argmax, x, dim, keepdim); }
+Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
+  return arg_extremum(Op::argmax, x, dim, keepdim);
+}
 Tensor argmin(const Tensor& x) { return arg_extremum(Op::argmin, x, kAll, false); }
-Tensor argmin(const Tensor& x, int64_t dim, bool keepdim) { return arg_extremum(Op::argmin, x, dim, keepdim); }
+Tensor argmin(const Tensor& x, int64_t dim, bool keepdim) {
+  return arg_extremum(Op::argmin, x, dim, keepdim);
+}
 
 Tensor var(const Tensor& x, IntList dims, bool unbiased, bool keepdim) {
   return reduce(Op::var, x, dims, keepdim, correction(unbiased), float_input(x, "var"));

@@ -27,9 +27,12 @@ using math::RnnMode;
 const char* mode_name(RnnMode m) {
   switch (m) {
     case RnnMode::rnn_tanh:
-    case RnnMode::rnn_relu: return "rnn";
-    case RnnMode::lstm: return "lstm";
-    case RnnMode::gru: return "gru";
+    case RnnMode::rnn_relu:
+      return "rnn";
+    case RnnMode::lstm:
+      return "lstm";
+    case RnnMode::gru:
+      return "gru";
   }
   return "rnn";
 }
@@ -44,11 +47,12 @@ Tensor state_or_zeros(const Tensor& s, const Shape& want, bool batched, const Te
                       const char* what) {
   const Shape shown = batched ? want : Shape{want[0], want[2]};
   if (!s.defined()) return zeros(want, like.options());
-  NABLA_CHECK(s.is_floating_point(), "{}: expected a floating-point {}, got {}", op, what, dtype_name(s.dtype()));
+  NABLA_CHECK(s.is_floating_point(), "{}: expected a floating-point {}, got {}", op, what,
+              dtype_name(s.dtype()));
   NABLA_CHECK(s.sizes() == shown, "{}: expected {} of shape {}, got {}", op, what, shape_to_string(shown),
               s.shape_str());
-  NABLA_CHECK(s.dtype() == like.dtype(), "{}: {} has dtype {} but the input has {}", op, what, dtype_name(s.dtype()),
-              dtype_name(like.dtype()));
+  NABLA_CHECK(s.dtype() == like.dtype(), "{}: {} has dtype {} but the input has {}", op, what,
+              dtype_name(s.dtype()), dtype_name(like.dtype()));
   return batched ? s : s.unsqueeze(1);
 }
 
@@ -58,10 +62,11 @@ RNNOutput run_rnn(RnnMode mode, const Tensor& input, const Tensor& h0_in, const 
   check_defined(input, op, "input");
   NABLA_CHECK(input.is_floating_point(), "{}: expected a floating-point input, got {}", op,
               dtype_name(input.dtype()));
-  NABLA_CHECK(input.dim() == 2 || input.dim() == 3,
-              "{}: expected an input of 3 dims ([T, B, features], or [B, T, features] with batch_first) or 2 dims "
-              "(unbatched [T, features]), got shape {}",
-              op, input.shape_str());
+  NABLA_CHECK(
+      input.dim() == 2 || input.dim() == 3,
+      "{}: expected an input of 3 dims ([T, B, features], or [B, T, features] with batch_first) or 2 dims "
+      "(unbatched [T, features]), got shape {}",
+      op, input.shape_str());
   NABLA_CHECK(o.num_layers >= 1, "{}: num_layers must be at least 1, got {}", op, o.num_layers);
   NABLA_CHECK(o.dropout >= 0.0 && o.dropout <= 1.0, "{}: dropout must be in [0, 1], got {}", op, o.dropout);
   const bool batched = input.dim() == 3;
@@ -74,28 +79,33 @@ RNNOutput run_rnn(RnnMode mode, const Tensor& input, const Tensor& h0_in, const 
   cfg.bias = o.bias;
   const int64_t G = cfg.gates();
   NABLA_CHECK(static_cast<int64_t>(weights.size()) == cfg.num_weights(),
-              "{}: expected {} weight tensors ({} layer(s) x {} direction(s) x {}), got {}", op, cfg.num_weights(),
-              cfg.layers, cfg.dirs, cfg.bias ? "weight_ih, weight_hh, bias_ih, bias_hh" : "weight_ih, weight_hh",
-              weights.size());
+              "{}: expected {} weight tensors ({} layer(s) x {} direction(s) x {}), got {}", op,
+              cfg.num_weights(), cfg.layers, cfg.dirs,
+              cfg.bias ? "weight_ih, weight_hh, bias_ih, bias_hh" : "weight_ih, weight_hh", weights.size());
   for (std::size_t i = 0; i < weights.size(); ++i) {
     check_defined(weights[i], op, "weight");
   }
-  NABLA_CHECK(weights[1].dim() == 2 && weights[1].size(0) % G == 0 && weights[1].size(0) == G * weights[1].size(1),
-              "{}: weight_hh_l0 must have shape [{} * hidden_size, hidden_size], got {}", op, G,
-              weights[1].shape_str());
+  NABLA_CHECK(
+      weights[1].dim() == 2 && weights[1].size(0) % G == 0 && weights[1].size(0) == G * weights[1].size(1),
+      "{}: weight_hh_l0 must have shape [{} * hidden_size, hidden_size], got {}", op, G,
+      weights[1].shape_str());
   cfg.hidden = weights[1].size(1);
   NABLA_CHECK(weights[0].dim() == 2, "{}: weight_ih_l0 must be 2-D, got {}", op, weights[0].shape_str());
   cfg.input = weights[0].size(1);
   NABLA_CHECK(x.size(2) == cfg.input, "{}: input has {} features but weight_ih_l0 of shape {} expects {}", op,
               x.size(2), weights[0].shape_str(), cfg.input);
   const int64_t H = cfg.hidden, T = x.size(0), B = x.size(1), D = cfg.dirs, L = cfg.layers;
-  NABLA_CHECK(T > 0 && B > 0 && H > 0, "{}: expected at least one step, one sequence and one hidden unit, got input {} "
-              "and hidden_size {}", op, input.shape_str(), H);
+  NABLA_CHECK(T > 0 && B > 0 && H > 0,
+              "{}: expected at least one step, one sequence and one hidden unit, got input {} "
+              "and hidden_size {}",
+              op, input.shape_str(), H);
   for (int64_t l = 0; l < L; ++l) {
     for (int64_t d = 0; d < D; ++d) {
       for (int64_t k = 0; k < cfg.weights_per_dir(); ++k) {
         const Tensor& w = weights[static_cast<std::size_t>((l * D + d) * cfg.weights_per_dir() + k)];
-        const Shape want = k == 0 ? Shape{G * H, cfg.layer_input(l)} : k == 1 ? Shape{G * H, H} : Shape{G * H};
+        const Shape want = k == 0   ? Shape{G * H, cfg.layer_input(l)}
+                           : k == 1 ? Shape{G * H, H}
+                                    : Shape{G * H};
         NABLA_CHECK(w.sizes() == want, "{}: expected {} of shape {}, got {}", op, weight_name(l, d, k),
                     shape_to_string(want), w.shape_str());
         NABLA_CHECK(w.dtype() == input.dtype(), "{}: {} has dtype {} but the input has {}", op,
@@ -145,10 +155,10 @@ RNNOutput run_rnn(RnnMode mode, const Tensor& input, const Tensor& h0_in, const 
   for (const Tensor& t : in) any_grad = any_grad || t.requires_grad();
   cfg.train = GradMode::is_enabled() && any_grad;
 
-  std::array<Tensor, 4> out{make_tensor({T, B, D * H}, ct, input.device(), op),
-                            make_tensor(state_shape, ct, input.device(), op),
-                            make_tensor(mode == RnnMode::lstm ? state_shape : Shape{0}, ct, input.device(), op),
-                            make_tensor({0}, kUInt8, input.device(), op)};  // the kernel sizes the reserve
+  std::array<Tensor, 4> out{
+      make_tensor({T, B, D * H}, ct, input.device(), op), make_tensor(state_shape, ct, input.device(), op),
+      make_tensor(mode == RnnMode::lstm ? state_shape : Shape{0}, ct, input.device(), op),
+      make_tensor({0}, kUInt8, input.device(), op)};  // the kernel sizes the reserve
   run_op(Op::rnn, std::span<const Tensor>(in.data(), in.size()), std::span<Tensor>(out.data(), out.size()),
          cfg.params());
 
@@ -177,22 +187,24 @@ struct CellIo {
   bool batched;
 };
 
-CellIo cell_inputs(const char* op, const Tensor& input, const Tensor& hx, const Tensor& cx, const Tensor& w_ih,
-                   const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh, int64_t gates, bool lstm) {
+CellIo cell_inputs(const char* op, const Tensor& input, const Tensor& hx, const Tensor& cx,
+                   const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh,
+                   int64_t gates, bool lstm) {
   check_defined(input, op, "input");
   check_defined(w_ih, op, "weight_ih");
   check_defined(w_hh, op, "weight_hh");
-  NABLA_CHECK(input.dim() == 1 || input.dim() == 2, "{}: expected input of shape [B, features] or [features], got {}",
-              op, input.shape_str());
+  NABLA_CHECK(input.dim() == 1 || input.dim() == 2,
+              "{}: expected input of shape [B, features] or [features], got {}", op, input.shape_str());
   NABLA_CHECK(b_ih.defined() == b_hh.defined(), "{}: pass both biases or neither", op);
   NABLA_CHECK(w_hh.dim() == 2 && w_hh.size(0) == gates * w_hh.size(1),
-              "{}: weight_hh must have shape [{} * hidden_size, hidden_size], got {}", op, gates, w_hh.shape_str());
+              "{}: weight_hh must have shape [{} * hidden_size, hidden_size], got {}", op, gates,
+              w_hh.shape_str());
   const int64_t H = w_hh.size(1);
   const bool batched = input.dim() == 2;
   const Tensor x = batched ? input : input.unsqueeze(0);
   NABLA_CHECK(w_ih.dim() == 2 && w_ih.size(1) == x.size(1),
-              "{}: input has {} features but weight_ih of shape {} expects {}", op, x.size(1), w_ih.shape_str(),
-              w_ih.dim() == 2 ? w_ih.size(1) : -1);
+              "{}: input has {} features but weight_ih of shape {} expects {}", op, x.size(1),
+              w_ih.shape_str(), w_ih.dim() == 2 ? w_ih.size(1) : -1);
   const Shape want = batched ? Shape{x.size(0), H} : Shape{H};
   auto state = [&](const Tensor& s, const char* what) {
     if (!s.defined()) return Tensor();
@@ -204,12 +216,15 @@ CellIo cell_inputs(const char* op, const Tensor& input, const Tensor& hx, const 
   return io;
 }
 
-std::vector<Tensor> cell_weights(const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh) {
+std::vector<Tensor> cell_weights(const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih,
+                                 const Tensor& b_hh) {
   if (b_ih.defined()) return {w_ih, w_hh, b_ih, b_hh};
   return {w_ih, w_hh};
 }
 
-Tensor cell_state(const Tensor& s, bool batched) { return batched ? s.select(0, 0) : s.select(0, 0).select(0, 0); }
+Tensor cell_state(const Tensor& s, bool batched) {
+  return batched ? s.select(0, 0) : s.select(0, 0).select(0, 0);
+}
 
 }  // namespace
 
@@ -228,8 +243,8 @@ RNNOutput gru(const Tensor& input, const Tensor& hx, const std::vector<Tensor>& 
   return run_rnn(RnnMode::gru, input, hx, Tensor(), weights, o, training);
 }
 
-Tensor rnn_cell(const Tensor& input, const Tensor& hx, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih,
-                const Tensor& b_hh, const std::string& nonlinearity) {
+Tensor rnn_cell(const Tensor& input, const Tensor& hx, const Tensor& w_ih, const Tensor& w_hh,
+                const Tensor& b_ih, const Tensor& b_hh, const std::string& nonlinearity) {
   const RnnMode mode = rnn_mode(nonlinearity, "rnn_cell");
   const CellIo io = cell_inputs("rnn_cell", input, hx, Tensor(), w_ih, w_hh, b_ih, b_hh, 1, false);
   RNNOptions o;
@@ -238,35 +253,39 @@ Tensor rnn_cell(const Tensor& input, const Tensor& hx, const Tensor& w_ih, const
   return cell_state(r.h_n, io.batched);
 }
 
-std::pair<Tensor, Tensor> lstm_cell(const Tensor& input, const Tensor& hx, const Tensor& cx, const Tensor& w_ih,
-                                    const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh) {
+std::pair<Tensor, Tensor> lstm_cell(const Tensor& input, const Tensor& hx, const Tensor& cx,
+                                    const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih,
+                                    const Tensor& b_hh) {
   const CellIo io = cell_inputs("lstm_cell", input, hx, cx, w_ih, w_hh, b_ih, b_hh, 4, true);
   RNNOptions o;
   o.bias = b_ih.defined();
-  const RNNOutput r = run_rnn(RnnMode::lstm, io.x, io.h, io.c, cell_weights(w_ih, w_hh, b_ih, b_hh), o, false);
+  const RNNOutput r =
+      run_rnn(RnnMode::lstm, io.x, io.h, io.c, cell_weights(w_ih, w_hh, b_ih, b_hh), o, false);
   return {cell_state(r.h_n, io.batched), cell_state(r.c_n, io.batched)};
 }
 
-Tensor gru_cell(const Tensor& input, const Tensor& hx, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih,
-                const Tensor& b_hh) {
+Tensor gru_cell(const Tensor& input, const Tensor& hx, const Tensor& w_ih, const Tensor& w_hh,
+                const Tensor& b_ih, const Tensor& b_hh) {
   const CellIo io = cell_inputs("gru_cell", input, hx, Tensor(), w_ih, w_hh, b_ih, b_hh, 3, false);
   RNNOptions o;
   o.bias = b_ih.defined();
-  const RNNOutput r = run_rnn(RnnMode::gru, io.x, io.h, Tensor(), cell_weights(w_ih, w_hh, b_ih, b_hh), o, false);
+  const RNNOutput r =
+      run_rnn(RnnMode::gru, io.x, io.h, Tensor(), cell_weights(w_ih, w_hh, b_ih, b_hh), o, false);
   return cell_state(r.h_n, io.batched);
 }
 
 Tensor embedding(const Tensor& input, const Tensor& weight, std::optional<int64_t> padding_idx) {
   check_defined(input, "embedding", "input");
   check_defined(weight, "embedding", "weight");
-  NABLA_CHECK(weight.dim() == 2, "embedding: expected a weight of shape [num_embeddings, embedding_dim], got {}",
+  NABLA_CHECK(weight.dim() == 2,
+              "embedding: expected a weight of shape [num_embeddings, embedding_dim], got {}",
               weight.shape_str());
-  NABLA_CHECK(input.dtype() == kInt64 || input.dtype() == kInt32, "embedding: expected integer indices, got {}",
-              dtype_name(input.dtype()));
+  NABLA_CHECK(input.dtype() == kInt64 || input.dtype() == kInt32,
+              "embedding: expected integer indices, got {}", dtype_name(input.dtype()));
   const int64_t n = weight.size(0);
   if (padding_idx) {
-    NABLA_CHECK(*padding_idx >= -n && *padding_idx < n, "embedding: padding_idx {} is out of range for {} embeddings",
-                *padding_idx, n);
+    NABLA_CHECK(*padding_idx >= -n && *padding_idx < n,
+                "embedding: padding_idx {} is out of range for {} embeddings", *padding_idx, n);
   }
   const Tensor idx = input.to(kInt64).reshape({-1});
   // On the CPU the range is checked here, for a message that names embedding. On a GPU two
@@ -275,7 +294,8 @@ Tensor embedding(const Tensor& input, const Tensor& weight, std::optional<int64_
   if (idx.numel() > 0 && idx.device().is_cpu()) {
     NoGradGuard g;
     const int64_t lo = idx.min().item<int64_t>(), hi = idx.max().item<int64_t>();
-    NABLA_CHECK(lo >= 0 && hi < n, "embedding: index {} is out of range for {} embeddings", lo < 0 ? lo : hi, n);
+    NABLA_CHECK(lo >= 0 && hi < n, "embedding: index {} is out of range for {} embeddings", lo < 0 ? lo : hi,
+                n);
   }
   Tensor rows = index_select(weight, 0, idx);
   if (padding_idx && weight.requires_grad() && GradMode::is_enabled()) {

@@ -20,13 +20,16 @@ Shape infer_shape(const Shape& shape, int64_t numel, std::string_view op, const 
       NABLA_CHECK(infer < 0, "{}: only one dim can be inferred (-1) in shape {}", op, shape_to_string(shape));
       infer = static_cast<int64_t>(i);
     } else {
-      NABLA_CHECK(r[i] >= 0, "{}: invalid size {} at dim {} of shape {}", op, r[i], i, shape_to_string(shape));
-      NABLA_CHECK(!__builtin_mul_overflow(known, r[i], &known), "{}: shape {} overflows int64", op, shape_to_string(shape));
+      NABLA_CHECK(r[i] >= 0, "{}: invalid size {} at dim {} of shape {}", op, r[i], i,
+                  shape_to_string(shape));
+      NABLA_CHECK(!__builtin_mul_overflow(known, r[i], &known), "{}: shape {} overflows int64", op,
+                  shape_to_string(shape));
     }
   }
   if (infer >= 0) {
-    NABLA_CHECK(known != 0 && numel % known == 0, "{}: shape {} is invalid for an input of {} elements (shape {})", op,
-                shape_to_string(shape), numel, x.shape_str());
+    NABLA_CHECK(known != 0 && numel % known == 0,
+                "{}: shape {} is invalid for an input of {} elements (shape {})", op, shape_to_string(shape),
+                numel, x.shape_str());
     r[infer] = numel / known;
   } else {
     NABLA_CHECK(known == numel, "{}: shape {} is invalid for an input of {} elements (shape {})", op,
@@ -73,10 +76,11 @@ Tensor view(const Tensor& x, const Shape& shape_in) {
   check_defined(x, "view");
   const Shape shape = infer_shape(shape_in, x.numel(), "view", x);
   Shape st;
-  NABLA_CHECK(view_strides(x.sizes(), x.strides(), shape, &st),
-              "view: shape {} is incompatible with the input's layout (sizes {}, strides {}): at least one dim spans "
-              "non-contiguous memory; use reshape() or call contiguous() first",
-              shape_to_string(shape), x.shape_str(), shape_to_string(x.strides()));
+  NABLA_CHECK(
+      view_strides(x.sizes(), x.strides(), shape, &st),
+      "view: shape {} is incompatible with the input's layout (sizes {}, strides {}): at least one dim spans "
+      "non-contiguous memory; use reshape() or call contiguous() first",
+      shape_to_string(shape), x.shape_str(), shape_to_string(x.strides()));
   return run_view(Op::view, x, shape, st, x.storage_offset(), ViewParams{shape}.params());
 }
 
@@ -93,8 +97,8 @@ Tensor reshape(const Tensor& x, const Shape& shape_in) {
 Tensor permute(const Tensor& x, const Shape& dims) {
   check_defined(x, "permute");
   const int64_t nd = x.dim();
-  NABLA_CHECK(static_cast<int64_t>(dims.size()) == nd, "permute: got {} dims {} for a tensor of {} dims", dims.size(),
-              shape_to_string(dims), nd);
+  NABLA_CHECK(static_cast<int64_t>(dims.size()) == nd, "permute: got {} dims {} for a tensor of {} dims",
+              dims.size(), shape_to_string(dims), nd);
   std::vector<int64_t> perm(dims.size());
   std::vector<bool> seen(dims.size(), false);
   Shape sizes(dims.size()), strides(dims.size());
@@ -119,7 +123,8 @@ Tensor transpose(const Tensor& x, int64_t d0, int64_t d1) {
   return permute(x, perm);
 }
 
-Tensor slice(const Tensor& x, int64_t dim, std::optional<int64_t> start_in, std::optional<int64_t> end_in, int64_t step) {
+Tensor slice(const Tensor& x, int64_t dim, std::optional<int64_t> start_in, std::optional<int64_t> end_in,
+             int64_t step) {
   check_defined(x, "slice");
   NABLA_CHECK(x.dim() > 0, "slice: cannot slice a 0-dim tensor");
   NABLA_CHECK(step > 0, "slice: step must be positive, got {}", step);
@@ -144,10 +149,11 @@ Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
   NABLA_CHECK(x.dim() > 0, "narrow: cannot narrow a 0-dim tensor");
   const int64_t d = wrap_dim(dim, x.dim(), "narrow");
   const int64_t n = x.size(d);
-  NABLA_CHECK(start >= -n && start <= n, "narrow: start {} is out of range for dim {} of size {}", start, d, n);
+  NABLA_CHECK(start >= -n && start <= n, "narrow: start {} is out of range for dim {} of size {}", start, d,
+              n);
   if (start < 0) start += n;
-  NABLA_CHECK(length >= 0 && start + length <= n, "narrow: start {} + length {} exceeds dim {} of size {}", start,
-              length, d, n);
+  NABLA_CHECK(length >= 0 && start + length <= n, "narrow: start {} + length {} exceeds dim {} of size {}",
+              start, length, d, n);
   return slice(x, d, start, start + length, 1);
 }
 
@@ -156,7 +162,8 @@ Tensor select(const Tensor& x, int64_t dim, int64_t index) {
   NABLA_CHECK(x.dim() > 0, "select: cannot select from a 0-dim tensor");
   const int64_t d = wrap_dim(dim, x.dim(), "select");
   const int64_t n = x.size(d);
-  NABLA_CHECK(index >= -n && index < n, "select: index {} is out of range for dim {} of size {}", index, d, n);
+  NABLA_CHECK(index >= -n && index < n, "select: index {} is out of range for dim {} of size {}", index, d,
+              n);
   if (index < 0) index += n;
   Shape sizes = x.sizes(), strides = x.strides();
   const int64_t offset = x.storage_offset() + index * strides[d];
@@ -168,13 +175,16 @@ Tensor select(const Tensor& x, int64_t dim, int64_t index) {
 Tensor expand(const Tensor& x, const Shape& target) {
   check_defined(x, "expand");
   const int64_t nd = static_cast<int64_t>(target.size()), xd = x.dim();
-  NABLA_CHECK(nd >= xd, "expand: the number of sizes given ({}) must be at least the tensor's dims ({}); target {}, "
-              "tensor {}", nd, xd, shape_to_string(target), x.shape_str());
+  NABLA_CHECK(nd >= xd,
+              "expand: the number of sizes given ({}) must be at least the tensor's dims ({}); target {}, "
+              "tensor {}",
+              nd, xd, shape_to_string(target), x.shape_str());
   Shape sizes(target.size()), strides(target.size());
   for (int64_t i = nd - 1; i >= 0; --i) {
     const int64_t xi = i - (nd - xd);
     if (xi < 0) {
-      NABLA_CHECK(target[i] >= 0, "expand: size -1 or negative is not allowed for a new leading dim {} (target {})", i,
+      NABLA_CHECK(target[i] >= 0,
+                  "expand: size -1 or negative is not allowed for a new leading dim {} (target {})", i,
                   shape_to_string(target));
       sizes[i] = target[i];
       strides[i] = 0;
@@ -182,9 +192,11 @@ Tensor expand(const Tensor& x, const Shape& target) {
     }
     const int64_t have = x.size(xi);
     const int64_t want = target[i] == -1 ? have : target[i];
-    NABLA_CHECK(want == have || have == 1,
-                "expand: the expanded size {} must match the existing size {} at non-singleton dim {}; target sizes "
-                "{}, tensor sizes {}", want, have, i, shape_to_string(target), x.shape_str());
+    NABLA_CHECK(
+        want == have || have == 1,
+        "expand: the expanded size {} must match the existing size {} at non-singleton dim {}; target sizes "
+        "{}, tensor sizes {}",
+        want, have, i, shape_to_string(target), x.shape_str());
     NABLA_CHECK(want >= 0, "expand: invalid size {} at dim {}", want, i);
     sizes[i] = want;
     strides[i] = have == want ? x.stride(xi) : 0;
@@ -244,23 +256,31 @@ Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
   return reshape(x, shape);
 }
 
-Tensor as_strided(const Tensor& x, const Shape& sizes, const Shape& strides, std::optional<int64_t> offset_in) {
+Tensor as_strided(const Tensor& x, const Shape& sizes, const Shape& strides,
+                  std::optional<int64_t> offset_in) {
   check_defined(x, "as_strided");
-  NABLA_CHECK(sizes.size() == strides.size(), "as_strided: {} sizes but {} strides", sizes.size(), strides.size());
-  NABLA_CHECK(!(GradMode::is_enabled() && x.requires_grad()),
-              "as_strided: autograd through as_strided is not supported; call it on a detach()ed tensor or under "
-              "NoGradGuard");
+  NABLA_CHECK(sizes.size() == strides.size(), "as_strided: {} sizes but {} strides", sizes.size(),
+              strides.size());
+  NABLA_CHECK(
+      !(GradMode::is_enabled() && x.requires_grad()),
+      "as_strided: autograd through as_strided is not supported; call it on a detach()ed tensor or under "
+      "NoGradGuard");
   const int64_t offset = offset_in.value_or(x.storage_offset());
   NABLA_CHECK(offset >= 0, "as_strided: negative storage offset {}", offset);
   int64_t last = offset;
   bool empty = false;
   for (std::size_t i = 0; i < sizes.size(); ++i) {
-    NABLA_CHECK(sizes[i] >= 0 && strides[i] >= 0, "as_strided: negative size or stride in sizes {} strides {}",
-                shape_to_string(sizes), shape_to_string(strides));
+    NABLA_CHECK(sizes[i] >= 0 && strides[i] >= 0,
+                "as_strided: negative size or stride in sizes {} strides {}", shape_to_string(sizes),
+                shape_to_string(strides));
     int64_t span = 0;
-    if (sizes[i] == 0) empty = true;
-    else NABLA_CHECK(!__builtin_mul_overflow(sizes[i] - 1, strides[i], &span) && !__builtin_add_overflow(last, span, &last),
-                     "as_strided: sizes {} and strides {} overflow int64", shape_to_string(sizes), shape_to_string(strides));
+    if (sizes[i] == 0)
+      empty = true;
+    else
+      NABLA_CHECK(!__builtin_mul_overflow(sizes[i] - 1, strides[i], &span) &&
+                      !__builtin_add_overflow(last, span, &last),
+                  "as_strided: sizes {} and strides {} overflow int64", shape_to_string(sizes),
+                  shape_to_string(strides));
   }
   const int64_t capacity = static_cast<int64_t>(x.impl()->storage->nbytes / x.element_size());
   NABLA_CHECK(empty || last < capacity,

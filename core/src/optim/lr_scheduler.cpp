@@ -45,7 +45,8 @@ void LRScheduler::load_state_dict(const StateDict& sd) {
   apply();
 }
 
-StepLR::StepLR(Optimizer& opt, int64_t step_size, double gamma) : LRScheduler(opt), step_size_(step_size), gamma_(gamma) {
+StepLR::StepLR(Optimizer& opt, int64_t step_size, double gamma)
+    : LRScheduler(opt), step_size_(step_size), gamma_(gamma) {
   NABLA_CHECK(step_size > 0, "StepLR: step_size must be positive, got {}", step_size);
 }
 double StepLR::lr_at(std::size_t g) const {
@@ -57,7 +58,8 @@ MultiStepLR::MultiStepLR(Optimizer& opt, std::vector<int64_t> milestones, double
   std::sort(milestones_.begin(), milestones_.end());
 }
 double MultiStepLR::lr_at(std::size_t g) const {
-  const auto passed = std::upper_bound(milestones_.begin(), milestones_.end(), last_epoch_) - milestones_.begin();
+  const auto passed =
+      std::upper_bound(milestones_.begin(), milestones_.end(), last_epoch_) - milestones_.begin();
   return base_lrs_[g] * std::pow(gamma_, static_cast<double>(passed));
 }
 
@@ -72,8 +74,9 @@ CosineAnnealingLR::CosineAnnealingLR(Optimizer& opt, int64_t T_max, double eta_m
 }
 double CosineAnnealingLR::lr_at(std::size_t g) const {
   const double pi = 3.14159265358979323846;
-  return eta_min_ + (base_lrs_[g] - eta_min_) *
-                        (1.0 + std::cos(pi * static_cast<double>(last_epoch_) / static_cast<double>(t_max_))) / 2.0;
+  return eta_min_ +
+         (base_lrs_[g] - eta_min_) *
+             (1.0 + std::cos(pi * static_cast<double>(last_epoch_) / static_cast<double>(t_max_))) / 2.0;
 }
 
 LinearLR::LinearLR(Optimizer& opt, double start, double end, int64_t total)
@@ -90,7 +93,8 @@ double LinearLR::lr_at(std::size_t g) const {
 
 ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& opt, const Options& o)
     : optimizer_(opt), o_(o), best_(o.mode == Mode::Min ? INFINITY : -INFINITY) {
-  NABLA_CHECK(o.factor < 1.0 && o.factor >= 0.0, "ReduceLROnPlateau: factor must be in [0, 1), got {}", o.factor);
+  NABLA_CHECK(o.factor < 1.0 && o.factor >= 0.0, "ReduceLROnPlateau: factor must be in [0, 1), got {}",
+              o.factor);
 }
 
 bool ReduceLROnPlateau::better(double a, double best) const {

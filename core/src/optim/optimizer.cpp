@@ -22,11 +22,12 @@ void Optimizer::add_param_group(ParamGroup group) {
   for (std::size_t i = 0; i < group.params.size(); ++i) {
     const Tensor& p = group.params[i];
     NABLA_CHECK(p.defined(), "{}: parameter {} of the group is undefined", name_, i);
-    NABLA_CHECK(p.is_floating_point(), "{}: can only optimize floating-point tensors, parameter {} is {}", name_, i,
-                dtype_name(p.dtype()));
+    NABLA_CHECK(p.is_floating_point(), "{}: can only optimize floating-point tensors, parameter {} is {}",
+                name_, i, dtype_name(p.dtype()));
     NABLA_CHECK(p.is_leaf(), "{}: can't optimize a non-leaf tensor (parameter {}, produced by {})", name_, i,
                 p.grad_fn_name());
-    NABLA_CHECK(seen.insert(p.impl()).second, "{}: some parameters appear in more than one parameter group", name_);
+    NABLA_CHECK(seen.insert(p.impl()).second, "{}: some parameters appear in more than one parameter group",
+                name_);
   }
   for (const auto& [k, v] : group.options) {
     NABLA_CHECK(defaults_.count(k), "{}: unknown option '{}' in a parameter group", name_, k);
@@ -63,8 +64,10 @@ void Optimizer::zero_grad(bool set_to_none) {
     for (Tensor& p : group.params) {
       Tensor grad = p.grad();
       if (!grad.defined()) continue;
-      if (set_to_none) p.set_grad(Tensor());
-      else grad.zero_();
+      if (set_to_none)
+        p.set_grad(Tensor());
+      else
+        grad.zero_();
     }
   }
 }
@@ -88,14 +91,16 @@ StateDict Optimizer::state_dict() const {
   int64_t index = 0;
   for (std::size_t gi = 0; gi < groups_.size(); ++gi) {
     const ParamGroup& g = groups_[gi];
-    for (const auto& [k, v] : g.options) sd.insert(fmt::format("param_groups.{}.{}", gi, k), scalar_tensor(v, kFloat64));
+    for (const auto& [k, v] : g.options)
+      sd.insert(fmt::format("param_groups.{}.{}", gi, k), scalar_tensor(v, kFloat64));
     std::vector<int64_t> ids;
     for (const Tensor& p : g.params) {
       ids.push_back(index);
       auto it = state_.find(p.impl());
       if (it != state_.end()) {
         sd.insert(fmt::format("state.{}.step", index), scalar_tensor(it->second.step, kInt64));
-        for (const auto& [name, t] : it->second.buffers) sd.insert(fmt::format("state.{}.{}", index, name), t.detach());
+        for (const auto& [name, t] : it->second.buffers)
+          sd.insert(fmt::format("state.{}.{}", index, name), t.detach());
       }
       ++index;
     }
@@ -115,8 +120,8 @@ void Optimizer::load_state_dict(const StateDict& sd) {
     NABLA_CHECK(sd.contains(ids_key), "{}: load_state_dict: the state has no parameter group {}", name_, gi);
     used.insert(ids_key);
     NABLA_CHECK(sd.at(ids_key).numel() == static_cast<int64_t>(groups_[gi].params.size()),
-                "{}: load_state_dict: parameter group {} has {} parameters in the state but {} here", name_, gi,
-                sd.at(ids_key).numel(), groups_[gi].params.size());
+                "{}: load_state_dict: parameter group {} has {} parameters in the state but {} here", name_,
+                gi, sd.at(ids_key).numel(), groups_[gi].params.size());
     for (const auto& [k, v] : groups_[gi].options) {
       const std::string key = fmt::format("param_groups.{}.{}", gi, k);
       NABLA_CHECK(sd.contains(key), "{}: load_state_dict: missing option '{}'", name_, key);
@@ -133,8 +138,9 @@ void Optimizer::load_state_dict(const StateDict& sd) {
         if (buf == "step") {
           ps.step = t.item<int64_t>();
         } else {
-          NABLA_CHECK(t.sizes() == p.sizes(), "{}: load_state_dict: state '{}' has shape {} but the parameter has {}",
-                      name_, name, t.shape_str(), p.shape_str());
+          NABLA_CHECK(t.sizes() == p.sizes(),
+                      "{}: load_state_dict: state '{}' has shape {} but the parameter has {}", name_, name,
+                      t.shape_str(), p.shape_str());
           ps.buffers[buf] = t.to(p.options(), /*copy=*/true);
         }
       }
@@ -142,8 +148,10 @@ void Optimizer::load_state_dict(const StateDict& sd) {
     }
   }
   for (const auto& [name, t] : sd) {
-    NABLA_CHECK(used.count(name), "{}: load_state_dict: unexpected entry '{}' (is this the state of another "
-                "optimizer or of other parameters?)", name_, name);
+    NABLA_CHECK(used.count(name),
+                "{}: load_state_dict: unexpected entry '{}' (is this the state of another "
+                "optimizer or of other parameters?)",
+                name_, name);
   }
   for (std::size_t gi = 0; gi < groups_.size(); ++gi) groups_[gi].options = options[gi];
   state_ = std::move(state);

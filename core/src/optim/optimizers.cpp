@@ -14,7 +14,8 @@ namespace {
 
 std::vector<ParamGroup> one_group(std::vector<Tensor> params) { return {ParamGroup{std::move(params), {}}}; }
 
-Tensor& buffer(std::map<std::string, Tensor>& buffers, const std::string& name, const Tensor& like, double init = 0.0) {
+Tensor& buffer(std::map<std::string, Tensor>& buffers, const std::string& name, const Tensor& like,
+               double init = 0.0) {
   auto it = buffers.find(name);
   if (it == buffers.end()) {
     it = buffers.emplace(name, full(like.sizes(), init, like.options())).first;
@@ -42,13 +43,19 @@ std::map<std::string, double> SGDOptions::to_map() const {
   check_range("SGD", "learning rate", lr, 0, INFINITY);
   check_range("SGD", "momentum", momentum, 0, INFINITY);
   check_range("SGD", "weight_decay", weight_decay, 0, INFINITY);
-  NABLA_CHECK(!nesterov || (momentum > 0 && dampening == 0), "SGD: Nesterov momentum requires a momentum and zero dampening");
-  return {{"lr", lr}, {"momentum", momentum}, {"dampening", dampening}, {"weight_decay", weight_decay},
-          {"nesterov", nesterov ? 1.0 : 0.0}, {"maximize", maximize ? 1.0 : 0.0}};
+  NABLA_CHECK(!nesterov || (momentum > 0 && dampening == 0),
+              "SGD: Nesterov momentum requires a momentum and zero dampening");
+  return {{"lr", lr},
+          {"momentum", momentum},
+          {"dampening", dampening},
+          {"weight_decay", weight_decay},
+          {"nesterov", nesterov ? 1.0 : 0.0},
+          {"maximize", maximize ? 1.0 : 0.0}};
 }
 
 SGD::SGD(std::vector<Tensor> params, const SGDOptions& o) : SGD(one_group(std::move(params)), o) {}
-SGD::SGD(std::vector<ParamGroup> groups, const SGDOptions& o) : Optimizer("SGD", std::move(groups), o.to_map()) {}
+SGD::SGD(std::vector<ParamGroup> groups, const SGDOptions& o)
+    : Optimizer("SGD", std::move(groups), o.to_map()) {}
 
 void SGD::step() {
   NoGradGuard ng;
@@ -94,8 +101,13 @@ std::map<std::string, double> AdamOptions::to_map() const {
   check_range("Adam", "beta2", beta2, 0, 1 - 1e-12);
   check_range("Adam", "epsilon", eps, 0, INFINITY);
   check_range("Adam", "weight_decay", weight_decay, 0, INFINITY);
-  return {{"lr", lr}, {"beta1", beta1}, {"beta2", beta2}, {"eps", eps}, {"weight_decay", weight_decay},
-          {"amsgrad", amsgrad ? 1.0 : 0.0}, {"maximize", maximize ? 1.0 : 0.0}};
+  return {{"lr", lr},
+          {"beta1", beta1},
+          {"beta2", beta2},
+          {"eps", eps},
+          {"weight_decay", weight_decay},
+          {"amsgrad", amsgrad ? 1.0 : 0.0},
+          {"maximize", maximize ? 1.0 : 0.0}};
 }
 
 Adam::Adam(std::vector<Tensor> params, const AdamOptions& o) : Adam(one_group(std::move(params)), o) {}
@@ -154,11 +166,17 @@ std::map<std::string, double> RMSpropOptions::to_map() const {
   check_range("RMSprop", "epsilon", eps, 0, INFINITY);
   check_range("RMSprop", "momentum", momentum, 0, INFINITY);
   check_range("RMSprop", "weight_decay", weight_decay, 0, INFINITY);
-  return {{"lr", lr}, {"alpha", alpha}, {"eps", eps}, {"weight_decay", weight_decay}, {"momentum", momentum},
-          {"centered", centered ? 1.0 : 0.0}, {"maximize", maximize ? 1.0 : 0.0}};
+  return {{"lr", lr},
+          {"alpha", alpha},
+          {"eps", eps},
+          {"weight_decay", weight_decay},
+          {"momentum", momentum},
+          {"centered", centered ? 1.0 : 0.0},
+          {"maximize", maximize ? 1.0 : 0.0}};
 }
 
-RMSprop::RMSprop(std::vector<Tensor> params, const RMSpropOptions& o) : RMSprop(one_group(std::move(params)), o) {}
+RMSprop::RMSprop(std::vector<Tensor> params, const RMSpropOptions& o)
+    : RMSprop(one_group(std::move(params)), o) {}
 RMSprop::RMSprop(std::vector<ParamGroup> groups, const RMSpropOptions& o)
     : Optimizer("RMSprop", std::move(groups), o.to_map()) {}
 
@@ -194,11 +212,16 @@ std::map<std::string, double> AdagradOptions::to_map() const {
   check_range("Adagrad", "weight_decay", weight_decay, 0, INFINITY);
   check_range("Adagrad", "initial_accumulator_value", initial_accumulator_value, 0, INFINITY);
   check_range("Adagrad", "epsilon", eps, 0, INFINITY);
-  return {{"lr", lr}, {"lr_decay", lr_decay}, {"weight_decay", weight_decay},
-          {"initial_accumulator_value", initial_accumulator_value}, {"eps", eps}, {"maximize", maximize ? 1.0 : 0.0}};
+  return {{"lr", lr},
+          {"lr_decay", lr_decay},
+          {"weight_decay", weight_decay},
+          {"initial_accumulator_value", initial_accumulator_value},
+          {"eps", eps},
+          {"maximize", maximize ? 1.0 : 0.0}};
 }
 
-Adagrad::Adagrad(std::vector<Tensor> params, const AdagradOptions& o) : Adagrad(one_group(std::move(params)), o) {}
+Adagrad::Adagrad(std::vector<Tensor> params, const AdagradOptions& o)
+    : Adagrad(one_group(std::move(params)), o) {}
 Adagrad::Adagrad(std::vector<ParamGroup> groups, const AdagradOptions& o)
     : Optimizer("Adagrad", std::move(groups), o.to_map()) {}
 
@@ -241,7 +264,8 @@ double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, doubl
   if (std::isinf(norm_type)) {
     for (const Tensor& g : grads) total = std::max(total, abs(g).max().to(kFloat64).item<double>());
   } else {
-    for (const Tensor& g : grads) total += std::pow(norm(g.to(kFloat64), norm_type).item<double>(), norm_type);
+    for (const Tensor& g : grads)
+      total += std::pow(norm(g.to(kFloat64), norm_type).item<double>(), norm_type);
     total = std::pow(total, 1.0 / norm_type);
   }
   const double coef = max_norm / (total + 1e-6);

@@ -1,10 +1,11 @@
 // Tensor factories: constant fills, ranges, eye, Philox random tensors, from_vector.
+#include "nabla/factories.h"
+
 #include <cmath>
 #include <cstring>
 
 #include "nabla/autograd.h"
 #include "nabla/cuda.h"
-#include "nabla/factories.h"
 #include "nabla/ops.h"
 #include "ops/op_helpers.h"
 #include "ops/params_copy.h"
@@ -20,7 +21,8 @@ Tensor finish(Tensor t, const TensorOptions& o) {
   return t;
 }
 
-Tensor filled(const Shape& sizes, const Scalar& v, ScalarType dtype, const TensorOptions& o, std::string_view op) {
+Tensor filled(const Shape& sizes, const Scalar& v, ScalarType dtype, const TensorOptions& o,
+              std::string_view op) {
   Tensor t = make_tensor(sizes, dtype, o.device(), op);
   run_op(Op::fill, {}, t, FillParams{v}.params());
   return finish(t, o);
@@ -79,7 +81,9 @@ Tensor scalar_tensor(const Scalar& value, const TensorOptions& o) {
 Tensor empty_like(const Tensor& t, std::optional<TensorOptions> o) { return empty(t.sizes(), like(t, o)); }
 Tensor zeros_like(const Tensor& t, std::optional<TensorOptions> o) { return zeros(t.sizes(), like(t, o)); }
 Tensor ones_like(const Tensor& t, std::optional<TensorOptions> o) { return ones(t.sizes(), like(t, o)); }
-Tensor full_like(const Tensor& t, const Scalar& v, std::optional<TensorOptions> o) { return full(t.sizes(), v, like(t, o)); }
+Tensor full_like(const Tensor& t, const Scalar& v, std::optional<TensorOptions> o) {
+  return full(t.sizes(), v, like(t, o));
+}
 
 Tensor arange(const Scalar& end, const TensorOptions& o) { return arange(0, end, 1, o); }
 
@@ -90,9 +94,10 @@ Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, const 
   const double s = start.to_double(), e = end.to_double(), st = step.to_double();
   NABLA_CHECK(st != 0.0, "arange: step must be non-zero");
   NABLA_CHECK(std::isfinite(s) && std::isfinite(e), "arange: start {} and end {} must be finite", s, e);
-  NABLA_CHECK((st > 0 && e >= s) || (st < 0 && e <= s),
-              "arange: upper bound and lower bound are inconsistent with the step sign (start {}, end {}, step {})", s,
-              e, st);
+  NABLA_CHECK(
+      (st > 0 && e >= s) || (st < 0 && e <= s),
+      "arange: upper bound and lower bound are inconsistent with the step sign (start {}, end {}, step {})",
+      s, e, st);
   int64_t n;
   if (!any_float) {
     const int64_t si = start.to_int(), ei = end.to_int(), sti = step.to_int();
@@ -150,19 +155,23 @@ Tensor randint(int64_t low, int64_t high, const Shape& sizes, const TensorOption
   NABLA_CHECK(t != kBool, "randint: not supported for bool");
   return random_tensor(Op::randint, RandintParams{.low = low, .high = high}, sizes, t, o, "randint");
 }
-Tensor randint(int64_t high, const Shape& sizes, const TensorOptions& o) { return randint(0, high, sizes, o); }
+Tensor randint(int64_t high, const Shape& sizes, const TensorOptions& o) {
+  return randint(0, high, sizes, o);
+}
 Tensor rand_like(const Tensor& t) { return rand(t.sizes(), t.options()); }
 Tensor randn_like(const Tensor& t) { return randn(t.sizes(), t.options()); }
 
 Tensor randperm(int64_t n, const TensorOptions& o) {
   NABLA_CHECK(n >= 0, "randperm: n must be non-negative, got {}", n);
-  NABLA_CHECK(!o.has_dtype() || o.dtype() == kInt64, "randperm: only int64 is supported, got {}", dtype_name(o.dtype()));
+  NABLA_CHECK(!o.has_dtype() || o.dtype() == kInt64, "randperm: only int64 is supported, got {}",
+              dtype_name(o.dtype()));
   return random_tensor(Op::randperm, RandpermParams{}, {n}, kInt64, o.dtype(kInt64), "randperm");
 }
 
 Tensor randperm(int64_t n, Generator& gen, const TensorOptions& o) {
   NABLA_CHECK(n >= 0, "randperm: n must be non-negative, got {}", n);
-  NABLA_CHECK(!o.has_dtype() || o.dtype() == kInt64, "randperm: only int64 is supported, got {}", dtype_name(o.dtype()));
+  NABLA_CHECK(!o.has_dtype() || o.dtype() == kInt64, "randperm: only int64 is supported, got {}",
+              dtype_name(o.dtype()));
   return random_tensor(Op::randperm, RandpermParams{}, {n}, kInt64, o.dtype(kInt64), "randperm", &gen);
 }
 
@@ -182,20 +191,24 @@ Tensor from_blob(void* data, const Shape& sizes, const Shape& strides, ScalarTyp
   const int64_t n = checked_numel(sizes, "from_blob");
   const Shape st = strides.empty() ? contiguous_strides(sizes) : strides;
   NABLA_CHECK(st.size() == sizes.size(), "from_blob: {} strides for {} dims", st.size(), sizes.size());
-  NABLA_CHECK(device.is_cpu() || (cuda::is_available() && device.index >= 0 && device.index < cuda::device_count()),
-              "from_blob: device {} is not available (CUDA available: {})", device.str(), cuda::is_available());
+  NABLA_CHECK(
+      device.is_cpu() || (cuda::is_available() && device.index >= 0 && device.index < cuda::device_count()),
+      "from_blob: device {} is not available (CUDA available: {})", device.str(), cuda::is_available());
   const auto esize = static_cast<int64_t>(element_size(dtype));
   // The extent: one past the furthest element, in elements, overflow-checked.
   int64_t extent = n > 0 ? 1 : 0;
   for (std::size_t d = 0; d < sizes.size() && n > 0; ++d) {
-    NABLA_CHECK(st[d] >= 0, "from_blob: negative stride {} in dim {} (strides {})", st[d], d, shape_to_string(st));
+    NABLA_CHECK(st[d] >= 0, "from_blob: negative stride {} in dim {} (strides {})", st[d], d,
+                shape_to_string(st));
     int64_t span = 0;
-    NABLA_CHECK(!__builtin_mul_overflow(sizes[d] - 1, st[d], &span) && !__builtin_add_overflow(extent, span, &extent),
-                "from_blob: sizes {} with strides {} overflow int64", shape_to_string(sizes), shape_to_string(st));
+    NABLA_CHECK(
+        !__builtin_mul_overflow(sizes[d] - 1, st[d], &span) && !__builtin_add_overflow(extent, span, &extent),
+        "from_blob: sizes {} with strides {} overflow int64", shape_to_string(sizes), shape_to_string(st));
   }
   int64_t nbytes = 0;
-  NABLA_CHECK(!__builtin_mul_overflow(extent, esize, &nbytes), "from_blob: sizes {} with strides {} overflow int64",
-              shape_to_string(sizes), shape_to_string(st));
+  NABLA_CHECK(!__builtin_mul_overflow(extent, esize, &nbytes),
+              "from_blob: sizes {} with strides {} overflow int64", shape_to_string(sizes),
+              shape_to_string(st));
   NABLA_CHECK(data != nullptr || n == 0, "from_blob: null data pointer for {} elements", n);
   NABLA_CHECK(reinterpret_cast<std::uintptr_t>(data) % static_cast<std::uintptr_t>(esize) == 0,
               "from_blob: data pointer {} is not aligned to the {}-byte elements of {}", data, esize,
@@ -220,8 +233,9 @@ Tensor from_blob(void* data, const Shape& sizes, const Shape& strides, ScalarTyp
 template <class T>
 Tensor from_vector(const std::vector<T>& data, const Shape& sizes, const TensorOptions& o) {
   const int64_t n = checked_numel(sizes, "from_vector");
-  NABLA_CHECK(static_cast<int64_t>(data.size()) == n, "from_vector: {} values cannot fill shape {} ({} elements)",
-              data.size(), shape_to_string(sizes), n);
+  NABLA_CHECK(static_cast<int64_t>(data.size()) == n,
+              "from_vector: {} values cannot fill shape {} ({} elements)", data.size(),
+              shape_to_string(sizes), n);
   Tensor t = make_tensor(sizes, dtype_of<T>(), Device::cpu(), "from_vector");
   if constexpr (std::is_same_v<T, bool>) {
     bool* p = static_cast<bool*>(t.data_ptr());

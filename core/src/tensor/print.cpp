@@ -71,8 +71,8 @@ struct Printer {
   const Formatter& f;
   const std::vector<double>& dv;
   const std::vector<int64_t>& iv;
-  const Shape& sizes;          // of the (summarized) data
-  std::vector<bool> elided;    // dims whose middle was cut out: "..." after item kEdge - 1
+  const Shape& sizes;        // of the (summarized) data
+  std::vector<bool> elided;  // dims whose middle was cut out: "..." after item kEdge - 1
 
   std::string item(int64_t at) const { return f.format(dv.empty() ? 0.0 : dv[at], iv.empty() ? 0 : iv[at]); }
 
@@ -88,8 +88,8 @@ struct Printer {
     }
     std::string out = "[";
     if (last) {
-      const std::size_t per_line = std::max<std::size_t>(
-          1, indent >= kLineWidth ? 0 : (kLineWidth - indent) / (f.width + 2));
+      const std::size_t per_line =
+          std::max<std::size_t>(1, indent >= kLineWidth ? 0 : (kLineWidth - indent) / (f.width + 2));
       for (std::size_t i = 0; i < parts.size(); ++i) {
         if (i > 0) out += i % per_line == 0 ? ",\n" + std::string(indent + 1, ' ') : ", ";
         out += parts[i];
@@ -133,11 +133,15 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t) {
     }
     std::vector<double> dv;
     std::vector<int64_t> iv;
-    if (is_floating_point(dt)) dv = shown.to_vector<double>();
-    else iv = shown.to_vector<int64_t>();
+    if (is_floating_point(dt))
+      dv = shown.to_vector<double>();
+    else
+      iv = shown.to_vector<int64_t>();
     const Formatter f = make_formatter(dt, dv, iv);
-    if (t.dim() == 0) body = f.format(dv.empty() ? 0.0 : dv[0], iv.empty() ? 0 : iv[0]);
-    else body = Printer{f, dv, iv, shown.sizes(), elided}.str(0, 0, prefix.size());
+    if (t.dim() == 0)
+      body = f.format(dv.empty() ? 0.0 : dv[0], iv.empty() ? 0 : iv[0]);
+    else
+      body = Printer{f, dv, iv, shown.sizes(), elided}.str(0, 0, prefix.size());
   }
 
   std::vector<std::string> suffixes;
@@ -153,8 +157,10 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t) {
   } else if (dt != default_dtype() && dt != kInt64 && dt != kBool) {
     suffixes.push_back(fmt::format("dtype={}", dtype_name(dt)));
   }
-  if (!t.grad_fn_name().empty()) suffixes.push_back("grad_fn=<" + t.grad_fn_name() + ">");
-  else if (t.requires_grad()) suffixes.push_back("requires_grad=True");
+  if (!t.grad_fn_name().empty())
+    suffixes.push_back("grad_fn=<" + t.grad_fn_name() + ">");
+  else if (t.requires_grad())
+    suffixes.push_back("requires_grad=True");
 
   // PyTorch's _add_suffixes: a suffix that would pass the line width starts a new line. The
   // length of the last line is counted as PyTorch counts it (len - rfind('\n') + 1).

@@ -11,11 +11,15 @@ void StateDict::insert(std::string name, Tensor t) {
 
 void StateDict::set(const std::string& name, Tensor t) {
   auto it = index_.find(name);
-  if (it == index_.end()) insert(name, std::move(t));
-  else items_[it->second].second = std::move(t);
+  if (it == index_.end())
+    insert(name, std::move(t));
+  else
+    items_[it->second].second = std::move(t);
 }
 
-bool StateDict::contains(std::string_view name) const { return index_.find(std::string(name)) != index_.end(); }
+bool StateDict::contains(std::string_view name) const {
+  return index_.find(std::string(name)) != index_.end();
+}
 
 const Tensor* StateDict::find(std::string_view name) const {
   auto it = index_.find(std::string(name));

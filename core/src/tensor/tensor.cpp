@@ -90,8 +90,10 @@ template std::vector<bool> Tensor::to_vector<bool>() const;
 
 template <class T>
 T Tensor::item() const {
-  NABLA_CHECK(defined() && numel() == 1, "item: a tensor with {} elements cannot be converted to a scalar "
-              "(shape {}); item needs exactly one element", defined() ? numel() : 0, defined() ? shape_str() : "undefined");
+  NABLA_CHECK(defined() && numel() == 1,
+              "item: a tensor with {} elements cannot be converted to a scalar "
+              "(shape {}); item needs exactly one element",
+              defined() ? numel() : 0, defined() ? shape_str() : "undefined");
   return to_vector<T>()[0];
 }
 template float Tensor::item<float>() const;
@@ -120,10 +122,13 @@ bool Tensor::requires_grad() const {
 Tensor& Tensor::requires_grad_(bool r) {
   checked(*this, "requires_grad_");
   NABLA_CHECK(!r || nabla::is_floating_point(dtype()),
-              "requires_grad_: only floating-point tensors can require gradients (got {})", dtype_name(dtype()));
+              "requires_grad_: only floating-point tensors can require gradients (got {})",
+              dtype_name(dtype()));
   if (!r && !is_leaf()) {
-    NABLA_FAIL("requires_grad_(false): {} is not a leaf of the graph; use detach() to get a tensor that does "
-               "not require grad", grad_fn_name());
+    NABLA_FAIL(
+        "requires_grad_(false): {} is not a leaf of the graph; use detach() to get a tensor that does "
+        "not require grad",
+        grad_fn_name());
   }
   impl_->meta().requires_grad = r;
   return *this;
@@ -169,8 +174,11 @@ bool Tensor::is_leaf() const {
 void Tensor::register_hook(std::function<void(const Tensor&)> hook) const {
   NABLA_CHECK(defined(), "register_hook: the tensor is undefined");
   NABLA_CHECK(hook != nullptr, "register_hook: the hook is empty");
-  NABLA_CHECK(!is_leaf(), "register_hook: the tensor {} is a leaf (no op produced it under autograd); read its grad() after "
-              "backward instead", shape_str());
+  NABLA_CHECK(
+      !is_leaf(),
+      "register_hook: the tensor {} is a leaf (no op produced it under autograd); read its grad() after "
+      "backward instead",
+      shape_str());
   impl_->autograd->grad_fn->grad_hooks.emplace_back(impl_->autograd->output_nr, std::move(hook));
 }
 

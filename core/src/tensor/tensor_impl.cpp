@@ -25,10 +25,9 @@ std::shared_ptr<Storage> cpu_allocate(std::size_t nbytes, Device device) {
     }
     s->data = std::aligned_alloc(kAlign, rounded);
     if (s->data == nullptr) {
-      throw OutOfMemoryError(
-          fmt::format("out of memory: cannot allocate {} bytes ({:.2f} GiB) on cpu", nbytes,
-                      static_cast<double>(nbytes) / (1024.0 * 1024.0 * 1024.0)),
-          nbytes);
+      throw OutOfMemoryError(fmt::format("out of memory: cannot allocate {} bytes ({:.2f} GiB) on cpu",
+                                         nbytes, static_cast<double>(nbytes) / (1024.0 * 1024.0 * 1024.0)),
+                             nbytes);
     }
   }
   s->deleter = &cpu_free;
@@ -65,8 +64,8 @@ int64_t checked_numel(const Shape& sizes, std::string_view op) {
                 shape_to_string(sizes));
   }
   for (int64_t s : sizes) {
-    NABLA_CHECK(!__builtin_mul_overflow(n, s, &n),
-                "{}: the number of elements of shape {} overflows int64", op, shape_to_string(sizes));
+    NABLA_CHECK(!__builtin_mul_overflow(n, s, &n), "{}: the number of elements of shape {} overflows int64",
+                op, shape_to_string(sizes));
   }
   return n;
 }
@@ -105,8 +104,8 @@ Tensor make_tensor(const Shape& sizes, ScalarType dtype, Device device, std::str
   return Tensor(std::move(impl));
 }
 
-Tensor make_view_tensor(const std::shared_ptr<Storage>& storage, Shape sizes, Shape strides,
-                        int64_t offset, ScalarType dtype) {
+Tensor make_view_tensor(const std::shared_ptr<Storage>& storage, Shape sizes, Shape strides, int64_t offset,
+                        ScalarType dtype) {
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = storage;
   impl->sizes = std::move(sizes);

@@ -39,8 +39,8 @@ void set_storage_allocator(DeviceType type, StorageAllocator alloc);
 struct AutogradMeta {
   bool requires_grad = false;
   Tensor grad;
-  std::shared_ptr<Node> grad_fn;   // null for leaves
-  uint32_t output_nr = 0;          // which output of grad_fn this tensor is
+  std::shared_ptr<Node> grad_fn;         // null for leaves
+  uint32_t output_nr = 0;                // which output of grad_fn this tensor is
   std::weak_ptr<Node> grad_accumulator;  // leaves: the node that accumulates into grad
 };
 
@@ -48,9 +48,9 @@ struct TensorImpl {
   std::shared_ptr<Storage> storage;
   Shape sizes;
   Shape strides;
-  int64_t offset = 0;   // in elements
+  int64_t offset = 0;  // in elements
   ScalarType dtype = kFloat32;
-  bool is_view = false;  // made by a view op from another tensor (shares its storage)
+  bool is_view = false;         // made by a view op from another tensor (shares its storage)
   bool wrapped_number = false;  // a 0-dim tensor made from a C++ number (weakest in type promotion)
   std::unique_ptr<AutogradMeta> autograd;
 
@@ -72,8 +72,8 @@ bool is_contiguous_layout(const Shape& sizes, const Shape& strides);
 /// A new, uninitialised, contiguous tensor.
 Tensor make_tensor(const Shape& sizes, ScalarType dtype, Device device, std::string_view op = "empty");
 /// A tensor over an existing storage (a view).
-Tensor make_view_tensor(const std::shared_ptr<Storage>& storage, Shape sizes, Shape strides,
-                        int64_t offset, ScalarType dtype);
+Tensor make_view_tensor(const std::shared_ptr<Storage>& storage, Shape sizes, Shape strides, int64_t offset,
+                        ScalarType dtype);
 /// Same storage and geometry, no autograd metadata (what backward formulas see).
 Tensor detached_alias(const Tensor& t);
 /// Normalises a possibly negative dim against `ndim`, naming `op` when out of range.

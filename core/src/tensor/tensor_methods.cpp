@@ -45,7 +45,9 @@ Tensor Tensor::tanh() const { return nabla::tanh(*this); }
 Tensor Tensor::sigmoid() const { return nabla::sigmoid(*this); }
 Tensor Tensor::relu() const { return nabla::relu(*this); }
 Tensor Tensor::reciprocal() const { return nabla::reciprocal(*this); }
-Tensor Tensor::clamp(std::optional<Scalar> lo, std::optional<Scalar> hi) const { return nabla::clamp(*this, lo, hi); }
+Tensor Tensor::clamp(std::optional<Scalar> lo, std::optional<Scalar> hi) const {
+  return nabla::clamp(*this, lo, hi);
+}
 Tensor Tensor::pow(const Scalar& e) const { return nabla::pow(*this, e); }
 Tensor Tensor::pow(const Tensor& e) const { return nabla::pow(*this, e); }
 Tensor Tensor::add(const Tensor& o, const Scalar& a) const { return nabla::add(*this, o, a); }
@@ -100,9 +102,13 @@ Tensor Tensor::bmm(const Tensor& o) const { return nabla::bmm(*this, o); }
 Tensor Tensor::softmax(int64_t d) const { return nabla::softmax(*this, d); }
 Tensor Tensor::log_softmax(int64_t d) const { return nabla::log_softmax(*this, d); }
 Tensor Tensor::gather(int64_t d, const Tensor& i) const { return nabla::gather(*this, d, i); }
-Tensor Tensor::scatter_add(int64_t d, const Tensor& i, const Tensor& s) const { return nabla::scatter_add(*this, d, i, s); }
+Tensor Tensor::scatter_add(int64_t d, const Tensor& i, const Tensor& s) const {
+  return nabla::scatter_add(*this, d, i, s);
+}
 Tensor Tensor::index_select(int64_t d, const Tensor& i) const { return nabla::index_select(*this, d, i); }
-Tensor Tensor::index_add(int64_t d, const Tensor& i, const Tensor& s) const { return nabla::index_add(*this, d, i, s); }
+Tensor Tensor::index_add(int64_t d, const Tensor& i, const Tensor& s) const {
+  return nabla::index_add(*this, d, i, s);
+}
 
 Tensor operator-(const Tensor& a) { return neg(a); }
 Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }

@@ -10,24 +10,40 @@ namespace nabla {
 
 std::size_t element_size(ScalarType t) {
   switch (t) {
-    case kFloat64: case kInt64: return 8;
-    case kFloat32: case kInt32: return 4;
-    case kFloat16: case kBFloat16: return 2;
-    case kUInt8: case kBool: return 1;
+    case kFloat64:
+    case kInt64:
+      return 8;
+    case kFloat32:
+    case kInt32:
+      return 4;
+    case kFloat16:
+    case kBFloat16:
+      return 2;
+    case kUInt8:
+    case kBool:
+      return 1;
   }
   NABLA_FAIL("element_size: unknown dtype {}", static_cast<int>(t));
 }
 
 std::string_view dtype_name(ScalarType t) {
   switch (t) {
-    case kFloat32: return "float32";
-    case kFloat64: return "float64";
-    case kFloat16: return "float16";
-    case kBFloat16: return "bfloat16";
-    case kInt64: return "int64";
-    case kInt32: return "int32";
-    case kUInt8: return "uint8";
-    case kBool: return "bool";
+    case kFloat32:
+      return "float32";
+    case kFloat64:
+      return "float64";
+    case kFloat16:
+      return "float16";
+    case kBFloat16:
+      return "bfloat16";
+    case kInt64:
+      return "int64";
+    case kInt32:
+      return "int32";
+    case kUInt8:
+      return "uint8";
+    case kBool:
+      return "bool";
   }
   return "unknown";
 }
@@ -41,7 +57,8 @@ ScalarType dtype_from_name(std::string_view n) {
   if (n == "int32" || n == "int" || n == "i32") return kInt32;
   if (n == "uint8" || n == "u8") return kUInt8;
   if (n == "bool") return kBool;
-  NABLA_FAIL("unknown dtype '{}' (expected float32, float64, float16, bfloat16, int64, int32, uint8 or bool)", n);
+  NABLA_FAIL("unknown dtype '{}' (expected float32, float64, float16, bfloat16, int64, int32, uint8 or bool)",
+             n);
 }
 
 bool is_floating_point(ScalarType t) {
@@ -100,26 +117,30 @@ Device::Device(std::string_view spec) {
   NABLA_FAIL("invalid device '{}' (expected 'cpu', 'cuda' or 'cuda:N')", spec);
 }
 
-std::string Device::str() const {
-  return is_cpu() ? std::string("cpu") : fmt::format("cuda:{}", index);
-}
+std::string Device::str() const { return is_cpu() ? std::string("cpu") : fmt::format("cuda:{}", index); }
 
 std::ostream& operator<<(std::ostream& os, Device d) { return os << d.str(); }
 
 ScalarType Scalar::natural_dtype() const {
   switch (kind_) {
-    case Kind::Bool: return kBool;
-    case Kind::Int: return kInt64;
-    case Kind::Float: return kFloat32;
+    case Kind::Bool:
+      return kBool;
+    case Kind::Int:
+      return kInt64;
+    case Kind::Float:
+      return kFloat32;
   }
   return kFloat32;
 }
 
 std::string Scalar::str() const {
   switch (kind_) {
-    case Kind::Bool: return i_ ? "True" : "False";
-    case Kind::Int: return std::to_string(i_);
-    case Kind::Float: return fmt::format("{}", d_);
+    case Kind::Bool:
+      return i_ ? "True" : "False";
+    case Kind::Int:
+      return std::to_string(i_);
+    case Kind::Float:
+      return fmt::format("{}", d_);
   }
   return "?";
 }

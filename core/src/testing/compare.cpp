@@ -43,7 +43,8 @@ CompareStats compare(const Tensor& a, const Tensor& b, const CompareOptions& o) 
       s.max_abs = INFINITY;
     }
     const float fx = static_cast<float>(x), fy = static_cast<float>(y);
-    if (!std::isnan(fx) && !std::isnan(fy)) s.max_ulp = std::max(s.max_ulp, std::abs(ordered(fx) - ordered(fy)));
+    if (!std::isnan(fx) && !std::isnan(fy))
+      s.max_ulp = std::max(s.max_ulp, std::abs(ordered(fx) - ordered(fy)));
     if (excess > worst_excess) {
       worst_excess = excess;
       s.worst = static_cast<int64_t>(i);

@@ -8,7 +8,10 @@ namespace nabla::train {
 
 ModelCheckpoint::ModelCheckpoint(std::string pattern, int64_t every_n_epochs, int64_t every_n_steps,
                                  const data::DataLoader* loader)
-    : pattern_(std::move(pattern)), every_epochs_(every_n_epochs), every_steps_(every_n_steps), loader_(loader) {
+    : pattern_(std::move(pattern)),
+      every_epochs_(every_n_epochs),
+      every_steps_(every_n_steps),
+      loader_(loader) {
   NABLA_CHECK(!pattern_.empty(), "ModelCheckpoint: empty path pattern");
   NABLA_CHECK(every_epochs_ >= 0 && every_steps_ >= 0 && (every_epochs_ > 0 || every_steps_ > 0),
               "ModelCheckpoint: give a positive every_n_epochs or every_n_steps");
@@ -17,7 +20,8 @@ ModelCheckpoint::ModelCheckpoint(std::string pattern, int64_t every_n_epochs, in
 std::string ModelCheckpoint::path_for(const Trainer& t) const {
   std::string p = pattern_;
   auto replace = [&](const std::string& key, int64_t v) {
-    for (std::size_t at = p.find(key); at != std::string::npos; at = p.find(key)) p.replace(at, key.size(), std::to_string(v));
+    for (std::size_t at = p.find(key); at != std::string::npos; at = p.find(key))
+      p.replace(at, key.size(), std::to_string(v));
   };
   replace("{epoch}", t.epoch());
   replace("{step}", t.global_step());
@@ -39,7 +43,9 @@ void ModelCheckpoint::on_epoch_end(Trainer& t, int64_t epoch, const Logs&) {
 }
 
 EarlyStopping::EarlyStopping(std::string monitor, int64_t patience, double min_delta)
-    : monitor_(std::move(monitor)), patience_(patience), min_delta_(std::fabs(min_delta)),
+    : monitor_(std::move(monitor)),
+      patience_(patience),
+      min_delta_(std::fabs(min_delta)),
       maximize_(monitor_.find("acc") != std::string::npos) {
   NABLA_CHECK(patience >= 0, "EarlyStopping: patience must be non-negative, got {}", patience);
 }
@@ -52,7 +58,8 @@ void EarlyStopping::on_train_begin(Trainer&) {
 
 void EarlyStopping::on_epoch_end(Trainer& t, int64_t epoch, const Logs& logs) {
   auto it = logs.find(monitor_);
-  NABLA_CHECK(it != logs.end(), "EarlyStopping: the metric '{}' is not logged (pass validation data for val_* metrics)",
+  NABLA_CHECK(it != logs.end(),
+              "EarlyStopping: the metric '{}' is not logged (pass validation data for val_* metrics)",
               monitor_);
   const double v = it->second;
   const bool improved = !have_best_ || (maximize_ ? v > best_ + min_delta_ : v < best_ - min_delta_);

@@ -2,19 +2,19 @@
 // samples/s, ETA), at most ~10 times a second so that drawing never slows training; when
 // the output is a file or a pipe, a plain line at every 10% of the epoch, so logs stay
 // readable.
-#include "nabla/train.h"
-
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cmath>
 
-#include <fmt/format.h>
+#include "nabla/train.h"
 
 namespace nabla::train {
 namespace {
 std::string clock(double seconds) {
   const int64_t s = static_cast<int64_t>(std::max(0.0, seconds));
-  return s >= 3600 ? fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60) : fmt::format("{}:{:02}", s / 60, s % 60);
+  return s >= 3600 ? fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+                   : fmt::format("{}:{:02}", s / 60, s % 60);
 }
 }  // namespace
 
@@ -43,7 +43,8 @@ void Progress::update(int64_t done, const Logs& running, int64_t samples) {
   const auto now = std::chrono::steady_clock::now();
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   const double rate = elapsed > 0 ? static_cast<double>(samples) / elapsed : 0.0;
-  const double eta = done > 0 ? elapsed / static_cast<double>(done) * static_cast<double>(batches_ - done) : 0.0;
+  const double eta =
+      done > 0 ? elapsed / static_cast<double>(done) * static_cast<double>(batches_ - done) : 0.0;
   if (tty_) {
     if (done != batches_ && std::chrono::duration<double>(now - last_draw_).count() < 0.1) return;
     last_draw_ = now;
@@ -52,15 +53,17 @@ void Progress::update(int64_t done, const Logs& running, int64_t samples) {
     std::string bar(static_cast<std::size_t>(filled), '=');
     if (filled < kWidth) bar += '>' + std::string(static_cast<std::size_t>(kWidth - filled - 1), '.');
     std::fprintf(out_, "\r\033[Kepoch %lld/%lld %lld/%lld [%s]%s  %.0f samples/s  ETA %s",
-                 static_cast<long long>(epoch_ + 1), static_cast<long long>(epochs_), static_cast<long long>(done),
-                 static_cast<long long>(batches_), bar.c_str(), metrics(running).c_str(), rate, clock(eta).c_str());
+                 static_cast<long long>(epoch_ + 1), static_cast<long long>(epochs_),
+                 static_cast<long long>(done), static_cast<long long>(batches_), bar.c_str(),
+                 metrics(running).c_str(), rate, clock(eta).c_str());
   } else {
     const int64_t decile = batches_ > 0 ? done * 10 / batches_ : 10;
     if (decile == last_line_ || (decile == 10 && done != batches_)) return;
     last_line_ = decile;
     std::fprintf(out_, "epoch %lld/%lld batch %lld/%lld%s  %.0f samples/s  ETA %s\n",
-                 static_cast<long long>(epoch_ + 1), static_cast<long long>(epochs_), static_cast<long long>(done),
-                 static_cast<long long>(batches_), metrics(running).c_str(), rate, clock(eta).c_str());
+                 static_cast<long long>(epoch_ + 1), static_cast<long long>(epochs_),
+                 static_cast<long long>(done), static_cast<long long>(batches_), metrics(running).c_str(),
+                 rate, clock(eta).c_str());
   }
   std::fflush(out_);
 }

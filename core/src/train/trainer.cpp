@@ -7,13 +7,15 @@
 #include "nabla/ops.h"
 #include "nabla/random.h"
 #include "nabla/train.h"
-#include "nabla/train.h"
 
 namespace nabla::train {
 
 Trainer::Trainer(std::shared_ptr<nn::Module> model, std::shared_ptr<optim::Optimizer> optimizer, LossFn loss,
                  std::shared_ptr<optim::LRScheduler> scheduler)
-    : model_(std::move(model)), optimizer_(std::move(optimizer)), loss_(std::move(loss)), scheduler_(std::move(scheduler)) {
+    : model_(std::move(model)),
+      optimizer_(std::move(optimizer)),
+      loss_(std::move(loss)),
+      scheduler_(std::move(scheduler)) {
   NABLA_CHECK(model_ != nullptr, "Trainer: the model is null");
   NABLA_CHECK(optimizer_ != nullptr, "Trainer: the optimizer is null");
   NABLA_CHECK(static_cast<bool>(loss_), "Trainer: the loss function is empty");
@@ -35,7 +37,8 @@ std::pair<Tensor, Tensor> Trainer::train_step(const Tensor& x, const Tensor& y) 
   optimizer_->zero_grad();
   const Tensor out = (*model_)(x);
   const Tensor loss = loss_(out, y);
-  NABLA_CHECK(loss.numel() == 1, "Trainer: the loss function must return a scalar, got shape {}", loss.shape_str());
+  NABLA_CHECK(loss.numel() == 1, "Trainer: the loss function must return a scalar, got shape {}",
+              loss.shape_str());
   loss.backward();
   optimizer_->step();
   ++step_;
@@ -192,8 +195,9 @@ void Trainer::load_checkpoint(const std::string& path, data::DataLoader* loader)
     auto it = c.metadata.find(k);
     return it == c.metadata.end() ? std::string("?") : it->second;
   };
-  NABLA_CHECK(meta("optimizer") == optimizer_->name(), "load_checkpoint: {} holds the state of a {} optimizer, not {}",
-              path, meta("optimizer"), optimizer_->name());
+  NABLA_CHECK(meta("optimizer") == optimizer_->name(),
+              "load_checkpoint: {} holds the state of a {} optimizer, not {}", path, meta("optimizer"),
+              optimizer_->name());
   NABLA_CHECK(!loader || c.tensors.contains("loader.epoch"),
               "load_checkpoint: {} has no data-loader position (it was saved without a loader)", path);
   model_->load_state_dict(with_prefix(c.tensors, "model."));
@@ -203,8 +207,8 @@ void Trainer::load_checkpoint(const std::string& path, data::DataLoader* loader)
   epoch_ = c.tensors.at("trainer.epoch").item<int64_t>();
   step_ = c.tensors.at("trainer.step").item<int64_t>();
   if (loader != nullptr) {
-    loader->load_state({c.tensors.at("loader.epoch").item<int64_t>(), c.tensors.at("loader.batch").item<int64_t>(),
-                        to_u64(c.tensors.at("loader.seed"))});
+    loader->load_state({c.tensors.at("loader.epoch").item<int64_t>(),
+                        c.tensors.at("loader.batch").item<int64_t>(), to_u64(c.tensors.at("loader.seed"))});
   }
 }
 

@@ -1,12 +1,13 @@
 // Thread count of the CPU kernels.
+#include "nabla/parallel.h"
+
+#include <omp.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <thread>
 
-#include <omp.h>
-
 #include "nabla/error.h"
-#include "nabla/parallel.h"
 
 namespace nabla {
 namespace {

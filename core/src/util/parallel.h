@@ -1,11 +1,11 @@
 // parallel_for over an index range for the reference CPU kernels (OpenMP underneath).
 #pragma once
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <exception>
-
-#include <omp.h>
 
 #include "nabla/parallel.h"
 
@@ -25,7 +25,7 @@ void parallel_for(int64_t n, int64_t grain, const F& f) {
   const int64_t pieces = std::min<int64_t>(nt, (n + grain - 1) / std::max<int64_t>(grain, 1));
   const int64_t per = (n + pieces - 1) / pieces;
   std::exception_ptr error;
-#pragma omp parallel for num_threads(static_cast<int>(pieces)) schedule(static, 1)
+#pragma omp parallel for num_threads(static_cast <int>(pieces)) schedule(static, 1)
   for (int64_t piece = 0; piece < pieces; ++piece) {
     const int64_t b = piece * per, e = std::min(n, b + per);
     if (b < e) {

@@ -29,8 +29,9 @@ class Conv2d : public Module {
 /// torch.nn.ConvTranspose2d (fan_in computed from the weight's dim 1, as PyTorch does).
 class ConvTranspose2d : public Module {
  public:
-  ConvTranspose2d(int64_t in_channels, int64_t out_channels, Size2 kernel_size, Size2 stride = 1, Size2 padding = 0,
-                  Size2 output_padding = 0, int64_t groups = 1, bool bias = true, Size2 dilation = 1);
+  ConvTranspose2d(int64_t in_channels, int64_t out_channels, Size2 kernel_size, Size2 stride = 1,
+                  Size2 padding = 0, Size2 output_padding = 0, int64_t groups = 1, bool bias = true,
+                  Size2 dilation = 1);
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
   int64_t in_channels, out_channels, groups;
@@ -102,7 +103,8 @@ class BatchNorm2d : public BatchNorm {
 /// Normalises over the last dims (normalized_shape); weight = 1 and bias = 0 of that shape.
 class LayerNorm : public Module {
  public:
-  explicit LayerNorm(std::vector<int64_t> normalized_shape, double eps = 1e-5, bool elementwise_affine = true);
+  explicit LayerNorm(std::vector<int64_t> normalized_shape, double eps = 1e-5,
+                     bool elementwise_affine = true);
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
   std::vector<int64_t> normalized_shape;

@@ -38,7 +38,7 @@ Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction reduc
                       double beta = 1.0);
 
 struct CrossEntropyOptions {
-  Tensor weight;              // [C] class weights (undefined: all 1)
+  Tensor weight;  // [C] class weights (undefined: all 1)
   int64_t ignore_index = -100;
   Reduction reduction = Reduction::Mean;
   double label_smoothing = 0.0;
@@ -60,8 +60,9 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const NLLLossOptions&
 Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight = Tensor(),
                             Reduction reduction = Reduction::Mean);
 /// Sigmoid + binary cross-entropy in one stable expression (no overflow for large logits).
-Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, const Tensor& weight = Tensor(),
-                                        const Tensor& pos_weight = Tensor(), Reduction reduction = Reduction::Mean);
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
+                                        const Tensor& weight = Tensor(), const Tensor& pos_weight = Tensor(),
+                                        Reduction reduction = Reduction::Mean);
 /// target in {1, -1}: x where target is 1, max(0, margin - x) where it is -1.
 Tensor hinge_embedding_loss(const Tensor& input, const Tensor& target, double margin = 1.0,
                             Reduction reduction = Reduction::Mean);
@@ -87,17 +88,19 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor
 /// The gradient of conv2d with respect to its input, as a layer: x [N, C, H, W],
 /// weight [C, O/groups, kh, kw], bias [O]; output size
 /// (H - 1) stride - 2 padding + dilation (kh - 1) + output_padding + 1. Argument order as PyTorch.
-Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(), Size2 stride = 1,
-                        Size2 padding = 0, Size2 output_padding = 0, int64_t groups = 1, Size2 dilation = 1);
+Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
+                        Size2 stride = 1, Size2 padding = 0, Size2 output_padding = 0, int64_t groups = 1,
+                        Size2 dilation = 1);
 
 /// Max pooling; stride defaults to kernel_size; padding at most half the kernel.
-Tensor max_pool2d(const Tensor& x, Size2 kernel_size, Size2 stride = {}, Size2 padding = 0, Size2 dilation = 1,
-                  bool ceil_mode = false);
+Tensor max_pool2d(const Tensor& x, Size2 kernel_size, Size2 stride = {}, Size2 padding = 0,
+                  Size2 dilation = 1, bool ceil_mode = false);
 /// Max pooling returning (values, indices): indices are flat h * W + w within each plane.
 std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, Size2 kernel_size, Size2 stride = {},
-                                                  Size2 padding = 0, Size2 dilation = 1, bool ceil_mode = false);
-Tensor avg_pool2d(const Tensor& x, Size2 kernel_size, Size2 stride = {}, Size2 padding = 0, bool ceil_mode = false,
-                  bool count_include_pad = true);
+                                                  Size2 padding = 0, Size2 dilation = 1,
+                                                  bool ceil_mode = false);
+Tensor avg_pool2d(const Tensor& x, Size2 kernel_size, Size2 stride = {}, Size2 padding = 0,
+                  bool ceil_mode = false, bool count_include_pad = true);
 /// Averages over windows [floor(i H / OH), ceil((i + 1) H / OH)) giving an OH x OW output.
 Tensor adaptive_avg_pool2d(const Tensor& x, Size2 output_size);
 
@@ -120,8 +123,8 @@ Tensor dropout2d(const Tensor& x, double p = 0.5, bool training = true, Generato
 struct RNNOptions {
   int64_t num_layers = 1;
   bool bias = true;
-  bool batch_first = false;        // input and output [B, T, F] instead of [T, B, F]
-  double dropout = 0.0;            // between layers, in training only
+  bool batch_first = false;  // input and output [B, T, F] instead of [T, B, F]
+  double dropout = 0.0;      // between layers, in training only
   bool bidirectional = false;
   std::string nonlinearity = "tanh";  // RNN only: "tanh" or "relu"
 };
@@ -138,23 +141,25 @@ struct RNNOutput {
 /// weights: PyTorch's flat list (for each layer, for each direction: weight_ih [H, I_l],
 /// weight_hh [H, H], and with options.bias bias_ih [H], bias_hh [H]). One fused op, forward
 /// and backward: cuDNN on the GPU, an explicit time loop on the CPU. training: apply dropout.
-RNNOutput rnn(const Tensor& input, const Tensor& hx, const std::vector<Tensor>& weights, const RNNOptions& options,
-              bool training = true);
+RNNOutput rnn(const Tensor& input, const Tensor& hx, const std::vector<Tensor>& weights,
+              const RNNOptions& options, bool training = true);
 /// A multi-layer LSTM (gates i, f, g, o in PyTorch's order: weights [4H, ...]); h0 and c0
 /// may be undefined (zeros).
 RNNOutput lstm(const Tensor& input, const Tensor& h0, const Tensor& c0, const std::vector<Tensor>& weights,
                const RNNOptions& options, bool training = true);
 /// A multi-layer GRU (gates r, z, n: weights [3H, ...]).
-RNNOutput gru(const Tensor& input, const Tensor& hx, const std::vector<Tensor>& weights, const RNNOptions& options,
-              bool training = true);
+RNNOutput gru(const Tensor& input, const Tensor& hx, const std::vector<Tensor>& weights,
+              const RNNOptions& options, bool training = true);
 
 /// One step of an Elman cell: act(x W_ih^T + b_ih + h W_hh^T + b_hh). input [B, I] or [I];
 /// hx [B, H] or [H] (undefined: zeros); biases optional.
 Tensor rnn_cell(const Tensor& input, const Tensor& hx, const Tensor& w_ih, const Tensor& w_hh,
-                const Tensor& b_ih = Tensor(), const Tensor& b_hh = Tensor(), const std::string& nonlinearity = "tanh");
+                const Tensor& b_ih = Tensor(), const Tensor& b_hh = Tensor(),
+                const std::string& nonlinearity = "tanh");
 /// One LSTM step: returns (h', c').
-std::pair<Tensor, Tensor> lstm_cell(const Tensor& input, const Tensor& hx, const Tensor& cx, const Tensor& w_ih,
-                                    const Tensor& w_hh, const Tensor& b_ih = Tensor(), const Tensor& b_hh = Tensor());
+std::pair<Tensor, Tensor> lstm_cell(const Tensor& input, const Tensor& hx, const Tensor& cx,
+                                    const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih = Tensor(),
+                                    const Tensor& b_hh = Tensor());
 /// One GRU step: returns h'.
 Tensor gru_cell(const Tensor& input, const Tensor& hx, const Tensor& w_ih, const Tensor& w_hh,
                 const Tensor& b_ih = Tensor(), const Tensor& b_hh = Tensor());
@@ -162,6 +167,7 @@ Tensor gru_cell(const Tensor& input, const Tensor& hx, const Tensor& w_ih, const
 /// Rows of `weight` [num_embeddings, dim] picked by the int64 `input` (any shape): output
 /// input.shape + [dim]. Positions equal to padding_idx get weight's row but pass no gradient
 /// to it.
-Tensor embedding(const Tensor& input, const Tensor& weight, std::optional<int64_t> padding_idx = std::nullopt);
+Tensor embedding(const Tensor& input, const Tensor& weight,
+                 std::optional<int64_t> padding_idx = std::nullopt);
 
 }  // namespace nabla::nn::functional

@@ -53,7 +53,8 @@ class BCELoss : public Loss {
 };
 class BCEWithLogitsLoss : public Loss {
  public:
-  explicit BCEWithLogitsLoss(Tensor weight = Tensor(), Tensor pos_weight = Tensor(), Reduction r = Reduction::Mean);
+  explicit BCEWithLogitsLoss(Tensor weight = Tensor(), Tensor pos_weight = Tensor(),
+                             Reduction r = Reduction::Mean);
   Tensor forward(const Tensor& input, const Tensor& target) override;
   Tensor weight, pos_weight;
 };
@@ -65,7 +66,8 @@ class HingeEmbeddingLoss : public Loss {
 };
 class MultiMarginLoss : public Loss {
  public:
-  explicit MultiMarginLoss(int p = 1, double margin = 1.0, Tensor weight = Tensor(), Reduction r = Reduction::Mean);
+  explicit MultiMarginLoss(int p = 1, double margin = 1.0, Tensor weight = Tensor(),
+                           Reduction r = Reduction::Mean);
   Tensor forward(const Tensor& input, const Tensor& target) override;
   int p;
   double margin;

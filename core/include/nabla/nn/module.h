@@ -34,7 +34,9 @@ class Module {
   std::vector<Tensor> parameters(bool recurse = true) const;
   std::vector<std::pair<std::string, Tensor>> named_parameters(bool recurse = true) const;
   std::vector<std::pair<std::string, Tensor>> named_buffers(bool recurse = true) const;
-  const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& named_children() const { return children_; }
+  const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& named_children() const {
+    return children_;
+  }
   /// Every module of the tree with its path ("" for this one, then "0", "0.linear", ...).
   std::vector<std::pair<std::string, Module*>> named_modules();
   /// Number of parameter elements (only those that require grad when trainable_only).

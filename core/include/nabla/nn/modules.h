@@ -112,7 +112,8 @@ class ELU : public Module {
 };
 class Softplus : public Module {
  public:
-  explicit Softplus(double beta = 1.0, double threshold = 20.0) : Module("Softplus"), beta(beta), threshold(threshold) {}
+  explicit Softplus(double beta = 1.0, double threshold = 20.0)
+      : Module("Softplus"), beta(beta), threshold(threshold) {}
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
   double beta, threshold;

@@ -24,7 +24,8 @@ class RNNBase : public Module {
   /// The output sequence (forward() of a single-input module; initial states are zeros).
   Tensor forward(const Tensor& x) override;
   /// The output sequence and the final states; h0 (and c0 for LSTM) may be undefined (zeros).
-  virtual RNNOutput forward_with_state(const Tensor& x, const Tensor& h0 = Tensor(), const Tensor& c0 = Tensor()) = 0;
+  virtual RNNOutput forward_with_state(const Tensor& x, const Tensor& h0 = Tensor(),
+                                       const Tensor& c0 = Tensor()) = 0;
   std::string extra_repr() const override;
   /// The weights in PyTorch's flat order (what functional::rnn/lstm/gru take).
   const std::vector<Tensor>& flat_weights() const { return weights_; }
@@ -33,7 +34,8 @@ class RNNBase : public Module {
   RNNOptions options;
 
  protected:
-  RNNBase(std::string type_name, int64_t gates, int64_t input_size, int64_t hidden_size, const RNNOptions& options);
+  RNNBase(std::string type_name, int64_t gates, int64_t input_size, int64_t hidden_size,
+          const RNNOptions& options);
   std::vector<Tensor> weights_;
 };
 
@@ -41,21 +43,24 @@ class RNNBase : public Module {
 class RNN : public RNNBase {
  public:
   RNN(int64_t input_size, int64_t hidden_size, const RNNOptions& options = {});
-  RNNOutput forward_with_state(const Tensor& x, const Tensor& h0 = Tensor(), const Tensor& c0 = Tensor()) override;
+  RNNOutput forward_with_state(const Tensor& x, const Tensor& h0 = Tensor(),
+                               const Tensor& c0 = Tensor()) override;
 };
 
 /// Long short-term memory (gates i, f, g, o). forward_with_state returns output, h_n, c_n.
 class LSTM : public RNNBase {
  public:
   LSTM(int64_t input_size, int64_t hidden_size, const RNNOptions& options = {});
-  RNNOutput forward_with_state(const Tensor& x, const Tensor& h0 = Tensor(), const Tensor& c0 = Tensor()) override;
+  RNNOutput forward_with_state(const Tensor& x, const Tensor& h0 = Tensor(),
+                               const Tensor& c0 = Tensor()) override;
 };
 
 /// Gated recurrent unit (gates r, z, n).
 class GRU : public RNNBase {
  public:
   GRU(int64_t input_size, int64_t hidden_size, const RNNOptions& options = {});
-  RNNOutput forward_with_state(const Tensor& x, const Tensor& h0 = Tensor(), const Tensor& c0 = Tensor()) override;
+  RNNOutput forward_with_state(const Tensor& x, const Tensor& h0 = Tensor(),
+                               const Tensor& c0 = Tensor()) override;
 };
 
 /// The cells' common parameters: weight_ih [G * H, I], weight_hh [G * H, H], bias_ih, bias_hh
