@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/math/softmax.h"
+#include "cpu_fallback/blas.h"
 #include "nabla/nabla.h"
 #include "test_util.h"
 
@@ -908,19 +909,55 @@ TEST(Reductions, ThreadCountDoesNotChangeResults) {
   const float m1 = big.mean().item<float>();
   const float v1 = big.var().item<float>();
   const F r1 = big.view({1000, 1000}).sum(0).to_vector<float>();
-  const F mm1 = matmul(a, b).to_vector<float>();
+  const Tensor mm1 = matmul(a, b);
   for (int n : {2, 3, 4}) {
     set_num_threads(n);
     EXPECT_EQ(float_bits(big.sum().item<float>()), float_bits(s1)) << n << " threads";
     EXPECT_EQ(float_bits(big.mean().item<float>()), float_bits(m1)) << n << " threads";
     EXPECT_EQ(float_bits(big.var().item<float>()), float_bits(v1)) << n << " threads";
     EXPECT_EQ(big.view({1000, 1000}).sum(0).to_vector<float>(), r1) << n << " threads";
-    EXPECT_EQ(matmul(a, b).to_vector<float>(), mm1) << n << " threads";
+    // matrix products are split over the threads and OpenBLAS's bits follow the split
+    // (cpu_fallback/blas.h): deterministic for one thread count, close across counts
+    const Tensor mm = matmul(a, b);
+    EXPECT_EQ(mm.to_vector<float>(), matmul(a, b).to_vector<float>()) << n << " threads";
+    EXPECT_TRUE(all_close(mm, mm1, 1e-5, 1e-5)) << n << " threads";
   }
   set_num_threads(saved);
   // and the float32 sum of a million values is close to the double reference
   const D dv = big.to_vector<double>();
   EXPECT_NEAR(s1, std::accumulate(dv.begin(), dv.end(), 0.0), 1e-2);
+}
+
+TEST(Threads, SetNumThreadsReachesTheMatrixProducts) {
+  const int saved = get_num_threads();
+  manual_seed(3);
+  const Tensor a = randn({512, 256}), b = randn({256, 128});
+  for (int n : {1, 2, 3, 4}) {
+    set_num_threads(n);
+    openblas_set_num_threads(4);  // as a user's code might: nabla takes OpenBLAS back to one thread
+    const int omp_before = omp_get_max_threads();
+    (void)matmul(a, b);
+    EXPECT_EQ(openblas_get_num_threads(), 1) << n << " threads";
+    EXPECT_EQ(omp_get_max_threads(), omp_before) << "holding OpenBLAS at one thread changed OpenMP's setting";
+    // 512 x 128 x 256 is split into n blocks of rows, run on n threads
+    EXPECT_EQ(cpu::gemm_split(512, 128, 256, n).pieces, n);
+    EXPECT_EQ(cpu::last_gemm_threads(), n) << n << " threads";
+  }
+  set_num_threads(saved);
+  EXPECT_NE(parallel_info().find("held at 1 thread"), std::string::npos) << parallel_info();
+}
+
+TEST(Threads, GemmSplitKeepsSmallProductsWhole) {
+  EXPECT_EQ(cpu::gemm_split(8, 8, 8, 4).pieces, 1);                // too little work to share
+  EXPECT_EQ(cpu::gemm_split(16, 16, 4096, 4).pieces, 1);           // one register tile wide
+  const cpu::GemmSplit wide = cpu::gemm_split(16, 4096, 1024, 2);  // split the larger side: columns
+  EXPECT_FALSE(wide.over_rows);
+  EXPECT_EQ(wide.pieces, 2);
+  EXPECT_EQ(wide.block % 16, 0);
+  const cpu::GemmSplit odd = cpu::gemm_split(1000, 64, 784, 3);
+  EXPECT_TRUE(odd.over_rows);
+  EXPECT_EQ(odd.pieces, 3);
+  EXPECT_GE(odd.pieces * odd.block, 1000);
 }
 
 // ---- linear algebra ----------------------------------------------------------------------------

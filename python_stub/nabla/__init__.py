@@ -7,6 +7,7 @@ All computation happens in the library; this package only adapts Python to it.
 """
 import builtins as _builtins
 import functools as _functools
+import types as _types
 
 from . import _C
 from ._C import *  # noqa: F401,F403  (Tensor, dtype, device, Error, factories, ops)
@@ -15,6 +16,9 @@ from ._C import Error, OutOfMemoryError, Tensor, device, dtype, is_grad_enabled,
 from . import autograd, cuda, data, io, nn, optim  # type: ignore[no-redef]  # noqa: F401
 
 __version__ = "0.1.0"
+
+# torch.__config__'s one function that PyTorch programs call: the threading setup.
+__config__ = _types.SimpleNamespace(parallel_info=_C.parallel_info)
 
 
 class no_grad:

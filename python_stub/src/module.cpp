@@ -101,6 +101,9 @@ NB_MODULE(_C, m) {
       nb::arg("seed"), nb::arg("offset"));
   m.def("get_num_threads", &get_num_threads);
   m.def("set_num_threads", &set_num_threads, nb::arg("n"));
+  m.def("parallel_info", &parallel_info,
+        "nabla's CPU threads, OpenMP, and the BLAS library with its build and its own thread count "
+        "(torch.__config__.parallel_info()).");
 
   init_tensor(m);
   init_exchange(m);

@@ -95,6 +95,11 @@ def get_num_threads() -> builtins.int: ...
 
 def set_num_threads(n: builtins.int) -> None: ...
 
+def parallel_info() -> str:
+    """
+    nabla's CPU threads, OpenMP, and the BLAS library with its build and its own thread count (torch.__config__.parallel_info()).
+    """
+
 class Tensor:
     """An n-dimensional array with autograd (nabla::Tensor)"""
 
