@@ -216,7 +216,7 @@ def fmt(x, spec):
 
 def run_models(a, dev, results):
     lt = None
-    if dev.type == "cpu" and not a.no_libtorch:
+    if with_libtorch(a, dev):
         lt = libtorch_step_binary(os.path.dirname(os.path.abspath(a.bin)))
     env = thread_env(a.threads)
     for m in [m for m in a.models.split(",") if m]:
@@ -289,29 +289,37 @@ def run_ops(a, dev, results):
             del e["errors"]
 
 
+def with_libtorch(a, dev):
+    """Whether the models are compared with libtorch-step (Debian's libtorch is CPU-only)."""
+    return dev.type == "cpu" and not a.no_libtorch
+
+
 def write_md(a, dev, results, stem, command):
     cuda = dev.type == "cuda"
+    lt = with_libtorch(a, dev)  # without it, the columns are those of before (bench/gpu/run.sh reads them)
     md = [f"# nabla vs libtorch / PyTorch, {a.device}, {results['machine']['date']}", "",
           "Machine: " + ", ".join(f"{k} {v}" for k, v in results["machine"].items()) + f"; threads {a.threads}.", "",
           f"Command: `{command}`. Interleaved runs ({a.interleave}); ratio = nabla / reference (median over "
           f"{a.rounds} rounds), < 1: nabla faster.", ""]
     if results["models"]:
-        md += ["Training step (forward, backward, optimizer step) of bench/models.h; libtorch: "
-               "bench/compare/libtorch_step.cpp (C++), PyTorch: bench/compare/model_step.py (Python).", "",
-               "| model | batch | nabla ms/step | libtorch ms/step | PyTorch ms/step | vs libtorch | vs PyTorch |"
-               + (" vs CUDA graph |" if cuda else ""),
-               "|---|---|---|---|---|---|---|" + ("---|" if cuda else "")]
+        md += ["Training step (forward, backward, optimizer step) of bench/models.h; "
+               + ("libtorch: bench/compare/libtorch_step.cpp (C++), " if lt else "")
+               + "PyTorch: bench/compare/model_step.py (Python).", "",
+               "| model | batch | nabla ms/step |" + (" libtorch ms/step |" if lt else "") + " PyTorch ms/step |"
+               + (" vs libtorch |" if lt else "") + " vs PyTorch |" + (" vs CUDA graph |" if cuda else ""),
+               "|---|---|---|---|---|" + ("---|---|" if lt else "") + ("---|" if cuda else "")]
         for m, e in results["models"].items():
             med = {k: median_or_none(x[k] for x in e["runs"]) for k in ("nabla_ms", "libtorch_ms", "torch_ms")}
-            line = (f"| {m} | {e['batch']} | {fmt(med['nabla_ms'], '.3f')} | {fmt(med['libtorch_ms'], '.3f')} | "
-                    f"{fmt(med['torch_ms'], '.3f')} | {fmt(e['ratio_libtorch_median'], '.3f')} | {fmt(e['ratio_median'], '.3f')} |")
+            line = (f"| {m} | {e['batch']} | {fmt(med['nabla_ms'], '.3f')} |"
+                    + (f" {fmt(med['libtorch_ms'], '.3f')} |" if lt else "") + f" {fmt(med['torch_ms'], '.3f')} |"
+                    + (f" {fmt(e['ratio_libtorch_median'], '.3f')} |" if lt else "") + f" {fmt(e['ratio_median'], '.3f')} |")
             if cuda:
                 line += f" {fmt(e['ratio_vs_graph_median'], '.3f')} |"
             md.append(line)
     if results["ops"]:
         grad = not a.no_grad
         md += ["", "Op families at 1M elements (nabla-bench ops --sizes medium" + (" --grad" if grad else "")
-               + "); fwd+bwd: forward, then backward of ones into fresh input gradients.", "",
+               + ")" + ("; fwd+bwd: forward, then backward of ones into fresh input gradients." if grad else "."), "",
                "| op family | nabla fwd us | PyTorch fwd us | fwd ratio |"
                + (" nabla fwd+bwd us | PyTorch fwd+bwd us | fwd+bwd ratio |" if grad else ""),
                "|---|---|---|---|" + ("---|---|---|" if grad else "")]
@@ -330,7 +338,7 @@ def write_md(a, dev, results, stem, command):
         f.write("\n".join(md) + "\n")
 
 
-def write_chart(a, results, stem):
+def write_chart(a, dev, results, stem):
     """Two panels: models (nabla / libtorch and nabla / PyTorch) and op families (forward and
     forward + backward), one bar per ratio; n/a ratios are left out."""
     try:
@@ -342,9 +350,11 @@ def write_chart(a, results, stem):
         return
     panels = []
     if results["models"]:
-        panels.append(("training step", list(results["models"]),
-                       [("vs libtorch C++", "ratio_libtorch_median", "tab:blue"), ("vs PyTorch", "ratio_median", "tab:orange")],
-                       results["models"]))
+        series = [("vs libtorch C++", "ratio_libtorch_median", "tab:blue")] if with_libtorch(a, dev) else []
+        series.append(("vs PyTorch", "ratio_median", "tab:orange"))
+        if dev.type == "cuda":
+            series.append(("vs PyTorch CUDA graph", "ratio_vs_graph_median", "tab:green"))
+        panels.append(("training step", list(results["models"]), series, results["models"]))
     if results["ops"]:
         series = [("forward", "ratio_median", "tab:blue")]
         if not a.no_grad:
@@ -419,7 +429,7 @@ def main():
     with open(stem + ".json", "w") as f:
         json.dump(results, f, indent=1)
     write_md(a, dev, results, stem, command)
-    write_chart(a, results, stem)
+    write_chart(a, dev, results, stem)
     print(open(stem + ".md").read())
 
 
