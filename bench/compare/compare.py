@@ -378,9 +378,10 @@ def write_chart(a, dev, results, stem):
         ax.set_yticks(range(len(names)))
         ax.set_yticklabels(names)
         ax.axvline(1.0, color="black", linewidth=0.8)
+        ax.set_xlim(0, 1.12 * max([1.0] + [d.get(k) or 0 for d in data.values() for _, k, _ in series]))
         ax.invert_yaxis()
         ax.set_title(title, fontsize=10)
-        ax.legend(fontsize=8, loc="lower right")
+        ax.legend(fontsize=8, loc="best")
     axes[-1, 0].set_xlabel("time ratio nabla / reference (< 1: nabla faster)")
     fig.suptitle(f"nabla vs libtorch / PyTorch {torch.__version__}, {a.device}, {a.threads} thread(s), "
                  f"{results['machine']['date']}", fontsize=10)
