@@ -1,6 +1,6 @@
 // nabla-bench: nabla's benchmark suite.
 //
-//   nabla-bench ops    [--device cpu|cuda] [--dtype float32] [--sizes small,medium,large]
+//   nabla-bench ops    [--device cpu|cuda] [--dtype float32] [--sizes small,medium,large] [--grad]
 //                      [Google Benchmark flags: --benchmark_filter, --benchmark_format=json,
 //                       --benchmark_min_time, --benchmark_out, ...]
 //   nabla-bench models [--model mlp|cnn|lstm|dcgan32|lstm512|lstm512_cells|all] [--device cpu|cuda] [--steps
@@ -11,7 +11,8 @@
 // medium (1M) and large (16M) sizes, reporting time, bytes/s, FLOP/s and the fractions of
 // the peaks measured at start in the same run (memcpy or device-to-device copy bandwidth;
 // GEMM FLOP/s from OpenBLAS or cuBLAS). On a GPU each iteration is timed with CUDA events
-// (manual time), and L2 is flushed before each one at medium and large sizes.
+// (manual time), and L2 is flushed before each one at medium and large sizes. --grad also times
+// every differentiable entry's forward plus backward, as "<entry>/<size>/grad".
 // models: training-step time (forward, backward, optimizer step) of the classic models of
 // bench/models.h on random inputs, one line (or one JSON line) per model.
 #include <benchmark/benchmark.h>
@@ -102,9 +103,14 @@ int64_t bytes_of(const std::vector<Tensor>& in, const Tensor& out) {
 
 int run_ops(int argc, char** argv) {
   std::string device = "cpu", dtype = "float32", sizes = "small,medium,large";
+  bool grad = false;
   std::vector<char*> rest{argv[0]};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
+    if (a == "--grad") {
+      grad = true;
+      continue;
+    }
     auto value = [&](const char* flag) -> const char* {
       const std::string f = std::string(flag) + "=";
       if (a.rfind(f, 0) == 0) return argv[i] + f.size();
@@ -139,19 +145,46 @@ int run_ops(int argc, char** argv) {
   benchmark::AddCustomContext("threads", std::to_string(nabla::get_num_threads()));
 
   // One benchmark body for every entry and size: inputs made once, then the entry's function
-  // timed (CUDA events on a GPU, after an L2 flush at medium and large sizes).
+  // timed (CUDA events on a GPU, after an L2 flush at medium and large sizes). With grad, each
+  // iteration is the forward plus out.backward(ones) into fresh gradients of the inputs that
+  // require grad (differentiable floating inputs not in no_grad_inputs), as a training step
+  // after zero_grad(set_to_none) would run it.
   auto body = [dev, dt, peaks](const nabla::testing::OpEntry* entry,
                                std::function<std::vector<Tensor>()> make,
-                               const nabla::testing::Sample* sample, bool flush) {
+                               const nabla::testing::Sample* sample, bool flush, bool grad) {
     auto run_entry = [=](benchmark::State& state) {
       nabla::manual_seed(0);
       std::vector<Tensor> in;
       for (const Tensor& t : make()) in.push_back((t.is_floating_point() ? t.to(dt) : t).to(dev));
-      nabla::NoGradGuard no_grad;
-      auto call = [&] {
+      std::vector<Tensor> leaves;  // the inputs whose gradients backward computes
+      if (grad) {
+        for (std::size_t i = 0; i < in.size(); ++i) {
+          if (in[i].is_floating_point() && !(entry->no_grad_inputs & (1u << i))) {
+            in[i].requires_grad_(true);
+            leaves.push_back(in[i]);
+          }
+        }
+      }
+      std::unique_ptr<nabla::NoGradGuard> no_grad;
+      if (!grad) no_grad = std::make_unique<nabla::NoGradGuard>();
+      auto forward = [&] {
         return sample != nullptr ? nabla::testing::run_sample(*entry, in, *sample) : entry->fn(in);
       };
-      Tensor out = call();  // warm-up (and the output's size for the counters)
+      Tensor out = forward();  // warm-up (and the output's size for the counters)
+      Tensor grad_out;         // made once, as the caller of backward would hold it
+      if (grad) {
+        NABLA_CHECK(out.requires_grad(), "nabla-bench ops --grad: {}'s output does not require grad",
+                    entry->name);
+        grad_out = nabla::ones_like(out);
+      }
+      auto call = [&] {
+        out = forward();
+        if (grad) {
+          for (const Tensor& l : leaves) l.set_grad(Tensor());
+          out.backward(grad_out);
+        }
+      };
+      call();
       nabla::cuda::synchronize();
       Tensor scrub = flush ? nabla::empty({int64_t{64} << 20}, nabla::TensorOptions().device(dev)) : Tensor();
       std::unique_ptr<nabla::cuda::EventTimer> timer;
@@ -160,15 +193,21 @@ int run_ops(int argc, char** argv) {
         if (flush) scrub.fill_(0.0);  // evict the inputs from L2 (256 MiB of writes)
         if (timer) {
           timer->start();
-          out = call();
+          call();
           state.SetIterationTime(timer->stop() / 1000.0);
         } else {
-          out = call();
+          call();
         }
       }
-      const double flops = entry->bench_flops ? entry->bench_flops(in, out)
-                                              : entry->flops_per_element * static_cast<double>(out.numel());
-      const double bytes = static_cast<double>(bytes_of(in, out));
+      double flops = entry->bench_flops ? entry->bench_flops(in, out)
+                                        : entry->flops_per_element * static_cast<double>(out.numel());
+      double bytes = static_cast<double>(bytes_of(in, out));
+      if (grad) {
+        // backward: the usual estimate of twice the forward's FLOPs (exact for matmul and
+        // convolution); bytes add the output's gradient and the inputs' gradients written
+        flops *= 3.0;
+        bytes += static_cast<double>(bytes_of(leaves, grad_out));
+      }
       state.SetBytesProcessed(static_cast<int64_t>(bytes) * state.iterations());
       state.counters["FLOPps"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
       state.counters["bw_frac"] =
@@ -203,14 +242,20 @@ int run_ops(int argc, char** argv) {
   // keeps each entry's samples alive for the benchmarks that point at them
   static std::vector<std::vector<nabla::testing::Sample>> samples;
   samples.reserve(nabla::testing::op_db().size());
+  // forward only, then (with --grad, for differentiable entries) forward + backward as "/grad"
+  std::vector<bool> modes{false};
+  if (grad) modes.push_back(true);
   for (const nabla::testing::OpEntry& e : nabla::testing::op_db()) {
     if (e.bench) {
       for (const SizeClass& sc : kSizes) {
         if (sizes.find(sc.name) == std::string::npos) continue;
         const int64_t n = sc.elements;
-        add(fmt::format("{}/{}", e.name, sc.name),
-            body(
-                &e, [&e, n] { return e.bench(n); }, nullptr, dev.is_cuda() && n >= (1 << 20)));
+        for (const bool g : modes) {
+          if (g && !e.differentiable) continue;
+          add(fmt::format("{}/{}{}", e.name, sc.name, g ? "/grad" : ""),
+              body(
+                  &e, [&e, n] { return e.bench(n); }, nullptr, dev.is_cuda() && n >= (1 << 20), g));
+        }
       }
       continue;
     }
@@ -220,16 +265,19 @@ int run_ops(int argc, char** argv) {
     if (ss.empty() || sizes.find("small") == std::string::npos) continue;
     sample_only.push_back(e.name);
     const nabla::testing::Sample* s = &ss.front();
-    add(fmt::format("{}/sample", e.name),
-        body(
-            &e,
-            [s] {
-              std::vector<Tensor> in;
-              for (const Tensor& t : s->inputs)
-                in.push_back(t.is_floating_point() ? t.to(nabla::kFloat32) : t);
-              return in;
-            },
-            s, /*flush=*/false));
+    for (const bool g : modes) {
+      if (g && !e.differentiable) continue;
+      add(fmt::format("{}/sample{}", e.name, g ? "/grad" : ""),
+          body(
+              &e,
+              [s] {
+                std::vector<Tensor> in;
+                for (const Tensor& t : s->inputs)
+                  in.push_back(t.is_floating_point() ? t.to(nabla::kFloat32) : t);
+                return in;
+              },
+              s, /*flush=*/false, g));
+    }
   }
   if (!sample_only.empty()) {
     std::fprintf(stderr, "nabla-bench: timed at their op_db sample size only (no size-scalable inputs): %s\n",
@@ -356,7 +404,7 @@ int run_models(int argc, char** argv) {
 void usage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s ops    [--device cpu|cuda] [--dtype float32] [--sizes small,medium,large] "
-               "[benchmark flags]\n"
+               "[--grad] [benchmark flags]\n"
                "       %s models [--model mlp|cnn|lstm|dcgan32|lstm512|lstm512_cells|all] [--device "
                "cpu|cuda] [--steps N] [--batch N] "
                "[--warmup N] [--threads N] [--json]\n",
