@@ -87,6 +87,12 @@ std::vector<Tensor> OpNode::apply(std::vector<Tensor>&& grads) {
   return gi;
 }
 
+bool is_col_major(const Tensor& t) {
+  const int64_t d = t.dim();
+  return d >= 2 && t.size(d - 2) > 1 && t.size(d - 1) > 1 && t.stride(d - 2) == 1 &&
+         t.stride(d - 1) == t.size(d - 2);
+}
+
 std::vector<Tensor> AccumulateGrad::apply(std::vector<Tensor>&& grads) {
   auto impl = var.lock();
   if (!impl || !grads[0].defined()) return {};

@@ -57,7 +57,13 @@ struct TensorMeta {
   Shape sizes;
   ScalarType dtype = kFloat32;
   Device device;
+  /// The last two dims are a transposed (column-major) matrix, as a weight's .t() in linear:
+  /// the matrix products' backward forms such an input's gradient in that layout.
+  bool col_major = false;
 };
+
+/// Whether t's last two dims (both > 1) are a column-major matrix: TensorMeta::col_major.
+bool is_col_major(const Tensor& t);
 
 /// Everything a backward formula sees.
 struct BackwardCtx {

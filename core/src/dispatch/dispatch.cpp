@@ -123,7 +123,8 @@ void record(Op op, std::span<const Tensor> inputs, std::span<Tensor> outputs, co
   const uint32_t save_in = d.save_in_for != nullptr ? d.save_in_for(needs) : d.save_in;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     const Tensor& t = inputs[i];
-    node->in_meta.push_back(t.defined() ? TensorMeta{t.sizes(), t.dtype(), t.device()} : TensorMeta{});
+    node->in_meta.push_back(t.defined() ? TensorMeta{t.sizes(), t.dtype(), t.device(), is_col_major(t)}
+                                        : TensorMeta{});
     // bit 31 of save_in stands for input 31 and every later one (the recurrent op's weights)
     if (save_in & (1u << std::min<std::size_t>(i, 31))) {
       node->saved_in.resize(i + 1);
