@@ -73,38 +73,61 @@ int64_t samples_per_gemm(const ConvShape& s) {
 // Rows of work of about kGrain elements each, for parallel_for over rows of `len` elements.
 int64_t row_grain(int64_t len) { return std::max<int64_t>(1, kGrain / std::max<int64_t>(len, 1)); }
 
-// out[0 .. L) = row `row` of the columns of sample n, group g (row = (c*kh + i)*kw + j).
-template <class T, class A>
-void im2col_row(const T* x, const ConvShape& s, int64_t n, int64_t g, int64_t row, A* out) {
-  const int64_t jj = row % s.kw, i = (row / s.kw) % s.kh, c = row / (s.kw * s.kh);
-  const T* plane = x + (n * s.c + g * s.cg + c) * s.h * s.w;
-  for (int64_t oy = 0; oy < s.oh; ++oy) {
-    const int64_t iy = oy * s.p.stride[0] - s.p.padding[0] + i * s.p.dilation[0];
-    A* orow = out + oy * s.ow;
-    if (iy < 0 || iy >= s.h) {
-      std::fill(orow, orow + s.ow, A(0));
-      continue;
-    }
-    const T* irow = plane + iy * s.w;
-    const int64_t x0 = jj * s.p.dilation[1] - s.p.padding[1];
-    if (s.p.stride[1] == 1 && x0 >= 0 && x0 + s.ow <= s.w) {  // the common case: one run
-      for (int64_t ox = 0; ox < s.ow; ++ox) orow[ox] = cvt<A>(irow[x0 + ox]);
-      continue;
-    }
-    for (int64_t ox = 0; ox < s.ow; ++ox) {
-      const int64_t ix = x0 + ox * s.p.stride[1];
-      orow[ox] = (ix >= 0 && ix < s.w) ? cvt<A>(irow[ix]) : A(0);
-    }
-  }
+// The outputs o in [lo, hi) of [0, out) whose input index first + o*stride lies in [0, size):
+// the loops over a row then need no bounds test per element.
+struct Span {
+  int64_t lo, hi;
+};
+Span inside(int64_t first, int64_t stride, int64_t size, int64_t out) {
+  const int64_t lo = first >= 0 ? 0 : (-first + stride - 1) / stride;
+  const int64_t hi = first >= size ? 0 : std::min(out, (size - 1 - first) / stride + 1);
+  return {std::min(lo, hi), hi};
 }
 
-// cols [K, gs*L] of samples n0 .. n0+gs-1, group g.
+// Kernel tap (i, j): the input row/col under output (0, 0) and the outputs whose input is
+// inside the image (the others read padding).
+struct Tap {
+  int64_t y0, x0;
+  Span sy, sx;
+};
+std::vector<Tap> taps_of(const ConvShape& s) {
+  std::vector<Tap> taps;
+  for (int64_t i = 0; i < s.kh; ++i) {
+    for (int64_t j = 0; j < s.kw; ++j) {
+      const int64_t y0 = i * s.p.dilation[0] - s.p.padding[0], x0 = j * s.p.dilation[1] - s.p.padding[1];
+      taps.push_back({y0, x0, inside(y0, s.p.stride[0], s.h, s.oh), inside(x0, s.p.stride[1], s.w, s.ow)});
+    }
+  }
+  return taps;
+}
+
+// cols [K, gs*L] of samples n0 .. n0+gs-1, group g (row = (c*kh + i)*kw + j). One task per
+// input plane (sample, channel): its kh*kw rows.
 template <class T, class A>
 void im2col(const T* x, const ConvShape& s, int64_t n0, int64_t gs, int64_t g, A* cols) {
-  parallel_for(s.k * gs, row_grain(s.l), [&](int64_t b, int64_t e) {
-    for (int64_t r = b; r < e; ++r) {
-      const int64_t row = r / gs, j = r % gs;
-      im2col_row(x, s, n0 + j, g, row, cols + row * gs * s.l + j * s.l);
+  const std::vector<Tap> taps = taps_of(s);
+  const int64_t nt = s.kh * s.kw, ld = gs * s.l, sy = s.p.stride[0], sx = s.p.stride[1];
+  parallel_for(gs * s.cg, row_grain(nt * s.l), [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) {
+      const int64_t j = t / s.cg, c = t % s.cg;
+      const T* plane = x + ((n0 + j) * s.c + g * s.cg + c) * s.h * s.w;
+      for (int64_t k = 0; k < nt; ++k) {
+        const Tap& tp = taps[k];
+        A* out = cols + (c * nt + k) * ld + j * s.l;
+        std::fill(out, out + tp.sy.lo * s.ow, A(0));
+        for (int64_t oy = tp.sy.lo; oy < tp.sy.hi; ++oy) {
+          const T* irow = plane + (tp.y0 + oy * sy) * s.w + tp.x0;
+          A* orow = out + oy * s.ow;
+          std::fill(orow, orow + tp.sx.lo, A(0));
+          if (sx == 1) {
+            for (int64_t ox = tp.sx.lo; ox < tp.sx.hi; ++ox) orow[ox] = cvt<A>(irow[ox]);
+          } else {
+            for (int64_t ox = tp.sx.lo; ox < tp.sx.hi; ++ox) orow[ox] = cvt<A>(irow[ox * sx]);
+          }
+          std::fill(orow + tp.sx.hi, orow + s.ow, A(0));
+        }
+        std::fill(out + tp.sy.hi * s.ow, out + s.l, A(0));
+      }
     }
   });
 }
@@ -113,25 +136,20 @@ void im2col(const T* x, const ConvShape& s, int64_t n0, int64_t gs, int64_t g, A
 // One plane per task, its rows added in row order: the same sums whatever the thread count.
 template <class A>
 void col2im(const A* cols, const ConvShape& s, int64_t n0, int64_t gs, int64_t g, A* gx) {
-  const int64_t taps = s.kh * s.kw, ld = gs * s.l;
-  parallel_for(gs * s.cg, row_grain(taps * s.l), [&](int64_t b, int64_t e) {
+  const std::vector<Tap> taps = taps_of(s);
+  const int64_t nt = s.kh * s.kw, ld = gs * s.l, sy = s.p.stride[0], sx = s.p.stride[1];
+  parallel_for(gs * s.cg, row_grain(nt * s.l), [&](int64_t b, int64_t e) {
     for (int64_t t = b; t < e; ++t) {
       const int64_t j = t / s.cg, c = t % s.cg;
       A* plane = gx + ((n0 + j) * s.c + g * s.cg + c) * s.h * s.w;
       std::fill(plane, plane + s.h * s.w, A(0));
-      for (int64_t tap = 0; tap < taps; ++tap) {
-        const int64_t i = tap / s.kw, jj = tap % s.kw;
-        const A* in = cols + (c * taps + tap) * ld + j * s.l;
-        for (int64_t oy = 0; oy < s.oh; ++oy) {
-          const int64_t iy = oy * s.p.stride[0] - s.p.padding[0] + i * s.p.dilation[0];
-          if (iy < 0 || iy >= s.h) continue;
-          A* prow = plane + iy * s.w;
+      for (int64_t k = 0; k < nt; ++k) {
+        const Tap& tp = taps[k];
+        const A* in = cols + (c * nt + k) * ld + j * s.l;
+        for (int64_t oy = tp.sy.lo; oy < tp.sy.hi; ++oy) {
+          A* prow = plane + (tp.y0 + oy * sy) * s.w + tp.x0;
           const A* irow = in + oy * s.ow;
-          const int64_t x0 = jj * s.p.dilation[1] - s.p.padding[1];
-          for (int64_t ox = 0; ox < s.ow; ++ox) {
-            const int64_t ix = x0 + ox * s.p.stride[1];
-            if (ix >= 0 && ix < s.w) prow[ix] += irow[ox];
-          }
+          for (int64_t ox = tp.sx.lo; ox < tp.sx.hi; ++ox) prow[ox * sx] += irow[ox];
         }
       }
     }
