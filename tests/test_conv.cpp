@@ -266,6 +266,33 @@ TEST(Conv2d, ResultsDoNotDependOnTheThreadCount) {
   EXPECT_EQ(one, three);
 }
 
+// float32 lowers several samples per GEMM where the output maps are small (here 2x2 and 1x1
+// maps, as in a DCGAN): the groups must not change results across thread counts, and must agree
+// with float64's one-sample-at-a-time lowering (conv2d, its input and weight gradients, and
+// conv_transpose2d, which runs the input gradient as its forward).
+TEST(Conv2d, GroupedSamplesMatchFloat64AndDoNotDependOnTheThreadCount) {
+  const int before = get_num_threads();
+  auto run = [](int threads, ScalarType dt) {
+    set_num_threads(threads);
+    const Tensor x = wave({37, 6, 4, 4}, 0.37, 0.1).to(dt).requires_grad_(true);
+    const Tensor w = wave({6, 3, 4, 4}, 0.53, 0.3).to(dt).requires_grad_(true);
+    const Tensor wt = wave({6, 4, 3, 3}, 0.29, 0.7).to(dt).requires_grad_(true);
+    const Tensor y = F::conv2d(x, w, Tensor(), 2, 1, 1, /*groups=*/2);  // [37, 6, 2, 2]
+    const Tensor z = F::conv_transpose2d(y, wt, Tensor(), 2, 1);        // [37, 4, 3, 3]
+    const Tensor v = F::conv2d(z, wt);                                  // [37, 6, 1, 1]
+    (v * probe(v).to(dt)).sum().backward();
+    return std::vector<Tensor>{v.detach(), x.grad(), w.grad(), wt.grad()};
+  };
+  const auto one = run(1, kFloat32), two = run(2, kFloat32), three = run(3, kFloat32);
+  const auto ref64 = run(2, kFloat64);
+  set_num_threads(before);
+  for (std::size_t i = 0; i < one.size(); ++i) {
+    EXPECT_EQ(one[i].to_vector<float>(), two[i].to_vector<float>()) << i;
+    EXPECT_EQ(one[i].to_vector<float>(), three[i].to_vector<float>()) << i;
+    EXPECT_TRUE(all_close(one[i].to(kFloat64), ref64[i], 1e-4, 1e-4)) << i;
+  }
+}
+
 TEST(MaxPool, NanIsTheMaximumAndTiesPickTheFirst) {
   const Tensor x = from_vector(std::vector<float>{1, NAN, 3, 0, 2, 2, 2, 2}, {1, 1, 2, 4});
   const auto [y, idx] = F::max_pool2d_with_indices(x, 2);
