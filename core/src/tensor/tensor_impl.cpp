@@ -44,6 +44,10 @@ class BlockCache {
       }
     }
     char* base = static_cast<char*>(std::aligned_alloc(kAlign, bytes + kAlign));
+    if (base == nullptr) {  // the cached blocks go back to the system before out of memory is said
+      release_all();
+      base = static_cast<char*>(std::aligned_alloc(kAlign, bytes + kAlign));
+    }
     if (base == nullptr) return nullptr;
     std::memcpy(base, &bytes, sizeof(bytes));
     return base + kAlign;
@@ -67,6 +71,16 @@ class BlockCache {
       blocks_.erase(blocks_.begin(), blocks_.begin() + static_cast<std::ptrdiff_t>(drop));
     }
     for (char* b : evicted) std::free(b);
+  }
+
+  void release_all() {
+    std::vector<Block> all;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      all.swap(blocks_);
+      cached_ = 0;
+    }
+    for (const Block& b : all) std::free(b.base);
   }
 
  private:
