@@ -86,6 +86,18 @@ NABLA_LANES_INLINE double lane_sum8(int64_t n, const F8& f8, const F1& f1) {
   return lane_combine(acc, [](double a, double b) { return a + b; });
 }
 
+/// lane_sum8 in float lanes: f8(i) gives the terms of elements i..i+7 (an f32x8), f1(i) one.
+template <class F8, class F1>
+NABLA_LANES_INLINE float lane_sum8f(int64_t n, const F8& f8, const F1& f1) {
+  f32x8 v{};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) v += f8(i);
+  float acc[kLanes];
+  for (int j = 0; j < kLanes; ++j) acc[j] = v[j];
+  for (int j = 0; i + j < n; ++j) acc[j] += f1(i + j);
+  return lane_combine(acc, [](float a, float b) { return a + b; });
+}
+
 /// The largest of x[0, n), NaN if any is NaN (math::softmax_max's rule), -inf for n = 0.
 NABLA_LANES_INLINE float lane_max(int64_t n, const float* x) {
   const auto take = [](auto a, auto v) { return (v > a) | (v != v) ? v : a; };

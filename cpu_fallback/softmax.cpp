@@ -5,10 +5,11 @@
 // the small terms.
 //
 // float rows along the last dim (inner == 1, the common case) take a fast path with the same
-// passes and formulas, written so the compiler vectorises them: contiguous pointers instead of
-// the strided at(i), the max and the double sums in lanes (cpu_fallback/lanes.h), and
-// math::vec_exp instead of glibc's scalar expf (within 2 ULP of it). Other rows, and float64
-// everywhere, keep the reference loops.
+// passes and formulas as SIMD code: contiguous pointers instead of the strided at(i), the max
+// and the sums in lanes (cpu_fallback/lanes.h), and math::vec_exp instead of glibc's scalar
+// expf (within 2 ULP of it). The forward's sum of exponentials is in float lanes (as PyTorch's;
+// eight partial sums of positive terms, each within n/8 roundings), the backward's dot products
+// in double lanes. Other rows, and float64 everywhere, keep the reference loops.
 #include "core/math/softmax.h"
 
 #include <cmath>
@@ -48,31 +49,29 @@ void for_float_rows(const KernelCall& c, const F& f) {
                [&](int64_t b, int64_t e) { f(b, e, g.n); });
 }
 
-// The fast float row: max, then exp(x - shift) (kept in y for softmax) summed in double.
+// The fast float row: max, then exp(x - shift) (kept in y for softmax) summed in float lanes.
 template <bool kLog>
 NABLA_LANES_INLINE void softmax_row_f32(int64_t n, const float* x, float* y) {
   const float shift = math::softmax_shift(lane_max(n, x));
   const auto e1 = [&](int64_t i) { return math::vec_exp(x[i] - shift); };
   const auto e8 = [&](int64_t i) { return math::vec_exp(load8(x + i) - shift); };
   if constexpr (!kLog) {
-    const double sum = lane_sum8(
+    const float sum = lane_sum8f(
         n,
         [&](int64_t i) {
           const f32x8 e = e8(i);
           store8(y + i, e);
-          return to_double(e);
+          return e;
         },
         [&](int64_t i) {
           const float e = e1(i);
           y[i] = e;
-          return static_cast<double>(e);
+          return e;
         });
     const float inv = math::SoftmaxRow<float, double>{shift, sum}.scale();
     for (int64_t i = 0; i < n; ++i) y[i] *= inv;
   } else {
-    const double sum = lane_sum8(
-        n, [&](int64_t i) { return to_double(e8(i)); },
-        [&](int64_t i) { return static_cast<double>(e1(i)); });
+    const float sum = lane_sum8f(n, e8, e1);
     const double lse = math::SoftmaxRow<float, double>{shift, sum}.lse();
     for (int64_t i = 0; i < n; ++i) {
       y[i] = static_cast<float>(math::SoftmaxRow<float, double>::log_prob(static_cast<double>(x[i]), lse));

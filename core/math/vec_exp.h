@@ -33,7 +33,8 @@ template <class F>
 [[gnu::always_inline]] inline F vec_exp(F x) {
   using I = typename VecExpInts<F>::I;
   using U = typename VecExpInts<F>::U;
-  // beyond these every result is inf or 0; clamping keeps n small (a NaN passes through both)
+  // beyond these every result is inf or 0; clamping keeps n small (a NaN passes through both
+  // and through the arithmetic after them)
   F c = x > 89.0f ? F{} + 89.0f : x;
   c = c < -120.0f ? F{} - 120.0f : c;
   // n = round(c / ln2): adding 1.5 * 2^23 rounds to an integer held in the low mantissa bits
@@ -57,8 +58,7 @@ template <class F>
   const I a = ni >> 1, b = ni - a;
   const F sa = std::bit_cast<F>(std::bit_cast<U>(a + 127) << 23);
   const F sb = std::bit_cast<F>(std::bit_cast<U>(b + 127) << 23);
-  const F y = p * sa * sb;
-  return x != x ? x + x : y;
+  return p * sa * sb;  // a NaN x has made p NaN
 }
 
 }  // namespace nabla::math
