@@ -9,7 +9,8 @@
 // and the sums in lanes (cpu_fallback/lanes.h), and math::vec_exp instead of glibc's scalar
 // expf (within 2 ULP of it). The forward's sum of exponentials is in float lanes (as PyTorch's;
 // eight partial sums of positive terms, each within n/8 roundings), the backward's dot products
-// in double lanes. Other rows, and float64 everywhere, keep the reference loops.
+// in double lanes and its elementwise step in float. Other rows, and float64 everywhere, keep the reference
+// loops.
 #include "core/math/softmax.h"
 
 #include <cmath>
@@ -91,12 +92,13 @@ NABLA_LANES_INLINE void softmax_backward_row_f32(int64_t n, const float* gy, con
       [&](int64_t i) {
         return math::softmax_backward_term<kLog>(static_cast<double>(gy[i]), static_cast<double>(y[i]));
       });
-  for (int64_t i = 0; i < n; ++i) {
-    const double g = gy[i];
-    // log_softmax: exp(y) in float (vec_exp), the rest in double as the reference
-    gx[i] = static_cast<float>(kLog ? g - static_cast<double>(math::vec_exp(y[i])) * dot
-                                    : math::softmax_backward<false>(g, static_cast<double>(y[i]), dot));
-  }
+  // the elementwise step in float (as PyTorch's), exp(y) by vec_exp: a few roundings of float.
+  // math::softmax_backward's formulas, written out: it cannot take vectors (its m::exp).
+  const float d = static_cast<float>(dot);
+  const auto step = [d](auto g, auto v) { return kLog ? g - math::vec_exp(v) * d : v * (g - d); };
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) store8(gx + i, step(load8(gy + i), load8(y + i)));
+  for (; i < n; ++i) gx[i] = step(gy[i], y[i]);
 }
 
 // Rows [r0, r1) of n floats; one function per instruction set (lanes.h's NABLA_LANES_CLONES).
