@@ -10,6 +10,9 @@
 #include <cstdint>
 #include <cstring>
 
+#include "core/math/softmax.h"
+#include "core/math/vec_exp.h"
+
 // NABLA_LANES_CLONES on a kernel's row function builds it twice, for baseline x86-64 (SSE2)
 // and for x86-64-v3 (AVX2), picked at load time by the CPU; what it calls through
 // NABLA_LANES_INLINE is inlined into each copy. The files that use it are built with
@@ -108,6 +111,17 @@ NABLA_LANES_INLINE float lane_max(int64_t n, const float* x) {
   for (int j = 0; j < kLanes; ++j) acc[j] = m[j];
   for (int j = 0; i + j < n; ++j) acc[j] = take(acc[j], x[i + j]);
   return lane_combine(acc, take);
+}
+
+/// The log-sum-exp of the row x[0, n) (core/math/softmax.h's statistics): shift = the max (0
+/// for an all -inf row), the exponentials by math::vec_exp summed in float lanes, then
+/// shift + log(sum) in double.
+NABLA_LANES_INLINE double row_lse_f32(int64_t n, const float* x) {
+  const float shift = math::softmax_shift(lane_max(n, x));
+  const float sum = lane_sum8f(
+      n, [&](int64_t i) { return math::vec_exp(load8(x + i) - shift); },
+      [&](int64_t i) { return math::vec_exp(x[i] - shift); });
+  return math::SoftmaxRow<float, double>{shift, sum}.lse();
 }
 
 }  // namespace nabla::cpu

@@ -53,30 +53,28 @@ void for_float_rows(const KernelCall& c, const F& f) {
 // The fast float row: max, then exp(x - shift) (kept in y for softmax) summed in float lanes.
 template <bool kLog>
 NABLA_LANES_INLINE void softmax_row_f32(int64_t n, const float* x, float* y) {
-  const float shift = math::softmax_shift(lane_max(n, x));
-  const auto e1 = [&](int64_t i) { return math::vec_exp(x[i] - shift); };
-  const auto e8 = [&](int64_t i) { return math::vec_exp(load8(x + i) - shift); };
-  if constexpr (!kLog) {
+  if constexpr (kLog) {
+    const double lse = row_lse_f32(n, x);
+    for (int64_t i = 0; i < n; ++i) {
+      y[i] = static_cast<float>(math::SoftmaxRow<float, double>::log_prob(static_cast<double>(x[i]), lse));
+    }
+  } else {
+    // row_lse_f32's passes, with the exponentials kept in y and then scaled
+    const float shift = math::softmax_shift(lane_max(n, x));
     const float sum = lane_sum8f(
         n,
         [&](int64_t i) {
-          const f32x8 e = e8(i);
+          const f32x8 e = math::vec_exp(load8(x + i) - shift);
           store8(y + i, e);
           return e;
         },
         [&](int64_t i) {
-          const float e = e1(i);
+          const float e = math::vec_exp(x[i] - shift);
           y[i] = e;
           return e;
         });
     const float inv = math::SoftmaxRow<float, double>{shift, sum}.scale();
     for (int64_t i = 0; i < n; ++i) y[i] *= inv;
-  } else {
-    const float sum = lane_sum8f(n, e8, e1);
-    const double lse = math::SoftmaxRow<float, double>{shift, sum}.lse();
-    for (int64_t i = 0; i < n; ++i) {
-      y[i] = static_cast<float>(math::SoftmaxRow<float, double>::log_prob(static_cast<double>(x[i]), lse));
-    }
   }
 }
 
