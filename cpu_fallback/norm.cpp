@@ -2,10 +2,16 @@
 // two-pass (mean, then squared deviations) and accumulate in double; batch norm runs one
 // channel per task, layer norm one row per task, and layer norm's weight and bias gradients
 // one column per task, so every sum has a fixed order.
+//
+// float batch norm takes a fast path with the same formulas in double: each (sample, channel)
+// run is summed in lanes (cpu_fallback/lanes.h) and the runs' sums added in order, so the
+// reductions become SIMD code (built for SSE2 and AVX2); only the order of the double sums
+// differs from the reference loop.
 #include "core/math/norm.h"
 
 #include <vector>
 
+#include "cpu_fallback/lanes.h"
 #include "cpu_fallback/loops.h"
 #include "dispatch/dispatch.h"
 #include "ops/params_norm.h"
@@ -17,6 +23,86 @@ namespace {
 template <class T>
 using stat_t = std::conditional_t<std::is_same_v<T, double>, double, float>;
 
+// Sum over the n runs x + (i ch + k) l of l floats of f8 (lanes) / f1 (one element), in double.
+template <class F8, class F1>
+NABLA_LANES_INLINE double channel_sum(int64_t n, int64_t ch, int64_t l, int64_t k, const F8& f8,
+                                      const F1& f1) {
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t base = (i * ch + k) * l;
+    sum += lane_sum8(
+        l, [&](int64_t j) { return f8(base + j); }, [&](int64_t j) { return f1(base + j); });
+  }
+  return sum;
+}
+
+struct BnShape {
+  int64_t n, ch, l;
+};
+
+// Channel k of the float forward: mean, invstd and y, as the reference loop.
+NABLA_LANES_CLONES void batch_norm_channel_f32(const BnShape& sh, int64_t k, double eps, const float* x,
+                                               float w, float b, float* y, float* mean_out,
+                                               float* invstd_out) {
+  const int64_t m = sh.n * sh.l;
+  const double sum = channel_sum(
+      sh.n, sh.ch, sh.l, k, [&](int64_t at) { return to_double(load8(x + at)); },
+      [&](int64_t at) { return static_cast<double>(x[at]); });
+  const double mean = m > 0 ? sum / static_cast<double>(m) : 0.0;
+  const double sq = channel_sum(
+      sh.n, sh.ch, sh.l, k,
+      [&](int64_t at) {
+        const D8 v = to_double(load8(x + at));
+        const f64x4 lo = v.lo - mean, hi = v.hi - mean;
+        return D8{lo * lo, hi * hi};
+      },
+      [&](int64_t at) {
+        const double d = static_cast<double>(x[at]) - mean;
+        return d * d;
+      });
+  const double invstd = math::norm_invstd(m > 0 ? sq / static_cast<double>(m) : 0.0, eps);
+  mean_out[k] = static_cast<float>(mean);
+  invstd_out[k] = static_cast<float>(invstd);
+  const double scale = static_cast<double>(w) * invstd, shift = static_cast<double>(b) - mean * scale;
+  for (int64_t i = 0; i < sh.n; ++i) {
+    const float* p = x + (i * sh.ch + k) * sh.l;
+    float* q = y + (i * sh.ch + k) * sh.l;
+    for (int64_t j = 0; j < sh.l; ++j) q[j] = static_cast<float>(static_cast<double>(p[j]) * scale + shift);
+  }
+}
+
+// Channel k of the float backward, as the reference loop.
+NABLA_LANES_CLONES void batch_norm_backward_channel_f32(const BnShape& sh, int64_t k, const float* g,
+                                                        const float* x, float w, float mean_f, float invstd_f,
+                                                        float* gx, float* gw, float* gb) {
+  const int64_t m = sh.n * sh.l;
+  const double mean = static_cast<double>(mean_f), invstd = static_cast<double>(invstd_f);
+  const double sum_g = channel_sum(
+      sh.n, sh.ch, sh.l, k, [&](int64_t at) { return to_double(load8(g + at)); },
+      [&](int64_t at) { return static_cast<double>(g[at]); });
+  const double sum_gxhat = channel_sum(
+      sh.n, sh.ch, sh.l, k,
+      [&](int64_t at) {
+        const D8 gv = to_double(load8(g + at)), xv = to_double(load8(x + at));
+        return D8{gv.lo * (xv.lo - mean) * invstd, gv.hi * (xv.hi - mean) * invstd};
+      },
+      [&](int64_t at) { return static_cast<double>(g[at]) * (static_cast<double>(x[at]) - mean) * invstd; });
+  gw[k] = static_cast<float>(sum_gxhat);
+  gb[k] = static_cast<float>(sum_g);
+  if (m == 0) return;
+  const double wk = static_cast<double>(w);
+  const double mean_h = wk * sum_g / static_cast<double>(m),
+               mean_hx = wk * sum_gxhat / static_cast<double>(m);
+  for (int64_t i = 0; i < sh.n; ++i) {
+    const int64_t base = (i * sh.ch + k) * sh.l;
+    for (int64_t j = 0; j < sh.l; ++j) {
+      const double xhat = (static_cast<double>(x[base + j]) - mean) * invstd;
+      gx[base + j] = static_cast<float>(
+          math::norm_grad_input(wk * static_cast<double>(g[base + j]), xhat, invstd, mean_h, mean_hx));
+    }
+  }
+}
+
 }  // namespace
 
 void batch_norm_kernel(const KernelCall& c) {
@@ -24,6 +110,18 @@ void batch_norm_kernel(const KernelCall& c) {
   const Tensor& x_t = c.in[0];
   const int64_t n = x_t.size(0), ch = x_t.size(1), l = x_t.size(2), m = n * l;
   const double eps = NormParams::from(c.p).eps;
+  if (x_t.dtype() == kFloat32) {
+    const float* w = c.in[1].data_ptr<float>();
+    const float* b = c.in[2].data_ptr<float>();
+    parallel_for(ch, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t k = lo; k < hi; ++k) {
+        batch_norm_channel_f32({n, ch, l}, k, eps, x_t.data_ptr<float>(), w[k], b[k],
+                               c.out[0].data_ptr<float>(), c.out[1].data_ptr<float>(),
+                               c.out[2].data_ptr<float>());
+      }
+    });
+    return;
+  }
   visit_float(x_t.dtype(), "batch_norm", [&]<class T>() {
     using S = stat_t<T>;
     const T* x = x_t.data_ptr<T>();
@@ -67,6 +165,19 @@ void batch_norm_backward_kernel(const KernelCall& c) {
   // (grad, x, weight, mean, invstd) -> (grad_x, grad_weight, grad_bias)
   const Tensor& x_t = c.in[1];
   const int64_t n = x_t.size(0), ch = x_t.size(1), l = x_t.size(2), m = n * l;
+  if (x_t.dtype() == kFloat32) {
+    const float* w = c.in[2].data_ptr<float>();
+    const float* mean = c.in[3].data_ptr<float>();
+    const float* invstd = c.in[4].data_ptr<float>();
+    parallel_for(ch, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t k = lo; k < hi; ++k) {
+        batch_norm_backward_channel_f32({n, ch, l}, k, c.in[0].data_ptr<float>(), x_t.data_ptr<float>(), w[k],
+                                        mean[k], invstd[k], c.out[0].data_ptr<float>(),
+                                        c.out[1].data_ptr<float>(), c.out[2].data_ptr<float>());
+      }
+    });
+    return;
+  }
   visit_float(x_t.dtype(), "batch_norm_backward", [&]<class T>() {
     using S = stat_t<T>;
     const T* g = c.in[0].data_ptr<T>();

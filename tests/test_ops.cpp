@@ -3,10 +3,14 @@
 // against float64 gradients.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <set>
 
 #include "autograd/node.h"
+#include "core/math/vec_exp.h"
 #include "dispatch/dispatch.h"
 #include "op_db.h"
 #include "test_util.h"
@@ -165,6 +169,101 @@ TEST(OpDb, Float32GradientsMatchFloat64) {
       }
     }
   }
+}
+
+// ---- the float fast paths of the row kernels (cpu_fallback/lanes.h, core/math/vec_exp.h) ----
+
+// Distance in units in the last place between two floats of one sign (or zero).
+int64_t ulps(float a, float b) {
+  const auto key = [](float v) {
+    const int32_t i = std::bit_cast<int32_t>(v);
+    return i < 0 ? int64_t{std::numeric_limits<int32_t>::min()} - i : int64_t{i};
+  };
+  return std::abs(key(a) - key(b));
+}
+
+TEST(VecExp, WithinTwoUlpOverTheFloatRange) {
+  // every 97th float, both signs: normal, denormal, overflowing and underflowing results
+  int64_t worst = 0;
+  float worst_x = 0;
+  for (uint64_t bits = 0; bits <= 0xffffffffu; bits += 97) {
+    const float x = std::bit_cast<float>(static_cast<uint32_t>(bits));
+    if (std::isnan(x)) continue;
+    const float want = static_cast<float>(std::exp(static_cast<double>(x)));
+    const int64_t d = ulps(math::vec_exp(x), want);
+    if (d > worst) worst = d, worst_x = x;
+  }
+  EXPECT_LE(worst, 2) << "at x = " << worst_x;
+  constexpr float inf = std::numeric_limits<float>::infinity();
+  EXPECT_EQ(math::vec_exp(-inf), 0.f);
+  EXPECT_EQ(math::vec_exp(inf), inf);
+  EXPECT_EQ(math::vec_exp(89.f), inf);
+  EXPECT_EQ(math::vec_exp(-104.f), 0.f);
+  EXPECT_EQ(math::vec_exp(0.f), 1.f);
+  EXPECT_TRUE(std::isnan(math::vec_exp(std::nanf(""))));
+  EXPECT_TRUE(std::isnan(math::vec_exp(-std::nanf(""))));
+  // the smallest denormal and the largest finite result
+  EXPECT_EQ(math::vec_exp(-103.27893f), std::numeric_limits<float>::denorm_min());
+  EXPECT_LE(ulps(math::vec_exp(88.72283f), static_cast<float>(std::exp(static_cast<double>(88.72283f)))), 2);
+}
+
+// Softmax rows long enough for the vector loops (and a tail), with NaN, +inf and all -inf rows:
+// float32 against float64, forward and backward, and the same bits on 1 to 4 threads.
+TEST(RowKernels, Float32FastPathMatchesFloat64AndThreadCount) {
+  manual_seed(5);
+  const int64_t rows = 64, n = 1003;
+  Tensor x64 = randn({rows, n}, kFloat64) * 4.0;
+  Tensor g64 = randn({rows, n}, kFloat64);
+  x64.select(0, 1).fill_(-INFINITY);
+  x64.select(0, 2).select(0, 500).fill_(NAN);
+  x64.select(0, 3).select(0, 1001).fill_(INFINITY);
+  x64.select(0, 4).select(0, 7).fill_(-INFINITY);
+  const Tensor x32 = x64.to(kFloat32), g32 = g64.to(kFloat32);
+  const int saved = get_num_threads();
+  for (bool log : {false, true}) {
+    SCOPED_TRACE(log ? "log_softmax" : "softmax");
+    const auto f = [log](const Tensor& t) { return log ? log_softmax(t, 1) : softmax(t, 1); };
+    const auto fwd_bwd = [&](const Tensor& x, const Tensor& g) {
+      Tensor xi = x.clone();
+      xi.requires_grad_(true);
+      const Tensor y = f(xi);
+      y.backward(g);
+      return std::pair{y.detach(), xi.grad()};
+    };
+    const auto bits = [](const Tensor& t) {  // NaN rows compare equal by their bits
+      std::vector<uint32_t> b;
+      for (float v : t.to_vector<float>()) b.push_back(std::bit_cast<uint32_t>(v));
+      return b;
+    };
+    set_num_threads(1);
+    const auto [y1, gx1] = fwd_bwd(x32, g32);
+    const auto [y64, gx64] = fwd_bwd(x64, g64);
+    EXPECT_TRUE(all_close(y1, y64, log ? 1e-5 : 1e-6, 1e-5));
+    EXPECT_TRUE(all_close(gx1, gx64, 1e-5, 1e-4));
+    for (int t : {2, 3, 4}) {
+      set_num_threads(t);
+      const auto [yt, gxt] = fwd_bwd(x32, g32);
+      EXPECT_TRUE(bits(yt) == bits(y1)) << t << " threads";
+      EXPECT_TRUE(bits(gxt) == bits(gx1)) << t << " threads";
+    }
+  }
+  // cross-entropy's float rows (log-sum-exp and backward by the same fast path), with smoothing
+  set_num_threads(1);
+  nn::functional::CrossEntropyOptions o;
+  o.label_smoothing = 0.1;
+  const Tensor xs64 = x64.narrow(0, 5, rows - 5), target = randint(0, n, {rows - 5});
+  const auto ce = [&](const Tensor& x) {
+    Tensor xi = x.clone();
+    xi.requires_grad_(true);
+    const Tensor l = nn::functional::cross_entropy(xi, target, o);
+    l.backward();
+    return std::pair{l.detach(), xi.grad()};
+  };
+  const auto [l32, gl32] = ce(xs64.to(kFloat32));
+  const auto [l64, gl64] = ce(xs64);
+  EXPECT_TRUE(all_close(l32, l64, 1e-5, 1e-5));
+  EXPECT_TRUE(all_close(gl32, gl64, 1e-7, 1e-4));
+  set_num_threads(saved);
 }
 
 }  // namespace

@@ -27,19 +27,26 @@ struct CeRow {
   A lse, loss;
 };
 
-/// The forward of one row: x(c) and w(c) give logit and weight c in A.
+/// The loss of one row given its log-sum-exp lse: x(c) and w(c) give logit and weight c in A.
 template <class A, class X, class W>
-NABLA_HOST_DEVICE CeRow<A> ce_forward_row(int64_t classes, int64_t t, int64_t ignore, A smoothing, const X& x,
-                                          const W& w) {
-  const A lse = row_stats<A, A>(classes, x).lse();
-  if (!ce_counts(t, ignore, classes)) return {lse, A(0)};
+NABLA_HOST_DEVICE A ce_row_loss(int64_t classes, int64_t t, int64_t ignore, A smoothing, A lse, const X& x,
+                                const W& w) {
+  if (!ce_counts(t, ignore, classes)) return A(0);
   A l = (A(1) - smoothing) * w(t) * (lse - x(t));
   if (smoothing != A(0)) {
     A smooth = 0;
     for (int64_t c = 0; c < classes; ++c) smooth += w(c) * (lse - x(c));
     l += smoothing / static_cast<A>(classes) * smooth;
   }
-  return {lse, l};
+  return l;
+}
+
+/// The forward of one row: x(c) and w(c) give logit and weight c in A.
+template <class A, class X, class W>
+NABLA_HOST_DEVICE CeRow<A> ce_forward_row(int64_t classes, int64_t t, int64_t ignore, A smoothing, const X& x,
+                                          const W& w) {
+  const A lse = row_stats<A, A>(classes, x).lse();
+  return {lse, ce_row_loss(classes, t, ignore, smoothing, lse, x, w)};
 }
 
 template <class A>
