@@ -72,12 +72,15 @@ namespace detail {
 template <unsigned kScalar, class Out, class... In, class F, std::size_t... I>
 [[gnu::always_inline]] inline void dense_body(char** p, int64_t n, const F& f, std::index_sequence<I...>) {
   Out* out = reinterpret_cast<Out*>(p[0]);
+  // a local copy of the functor: the stores to out could alias its parameters (leaky_relu's
+  // slope), which were reloaded and converted every element and kept the loop scalar
+  const F fn = f;
   [[maybe_unused]] const std::tuple<compute_t<In>...> scalar{
       cvt<compute_t<In>>(*reinterpret_cast<const In*>(p[I + 1]))...};
   for (int64_t i = 0; i < n; ++i) {
     out[i] =
-        cvt<Out>(f(((kScalar >> I) & 1u ? std::get<I>(scalar)
-                                        : cvt<compute_t<In>>(reinterpret_cast<const In*>(p[I + 1])[i]))...));
+        cvt<Out>(fn(((kScalar >> I) & 1u ? std::get<I>(scalar)
+                                         : cvt<compute_t<In>>(reinterpret_cast<const In*>(p[I + 1])[i]))...));
   }
 }
 
