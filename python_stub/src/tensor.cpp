@@ -623,12 +623,14 @@ void init_tensor(nb::module_& m) {
       arg("requires_grad") = false);
   m.def(
       "randint",
-      [](int64_t low, std::optional<int64_t> high, std::optional<Shape> size, std::optional<ScalarType> dtype,
-         std::optional<Device> device) {
-        // randint(high, size) or randint(low, high, size), as PyTorch's.
-        NABLA_CHECK(size || high, "randint: missing the size argument");
-        const TensorOptions o = make_options(dtype, device, /*requires_grad=*/false);
-        return size ? nabla::randint(low, *high, *size, o) : nabla::randint(low, Shape{}, o);
+      [](int64_t first, std::optional<int64_t> second, std::optional<Shape> size,
+         std::optional<ScalarType> dtype, std::optional<Device> device) {
+        // randint(high, size=...) or randint(low, high, size), as PyTorch's: with one bound it is
+        // the high one (low 0); the size is always required
+        NABLA_CHECK(size.has_value(),
+                    "randint: missing the size argument (randint(high, size) or randint(low, high, size))");
+        const int64_t low = second ? first : 0, high = second ? *second : first;
+        return nabla::randint(low, high, *size, make_options(dtype, device, /*requires_grad=*/false));
       },
       arg("low"), arg("high") = nb::none(), arg("size") = nb::none(), nb::kw_only(),
       arg("dtype") = nb::none(), arg("device") = nb::none());

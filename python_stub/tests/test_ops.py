@@ -289,6 +289,12 @@ def test_factories():
     ri = nabla.randint(3, 7, [1000]).numpy()
     assert ri.min() == 3 and ri.max() == 6
     assert nabla.randint(5, [3]).dtype == nabla.int64
+    # randint(high, size=...): one bound is the high one (it was read from an unset optional)
+    rh = nabla.randint(3, size=(1000,)).numpy()
+    assert rh.shape == (1000,) and rh.min() == 0 and rh.max() == 2
+    assert nabla.randint(2, 4, size=(10,)).numpy().min() >= 2
+    with pytest.raises(nabla.Error, match="randint: missing the size argument"):
+        nabla.randint(3, 5)
     np.testing.assert_array_equal(np.sort(nabla.randperm(10).numpy()), np.arange(10))
     assert nabla.rand_like(t(A)).dtype == nabla.float64
     assert nabla.randn_like(t(A)).shape == (3, 4)
