@@ -32,6 +32,21 @@ class PyModule : public Module {
   std::string extra_repr() const override { NB_OVERRIDE(extra_repr); }
 };
 
+// A module that C++ code will call (a child of Sequential). A Python subclass of a C++ layer
+// (class L(nn.Linear)) that overrides forward would have the C++ layer's forward run there,
+// silently: that is refused (subclasses of nn.Module itself are reached through PyModule).
+std::shared_ptr<Module> callable_from_cpp(nb::handle h, const char* where) {
+  auto mod = nb::cast<std::shared_ptr<Module>>(h);
+  if (mod && dynamic_cast<PyModule*>(mod.get()) == nullptr &&
+      PyFunction_Check(nb::getattr(h.type(), "forward", nb::none()).ptr())) {
+    NABLA_FAIL(
+        "{}: {} overrides forward in Python, but it subclasses the C++ layer {}, whose own forward C++ "
+        "containers call; subclass nabla.nn.Module and hold a {} instead",
+        where, nb::type_name(h.type()).c_str(), mod->type_name(), mod->type_name());
+  }
+  return mod;
+}
+
 // Module's registration functions are protected (layers call them); the binding adapts
 // Python's attribute assignment to them.
 struct ModuleAccess : Module {
@@ -85,6 +100,15 @@ void init_nn(nb::module_& m) {
             if (args.size() == 1 && kwargs.size() == 0 && nb::isinstance<Tensor>(args[0])) {
               Module& mod = nb::cast<Module&>(self);
               Tensor x = nb::cast<Tensor>(args[0]);
+              // A Python subclass of a C++ layer (class L(nn.Linear)) that overrides forward:
+              // C++'s operator() would run the C++ layer's forward, so the Python one runs here,
+              // then the module's hooks. (Subclasses of Module reach their Python forward from
+              // C++ too, through PyModule.)
+              if (PyFunction_Check(nb::getattr(self.type(), "forward", nb::none()).ptr())) {
+                nb::object r = self.attr("forward")(x);
+                if (!nb::isinstance<Tensor>(r)) return r;  // a tuple, dict or None: no hooks apply
+                return nb::cast(mod.run_hooks(x, nb::cast<Tensor>(r)));
+              }
               Tensor y;
               {
                 nb::gil_scoped_release release;
@@ -272,9 +296,14 @@ void init_nn(nb::module_& m) {
       .def("__init__",
            [](Sequential* s, nb::args mods) {
              new (s) Sequential();
-             for (nb::handle h : mods) s->push_back(nb::cast<std::shared_ptr<Module>>(h));
+             for (nb::handle h : mods) s->push_back(callable_from_cpp(h, "Sequential"));
            })
-      .def("append", &Sequential::push_back, arg("module"))
+      .def(
+          "append",
+          [](Sequential& s, nb::handle_t<Module> h) {
+            s.push_back(callable_from_cpp(h, "Sequential.append"));
+          },
+          arg("module"))
       .def("__len__", &Sequential::size)
       .def("__getitem__", [](const Sequential& s, int64_t i) {
         const auto n = static_cast<int64_t>(s.size());

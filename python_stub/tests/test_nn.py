@@ -410,3 +410,25 @@ def test_backward_hooks():
     assert len(grads) == 1
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         lin.nope
+
+
+def test_python_subclass_of_a_cpp_layer_runs_its_own_forward():
+    # issue 15: layer(x) ran the C++ Linear.forward and ignored the Python override
+    class Doubled(nn.Linear):
+        def forward(self, x):
+            return super().forward(x) * 2
+
+    nabla.manual_seed(0)
+    lin = Doubled(3, 2)
+    seen = []
+    lin.register_forward_hook(lambda m, i, o: seen.append(o.shape))
+    x = nabla.randn(4, 3)
+    ref = x.numpy() @ lin.weight.numpy(force=True).T + lin.bias.numpy(force=True)
+    np.testing.assert_allclose(lin(x).numpy(force=True), 2 * ref, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(lin.forward(x).numpy(force=True), 2 * ref, rtol=1e-5, atol=1e-6)
+    assert seen == [(4, 2)]  # the module's hooks still run
+    # a C++ container would call the C++ forward: refused instead of silently wrong
+    with pytest.raises(nabla.Error, match="Doubled overrides forward in Python, but it subclasses the C\\+\\+ layer Linear"):
+        nn.Sequential(lin)
+    with pytest.raises(nabla.Error, match="Sequential.append: .*Doubled overrides forward"):
+        nn.Sequential().append(lin)

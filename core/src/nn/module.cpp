@@ -19,8 +19,7 @@ Tensor Module::forward(const Tensor&) {
   NABLA_FAIL("{}: forward(x) is not implemented by this module", type_name_);
 }
 
-Tensor Module::operator()(const Tensor& x) {
-  Tensor y = forward(x);
+Tensor Module::run_hooks(const Tensor& x, Tensor y) {
   if (!backward_hooks_->empty() && y.defined() && !y.is_leaf()) {
     // the hooks are read when backward runs (a weak link: the module may be gone by then)
     std::weak_ptr<std::vector<std::pair<int, BackwardHook>>> weak = backward_hooks_;

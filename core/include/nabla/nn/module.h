@@ -25,7 +25,11 @@ class Module {
   /// The forward pass of a single-input module. The base throws: override it.
   virtual Tensor forward(const Tensor& x);
   /// forward() plus the forward hooks.
-  Tensor operator()(const Tensor& x);
+  Tensor operator()(const Tensor& x) { return run_hooks(x, forward(x)); }
+  /// The hooks part of operator(): the forward hooks on (x, y), and the backward hooks on y.
+  /// For a caller that ran another forward for this module (the Python binding, for a Python
+  /// subclass of a C++ layer that overrides forward). Returns y.
+  Tensor run_hooks(const Tensor& x, Tensor y);
 
   /// "Linear", "Sequential", ... (PyTorch's class names).
   const std::string& type_name() const { return type_name_; }
