@@ -8,7 +8,8 @@
 // OpenMP threads work, and the two fight for the cores (2-thread training steps were 3-4x
 // slower with it); with one pool, either OpenBLAS build runs at the same speed, and
 // set_num_threads() governs GEMMs as it does every other CPU loop. Measured on 2 cores, the
-// split is as fast as OpenBLAS's own threading or faster (bench/results/2026-12-03-*).
+// split is as fast as OpenBLAS's own threading or faster (a CBLAS driver, 2 threads: 64x1000x784
+// 0.65 vs 0.79 ms, 1024^3 12.4 vs 13.0 ms; the models: bench/results/2026-12-03-cpu-openblas-builds.md).
 // Numerics: OpenBLAS's result bits depend on how C is cut (tested: every split changes them),
 // and blocks that did not depend on the thread count cost 10-40% at 2 threads, so float32 and
 // float64 GEMM results depend on the thread count, as in PyTorch; they are deterministic for a
