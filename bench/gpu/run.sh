@@ -443,7 +443,7 @@ stage_bench() {
   [ "$(left)" -gt 30 ] || { row "4 compare.py" skipped 0 "no time left"; return; }
   timeout 30 python3 -c "import torch" 2>/dev/null || { row "4 compare.py" skipped 0 "python3 has no torch"; return; }
   PYTHONUNBUFFERED=1 run "${log}" "$(budget 120)" python3 "${COMPARE}" --device cuda --rounds 1 --bin "${BENCH}" --out "${RES}/compare"; rc=$?
-  if [ "${rc}" -eq 0 ]; then row "4 compare.py" passed "$(( SECONDS - t ))" "ratios (nabla/PyTorch eager): $(grep -h '^| [a-z]' "${RES}"/compare/*.md 2>/dev/null | grep -v '^| model\|^| op' | awk -F'|' '{printf "%s %s,", $2, $6}' | tr -s ' ')"
+  if [ "${rc}" -eq 0 ]; then row "4 compare.py" passed "$(( SECONDS - t ))" "ratios (nabla/PyTorch eager; op families fwd/fwd+bwd): $(grep -h '^|' "${RES}"/compare/*.md 2>/dev/null | awk -F'|' '/^[|] model/ {t = "m"; next} /^[|] op family/ {t = "o"; next} /^[|]---/ {next} t == "m" {printf "%s %s,", $2, $6} t == "o" {printf "%s %s/%s,", $2, $5, $8}' | tr -s ' ')"
   else row "4 compare.py" failed "$(( SECONDS - t ))" "exit ${rc}: $(first_error "${log}")"; fi
 }
 
