@@ -56,7 +56,8 @@ void apply_rule(const KernelCall& c, const Rule& rule) {
         s[j] = st.defined() ? st.data_ptr<T>() : nullptr;
       }
       if constexpr (std::is_same_v<T, C>) {
-        bool dense = nstate <= 3;
+        static_assert(math::kMaxOptimStates == 3, "dense_rule takes up to three states");
+        bool dense = true;
         for (int j = 0; j < nstate; ++j) dense = dense && s[j] != nullptr;
         if (dense) {
           if (nstate == 0) dense_rule<0>(rule, p, g, s, param.numel());
