@@ -158,10 +158,10 @@ class Adadelta : public Optimizer {
 struct LBFGSOptions {
   double lr = 1.0;
   int64_t max_iter = 20;
-  std::optional<int64_t> max_eval;  ///< function evaluations per step; unset: max_iter * 5 / 4
+  std::optional<int64_t> max_eval = std::nullopt;  ///< function evaluations per step; unset: max_iter * 5 / 4
   double tolerance_grad = 1e-7, tolerance_change = 1e-9;
   int64_t history_size = 100;
-  std::optional<std::string> line_search_fn;  ///< unset (fixed step lr) or "strong_wolfe"
+  std::optional<std::string> line_search_fn = std::nullopt;  ///< unset (fixed step lr) or "strong_wolfe"
   /// Options as numbers; line_search_fn is 0 (none) or 1 (strong_wolfe).
   std::map<std::string, double> to_map() const;
 };
