@@ -601,7 +601,7 @@ Tensor rosenbrock(const Tensor& x) { return rosenbrock(x.select(0, 0), x.select(
 
 Tensor lsq(const Tensor& x) {
   static const Tensor A = wave({6, 3}, 0.37, 0.1), b = wave({6}, 0.91, 0.3);
-  const Tensor r = matmul(A, x) - b;
+  const Tensor r = matmul(A.to(x.dtype()), x) - b.to(x.dtype());
   return 0.5 * (r * r).sum() + 0.05 * (x * x).sum();
 }
 
@@ -637,6 +637,24 @@ TEST(LBFGS, TrajectoriesMatchPyTorch) {
     ++checked;
   }
   EXPECT_EQ(checked, 5);
+}
+
+// In float32 the vectors are float32 and the scalars double: the path stays close to
+// float64's on the well-conditioned least-squares problem.
+TEST(LBFGS, Float32FollowsFloat64) {
+  int checked = 0;
+  for (const LbfgsRef& ref : kLbfgsReference) {
+    if (std::string(ref.problem) != "lsq") continue;
+    SCOPED_TRACE(ref.name);
+    Tensor x = from_vector<double>(ref.x0).to(kFloat32).requires_grad_(true);
+    optim::LBFGS opt({x}, lbfgs_options(ref.options));
+    for (std::size_t s = 0; s < ref.x.size(); ++s) opt.step(closure_of(opt, x, ref.problem));
+    EXPECT_EQ(x.dtype(), kFloat32);
+    EXPECT_EQ(opt.state_dict().at("state.0.d").dtype(), kFloat32);
+    EXPECT_TRUE(all_close(x.to_vector<double>(), ref.x.back(), 1e-5, 1e-5));
+    ++checked;
+  }
+  EXPECT_EQ(checked, 2);
 }
 
 // The parameters are one vector: Rosenbrock over two one-element parameters follows the path
