@@ -56,8 +56,11 @@ nb::object step_with(Optimizer& o, nb::object closure) {
     o.step();
     return nb::none();
   }
-  NABLA_CHECK(PyCallable_Check(closure.ptr()), "{}: step(closure): the closure must be callable, got a {}",
-              o.name(), nb::inst_name(closure).c_str());
+  if (!PyCallable_Check(closure.ptr())) {
+    throw nb::type_error((o.name() + ": step(closure): the closure must be callable, got a " +
+                          std::string(nb::inst_name(closure).c_str()))
+                             .c_str());
+  }
   nb::object first;
   // captures by reference only: copies of the std::function made without the GIL touch no
   // Python reference count

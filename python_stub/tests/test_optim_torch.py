@@ -310,7 +310,7 @@ def test_errors():
         opt.step(lambda: "loss")
     with pytest.raises(nabla.Error, match="LBFGS: the closure returned no loss"):
         opt.step(lambda: None)
-    with pytest.raises(nabla.Error, match="SGD: step\\(closure\\): the closure must be callable"):
+    with pytest.raises(TypeError, match="SGD: step\\(closure\\): the closure must be callable, got a int"):
         nabla.optim.SGD([x]).step(3)
 
     # an exception in the closure reaches the caller as itself; the optimizer stays usable
