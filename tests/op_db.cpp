@@ -780,6 +780,11 @@ std::vector<OpEntry> build() {
     o.lr_decay = 0.01;
     return std::make_unique<optim::Adagrad>(std::vector<Tensor>{p}, o);
   });
+  optim_entry("adadelta_step", Op::adadelta_step, [](Tensor p) {
+    optim::AdadeltaOptions o;
+    o.weight_decay = 0.1;
+    return std::make_unique<optim::Adadelta>(std::vector<Tensor>{p}, o);
+  });
 
   // ---- convolution: every sample through gradcheck (x and w), strides, paddings, dilations,
   // groups and odd sizes; conv_transpose2d drives conv2d_backward_input as a forward ----
