@@ -37,7 +37,9 @@ struct OpEntry {
   double atol = 1e-5, rtol = 1e-4;            // float32 vs float64
   double half_atol = 2e-2, half_rtol = 2e-2;  // float16 / bfloat16 vs float64
   double grad_atol = 1e-5, grad_rtol = 1e-3;  // gradcheck in float64
-  double flops_per_element = 1.0;             // per output element, for the op benchmarks
+  /// gradgradcheck in float64 too (false: a sample sits on a kink of the first derivative)
+  bool gradgradcheck = true;
+  double flops_per_element = 1.0;  // per output element, for the op benchmarks
   /// Inputs for the op benchmarks (nabla-bench ops) with about n elements in the main input;
   /// unset: the entry is not benchmarked.
   std::function<std::vector<Tensor>(int64_t n)> bench;

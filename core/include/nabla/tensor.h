@@ -127,7 +127,10 @@ class Tensor {
   Tensor grad() const;
   void set_grad(const Tensor& g) const;
   /// Backpropagates from this tensor. A non-scalar tensor needs an explicit gradient.
-  void backward(const Tensor& gradient = Tensor(), bool retain_graph = false) const;
+  /// retain_graph defaults to create_graph; create_graph records the backward pass, so the
+  /// gradients accumulated into .grad() can be differentiated again (autograd::backward).
+  void backward(const Tensor& gradient = Tensor(), std::optional<bool> retain_graph = std::nullopt,
+                bool create_graph = false) const;
   /// A tensor sharing data but cut from the graph.
   Tensor detach() const;
   Tensor& detach_();

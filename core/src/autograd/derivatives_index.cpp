@@ -1,6 +1,7 @@
 // Backward formulas of indexing, joining and splitting: each is the adjoint op (gather <->
 // scatter_add, index_select <-> index_add, cat -> narrow).
 #include "autograd/derivatives.h"
+#include "nabla/autograd.h"
 #include "ops/params_index.h"
 
 namespace nabla {
@@ -15,6 +16,18 @@ int64_t dim(const BackwardCtx& c) { return IndexParams::from(c.p).dim; }
 // scatter_add's src may be larger than its index.
 Tensor pad_to_input(const BackwardCtx& c, std::size_t i, const Tensor& t) {
   if (t.sizes() == c.in_meta[i].sizes) return t;
+  if (GradMode::is_enabled()) {
+    // create_graph: a copy into a view does not record; padding by cat does
+    Tensor r = t;
+    for (int64_t d = 0; d < t.dim(); ++d) {
+      const int64_t missing = c.in_meta[i].sizes[d] - r.size(d);
+      if (missing == 0) continue;
+      Shape pad = r.sizes();
+      pad[d] = missing;
+      r = cat({r, zeros(pad, r.options())}, d);
+    }
+    return r;
+  }
   Tensor r = zeros_like_input(c, i);
   Tensor region = r;
   for (int64_t d = 0; d < t.dim(); ++d) region = region.narrow(d, 0, t.size(d));

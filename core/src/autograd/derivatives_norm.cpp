@@ -1,6 +1,7 @@
 // Backward formulas of batch and layer normalization: one backward primitive each computes
 // the gradients of x, weight and bias from the statistics saved by the forward
-// (core/math/norm.h has the formulas).
+// (core/math/norm.h has the formulas). The primitives have no derivative of their own, so
+// double backward through them raises (Derivative::once_differentiable).
 #include "autograd/derivatives.h"
 #include "tensor/tensor_impl.h"
 
@@ -24,12 +25,12 @@ G norm_backward(Op op, const BackwardCtx& c) {
 }  // namespace
 
 void register_norm_derivatives() {
-  set_derivative(
-      Op::batch_norm,
-      {[](const BackwardCtx& c) { return norm_backward(Op::batch_norm_backward, c); }, kIn0 | kIn1, 0b110});
-  set_derivative(
-      Op::layer_norm,
-      {[](const BackwardCtx& c) { return norm_backward(Op::layer_norm_backward, c); }, kIn0 | kIn1, 0b110});
+  set_derivative(Op::batch_norm,
+                 {[](const BackwardCtx& c) { return norm_backward(Op::batch_norm_backward, c); }, kIn0 | kIn1,
+                  0b110, nullptr, /*once_differentiable=*/true});
+  set_derivative(Op::layer_norm,
+                 {[](const BackwardCtx& c) { return norm_backward(Op::layer_norm_backward, c); }, kIn0 | kIn1,
+                  0b110, nullptr, /*once_differentiable=*/true});
 }
 
 }  // namespace nabla

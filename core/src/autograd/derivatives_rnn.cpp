@@ -1,6 +1,7 @@
 // Backward formula of the whole-sequence recurrent op: its backward primitive runs
 // backpropagation through time in one call (cuDNN's backward data + weights on the GPU, the
-// reverse time loop on the CPU), reading what forward left in the reserve.
+// reverse time loop on the CPU), reading what forward left in the reserve. It has no
+// derivative of its own: double backward through the recurrent op raises.
 #include "autograd/derivatives.h"
 #include "ops/rnn_config.h"
 #include "tensor/tensor_impl.h"
@@ -40,7 +41,7 @@ void register_rnn_derivatives() {
          for (std::size_t i = 0; i < nw; ++i) g.push_back(out[3 + i]);
          return g;
        },
-       ~0u, kOut0 | (1u << kRnnReserve)});
+       ~0u, kOut0 | (1u << kRnnReserve), nullptr, /*once_differentiable=*/true});
 }
 
 }  // namespace nabla

@@ -102,6 +102,16 @@ Device common_device(Op op, std::span<const Tensor> inputs, std::span<Tensor> ou
   return ref->device();
 }
 
+// An input is saved as the tensor itself (autograd/node.h, SavedTensor), unless it is also an
+// output of the op: then holding it would hold the node (a cycle), so it is saved as that output.
+SavedTensor saved_input(const Tensor& t, std::span<Tensor> outputs) {
+  for (std::size_t k = 0; k < outputs.size(); ++k) {
+    if (t.defined() && outputs[k].defined() && outputs[k].impl() == t.impl())
+      return SavedTensor(t, static_cast<uint32_t>(k));
+  }
+  return SavedTensor(t);
+}
+
 void record(Op op, std::span<const Tensor> inputs, std::span<Tensor> outputs, const OpParams& params) {
   bool any = false;
   for (const Tensor& t : inputs) any = any || (t.defined() && t.requires_grad());
@@ -128,7 +138,7 @@ void record(Op op, std::span<const Tensor> inputs, std::span<Tensor> outputs, co
     // bit 31 of save_in stands for input 31 and every later one (the recurrent op's weights)
     if (save_in & (1u << std::min<std::size_t>(i, 31))) {
       node->saved_in.resize(i + 1);
-      node->saved_in[i] = SavedTensor(t);
+      node->saved_in[i] = saved_input(t, outputs);
     }
   }
   for (std::size_t k = 0; k < outputs.size(); ++k) {
@@ -136,7 +146,7 @@ void record(Op op, std::span<const Tensor> inputs, std::span<Tensor> outputs, co
     node->out_meta.push_back(TensorMeta{t.sizes(), t.dtype(), t.device()});
     if (k < 32 && (d.save_out & (1u << k))) {
       node->saved_out.resize(k + 1);
-      node->saved_out[k] = SavedTensor(t);
+      node->saved_out[k] = SavedTensor(t, static_cast<uint32_t>(k));
     }
   }
   set_history(outputs, node);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <optional>
 
+#include "autograd/node.h"
 #include "nabla/autograd.h"
 #include "nabla/factories.h"
 #include "nabla/nn/functional.h"
@@ -194,19 +195,25 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Ten
   // a denormal). PyTorch's backward is not the derivative of the clamped logs (which is 0 at
   // p = 0 with target 1, and 1 at p = 0 with target 0) but
   //   d loss / d input = (input - target) / max(input (1 - input), 1e-12),
-  // finite everywhere (-1e12 and 0 in those two cases). So the logs see the input detached
-  // (they still carry the target's gradient), and the input's gradient enters through a term
-  // that is zero in value. (No second derivative w.r.t. the input, then.)
-  const Tensor x = input.detach();
-  Tensor loss = -(target * clamp(log(x), -100.0) + (1.0 - target) * clamp(log1p(-x), -100.0));
-  if (input.requires_grad() && GradMode::is_enabled()) {
-    Tensor coef;
-    {
-      NoGradGuard g;
-      coef = (x - target) / clamp(x * (1.0 - x), 1e-12);
-    }
-    loss = loss + (input - x) * coef;
+  // finite everywhere (-1e12 and 0 in those two cases). So the loss is computed without a
+  // graph and recorded as the output of a node whose backward is PyTorch's formulas (for the
+  // target too: d loss / d target = log(1 - input) - log(input), clamped as the forward), in
+  // ops: under create_graph they are differentiated again (double backward, in both).
+  Tensor loss;
+  {
+    NoGradGuard g;
+    loss = -(target * clamp(log(input), -100.0) + (1.0 - target) * clamp(log1p(-input), -100.0));
   }
+  const SavedTensor saved_x(input), saved_t(target);
+  loss = record_function("BinaryCrossEntropyBackward", {input, target}, {loss},
+                         [saved_x, saved_t](const FunctionNode& n, const std::vector<Tensor>& g) {
+                           const Tensor x = saved_x.unpack(n, 0), t = saved_t.unpack(n, 1);
+                           std::vector<Tensor> r(2);
+                           if (n.next[0].valid()) r[0] = g[0] * (x - t) / clamp(x * (1.0 - x), 1e-12);
+                           if (n.next[1].valid())
+                             r[1] = g[0] * (clamp(log1p(-x), -100.0) - clamp(log(x), -100.0));
+                           return r;
+                         })[0];
   if (weight.defined()) loss = loss * weight;
   return reduce(loss, r);
 }
