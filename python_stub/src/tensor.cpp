@@ -10,6 +10,30 @@ namespace {
 using nb::arg;
 using Release = nb::call_guard<nb::gil_scoped_release>;
 
+// autograd's tensor arguments, as PyTorch takes them: None (none), a Tensor, or a sequence of
+// Tensors and Nones (None: an undefined tensor, e.g. a grad_output left implicit).
+std::vector<Tensor> tensor_list(nb::handle h, const char* fn, const char* what) {
+  std::vector<Tensor> r;
+  if (h.is_none()) return r;
+  if (nb::isinstance<Tensor>(h)) return {nb::cast<Tensor>(h)};
+  if (!nb::isinstance<nb::sequence>(h) || nb::isinstance<nb::str>(h))
+    throw nb::type_error(fmt::format("{}: {} must be a Tensor or a sequence of Tensors, got {}", fn, what,
+                                     nb::type_name(h.type()).c_str())
+                             .c_str());
+  for (nb::handle item : nb::borrow<nb::sequence>(h)) {
+    if (item.is_none()) {
+      r.emplace_back();
+    } else if (nb::isinstance<Tensor>(item)) {
+      r.push_back(nb::cast<Tensor>(item));
+    } else {
+      throw nb::type_error(fmt::format("{}: {} must hold Tensors (or None), got a {}", fn, what,
+                                       nb::type_name(item.type()).c_str())
+                               .c_str());
+    }
+  }
+  return r;
+}
+
 nb::tuple to_tuple(const Shape& s) {
   nb::list l;
   for (int64_t v : s) l.append(v);
@@ -280,11 +304,14 @@ void init_tensor(nb::module_& m) {
                    })
       .def(
           "backward",
-          [](const Tensor& t, std::optional<Tensor> gradient, bool retain_graph) {
+          [](const Tensor& t, std::optional<Tensor> gradient, std::optional<bool> retain_graph,
+             bool create_graph) {
             nb::gil_scoped_release release;
-            t.backward(gradient ? *gradient : Tensor(), retain_graph);
+            t.backward(gradient ? *gradient : Tensor(), retain_graph, create_graph);
           },
-          arg("gradient") = nb::none(), arg("retain_graph") = false)
+          arg("gradient") = nb::none(), arg("retain_graph") = nb::none(), arg("create_graph") = false,
+          "Backpropagates into the leaves' .grad; retain_graph defaults to create_graph, which records "
+          "the backward pass so the gradients can be differentiated again.")
       .def(
           "register_hook",
           [](const Tensor& t, nb::handle hook) {
@@ -650,28 +677,77 @@ void init_tensor(nb::module_& m) {
   // ---- autograd controls -----------------------------------------------------------------
   m.def("is_grad_enabled", &GradMode::is_enabled);
   m.def("set_grad_enabled", &GradMode::set_enabled, arg("mode"));
-  nb::module_ ag = m.def_submodule("autograd", "nabla.autograd: backward over several outputs, gradcheck");
+  nb::module_ ag = m.def_submodule(
+      "autograd",
+      "nabla.autograd: backward over several outputs, grad (higher-order too), gradcheck, gradgradcheck");
   ag.def(
       "backward",
-      [](const std::vector<Tensor>& outputs, const std::vector<Tensor>& grads, bool retain) {
+      [](nb::handle tensors, nb::handle grad_tensors, std::optional<bool> retain_graph, bool create_graph) {
+        const std::vector<Tensor> outputs = tensor_list(tensors, "backward", "tensors");
+        const std::vector<Tensor> grads = tensor_list(grad_tensors, "backward", "grad_tensors");
         nb::gil_scoped_release release;
-        autograd::backward(outputs, grads, retain);
+        autograd::backward(outputs, grads, retain_graph, create_graph);
       },
-      arg("tensors"), arg("grad_tensors") = std::vector<Tensor>{}, arg("retain_graph") = false);
+      arg("tensors"), arg("grad_tensors") = nb::none(), arg("retain_graph") = nb::none(),
+      arg("create_graph") = false,
+      nb::sig(
+          "def backward(tensors: nabla._C.Tensor | collections.abc.Sequence[nabla._C.Tensor], grad_tensors: "
+          "nabla._C.Tensor | collections.abc.Sequence[nabla._C.Tensor | None] | None = None, retain_graph: "
+          "bool | None = None, create_graph: bool = False) -> None"),
+      "Backpropagates from several outputs into the leaves' .grad (as torch.autograd.backward).");
+  ag.def(
+      "grad",
+      [](nb::handle outputs, nb::handle inputs, nb::handle grad_outputs, std::optional<bool> retain_graph,
+         bool create_graph, bool allow_unused) {
+        const std::vector<Tensor> out = tensor_list(outputs, "grad", "outputs");
+        const std::vector<Tensor> in = tensor_list(inputs, "grad", "inputs");
+        const std::vector<Tensor> go = tensor_list(grad_outputs, "grad", "grad_outputs");
+        std::vector<Tensor> r;
+        {
+          nb::gil_scoped_release release;
+          r = autograd::grad(out, in, go, retain_graph, create_graph, allow_unused);
+        }
+        nb::list l;
+        for (const Tensor& t : r) l.append(t.defined() ? nb::cast(t) : nb::none());
+        return nb::tuple(l);
+      },
+      arg("outputs"), arg("inputs"), arg("grad_outputs") = nb::none(), arg("retain_graph") = nb::none(),
+      arg("create_graph") = false, arg("allow_unused") = false,
+      nb::sig(
+          "def grad(outputs: nabla._C.Tensor | collections.abc.Sequence[nabla._C.Tensor], inputs: "
+          "nabla._C.Tensor | collections.abc.Sequence[nabla._C.Tensor], grad_outputs: nabla._C.Tensor | "
+          "collections.abc.Sequence[nabla._C.Tensor | None] | None = None, retain_graph: bool | None = None, "
+          "create_graph: bool = False, allow_unused: bool = False) -> tuple[nabla._C.Tensor | None, ...]"),
+      "The gradients of the outputs with respect to the inputs, as a tuple (None for an unused input "
+      "under allow_unused), without touching any .grad (as torch.autograd.grad); create_graph makes "
+      "them differentiable again.");
+  const auto checker = [](const char* name, auto check) {
+    return [name, check](nb::callable fn, const std::vector<Tensor>& inputs, double eps, double atol,
+                         double rtol) {
+      auto call = [&fn, name](const std::vector<Tensor>& xs) {
+        nb::object r = fn(xs);
+        NABLA_CHECK(nb::isinstance<Tensor>(r), "{}: fn returned a {}, expected a Tensor", name,
+                    nb::type_name(r.type()).c_str());
+        return nb::cast<Tensor>(r);
+      };
+      const auto r = check(call, inputs, autograd::GradcheckOptions{eps, atol, rtol});
+      return std::make_tuple(r.ok, r.max_abs_error, r.message);
+    };
+  };
   ag.def(
       "gradcheck",
-      [](nb::callable fn, const std::vector<Tensor>& inputs, double eps, double atol, double rtol) {
-        auto call = [&fn](const std::vector<Tensor>& xs) {
-          nb::object r = fn(xs);
-          NABLA_CHECK(nb::isinstance<Tensor>(r), "gradcheck: fn returned a {}, expected a Tensor",
-                      nb::type_name(r.type()).c_str());
-          return nb::cast<Tensor>(r);
-        };
-        const auto r = autograd::gradcheck(call, inputs, autograd::GradcheckOptions{eps, atol, rtol});
-        return std::make_tuple(r.ok, r.max_abs_error, r.message);
-      },
+      checker("gradcheck", [](const auto& f, const std::vector<Tensor>& in,
+                              const autograd::GradcheckOptions& o) { return autograd::gradcheck(f, in, o); }),
       arg("fn"), arg("inputs"), arg("eps") = 1e-6, arg("atol") = 1e-5, arg("rtol") = 1e-3,
       "Compares fn's analytic gradients with central differences: (ok, max_abs_error, message).");
+  ag.def("gradgradcheck",
+         checker("gradgradcheck",
+                 [](const auto& f, const std::vector<Tensor>& in, const autograd::GradcheckOptions& o) {
+                   return autograd::gradgradcheck(f, in, o);
+                 }),
+         arg("fn"), arg("inputs"), arg("eps") = 1e-6, arg("atol") = 1e-5, arg("rtol") = 1e-3,
+         "Compares fn's analytic second derivatives (through create_graph) with central differences of "
+         "its first-order gradients: (ok, max_abs_error, message).");
 
   // ---- ops (nabla/ops.h) as module functions ----------------------------------------------
   // A table of binding macros, one row per op: kept in rows, not formatted.

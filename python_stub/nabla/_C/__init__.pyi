@@ -187,7 +187,10 @@ class Tensor:
     @property
     def grad_fn(self) -> str | None: ...
 
-    def backward(self, gradient: Tensor | None = None, retain_graph: builtins.bool = False) -> None: ...
+    def backward(self, gradient: Tensor | None = None, retain_graph: builtins.bool | None = None, create_graph: builtins.bool = False) -> None:
+        """
+        Backpropagates into the leaves' .grad; retain_graph defaults to create_graph, which records the backward pass so the gradients can be differentiated again.
+        """
 
     def register_hook(self, hook: object) -> None:
         """
