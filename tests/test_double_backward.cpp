@@ -356,5 +356,147 @@ TEST(DoubleBackward, GradientPenaltyOfAConvNet) {
   EXPECT_TRUE(r.ok) << r.message;
 }
 
+// ---- custom autograd functions ----
+
+int g_mul_backward_calls = 0;
+
+struct MulConstant : autograd::Function<MulConstant> {
+  static Tensor forward(autograd::AutogradContext* ctx, const Tensor& x, double c) {
+    ctx->saved_data["c"] = c;
+    return x * c;
+  }
+  static autograd::variable_list backward(autograd::AutogradContext* ctx, autograd::variable_list g) {
+    ++g_mul_backward_calls;
+    return {g[0] * ctx->saved_data["c"].toDouble(), Tensor()};
+  }
+};
+
+// saves its output: double backward needs it reconnected to this node
+struct MyExp : autograd::Function<MyExp> {
+  static Tensor forward(autograd::AutogradContext* ctx, Tensor x) {
+    Tensor y = exp(x);
+    ctx->save_for_backward({y});
+    return y;
+  }
+  static autograd::variable_list backward(autograd::AutogradContext* ctx, autograd::variable_list g) {
+    return {g[0] * ctx->get_saved_variables()[0]};
+  }
+};
+
+// two inputs, two outputs (the second not differentiable), needs_input_grad
+struct MulAndSign : autograd::Function<MulAndSign> {
+  static autograd::variable_list forward(autograd::AutogradContext* ctx, Tensor a, Tensor b) {
+    ctx->save_for_backward({a, b});
+    Tensor s = sign(a);
+    ctx->mark_non_differentiable({s});
+    return {a * b, s};
+  }
+  static autograd::variable_list backward(autograd::AutogradContext* ctx, autograd::variable_list g) {
+    const autograd::variable_list s = ctx->get_saved_variables();
+    return {ctx->needs_input_grad(0) ? g[0] * s[1] : Tensor(),
+            ctx->needs_input_grad(1) ? g[0] * s[0] : Tensor()};
+  }
+};
+
+// modifies its input in place
+struct DoubleInPlace : autograd::Function<DoubleInPlace> {
+  static Tensor forward(autograd::AutogradContext* ctx, Tensor x) {
+    x.mul_(2.0);
+    ctx->mark_dirty({x});
+    return x;
+  }
+  static autograd::variable_list backward(autograd::AutogradContext*, autograd::variable_list g) {
+    return {g[0] * 2.0};
+  }
+};
+
+TEST(CustomFunction, BackwardRunsAndIsGradchecked) {
+  Tensor x = m({3, 2}, 41);
+  g_mul_backward_calls = 0;
+  const Tensor y = MulConstant::apply(x, 3.0);
+  EXPECT_NE(y.grad_fn_name().find("CppNode<"), std::string::npos) << y.grad_fn_name();
+  EXPECT_NE(y.grad_fn_name().find("MulConstant"), std::string::npos) << y.grad_fn_name();
+  y.sum().backward();
+  EXPECT_EQ(g_mul_backward_calls, 1);
+  EXPECT_TRUE(all_close(x.grad(), full({3, 2}, 3.0, TensorOptions(kFloat64)), 0, 0));
+  EXPECT_TRUE(
+      autograd::gradcheck([](const std::vector<Tensor>& in) { return MulConstant::apply(in[0], -1.5); }, {x})
+          .ok);
+  const auto exp_fn = [](const std::vector<Tensor>& in) { return MyExp::apply(in[0] * 0.5); };
+  EXPECT_TRUE(autograd::gradcheck(exp_fn, {x}).ok);
+  const auto r = autograd::gradgradcheck(exp_fn, {x});
+  EXPECT_TRUE(r.ok) << r.message;
+  const auto mul_fn = [](const std::vector<Tensor>& in) { return MulAndSign::apply(in[0], in[1])[0]; };
+  const auto r2 = autograd::gradgradcheck(mul_fn, {m({4}, 42), m({4}, 43)});
+  EXPECT_TRUE(r2.ok) << r2.message;
+  // no graph: forward only, nothing recorded
+  const Tensor z = MulConstant::apply(x.detach(), 2.0);
+  EXPECT_FALSE(z.requires_grad());
+}
+
+TEST(CustomFunction, SavedOutputMakesNoCycle) {
+  std::weak_ptr<Node> node;
+  {
+    Tensor x = m({2}, 44);
+    const Tensor y = MyExp::apply(x);
+    node = y.impl()->autograd->grad_fn;
+    const Tensor g = autograd::grad({y.sum()}, {x}, {}, std::nullopt, true)[0];
+    EXPECT_TRUE(all_close(g, y.detach(), 1e-15, 0));
+  }
+  EXPECT_TRUE(node.expired());
+}
+
+TEST(CustomFunction, NonDifferentiableOutputsNeedsInputGradAndDirtyInputs) {
+  Tensor a = m({3}, 45), b = m({3}, 46).detach();
+  const autograd::variable_list out = MulAndSign::apply(a, b);
+  EXPECT_TRUE(out[0].requires_grad());
+  EXPECT_FALSE(out[1].requires_grad());
+  out[0].sum().backward();
+  EXPECT_TRUE(all_close(a.grad(), b, 0, 0));
+
+  Tensor x = m({3}, 47);
+  Tensor h = x * 1.0;  // a non-leaf: in place is allowed
+  const Tensor r = DoubleInPlace::apply(h);
+  EXPECT_TRUE(r.is_alias_of(h));
+  EXPECT_NE(h.grad_fn_name().find("DoubleInPlace"), std::string::npos) << h.grad_fn_name();
+  (h * h).sum().backward();
+  EXPECT_TRUE(all_close(x.grad(), x.detach() * 8.0, 1e-14, 0));  // d/dx (2x)^2
+  Tensor leaf_x = m({3}, 48);
+  EXPECT_NABLA_ERROR(DoubleInPlace::apply(leaf_x), "DoubleInPlace",
+                     "a leaf tensor that requires grad is being used in an in-place operation");
+}
+
+struct WrongCount : autograd::Function<WrongCount> {
+  static Tensor forward(autograd::AutogradContext*, Tensor x, double) { return x * 2.0; }
+  static autograd::variable_list backward(autograd::AutogradContext*, autograd::variable_list g) {
+    return {g[0]};
+  }
+};
+struct GradForANumber : autograd::Function<GradForANumber> {
+  static Tensor forward(autograd::AutogradContext*, Tensor x, double) { return x * 2.0; }
+  static autograd::variable_list backward(autograd::AutogradContext*, autograd::variable_list g) {
+    return {g[0], g[0]};
+  }
+};
+struct WrongShape : autograd::Function<WrongShape> {
+  static Tensor forward(autograd::AutogradContext*, Tensor x) { return x.sum(); }
+  static autograd::variable_list backward(autograd::AutogradContext*, autograd::variable_list g) {
+    return {ones({5}, TensorOptions(kFloat64))};
+  }
+};
+
+TEST(CustomFunction, BadBackwardsAreErrors) {
+  Tensor x = m({3}, 49);
+  EXPECT_NABLA_ERROR(WrongCount::apply(x, 1.0).sum().backward(), "WrongCount",
+                     "backward returned 1 gradients, expected 2 (one per argument of forward)");
+  EXPECT_NABLA_ERROR(GradForANumber::apply(x, 1.0).sum().backward(), "GradForANumber",
+                     "returned a gradient for argument 1, which is not a Tensor");
+  EXPECT_NABLA_ERROR(WrongShape::apply(x).backward(), "WrongShape",
+                     "backward returned a gradient of shape [5]");
+  autograd::IValue v = 2.5;
+  EXPECT_NABLA_ERROR((void)v.toTensor(), "IValue: expected Tensor but got double");
+  EXPECT_EQ(autograd::IValue(int64_t{3}).toDouble(), 3.0);
+}
+
 }  // namespace
 }  // namespace nabla::testing

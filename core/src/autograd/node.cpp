@@ -163,7 +163,7 @@ std::vector<Tensor> FunctionNode::apply(std::vector<Tensor>&& grads) {
               "tensors); call backward(gradient, /*retain_graph=*/true) the first time to backward twice",
               name());
   for (std::size_t i = 0; i < grads.size(); ++i) {
-    if (!grads[i].defined() && is_floating_point(out_meta[i].dtype))
+    if (materialize_grads && !grads[i].defined() && is_floating_point(out_meta[i].dtype))
       grads[i] = zeros(out_meta[i].sizes, TensorOptions(out_meta[i].dtype).device(out_meta[i].device));
   }
   std::vector<Tensor> gi = backward(*this, grads);

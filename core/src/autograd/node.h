@@ -165,6 +165,7 @@ struct FunctionNode final : Node {
   Backward backward;
   std::vector<TensorMeta> out_meta;
   bool released = false;
+  bool materialize_grads = true;  // undefined output gradients reach `backward` as zeros
   std::string name() const override { return node_name; }
   std::size_t num_inputs() const override { return out_meta.size(); }
   std::vector<Tensor> apply(std::vector<Tensor>&& grads) override;
