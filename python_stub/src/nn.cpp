@@ -542,7 +542,10 @@ void init_nn(nb::module_& m) {
       .def_ro("bias", &nn::Linear::bias);
   // as torch.nn.Identity: "argument-insensitive"
   nb::class_<nn::Identity, Module>(nnm, "Identity")
-      .def("__init__", [](nn::Identity* i, nb::args, nb::kwargs) { new (i) nn::Identity(); });
+      .def("__init__", [](nn::Identity* i, nb::args, nb::kwargs) { new (i) nn::Identity(); })
+      .def(
+          "forward", [](nb::handle, nb::handle input) { return nb::borrow(input); }, arg("input"),
+          nb::sig("def forward(self, input: typing.Any) -> typing.Any"));
   nb::class_<nn::Flatten, Module>(nnm, "Flatten")
       .def(nb::init<int64_t, int64_t>(), arg("start_dim") = 1, arg("end_dim") = -1);
   nb::class_<nn::Dropout, Module>(nnm, "Dropout")

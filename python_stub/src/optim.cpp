@@ -23,9 +23,9 @@ std::vector<ParamGroup> groups_from(nb::handle params) {
       ParamGroup g;
       for (auto [k, v] : nb::borrow<nb::dict>(h)) {
         const std::string key = nb::cast<std::string>(k);
-        if (key == "params")
-          g.params = nb::cast<std::vector<Tensor>>(v);
-        else if (key == "betas") {
+        if (key == "params") {  // any iterable: a list, or the iterator model.parameters() returns
+          for (nb::handle p : nb::iter(v)) g.params.push_back(nb::cast<Tensor>(p));
+        } else if (key == "betas") {
           auto b = nb::cast<std::pair<double, double>>(v);
           g.options["beta1"] = b.first;
           g.options["beta2"] = b.second;
