@@ -633,6 +633,26 @@ TEST(InPlace, LeafsThatRequireGradAndSavedTensorsAreErrors) {
   }
 }
 
+TEST(InPlace, AfterBatchNormWhoseOutputIsAViewOfATemporary) {
+  // batch_norm reshapes its kernel's output: a view, but of storage nothing else holds, so
+  // writing it in place is allowed (a view of a live tensor is not: Errors.InPlaceOnAViewUnderAutograd)
+  std::vector<D> grads;
+  for (bool inplace : {false, true}) {
+    manual_seed(5);
+    nn::Sequential net{std::make_shared<nn::Conv2d>(2, 3, 3), std::make_shared<nn::BatchNorm2d>(3),
+                       std::make_shared<nn::ReLU>(inplace)};
+    net.to(kFloat64);
+    manual_seed(6);
+    const Tensor x = randn({2, 2, 5, 5}, kFloat64).requires_grad_(true);
+    (net(x) * (x.narrow(2, 0, 3).narrow(3, 0, 3).narrow(1, 0, 1) + 2.0)).sum().backward();
+    grads.push_back(x.grad().to_vector<double>());
+  }
+  EXPECT_EQ(grads[0], grads[1]);
+  const Tensor live = randn({2, 3}, kFloat64).requires_grad_(true) * 2;
+  Tensor row = live.narrow(0, 0, 1);
+  EXPECT_NABLA_ERROR(F::relu_(row), "relu_: in-place operations on a view are not supported");
+}
+
 TEST(InPlace, EvalDropoutAndFunctionalForms) {
   nn::Dropout d(0.5, true);
   d.eval();

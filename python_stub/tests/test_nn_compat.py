@@ -236,8 +236,37 @@ def test_inplace_on_a_tensor_saved_for_backward_fails_that_backward(name, args, 
         s.sum().backward()
 
 
+@needs_torch
+@pytest.mark.parametrize("block", ["conv-bn-relu", "linear-layernorm-leaky", "embedding-elu", "flatten-silu"])
+def test_inplace_after_layers_whose_output_is_an_internal_view(block):
+    # batch_norm, layer_norm and embedding return a reshaped view of a temporary: nothing else
+    # holds its storage, so writing it in place is safe, as PyTorch lets it be
+    def build(lib, inplace):
+        n = lib.nn
+        return {"conv-bn-relu": lambda: n.Sequential(n.Conv2d(2, 3, 3), n.BatchNorm2d(3), n.ReLU(inplace=inplace)),
+                "linear-layernorm-leaky": lambda: n.Sequential(n.Linear(5, 4), n.LayerNorm(4),
+                                                               n.LeakyReLU(0.1, inplace=inplace)),
+                "embedding-elu": lambda: n.Sequential(n.Embedding(6, 4), n.ELU(inplace=inplace)),
+                "flatten-silu": lambda: n.Sequential(n.Linear(5, 4), n.Flatten(0), n.SiLU(inplace=inplace))}[block]()
+
+    x = {"conv-bn-relu": sample(2, 2, 5, 5), "linear-layernorm-leaky": sample(3, 5), "flatten-silu": sample(3, 5),
+         "embedding-elu": np.array([[1, 5, 0], [2, 2, 3]])}[block]
+    ours, ref = build(nabla, True).to(nabla.float64), build(nabla, False).to(nabla.float64)
+    ref.load_state_dict(ours.state_dict())
+    theirs = build(torch, True).double()
+    theirs.load_state_dict({k: torch.tensor(as_np(v)) for k, v in ours.state_dict().items()})
+    w = sample(*theirs(torch.tensor(x)).shape, seed=4)
+    for m in (ours, ref):
+        (m(nabla.tensor(x)) * nabla.tensor(w)).sum().backward()
+    (theirs(torch.tensor(x)) * torch.tensor(w)).sum().backward()
+    for (n, p), (_, q), (_, t) in zip(ours.named_parameters(), ref.named_parameters(), theirs.named_parameters()):
+        np.testing.assert_array_equal(as_np(p.grad), as_np(q.grad), err_msg=n)
+        close(p.grad, t.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
 def test_inplace_on_a_view_under_autograd_is_a_clear_error():
-    # PyTorch rebases the view's history; nabla refuses instead of computing a wrong gradient
+    # a view of a tensor that is still alive: PyTorch rebases the view's history; nabla refuses
+    # instead of computing a wrong gradient for the base's other users
     h = inputs().requires_grad_() * 2
     with pytest.raises(nabla.Error, match="relu_: in-place operations on a view are not supported"):
         nn.ReLU(inplace=True)(h[0])
