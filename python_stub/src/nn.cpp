@@ -252,8 +252,13 @@ void init_nn(nb::module_& m) {
           [](nb::handle self, nb::args args, nb::kwargs kwargs) -> nb::object {
             Module& mod = nb::cast<Module&>(self);
             nb::object forward = nb::getattr(self.type(), "forward", nb::none());
+            // (a forward assigned to the instance, model.forward = fn, is PyTorch's too)
+            PyObject* dict = PyObject_GenericGetDict(self.ptr(), nullptr);
+            const bool own_forward = dict != nullptr && PyDict_GetItemString(dict, "forward") != nullptr;
+            if (dict == nullptr) PyErr_Clear();  // a C++ layer has no instance dict
+            Py_XDECREF(dict);
             nb::object out;
-            if (forward.ptr() == g_module_forward && args.size() == 1 && kwargs.size() == 0 &&
+            if (forward.ptr() == g_module_forward && !own_forward && args.size() == 1 && kwargs.size() == 0 &&
                 nb::isinstance<Tensor>(args[0])) {
               // a C++ layer's own forward, without the GIL
               const Tensor x = nb::cast<Tensor>(args[0]);

@@ -490,6 +490,21 @@ def test_forward_with_several_arguments_and_keywords():
         c(x)
 
 
+def test_a_forward_assigned_to_the_instance_is_the_one_called():
+    class Plain(nn.Module):
+        pass
+
+    class Sub(nn.Linear):
+        pass
+
+    m, lin = Plain(), Sub(2, 2)
+    m.forward = lambda x: x * 3
+    lin.forward = lambda x: ("patched", x)
+    close(m(nabla.ones(2, dtype=nabla.float64)), [3.0, 3.0])
+    assert lin(nabla.ones(2))[0] == "patched"
+    assert nn.Linear(2, 2)(nabla.ones(2)).shape == (2,)
+
+
 @needs_torch
 def test_forward_hook_results_replace_the_output_as_pytorch():
     def double(m, args, out):
