@@ -33,8 +33,9 @@ Tensor dropout(const Tensor& x, double p = 0.5, bool training = true, Generator*
 // Each writes the op's result into x and returns x; x's version counter is bumped, so a tensor
 // an earlier op saved for backward fails that backward with a version error. Under autograd the
 // result carries the out-of-place op's gradient (the op runs on a copy of x's old values, which
-// its backward keeps). Refused: a leaf that requires grad (with grad mode on), a view of another
-// tensor when autograd records, and a tensor whose elements share memory (expand()).
+// its backward keeps). Refused: a leaf that requires grad (with grad mode on), a view that
+// shares its storage with another live tensor when autograd records (a view of a temporary, as
+// batch_norm returns, is fine), and a tensor whose elements share memory (expand()).
 
 Tensor& relu_(Tensor& x);
 Tensor& leaky_relu_(Tensor& x, double negative_slope = 0.01);
