@@ -69,6 +69,24 @@ nb::object run_hooks(Module& mod, const nb::args& args, nb::object out) {
   return call.output;
 }
 
+// What register_forward_hook and register_backward_hook return, as torch.utils.hooks.
+// RemovableHandle: handle.remove() (or leaving a `with handle:` block) removes the hook. It
+// holds the module, so the module lives as long as the handle.
+struct HookHandle {
+  nb::object module;
+  int id;
+  bool backward;
+  void remove() {
+    if (!module.is_valid()) return;  // removing twice is harmless, as PyTorch's
+    Module& m = nb::cast<Module&>(module);
+    if (backward)
+      m.remove_backward_hook(id);
+    else
+      m.remove_forward_hook(id);
+    module = nb::object();
+  }
+};
+
 // Module.forward's function object: a class whose forward is still this one runs its C++
 // forward (a C++ layer, or a Python subclass of one that does not override forward).
 PyObject* g_module_forward = nullptr;
@@ -239,6 +257,15 @@ StateDict dict_to_state(const nb::dict& d) {
 
 void init_nn(nb::module_& m) {
   nb::module_ nnm = m.def_submodule("nn", "nabla.nn: modules, layers and losses");
+
+  nb::class_<HookHandle>(nnm, "RemovableHandle",
+                         "A registered hook; remove() removes it (torch.utils.hooks.RemovableHandle)")
+      .def("remove", &HookHandle::remove)
+      .def_ro("id", &HookHandle::id)
+      .def("__enter__", [](nb::handle self) { return self; })
+      .def(
+          "__exit__", [](HookHandle& h, nb::args) { h.remove(); },
+          nb::sig("def __exit__(self, *args: typing.Any) -> None"));
 
   nb::class_<Module, PyModule>(nnm, "Module", "Base of every layer; subclass it and define forward()")
       .def("__init__",
@@ -439,8 +466,8 @@ void init_nn(nb::module_& m) {
                         "register_forward_hook: the hook must be callable");
             PyObject* selfp = self.ptr();
             auto fn = std::make_shared<PyRef>(hook);
-            return nb::cast<Module&>(self).add_forward_hook([selfp, fn](Module& m, const Tensor& in,
-                                                                        Tensor& out) {
+            const int id = nb::cast<Module&>(self).add_forward_hook([selfp, fn](Module& m, const Tensor& in,
+                                                                                Tensor& out) {
               nb::gil_scoped_acquire gil;
               HookCall* call = t_hook_call;
               if (call != nullptr && call->module == &m) {  // called from Python: its values
@@ -459,28 +486,34 @@ void init_nn(nb::module_& m) {
                           m.type_name(), nb::type_name(r.type()).c_str());
               out = nb::cast<Tensor>(r);
             });
+            return HookHandle{nb::borrow(self), id, /*backward=*/false};
           },
           arg("hook"),
           "Calls hook(module, args, output) after each forward (args: the positional arguments, a tuple); "
-          "a result other than None replaces the output. Returns a handle for remove_forward_hook.")
+          "a result other than None replaces the output. Returns a handle: handle.remove() removes it.")
       .def("remove_forward_hook", &Module::remove_forward_hook, arg("handle"))
       .def(
+          "remove_forward_hook", [](Module&, HookHandle& h) { h.remove(); }, arg("handle"))
+      .def(
           "register_backward_hook",
-          [](Module& mod, nb::handle hook) {
+          [](nb::handle self, nb::handle hook) {
             // hook(module, grad_output) during backward (without the GIL, so it takes it). The
             // hook list may outlive the module (the graph holds it): the module is looked up
             // by address when the hook runs, None once it is gone.
             NABLA_CHECK(PyCallable_Check(hook.ptr()) != 0,
                         "register_backward_hook: the hook must be callable");
             auto fn = std::make_shared<PyRef>(hook);
-            return mod.add_backward_hook([fn](Module& m, const Tensor& grad) {
+            const int id = nb::cast<Module&>(self).add_backward_hook([fn](Module& m, const Tensor& grad) {
               nb::gil_scoped_acquire gil;
-              nb::object self = nb::find(&m);
-              nb::handle(fn->p)(self.is_valid() ? self : nb::none(), grad);
+              nb::object obj = nb::find(&m);
+              nb::handle(fn->p)(obj.is_valid() ? obj : nb::none(), grad);
             });
+            return HookHandle{nb::borrow(self), id, /*backward=*/true};
           },
-          arg("hook"), "Calls hook(module, grad_output) during backward; returns a handle.")
+          arg("hook"), "Calls hook(module, grad_output) during backward; returns a handle (handle.remove()).")
       .def("remove_backward_hook", &Module::remove_backward_hook, arg("handle"))
+      .def(
+          "remove_backward_hook", [](Module&, HookHandle& h) { h.remove(); }, arg("handle"))
       .def("__getattr__",
            [](const Module& mod, const std::string& name) -> nb::object {
              // As PyTorch's Module.__getattr__: parameters, buffers and children by name.

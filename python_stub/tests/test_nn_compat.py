@@ -534,6 +534,25 @@ def test_forward_hook_results_replace_the_output_as_pytorch():
     assert m(nabla.ones(1, 3))[1] == "replaced"
 
 
+def test_hook_handles_remove_their_hooks_as_pytorchs():
+    lin = nn.Linear(2, 2)
+    seen = []
+    h = lin.register_forward_hook(lambda m, args, out: seen.append("fwd"))
+    b = lin.register_backward_hook(lambda m, g: seen.append("bwd"))
+    lin(nabla.ones(1, 2)).sum().backward()
+    assert seen == ["fwd", "bwd"]
+    h.remove()
+    h.remove()  # twice is harmless
+    lin.remove_backward_hook(b)  # the remove_*_hook spelling takes the handle too
+    lin(nabla.ones(1, 2)).sum().backward()
+    assert seen == ["fwd", "bwd"]
+    with lin.register_forward_hook(lambda m, args, out: seen.append("with")):
+        lin(nabla.ones(1, 2))
+    lin(nabla.ones(1, 2))
+    assert seen == ["fwd", "bwd", "with"]
+    assert isinstance(h, nn.RemovableHandle) and isinstance(h.id, int)
+
+
 def test_recurrent_layers_run_their_hooks():
     lstm = nn.LSTM(3, 4)
     seen = []

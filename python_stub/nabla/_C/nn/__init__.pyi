@@ -2,7 +2,7 @@ import builtins
 """nabla.nn: modules, layers and losses"""
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, overload
 
 import nabla._C
 from nabla._C.nn import (
@@ -11,6 +11,20 @@ from nabla._C.nn import (
     utils as utils
 )
 
+
+class RemovableHandle:
+    """
+    A registered hook; remove() removes it (torch.utils.hooks.RemovableHandle)
+    """
+
+    def remove(self) -> None: ...
+
+    @property
+    def id(self) -> builtins.int: ...
+
+    def __enter__(self) -> object: ...
+
+    def __exit__(self, *args: Any) -> None: ...
 
 class Module:
     """Base of every layer; subclass it and define forward()"""
@@ -82,17 +96,27 @@ class Module:
 
     def zero_grad(self, set_to_none: builtins.bool = True) -> None: ...
 
-    def register_forward_hook(self, hook: object) -> builtins.int:
+    def register_forward_hook(self, hook: object) -> RemovableHandle:
         """
-        Calls hook(module, args, output) after each forward (args: the positional arguments, a tuple); a result other than None replaces the output. Returns a handle for remove_forward_hook.
+        Calls hook(module, args, output) after each forward (args: the positional arguments, a tuple); a result other than None replaces the output. Returns a handle: handle.remove() removes it.
         """
 
+    @overload
     def remove_forward_hook(self, handle: builtins.int) -> None: ...
 
-    def register_backward_hook(self, hook: object) -> builtins.int:
-        """Calls hook(module, grad_output) during backward; returns a handle."""
+    @overload
+    def remove_forward_hook(self, handle: RemovableHandle) -> None: ...
 
+    def register_backward_hook(self, hook: object) -> RemovableHandle:
+        """
+        Calls hook(module, grad_output) during backward; returns a handle (handle.remove()).
+        """
+
+    @overload
     def remove_backward_hook(self, handle: builtins.int) -> None: ...
+
+    @overload
+    def remove_backward_hook(self, handle: RemovableHandle) -> None: ...
 
     def __getattr__(self, arg: str, /) -> object: ...
 
