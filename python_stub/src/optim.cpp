@@ -342,6 +342,10 @@ void init_optim(nb::module_& m) {
   cm.def("set_cudnn_benchmark", &cuda::set_cudnn_benchmark, arg("on"));
   cm.def("set_deterministic", &cuda::set_deterministic, arg("on"));
   cm.def("set_allow_tf32", &nabla::set_allow_tf32, arg("allow"));
+  // The getters, for nabla.backends.cudnn.benchmark / deterministic and backends.cuda.matmul.
+  cm.def("cudnn_benchmark", &cuda::cudnn_benchmark);
+  cm.def("deterministic", &cuda::deterministic);
+  cm.def("allow_tf32", &nabla::allow_tf32);
 }
 
 }  // namespace nabla::python
