@@ -122,10 +122,6 @@ class TensorDataset(Dataset[tuple]):
         return self.tensors[0].shape[0]
 
 
-# The C++ TensorDataset also answers to torch's .tensors.
-_CppTensorDataset.tensors = property(lambda self: (self.data, self.targets))  # type: ignore[attr-defined]
-
-
 class Subset(Dataset[T_co]):
     """The samples of `dataset` at `indices`."""
 

@@ -19,7 +19,9 @@ grad, and the device it lived on ("cpu", "cuda:0"). Strides, views and storage s
 between different views are not kept (each tensor is written as its own contiguous copy);
 the same tensor reached twice (through two Python handles too) is written once and loaded
 as one tensor. ``nn.Parameter`` is a leaf tensor that requires grad in nabla, so that flag is
-its Parameter-ness. Gradients are not written, as in PyTorch.
+its Parameter-ness. Gradients are not written, as in PyTorch. ``copy.deepcopy`` of a tensor goes
+the same way (a copy of its data and requires_grad; unlike PyTorch's, it copies no ``.grad``
+and also takes tensors that are not graph leaves).
 
 A module is rebuilt from its class and its state: a Python subclass of ``nn.Module`` from its
 ``__dict__``, parameters, buffers, children and training flag; one of nabla's C++ layers from
@@ -38,6 +40,7 @@ import io
 import json
 import os
 import pickle
+import re
 import struct
 import zlib
 from typing import IO, Any, Callable, Dict, Optional, Union
@@ -145,22 +148,8 @@ def _reduce_tensor(t: Tensor) -> tuple:
     return (_rebuild_tensor, _tensor_args(t))
 
 
-def _deepcopy_tensor(t: Tensor, memo: dict) -> Tensor:
-    if not t.is_leaf:
-        # PyTorch's words: a copy of a graph's inner tensor would have no history to copy.
-        raise RuntimeError(
-            "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the moment"
-        )
-    key = id(t)
-    if key in memo:
-        return memo[key]
-    new = t.detach().clone()
-    if t.requires_grad:
-        new.requires_grad_(True)
-    if t.grad is not None:
-        new.grad = t.grad.detach().clone()
-    memo[key] = new
-    return new
+def _reduce_device(d: device) -> tuple:
+    return (_rebuild_device, (str(d),))
 
 
 def _rebuild_device(s: str) -> device:
@@ -185,14 +174,19 @@ def _cpp_base(cls: type) -> type:
     raise TypeError(f"{cls.__name__} is not a nabla.nn.Module")
 
 
+def _literal(node: ast.expr) -> Any:
+    # A bare word is a string some extra_repr()s print unquoted (RNNCell's nonlinearity=relu).
+    return node.id if isinstance(node, ast.Name) else ast.literal_eval(node)
+
+
 def _repr_args(cls: type, text: str) -> tuple:
     """(args, kwargs) of a C++ layer's constructor from its extra_repr(), e.g.
     "1, 2, kernel_size=(3, 3), stride=(1, 1)" -> ((1, 2), {"kernel_size": (3, 3), ...})."""
     try:
         call = ast.parse(f"f({text})", mode="eval").body
         assert isinstance(call, ast.Call)
-        args = tuple(ast.literal_eval(a) for a in call.args)
-        kwargs = {k.arg: ast.literal_eval(k.value) for k in call.keywords if k.arg is not None}
+        args = tuple(_literal(a) for a in call.args)
+        kwargs = {k.arg: _literal(k.value) for k in call.keywords if k.arg is not None}
     except (SyntaxError, ValueError, AssertionError) as e:
         raise TypeError(
             f"cannot pickle nabla.nn.{cls.__name__}: its constructor arguments cannot be read from its "
@@ -242,6 +236,13 @@ def _reduce_module(m: Any, protocol: int = 2) -> tuple:
     return (_rebuild_module, (cls, "layer", args, kwargs, state))
 
 
+def _init_parameters(cls: type) -> Optional[set]:
+    """The keyword names of a C++ class's constructor, from nanobind's signature text (None if unknown)."""
+    doc = getattr(cls.__init__, "__doc__", None) or ""
+    sigs = [line for line in doc.splitlines() if "__init__(" in line]
+    return set(re.findall(r"(\w+)\s*:", " ".join(sigs))) if sigs else None
+
+
 def _rebuild_module(cls: type, kind: str, args: tuple, kwargs: dict, state: dict) -> Any:
     base = _cpp_base(cls)
     m = cls.__new__(cls)
@@ -250,7 +251,10 @@ def _rebuild_module(cls: type, kind: str, args: tuple, kwargs: dict, state: dict
     elif kind == "sequential":
         base.__init__(m, *[c for _, c in state["children"]])
     else:
-        base.__init__(m, *args, **kwargs)
+        # extra_repr may show a setting the constructor does not take (Dropout's inplace=False):
+        # those are left out, and the rebuilt layer's extra_repr must match the saved one.
+        accepted = _init_parameters(base)
+        base.__init__(m, *args, **{k: v for k, v in kwargs.items() if accepted is None or k in accepted})
         if base.extra_repr(m) != state["extra_repr"]:
             raise Error(
                 f"nabla.load: rebuilding nabla.nn.{base.__name__}({state['extra_repr']}) gave "
@@ -292,15 +296,10 @@ class _no_grad:
         _C.set_grad_enabled(self.prev)
 
 
-def _install() -> None:
-    copyreg.pickle(Tensor, _reduce_tensor)
-    copyreg.pickle(device, lambda d: (_rebuild_device, (str(d),)))
-    Tensor.__deepcopy__ = _deepcopy_tensor  # type: ignore[attr-defined]
-    # Every subclass (nabla's layers and Python modules) inherits it; copyreg works per exact type.
-    _C.nn.Module.__reduce_ex__ = _reduce_module  # type: ignore[method-assign,assignment]
-
-
-_install()
+# copyreg, not attributes set on the classes (the stubs generated from nabla._C would list
+# them); nn.Module's __reduce_ex__ is bound in C++ and calls _reduce_module.
+copyreg.pickle(Tensor, _reduce_tensor)
+copyreg.pickle(device, _reduce_device)
 
 
 # ---- save / load ------------------------------------------------------------------------------

@@ -282,6 +282,14 @@ void init_nn(nb::module_& m) {
                  ("'" + mod.type_name() + "' module has no attribute '" + name + "'").c_str());
            })
       .def("extra_repr", &Module::extra_repr)
+      // pickle and copy.deepcopy, for nabla's layers and Python subclasses alike (copyreg would
+      // reach only the exact types): nabla.serialization rebuilds a module from its class and state.
+      .def(
+          "__reduce_ex__",
+          [](nb::handle self, int protocol) {
+            return nb::module_::import_("nabla.serialization").attr("_reduce_module")(self, protocol);
+          },
+          arg("protocol"))
       .def("__repr__", &Module::repr)
       .def_prop_ro("type_name", &Module::type_name);
 

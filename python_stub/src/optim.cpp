@@ -209,7 +209,8 @@ void init_optim(nb::module_& m) {
   nb::class_<TensorDataset, Dataset>(dm, "TensorDataset")
       .def(nb::init<Tensor, Tensor>(), arg("data"), arg("targets"))
       .def_prop_ro("data", &TensorDataset::data)
-      .def_prop_ro("targets", &TensorDataset::targets);
+      .def_prop_ro("targets", &TensorDataset::targets)
+      .def_prop_ro("tensors", [](const TensorDataset& d) { return std::make_tuple(d.data(), d.targets()); });
   nb::class_<FashionMNIST, Dataset>(dm, "FashionMNIST")
       .def(nb::init<std::string, bool>(), arg("root") = FashionMNIST::default_root(), arg("train") = true,
            Release())
