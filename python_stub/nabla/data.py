@@ -329,7 +329,10 @@ _COLLATE_ERR = "default_collate: batch must contain tensors, numpy arrays, numbe
 def _np_tensor(a: Any) -> Tensor:
     if a.dtype.kind in "SaUO":
         raise TypeError(_COLLATE_ERR.format(a.dtype))
-    return _C.from_numpy(np.ascontiguousarray(a))  # a 0-d array stays 0-d (nabla.tensor would not)
+    # from_numpy wants a C-contiguous writable array; np.ascontiguousarray would make a 0-d one 1-d.
+    if not (a.flags.c_contiguous and a.flags.writeable):
+        a = np.array(a, order="C")
+    return _C.from_numpy(a)
 
 
 def default_convert(data: Any) -> Any:
@@ -543,7 +546,8 @@ class _Workers:
     def dead(self) -> List[int]:
         return [p.pid for p in self.procs if not p.is_alive() and p.pid is not None]
 
-    def shutdown(self) -> None:
+    def shutdown(self, wait: float = 5.0) -> None:
+        """Stops the workers: each finishes its batch within `wait` seconds, or is terminated."""
         if not self.procs:
             return
         self.done.set()
@@ -553,7 +557,7 @@ class _Workers:
             except Exception:  # noqa: BLE001 - a queue already closed
                 pass
         for p in self.procs:
-            p.join(timeout=5.0)
+            p.join(timeout=wait)
             if p.is_alive():
                 p.terminate()
                 p.join(timeout=1.0)
@@ -626,19 +630,23 @@ class _PythonIter:
     def _get(self) -> Any:
         assert self.workers is not None
         timeout = self.loader.timeout
+        waited = 0.0
         while True:
+            # Waits in short slices, to notice a dead worker (its batch would never come) early.
+            slice_s = 1.0 if timeout <= 0 else min(1.0, timeout - waited)
             try:
-                epoch, idx, data = self.workers.result_queue.get(timeout=timeout if timeout > 0 else 5.0)
+                epoch, idx, data = self.workers.result_queue.get(timeout=slice_s)
             except queue.Empty:
-                if timeout > 0:
-                    self._close()
-                    raise RuntimeError(f"DataLoader timed out after {timeout} seconds") from None
+                waited += slice_s
                 dead = self.workers.dead()
                 if dead:
-                    self._close()
+                    self._close(failed=True)
                     raise RuntimeError(f"DataLoader worker (pid(s) {', '.join(map(str, dead))}) exited unexpectedly")
+                if timeout > 0 and waited >= timeout:
+                    self._close(failed=True)
+                    raise RuntimeError(f"DataLoader timed out after {timeout} seconds") from None
                 continue
-            if epoch == self.epoch:
+            if epoch == self.epoch:  # else a batch of an epoch left early (persistent workers)
                 return idx, data
 
     def __next__(self) -> Any:
@@ -670,8 +678,15 @@ class _PythonIter:
                 data.reraise()
             return data
 
-    def _close(self) -> None:
-        if self.workers is not None and not self.loader.persistent_workers:
+    def _close(self, failed: bool = False) -> None:
+        if self.workers is None:
+            return
+        if failed:  # a timeout or a dead worker: the others' batches are not wanted
+            self.workers.shutdown(wait=0.2)
+            if self.loader._workers is self.workers:
+                self.loader._workers = None
+            self.workers = None
+        elif not self.loader.persistent_workers:
             self.workers.shutdown()
             self.workers = None
 
