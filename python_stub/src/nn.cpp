@@ -119,25 +119,28 @@ void init_nn(nb::module_& m) {
             return self.attr("forward")(*args, **kwargs);
           },
           nb::sig("def __call__(self, *args: typing.Any, **kwargs: typing.Any) -> typing.Any"))
-      .def("__setattr__",
-           [](nb::handle self, const std::string& name, nb::handle value) {
-             Module& mod = nb::cast<Module&>(self);
-             auto& acc = static_cast<ModuleAccess&>(mod);
-             if (nb::isinstance<Module>(value)) {
-               bool known = false;
-               for (const auto& [n, c] : mod.named_children()) known = known || n == name;
-               if (!known) acc.add_child(name, nb::cast<std::shared_ptr<Module>>(value));
-             } else if (nb::isinstance<Tensor>(value)) {
-               const Tensor t = nb::cast<Tensor>(value);
-               if (t.requires_grad() && t.is_leaf() &&
-                   !has_name(mod.named_parameters(/*recurse=*/false), name)) {
-                 acc.register_parameter(name, t);
-               }
-             }
-             if (PyObject_GenericSetAttr(self.ptr(), nb::str(name.c_str()).ptr(), value.ptr()) != 0) {
-               throw nb::python_error();
-             }
-           })
+      .def(
+          "__setattr__",
+          [](nb::handle self, const std::string& name, nb::handle value) {
+            Module& mod = nb::cast<Module&>(self);
+            auto& acc = static_cast<ModuleAccess&>(mod);
+            if (nb::isinstance<Module>(value)) {
+              bool known = false;
+              for (const auto& [n, c] : mod.named_children()) known = known || n == name;
+              if (!known) acc.add_child(name, nb::cast<std::shared_ptr<Module>>(value));
+            } else if (nb::isinstance<Tensor>(value)) {
+              const Tensor t = nb::cast<Tensor>(value);
+              if (t.requires_grad() && t.is_leaf() &&
+                  !has_name(mod.named_parameters(/*recurse=*/false), name)) {
+                acc.register_parameter(name, t);
+              }
+            }
+            if (PyObject_GenericSetAttr(self.ptr(), nb::str(name.c_str()).ptr(), value.ptr()) != 0) {
+              throw nb::python_error();
+            }
+          },
+          // .none(): `self.downsample = None` is common in PyTorch modules.
+          nb::arg(), nb::arg().none())
       .def(
           "register_parameter",
           [](Module& mod, const std::string& n, const Tensor& t) {
