@@ -187,7 +187,8 @@ def _permutation(n: int, rng: Optional[np.random.Generator]) -> List[int]:
     if n == 0:
         return []
     if rng is None:
-        return [int(i) for i in _C.randperm(n).tolist()]
+        order: Any = _C.randperm(n).tolist()
+        return [int(i) for i in order]
     return [int(i) for i in rng.permutation(n)]
 
 
@@ -212,7 +213,8 @@ def random_split(dataset: Any, lengths: Sequence[float], generator: Any = None) 
     if sum(lengths) != n:
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
     order = _permutation(n, _as_rng(generator))
-    out, start = [], 0
+    out: List[Subset] = []
+    start = 0
     for length in lengths:
         out.append(Subset(dataset, order[start : start + int(length)]))
         start += int(length)
@@ -265,6 +267,7 @@ class RandomSampler(Sampler[int]):
     def __iter__(self) -> Iterator[int]:
         n = len(self.data_source)
         if self.replacement:
+            draws: Any
             if self._rng is None:
                 draws = _C.randint(0, n, [self.num_samples]).tolist()
             else:
@@ -577,7 +580,7 @@ class _PythonIter:
         self.epoch = next(self._epoch_counter)
         self.iterable = isinstance(loader.dataset, IterableDataset)
         self.index_iter: Iterator[Any] = iter(loader._index_sampler) if not self.iterable else itertools.repeat(
-            list(range(loader.batch_size)) if loader._auto_collation else None)
+            list(range(loader.batch_size or 1)) if loader._auto_collation else None)
         self.workers: Optional[_Workers] = None
         self.it: Optional[Iterator[Any]] = None
         if loader.num_workers == 0:
@@ -769,8 +772,9 @@ class DataLoader(Generic[T_co]):
             self.sampler = self.batch_sampler = None  # the C++ loader orders and batches
             return
         if seed is not None or device is not None:
-            raise ValueError("DataLoader: seed= and device= are options of nabla's C++ loader, which serves nabla's C++ "
-                             "datasets without sampler, batch_sampler, collate_fn, worker_init_fn or generator")
+            raise ValueError("DataLoader: seed= and device= are options of nabla's C++ loader, which serves "
+                             "nabla's C++ datasets without sampler, batch_sampler, collate_fn, worker_init_fn or "
+                             "generator")
 
         if sampler is None:
             if isinstance(dataset, IterableDataset):
@@ -801,14 +805,14 @@ class DataLoader(Generic[T_co]):
 
     def __iter__(self) -> Iterator[Any]:
         if self._cpp is not None:
-            return iter(self._cpp)
+            return iter(self._cpp)  # type: ignore[arg-type]  # its stub's LoaderIterator is an iterator
         return _PythonIter(self)
 
     def __len__(self) -> int:
         if self._cpp is not None:
             return len(self._cpp)
         if isinstance(self.dataset, IterableDataset):
-            n = len(self.dataset)
+            n = len(self.dataset)  # type: ignore[arg-type]  # a TypeError if it has no __len__, as in PyTorch
             if self.batch_size is not None:
                 return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
             return n

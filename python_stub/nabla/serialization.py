@@ -135,7 +135,8 @@ def _rebuild_tensor(dtype_name: str, shape: tuple, data: bytes, requires_grad: b
             )
         t = t.to(device(target))
     if requires_grad and t.dtype.name in ("float32", "float64", "float16", "bfloat16"):
-        t = t.detach().requires_grad_(True)
+        t = t.detach()
+        t.requires_grad = True
     return t
 
 
@@ -167,7 +168,7 @@ def _rebuild_dtype(name: str) -> dtype:
 _NOT_FROM_REPR = ("Loss", "RNN")
 
 
-def _cpp_base(cls: type) -> type:
+def _cpp_base(cls: type) -> Any:
     for c in cls.__mro__:
         if c.__module__.startswith("nabla._C"):
             return c
@@ -238,14 +239,14 @@ def _reduce_module(m: Any, protocol: int = 2) -> tuple:
 
 def _init_parameters(cls: type) -> Optional[set]:
     """The keyword names of a C++ class's constructor, from nanobind's signature text (None if unknown)."""
-    doc = getattr(cls.__init__, "__doc__", None) or ""
+    doc = getattr(getattr(cls, "__init__"), "__doc__", None) or ""
     sigs = [line for line in doc.splitlines() if "__init__(" in line]
     return set(re.findall(r"(\w+)\s*:", " ".join(sigs))) if sigs else None
 
 
 def _rebuild_module(cls: type, kind: str, args: tuple, kwargs: dict, state: dict) -> Any:
     base = _cpp_base(cls)
-    m = cls.__new__(cls)
+    m: Any = cls.__new__(cls)  # type: ignore[call-overload]
     if kind == "python":
         _C.nn.Module.__init__(m)
     elif kind == "sequential":
@@ -316,7 +317,8 @@ class _SavePickler(pickle.Pickler):
     def reducer_override(self, obj: Any) -> Any:
         if type(obj) is not Tensor:
             return NotImplemented
-        key = (obj.data_ptr(), tuple(obj.shape), tuple(obj.stride()), obj.dtype.name, str(obj.device), obj.requires_grad)
+        key = (obj.data_ptr(), tuple(obj.shape), tuple(obj.stride()), obj.dtype.name, str(obj.device),
+               obj.requires_grad)
         first = self._seen.setdefault(key, obj)
         if first is not obj:
             return (_same, (first,))

@@ -304,8 +304,11 @@ def test_samplers_batch_sampler_and_no_auto_batching():
 def test_a_torch_generator_is_accepted():
     import torch
 
-    a = [b[1].tolist() for b in DataLoader(Plain(), batch_size=5, shuffle=True, generator=torch.Generator().manual_seed(4))]
-    b = [b[1].tolist() for b in DataLoader(Plain(), batch_size=5, shuffle=True, generator=torch.Generator().manual_seed(4))]
+    def order():
+        loader = DataLoader(Plain(), batch_size=5, shuffle=True, generator=torch.Generator().manual_seed(4))
+        return [b[1].tolist() for b in loader]
+
+    a, b = order(), order()
     assert a == b and sorted(a[0]) == [0, 1, 2, 3, 4]
 
 

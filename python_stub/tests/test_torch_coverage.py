@@ -48,7 +48,8 @@ def test_the_script_runs_and_its_counts_are_consistent(tmp_path):
     where = {"nabla": nabla, "nabla.nn": nabla.nn, "nabla.nn.functional": nabla.nn.functional,
              "nabla.optim": nabla.optim, "nabla.Tensor": nabla.Tensor}
     text = readme.read_text()
-    assert text.startswith("before\n<!-- torch-coverage:begin -->\n") and text.endswith("<!-- torch-coverage:end -->\nafter\n")
+    assert text.startswith("before\n<!-- torch-coverage:begin -->\n")
+    assert text.endswith("<!-- torch-coverage:end -->\nafter\n")
     assert "old table" not in text
     for name, d in spaces.items():
         have, missing = set(d["have"]), set(d["missing"])
