@@ -38,12 +38,15 @@ import ast
 import copyreg
 import io
 import json
+import math
 import os
 import pickle
 import re
 import struct
 import zlib
 from typing import IO, Any, Callable, Dict, Optional, Union
+
+import numpy as np
 
 from . import _C
 from ._C import Error, Tensor, device, dtype
@@ -74,10 +77,22 @@ MapLocation = Union[None, str, device, Dict[str, str], Callable[[Tensor, str], O
 # ---- tensors ----------------------------------------------------------------------------------
 
 
+# Little-endian NumPy dtypes of the dtypes NumPy has: one copy out (tobytes) and one in.
+_NP_DTYPE = {
+    "float32": "<f4", "float64": "<f8", "float16": "<f2", "int64": "<i8", "int32": "<i4", "uint8": "u1", "bool": "?",
+}
+
+
 def _tensor_bytes(t: Tensor) -> bytes:
-    """The elements of t as contiguous little-endian bytes (nabla's safetensors writer lays
-    them out; the 8-byte length and the JSON header in front are cut off)."""
-    blob = _C.io.serialize_safetensors({"t": t.detach().cpu()})
+    """The elements of t as contiguous little-endian bytes."""
+    c = t.detach().cpu()
+    name = c.dtype.name
+    if name in _NP_DTYPE:
+        a: Any = c.numpy()
+        return np.ascontiguousarray(a, dtype=_NP_DTYPE[name]).tobytes()
+    # bfloat16, which NumPy lacks: nabla's safetensors writer lays the bytes out; the 8-byte
+    # length and the JSON header in front are cut off.
+    blob = _C.io.serialize_safetensors({"t": c})
     (header_len,) = struct.unpack_from("<Q", blob, 0)
     return blob[8 + header_len :]
 
@@ -86,6 +101,13 @@ def _from_bytes(dtype_name: str, shape: tuple, data: bytes) -> Tensor:
     code = _ST_CODE.get(dtype_name)
     if code is None:
         raise Error(f"nabla.load: unknown tensor dtype '{dtype_name}' in the file")
+    if dtype_name in _NP_DTYPE:
+        dt = np.dtype(_NP_DTYPE[dtype_name])
+        n = math.prod(shape)
+        if not all(isinstance(d, int) and d >= 0 for d in shape) or n * dt.itemsize != len(data):
+            raise Error(f"nabla.load: {len(data)} bytes of {dtype_name} data do not fill a tensor of shape {list(shape)}")
+        # a writable native-order copy (from_numpy refuses read-only arrays)
+        return _C.from_numpy(np.frombuffer(data, dtype=dt).astype(dt.newbyteorder("="), copy=True).reshape(shape))
     header = json.dumps({"t": {"dtype": code, "shape": list(shape), "data_offsets": [0, len(data)]}})
     header += " " * (-len(header) % 8)
     blob = struct.pack("<Q", len(header)) + header.encode() + data

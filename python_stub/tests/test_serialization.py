@@ -287,6 +287,19 @@ def test_corrupt_truncated_and_foreign_files_are_clear_errors(tmp_path):
         assert "bad.pt" in str(err.value)
 
 
+@pytest.mark.parametrize("name", ["float32", "bfloat16"])
+def test_tensor_data_that_does_not_fit_its_shape_is_an_error(name):
+    class Short:
+        def __reduce__(self):
+            return (ser._rebuild_tensor, (name, (3,), b"\x00" * 5, False, "cpu"))
+
+    buf = io.BytesIO()
+    nabla.save([Short()], buf)
+    buf.seek(0)
+    with pytest.raises(nabla.Error):
+        nabla.load(buf)
+
+
 @needs_torch
 def test_a_pytorch_checkpoint_is_named_as_one(tmp_path):
     import torch
