@@ -105,7 +105,9 @@ def _from_bytes(dtype_name: str, shape: tuple, data: bytes) -> Tensor:
         dt = np.dtype(_NP_DTYPE[dtype_name])
         n = math.prod(shape)
         if not all(isinstance(d, int) and d >= 0 for d in shape) or n * dt.itemsize != len(data):
-            raise Error(f"nabla.load: {len(data)} bytes of {dtype_name} data do not fill a tensor of shape {list(shape)}")
+            raise Error(
+                f"nabla.load: {len(data)} bytes of {dtype_name} data do not fill a tensor of shape {list(shape)}"
+            )
         # a writable native-order copy (from_numpy refuses read-only arrays)
         return _C.from_numpy(np.frombuffer(data, dtype=dt).astype(dt.newbyteorder("="), copy=True).reshape(shape))
     header = json.dumps({"t": {"dtype": code, "shape": list(shape), "data_offsets": [0, len(data)]}})
