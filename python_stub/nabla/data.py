@@ -30,12 +30,14 @@ import itertools
 import math
 import multiprocessing
 import os
+import pickle
 import queue
 import random
 import sys
 import traceback
 import warnings
 from dataclasses import dataclass
+from multiprocessing.reduction import ForkingPickler
 from typing import Any, Callable, Dict, Generic, Iterable, Iterator, List, Optional, Sequence, TypeVar
 
 import numpy as np
@@ -425,13 +427,21 @@ def get_worker_info() -> Optional[WorkerInfo]:
     return _worker_info
 
 
+def _dumps(obj: Any) -> bytes:
+    return bytes(ForkingPickler.dumps(obj))  # dumps gives a memoryview, which a Queue cannot pickle
+
+
 class _WorkerError:
     """An exception raised in a worker, carried to the main process (tracebacks do not pickle)."""
 
     def __init__(self, where: str) -> None:
         exc_type, exc, _ = sys.exc_info()
         assert exc_type is not None
-        self.exc_type = exc_type
+        try:
+            pickle.dumps(exc_type)
+            self.exc_type: type = exc_type
+        except Exception:  # noqa: BLE001 - a class defined in a function: raised as a RuntimeError
+            self.exc_type = RuntimeError
         self.message = f"Caught {exc_type.__name__} {where}.\nOriginal {traceback.format_exc()}"
 
     def reraise(self) -> None:
@@ -500,11 +510,11 @@ def _worker_loop(dataset: Any, index_queue: Any, result_queue: Any, done_event: 
                 continue
             epoch, idx, index = task
             if init_error is not None:
-                result_queue.put((epoch, idx, init_error))
+                result_queue.put((epoch, idx, _dumps(init_error)))
                 init_error = None
                 continue
             if exhausted:
-                result_queue.put((epoch, idx, _IterableEnd(worker_id)))
+                result_queue.put((epoch, idx, _dumps(_IterableEnd(worker_id))))
                 continue
             try:
                 data = _fetch(dataset, iterable, it, index, auto_collation, collate_fn, drop_last)
@@ -513,8 +523,15 @@ def _worker_loop(dataset: Any, index_queue: Any, result_queue: Any, done_event: 
                 data = _IterableEnd(worker_id)
             except Exception:  # noqa: BLE001 - re-raised in the main process, naming this worker
                 data = _WorkerError(f"in DataLoader worker process {worker_id}")
-            result_queue.put((epoch, idx, data))
-            del data
+            # Pickled here, not in the queue's feeder thread, which would only print the error of
+            # a batch that does not pickle, and leave the main process waiting for it.
+            try:
+                blob = _dumps(data)
+            except Exception:  # noqa: BLE001 - re-raised in the main process
+                blob = _dumps(
+                    _WorkerError(f"in DataLoader worker process {worker_id} sending batch {idx} to the main process"))
+            result_queue.put((epoch, idx, blob))
+            del data, blob
     except KeyboardInterrupt:
         pass
 
@@ -650,7 +667,7 @@ class _PythonIter:
                     raise RuntimeError(f"DataLoader timed out after {timeout} seconds") from None
                 continue
             if epoch == self.epoch:  # else a batch of an epoch left early (persistent workers)
-                return idx, data
+                return idx, pickle.loads(data)
 
     def __next__(self) -> Any:
         loader = self.loader

@@ -1,6 +1,7 @@
 """nabla.data's DataLoader, datasets, samplers and default_collate, against PyTorch 1.13's."""
 import collections
 import os
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -165,6 +166,28 @@ def test_an_error_in_a_worker_is_raised_in_the_main_process_naming_it():
         list(DataLoader(Fails(), batch_size=2, num_workers=2))
     with pytest.raises(ValueError, match="sample 5 is broken"):
         list(DataLoader(Fails(), batch_size=2))
+
+
+class Unpicklable(Dataset):
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        class Local(Exception):
+            pass
+
+        if i == 3:
+            raise Local("local failure")
+        return lambda: i  # a batch that cannot travel to the main process
+
+
+def test_batches_and_errors_that_do_not_pickle_are_errors_not_hangs():
+    # the pickling error as pickle raises it (AttributeError for a local object), naming the worker
+    with pytest.raises((AttributeError, pickle.PicklingError), match=r"(?s)worker process 0 sending batch 0.*pickle"):
+        list(DataLoader(Unpicklable(), batch_size=1, num_workers=2, collate_fn=lambda b: b))
+    loader = iter(DataLoader(Unpicklable(), batch_size=1, num_workers=2, sampler=[3], collate_fn=lambda b: b))
+    with pytest.raises(RuntimeError, match=r"(?s)Caught Local.*local failure"):
+        next(loader)
 
 
 def failing_init(worker_id):
