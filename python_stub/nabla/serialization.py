@@ -43,6 +43,7 @@ import os
 import pickle
 import re
 import struct
+import threading
 import zlib
 from typing import IO, Any, Callable, Dict, Optional, Union
 
@@ -123,13 +124,21 @@ def _tensor_args(t: Tensor) -> tuple:
 
 # The map_location of the load in progress (pickle's REDUCE calls _rebuild_tensor with only
 # the saved arguments). A stack, so a load inside a map_location callable does not clobber it.
-_map_stack: list = []
+# Per thread: two threads may load with different map_locations.
+_local = threading.local()
+
+
+def _map_stack() -> list:
+    if not hasattr(_local, "stack"):
+        _local.stack = []
+    return _local.stack
 
 
 def _target_device(location: str, cpu_tensor: Tensor) -> Union[str, Tensor]:
     """Where a tensor saved on `location` goes under the current map_location: a device string,
     or the tensor a callable map_location returned."""
-    ml = _map_stack[-1] if _map_stack else None
+    stack = _map_stack()
+    ml = stack[-1] if stack else None
     if ml is None:
         return location
     if isinstance(ml, (str, device)):
@@ -402,7 +411,10 @@ def load(f: FileLike, map_location: MapLocation = None, weights_only: bool = Fal
         with open(f, "rb") as fin:
             raw = fin.read()
     else:
-        raw = f.read()
+        # A stream is read up to the end of this object only: several may follow one another.
+        raw = f.read(_HEADER.size)
+        if len(raw) == _HEADER.size and raw[:8] == MAGIC:
+            raw += f.read(_HEADER.unpack_from(raw, 0)[2])
     if len(raw) < _HEADER.size or raw[:8] != MAGIC:
         hint = " (a zip archive: a PyTorch checkpoint? nabla.load reads nabla.save files)" if raw[:2] == b"PK" else ""
         raise Error(f"nabla.load: {name!s} is not a nabla.save file: it starts with {raw[:8]!r}, not {MAGIC!r}{hint}")
@@ -422,11 +434,11 @@ def load(f: FileLike, map_location: MapLocation = None, weights_only: bool = Fal
             f"nabla.load: map_location must be a str, nabla.device, dict or callable, not {type(map_location).__name__}"
         )
     unpickler = _WeightsOnlyUnpickler if weights_only else pickle.Unpickler
-    _map_stack.append(map_location)
+    _map_stack().append(map_location)
     try:
         return unpickler(io.BytesIO(payload)).load()
     except pickle.UnpicklingError as e:
         raise Error(f"nabla.load: {name!s}: {e}") from e
     finally:
-        _map_stack.pop()
+        _map_stack().pop()
 

@@ -64,6 +64,19 @@ def test_paths_file_objects_and_nested_containers(tmp_path):
         same(nabla.load(f)["w"], w)
 
 
+def test_objects_saved_one_after_another_in_a_stream_load_in_turn():
+    buf = io.BytesIO()
+    nabla.save({"a": nabla.ones(2)}, buf)
+    nabla.save([nabla.zeros(3)], buf)
+    buf.seek(0)
+    assert nabla.load(buf)["a"].tolist() == [1.0, 1.0]
+    assert nabla.load(buf)[0].tolist() == [0.0, 0.0, 0.0]
+    cut = io.BytesIO(buf.getvalue()[:-3])
+    assert nabla.load(cut)["a"].tolist() == [1.0, 1.0]
+    with pytest.raises(nabla.Error, match="truncated"):
+        nabla.load(cut)
+
+
 def test_requires_grad_and_parameters_survive_and_grads_are_not_saved():
     p = nn.Parameter(nabla.randn(3, 2))
     (p * p).sum().backward()
