@@ -186,6 +186,10 @@ def _reduce_device(d: device) -> tuple:
     return (_rebuild_device, (str(d),))
 
 
+def _reduce_tensor_dataset(d: Any) -> tuple:
+    return (_C.data.TensorDataset, (d.data, d.targets))
+
+
 def _rebuild_device(s: str) -> device:
     return device(s)
 
@@ -334,6 +338,9 @@ class _no_grad:
 # them); nn.Module's __reduce_ex__ is bound in C++ and calls _reduce_module.
 copyreg.pickle(Tensor, _reduce_tensor)
 copyreg.pickle(device, _reduce_device)
+# The C++ TensorDataset, for DataLoader workers started by spawn or forkserver (they are sent
+# the dataset pickled).
+copyreg.pickle(_C.data.TensorDataset, _reduce_tensor_dataset)
 
 
 # ---- save / load ------------------------------------------------------------------------------

@@ -411,3 +411,14 @@ def test_spawned_workers_receive_the_dataset_and_send_tensors_back_pickled():
     assert batches[0][0].dtype == nabla.bfloat16 and batches[0][1].dtype == nabla.float64
     assert as_np(batches[1][1]).ravel().tolist() == [4.0, 5.0]
     assert as_np(batches[0][0].float()).tolist() == [[0.0, 0.0], [1.0, 1.0], [2.0, 2.0], [3.0, 3.0]]
+
+
+def test_a_cpp_tensor_dataset_travels_to_spawned_workers():
+    ds = TensorDataset(nabla.arange(6, dtype=nabla.float64), nabla.arange(6))
+    loader = DataLoader(ds, batch_size=4, num_workers=1, multiprocessing_context="spawn",
+                        collate_fn=lambda b: [int(s[1].item()) for s in b])
+    with pytest.raises(Exception, match="pickle"):  # the lambda collate_fn cannot travel under spawn
+        list(loader)
+    loader = DataLoader(ds, batch_size=4, num_workers=1, multiprocessing_context="spawn", sampler=[5, 0, 2])
+    batches = list(loader)
+    assert batches[0][0].dtype == nabla.float64 and batches[0][1].tolist() == [5, 0, 2]
