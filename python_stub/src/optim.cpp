@@ -315,7 +315,8 @@ void init_optim(nb::module_& m) {
   nb::class_<TensorDataset, Dataset>(dm, "TensorDataset")
       .def(nb::init<Tensor, Tensor>(), arg("data"), arg("targets"))
       .def_prop_ro("data", &TensorDataset::data)
-      .def_prop_ro("targets", &TensorDataset::targets);
+      .def_prop_ro("targets", &TensorDataset::targets)
+      .def_prop_ro("tensors", [](const TensorDataset& d) { return std::make_tuple(d.data(), d.targets()); });
   nb::class_<FashionMNIST, Dataset>(dm, "FashionMNIST")
       .def(nb::init<std::string, bool>(), arg("root") = FashionMNIST::default_root(), arg("train") = true,
            Release())
@@ -448,6 +449,10 @@ void init_optim(nb::module_& m) {
   cm.def("set_cudnn_benchmark", &cuda::set_cudnn_benchmark, arg("on"));
   cm.def("set_deterministic", &cuda::set_deterministic, arg("on"));
   cm.def("set_allow_tf32", &nabla::set_allow_tf32, arg("allow"));
+  // The getters, for nabla.backends.cudnn.benchmark / deterministic and backends.cuda.matmul.
+  cm.def("cudnn_benchmark", &cuda::cudnn_benchmark);
+  cm.def("deterministic", &cuda::deterministic);
+  cm.def("allow_tf32", &nabla::allow_tf32);
 }
 
 }  // namespace nabla::python
