@@ -319,6 +319,11 @@ TEST(IndexPut, WritesWithBroadcastValuesAndLastWriteWins) {
   EXPECT_EQ(r.to_vector<int64_t>(), (std::vector<int64_t>{0, 1, 2, 3, -1, -1}));
   // an empty index writes nothing
   EXPECT_TRUE(all_close(index_put(ones({2}), {zeros({0}, kInt64)}, zeros({0})), {1, 1}, 0, 0));
+  // zero-size dims, indexed or not
+  EXPECT_EQ(index(zeros({0, 3}), {zeros({0}, kInt64)}).sizes(), (Shape{0, 3}));
+  EXPECT_EQ(index(zeros({0, 3}), {Tensor(), i64({2, 0})}).sizes(), (Shape{0, 2}));
+  EXPECT_EQ(index_put(zeros({0, 3}), {zeros({0, 3}, kBool)}, ones({1})).sizes(), (Shape{0, 3}));
+  EXPECT_EQ(index_put(zeros({2, 0}), {i64({1, 1})}, ones({1})).sizes(), (Shape{2, 0}));
 }
 
 TEST(IndexPut, GradientsGoToTheWinnersAndToUnwrittenElements) {

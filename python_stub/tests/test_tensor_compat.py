@@ -110,6 +110,26 @@ def test_assignment_converts_numbers_but_not_tensors():
         same(a, b)
 
 
+EDGE = {
+    "empty rows, empty list": ((0, 3), lambda L: []),
+    "empty rows, mask": ((0, 3), lambda L: L.zeros(0, 3) > 0),
+    "empty rows, columns": ((0, 3), lambda L: (slice(None), [1, 2])),
+    "0-dim, True": ((), lambda L: True),
+    "0-dim, None and False": ((), lambda L: (None, False)),
+    "zero-size dim after the index": ((2, 0), lambda L: [1, 0, 1]),
+}
+
+
+@pytest.mark.parametrize("name", EDGE)
+def test_indexing_empty_and_0_dim_tensors(name):
+    shape, key = EDGE[name]
+    n, t = pair(np.arange(int(np.prod(shape)), dtype=np.float64).reshape(shape) + 1)
+    same(n[key(nabla)], t[key(torch)])
+    n[key(nabla)] = -1.0
+    t[key(torch)] = -1.0
+    same(n, t)
+
+
 def test_index_put_and_index_put_match_pytorch_with_accumulate():
     base = np.arange(12, dtype=np.float64).reshape(3, 4)
     out = {}

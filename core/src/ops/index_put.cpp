@@ -121,10 +121,9 @@ IndexPlan plan_index(const Tensor& x, const std::vector<Tensor>& indices, std::s
 
   const int64_t m = checked_numel(p.index_shape, op);
   p.linear.assign(static_cast<std::size_t>(m), 0);
-  int64_t row_stride = p.num_rows;
-  for (int64_t d : indexed) {
-    const int64_t size = x.size(d);
-    row_stride /= size;
+  int64_t row_stride = 1;  // row-major over the indexed dims, from the last (a size may be 0)
+  for (auto it = indexed.rbegin(); it != indexed.rend(); row_stride *= x.size(*it), ++it) {
+    const int64_t d = *it, size = x.size(d);
     const std::vector<int64_t> v = per_dim[d].expand(p.index_shape).to_vector<int64_t>();
     for (std::size_t j = 0; j < v.size(); ++j) {
       NABLA_CHECK(v[j] >= -size && v[j] < size, "{}: index {} is out of bounds for dim {} with size {}", op,
