@@ -40,7 +40,16 @@ nb::object tolist(const Tensor& t) {
   return nested(t.to_vector<int64_t>(), t.sizes(), 0, pos, number);
 }
 
-bool is_int_like(nb::handle h) { return PyLong_Check(h.ptr()) && !PyBool_Check(h.ptr()); }
+// A Python int or another integer (NumPy's, anything with __index__ but a tensor or a bool).
+bool is_int_like(nb::handle h) {
+  return !PyBool_Check(h.ptr()) &&
+         (PyLong_Check(h.ptr()) || (PyIndex_Check(h.ptr()) && !nb::isinstance<Tensor>(h)));
+}
+int64_t as_int(nb::handle h) {
+  nb::object i = nb::steal(PyNumber_Index(h.ptr()));
+  if (!i.is_valid()) throw nb::python_error();
+  return nb::cast<int64_t>(i);
+}
 
 // t[key], as PyTorch's: ints select, slices (positive steps) slice, None inserts a dim, ...
 // skips the rest, all as views; tensors, lists and ranges index (a copy): integer ones
@@ -94,10 +103,9 @@ Tensor index_tensor(nb::handle h) {
 Key parse_key(const Tensor& t, nb::handle key) {
   std::vector<nb::object> items;
   if (sequence_as_tuple(key)) {
-    nb::object seq = nb::steal(PySequence_Fast(key.ptr(), "index: expected a sequence"));
-    if (!seq.is_valid()) throw nb::python_error();
-    for (nb::handle h : nb::borrow<nb::tuple>(nb::steal(PySequence_Tuple(seq.ptr()))))
-      items.push_back(nb::borrow(h));
+    nb::object tuple = nb::steal(PySequence_Tuple(key.ptr()));
+    if (!tuple.is_valid()) throw nb::python_error();
+    for (nb::handle h : nb::borrow<nb::tuple>(tuple)) items.push_back(nb::borrow(h));
   } else {
     items.push_back(nb::borrow(key));
   }
@@ -143,7 +151,7 @@ Key parse_key(const Tensor& t, nb::handle key) {
       add_index(from_vector(std::vector<bool>{b}), 1);
     } else if (is_int_like(h) || (it.defined() && it.dim() == 0 && is_integral(it.dtype(), false))) {
       // an int, or a 0-dim integer tensor (PyTorch treats both as a select)
-      const int64_t i = it.defined() ? it.item<int64_t>() : nb::cast<int64_t>(h);
+      const int64_t i = it.defined() ? it.item<int64_t>() : as_int(h);
       const int64_t n = r.view.size(dim);
       if (i < -n || i >= n) {
         throw nb::index_error(
@@ -218,9 +226,7 @@ Shape size_args(const char* fn, const nb::args& args) {
                                        nb::type_name(h.type()).c_str())
                                .c_str());
     }
-    nb::object i = nb::steal(PyNumber_Index(h.ptr()));
-    if (!i.is_valid()) throw nb::python_error();
-    return nb::cast<int64_t>(i);
+    return as_int(h);
   };
   if (args.size() == 0)
     throw nb::type_error(fmt::format("{}(): missing the size (ints or a sequence of ints)", fn).c_str());

@@ -54,6 +54,7 @@ KEYS = {
     "after a whole slice": lambda L: (slice(None), L.tensor([3, 0])),
     "separated": lambda L: (L.tensor([1, 2]), slice(None), L.tensor([4, 0])),
     "int then list": lambda L: (0, slice(None), [0, 1]),
+    "NumPy int then tensor": lambda L: (np.int64(2), L.tensor([3, 1])),
     "0-dim tensor then list": lambda L: (L.tensor(1), [0, 2]),
     "ellipsis then list": lambda L: (Ellipsis, [1, -1]),
     "None then list": lambda L: (None, [0, 2]),
