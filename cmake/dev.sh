@@ -8,7 +8,7 @@
 #
 # The Python module (python_stub/) builds against Debian's Python with nanobind from PyPI, both
 # in a virtualenv at build/pyenv (Debian's Python is externally managed; the venv sees its
-# numpy, pytest and, where installed, torch).
+# numpy, pytest and torch).
 #
 # Environment: NABLA_BUILD_TYPE (default Release), NABLA_CMAKE_ARGS (extra cmake arguments,
 # word-split), NABLA_JOBS (default: nproc), CI (when set: warnings are errors).
@@ -20,10 +20,10 @@ DEMO_BIN=build/examples/${DEMO_NAME}
 DEMO_ARGS=(--device auto --epochs 1)
 
 BUILD_DIR=build
-# clang-format: the ctest clang_format (tests/check_format.sh); zlib1g-dev: gzip IDX files; libbenchmark-dev: nabla-bench; dataset-fashion-mnist: the data of the examples and of test_data.
+# clang-format: the ctest clang_format (tests/check_format.sh); python3-torch: PyTorch 1.13 (CPU), the reference the pytest suite checks the binding's PyTorch compatibility against; zlib1g-dev: gzip IDX files; libbenchmark-dev: nabla-bench; dataset-fashion-mnist: the data of the examples and of test_data.
 DEB_PACKAGES=(cmake ninja-build g++ pkg-config ccache clang-format libfmt-dev libgtest-dev libopenblas-dev libopenblas-openmp-dev zlib1g-dev libbenchmark-dev
   dataset-fashion-mnist
-  python3-dev python3-venv python3-numpy python3-pytest)
+  python3-dev python3-venv python3-numpy python3-pytest python3-torch)
 # nanobind pinned: the committed .pyi stubs are its stubgen's output; mypy type-checks code against
 # them (python_stub/tests/test_stubs.py).
 # nvidia-cuda-cuobjdump: the CUDA toolkit here has no cuobjdump; the launch-resources test

@@ -1,16 +1,21 @@
-// nabla::optim: SGD, Adam, AdamW, RMSprop and Adagrad step by step against PyTorch, their
-// defaults, parameter groups, state dicts (an exact resume) and their errors, one fused kernel
-// call per group and step; the learning-rate schedulers against PyTorch's lr sequences; the
-// regularisation helpers; and a small end-to-end training run (XOR).
+// nabla::optim: SGD, Adam, AdamW, RMSprop, Adagrad and Adadelta step by step against PyTorch,
+// their defaults, parameter groups, state dicts (an exact resume) and their errors, one fused
+// kernel call per group and step; LBFGS's trajectories (fixed step and strong-Wolfe line search),
+// state dict and errors; step(closure); the learning-rate schedulers against PyTorch's lr
+// sequences; the regularisation helpers; and a small end-to-end training run (XOR).
 //
-// Expected numbers marked "PyTorch" come from tests/reference/make_nn_reference.py run with
-// PyTorch 1.13.1 (Debian python3-torch 1.13.1+dfsg-4, CPU, float64); the tests need no PyTorch.
+// Expected numbers marked "PyTorch" come from tests/reference/make_nn_reference.py and
+// tests/reference/make_optim_reference.py (Adadelta, LBFGS: reference/optim_reference.inc) run
+// with PyTorch 1.13.1 (Debian python3-torch 1.13.1+dfsg-4, CPU, float64); the tests need no
+// PyTorch.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -125,6 +130,11 @@ std::unique_ptr<optim::Optimizer> make_optimizer(const std::string& name, std::v
     return std::make_unique<Adagrad>(
         params, AdagradOptions{.lr = 0.1, .weight_decay = 0.1, .initial_accumulator_value = 0.5});
   }
+  if (name == "adadelta") return std::make_unique<Adadelta>(params, AdadeltaOptions{});
+  if (name == "adadelta_lr_rho_weight_decay")
+    return std::make_unique<Adadelta>(params, AdadeltaOptions{.lr = 0.5, .rho = 0.8, .weight_decay = 0.1});
+  if (name == "adadelta_maximize_eps")
+    return std::make_unique<Adadelta>(params, AdadeltaOptions{.eps = 1e-4, .maximize = true});
   ADD_FAILURE() << "unknown optimizer case " << name;
   return nullptr;
 }
@@ -340,7 +350,7 @@ std::shared_ptr<nn::Sequential> small_mlp(uint64_t seed) {
 const std::vector<std::string> kRoundTripCases{
     "sgd_nesterov",       "sgd_momentum_weight_decay",    "adam_amsgrad",
     "adamw_weight_decay", "rmsprop_centered_momentum_wd", "adagrad_initial_accumulator",
-    "adagrad_lr_decay"};
+    "adagrad_lr_decay",   "adadelta_lr_rho_weight_decay"};
 
 TEST(Optimizers, StateDictRoundTripContinuesBitwise) {
   manual_seed(100);
@@ -463,7 +473,7 @@ TEST(Optimizers, OneFusedKernelCallPerGroupAndStep) {
   for (const Case& cs :
        {Case{"adam", Op::adam_step}, Case{"adamw", Op::adam_step}, Case{"sgd", Op::sgd_step},
         Case{"sgd_momentum", Op::sgd_step}, Case{"rmsprop_centered_momentum_wd", Op::rmsprop_step},
-        Case{"adagrad", Op::adagrad_step}}) {
+        Case{"adagrad", Op::adagrad_step}, Case{"adadelta", Op::adadelta_step}}) {
     SCOPED_TRACE(cs.name);
     auto m = std::make_shared<nn::Sequential>(std::initializer_list<std::shared_ptr<nn::Module>>{
         std::make_shared<nn::Linear>(4, 8), std::make_shared<nn::ReLU>(), std::make_shared<nn::Linear>(8, 8),
@@ -498,6 +508,380 @@ TEST(Optimizers, TwoGroupsTwoCalls) {
   opt.step();
   EXPECT_EQ(g_kernel_calls, 2);
   EXPECT_EQ(g_kernel_params, 4);
+}
+
+// ============================================================================================
+// Adadelta and LBFGS against PyTorch (reference/optim_reference.inc)
+// ============================================================================================
+
+struct LbfgsCase {
+  double lr;
+  int64_t max_iter, max_eval;  // max_eval -1: the default
+  int64_t history_size;
+  std::optional<std::string> line_search_fn;
+};
+struct LbfgsRef {
+  const char* name;
+  const char* problem;  // "rosenbrock" or "lsq"
+  D x0;
+  LbfgsCase options;
+  std::vector<D> x;  // after each step
+  D losses;          // what each step returned
+  std::vector<int64_t> func_evals, n_iter;
+};
+
+#include "reference/optim_reference.inc"
+
+TEST(Adadelta, StepByStepMatchesPyTorch) {
+  for (const OptRef& ref : kAdadeltaReference) {
+    SCOPED_TRACE(ref.name);
+    for (ScalarType dtype : {kFloat64, kFloat32}) {
+      Tensor p = from_vector<double>(kP0, {2, 2}).to(dtype).requires_grad_(true);
+      auto opt = make_optimizer(ref.name, {p});
+      for (std::size_t s = 0; s < ref.steps.size(); ++s) {
+        opt->zero_grad();
+        quadratic_loss(p).backward();
+        opt->step();
+        const double tol = dtype == kFloat64 ? 1e-13 : 2e-6;
+        EXPECT_TRUE(all_close(p.to_vector<double>(), ref.steps[s], tol, tol))
+            << dtype_name(dtype) << " after step " << s + 1;
+      }
+      const StateDict sd = opt->state_dict();
+      EXPECT_EQ(sd.at("state.0.step").item<int64_t>(), 5);
+      EXPECT_EQ(sd.at("state.0.square_avg").sizes(), (Shape{2, 2}));
+      EXPECT_EQ(sd.at("state.0.acc_delta").sizes(), (Shape{2, 2}));
+    }
+  }
+}
+
+TEST(Adadelta, DefaultsAndInvalidOptions) {
+  Tensor p = zeros({2}).requires_grad_(true);
+  // PyTorch 1.13: Adadelta(params, lr=1.0, rho=0.9, eps=1e-06, weight_decay=0, foreach=None, *,
+  // maximize=False)
+  EXPECT_EQ(optim::Adadelta({p}).defaults(),
+            (std::map<std::string, double>{
+                {"lr", 1.0}, {"rho", 0.9}, {"eps", 1e-6}, {"weight_decay", 0}, {"maximize", 0}}));
+  EXPECT_EQ(optim::Adadelta({p}).name(), "Adadelta");
+  EXPECT_NABLA_ERROR(optim::Adadelta({p}, optim::AdadeltaOptions{.lr = -1}), "Adadelta",
+                     "invalid learning rate -1");
+  EXPECT_NABLA_ERROR(optim::Adadelta({p}, optim::AdadeltaOptions{.rho = 1.5}), "Adadelta", "invalid rho 1.5");
+  EXPECT_NABLA_ERROR(optim::Adadelta({p}, optim::AdadeltaOptions{.rho = -0.1}), "Adadelta",
+                     "invalid rho -0.1");
+  EXPECT_NABLA_ERROR(optim::Adadelta({p}, optim::AdadeltaOptions{.eps = -1e-6}), "Adadelta", "epsilon");
+  EXPECT_NABLA_ERROR(optim::Adadelta({p}, optim::AdadeltaOptions{.weight_decay = -0.5}), "Adadelta",
+                     "weight_decay -0.5");
+  // rho at the ends of [0, 1] is valid, as in PyTorch
+  EXPECT_NO_THROW(optim::Adadelta({p}, optim::AdadeltaOptions{.rho = 0.0}));
+  EXPECT_NO_THROW(optim::Adadelta({p}, optim::AdadeltaOptions{.rho = 1.0}));
+}
+
+optim::LBFGSOptions lbfgs_options(const LbfgsCase& c) {
+  optim::LBFGSOptions o;
+  o.lr = c.lr;
+  o.max_iter = c.max_iter;
+  if (c.max_eval >= 0) o.max_eval = c.max_eval;
+  o.history_size = c.history_size;
+  o.line_search_fn = c.line_search_fn;
+  return o;
+}
+
+// The problems of make_optim_reference.py. wave(shape, a, s)[i] = sin(a i + s).
+Tensor wave(const Shape& shape, double a, double s) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  D v(n);
+  for (int64_t i = 0; i < n; ++i) v[i] = std::sin(a * static_cast<double>(i) + s);
+  return from_vector<double>(v, shape);
+}
+
+Tensor rosenbrock(const Tensor& x0, const Tensor& x1) {
+  return (1.0 - x0) * (1.0 - x0) + 100.0 * (x1 - x0 * x0) * (x1 - x0 * x0);
+}
+Tensor rosenbrock(const Tensor& x) { return rosenbrock(x.select(0, 0), x.select(0, 1)); }
+
+Tensor lsq(const Tensor& x) {
+  static const Tensor A = wave({6, 3}, 0.37, 0.1), b = wave({6}, 0.91, 0.3);
+  const Tensor r = matmul(A.to(x.dtype()), x) - b.to(x.dtype());
+  return 0.5 * (r * r).sum() + 0.05 * (x * x).sum();
+}
+
+std::function<Tensor()> closure_of(optim::Optimizer& opt, const Tensor& x, const std::string& problem,
+                                   int* calls = nullptr) {
+  return [&opt, x, problem, calls] {
+    if (calls != nullptr) ++*calls;
+    opt.zero_grad();
+    Tensor loss = problem == "lsq" ? lsq(x) : rosenbrock(x);
+    loss.backward();
+    return loss;
+  };
+}
+
+TEST(LBFGS, TrajectoriesMatchPyTorch) {
+  int checked = 0;
+  for (const LbfgsRef& ref : kLbfgsReference) {
+    SCOPED_TRACE(ref.name);
+    Tensor x = from_vector<double>(ref.x0).requires_grad_(true);
+    optim::LBFGS opt({x}, lbfgs_options(ref.options));
+    int calls = 0;
+    const auto closure = closure_of(opt, x, ref.problem, &calls);
+    for (std::size_t s = 0; s < ref.x.size(); ++s) {
+      const Tensor loss = opt.step(closure);
+      EXPECT_TRUE(all_close(x.to_vector<double>(), ref.x[s], 1e-10, 1e-10)) << "x after step " << s + 1;
+      EXPECT_TRUE(all_close({loss.item<double>()}, {ref.losses[s]}, 1e-10, 1e-10))
+          << "loss of step " << s + 1;
+      const StateDict sd = opt.state_dict();
+      EXPECT_EQ(sd.at("state.0.func_evals").item<int64_t>(), ref.func_evals[s]) << "step " << s + 1;
+      EXPECT_EQ(sd.at("state.0.n_iter").item<int64_t>(), ref.n_iter[s]) << "step " << s + 1;
+      EXPECT_EQ(calls, ref.func_evals[s]) << "closure calls up to step " << s + 1;
+    }
+    ++checked;
+  }
+  EXPECT_EQ(checked, 5);
+}
+
+// In float32 the vectors are float32 and the scalars double: the path stays close to
+// float64's on the well-conditioned least-squares problem.
+TEST(LBFGS, Float32FollowsFloat64) {
+  int checked = 0;
+  for (const LbfgsRef& ref : kLbfgsReference) {
+    if (std::string(ref.problem) != "lsq") continue;
+    SCOPED_TRACE(ref.name);
+    Tensor x = from_vector<double>(ref.x0).to(kFloat32).requires_grad_(true);
+    optim::LBFGS opt({x}, lbfgs_options(ref.options));
+    for (std::size_t s = 0; s < ref.x.size(); ++s) opt.step(closure_of(opt, x, ref.problem));
+    EXPECT_EQ(x.dtype(), kFloat32);
+    EXPECT_EQ(opt.state_dict().at("state.0.d").dtype(), kFloat32);
+    EXPECT_TRUE(all_close(x.to_vector<double>(), ref.x.back(), 1e-5, 1e-5));
+    ++checked;
+  }
+  EXPECT_EQ(checked, 2);
+}
+
+// The parameters are one vector: Rosenbrock over two one-element parameters follows the path
+// of one two-element parameter bit for bit, and a parameter without a gradient counts as zeros
+// (it is not moved).
+TEST(LBFGS, ParametersAreOneFlatVector) {
+  for (bool wolfe : {false, true}) {
+    SCOPED_TRACE(wolfe ? "strong_wolfe" : "fixed step");
+    optim::LBFGSOptions o;
+    o.max_iter = 6;
+    if (wolfe) o.line_search_fn = "strong_wolfe";
+    Tensor x = from_vector<double>({-1.5, 2.0}).requires_grad_(true);
+    optim::LBFGS one({x}, o);
+    Tensor a = from_vector<double>({-1.5}).requires_grad_(true),
+           b = from_vector<double>({2.0}).requires_grad_(true);
+    Tensor unused = from_vector<double>({7.0, 8.0}).requires_grad_(true);
+    optim::LBFGS split({a, unused, b}, o);
+    const auto c1 = closure_of(one, x, "rosenbrock");
+    const auto c2 = [&] {
+      split.zero_grad();
+      Tensor loss = rosenbrock(a.select(0, 0), b.select(0, 0));
+      loss.backward();
+      return loss;
+    };
+    for (int s = 0; s < 3; ++s) {
+      EXPECT_EQ(one.step(c1).item<double>(), split.step(c2).item<double>()) << "step " << s + 1;
+      EXPECT_EQ(x.to_vector<double>(), (D{a.item<double>(), b.item<double>()})) << "step " << s + 1;
+    }
+    EXPECT_EQ(unused.to_vector<double>(), (D{7.0, 8.0}));
+    EXPECT_EQ(split.state_dict().at("state.0.d").sizes(), (Shape{4}));
+  }
+}
+
+TEST(LBFGS, DefaultsAreTorchs) {
+  Tensor p = zeros({2}, kFloat64).requires_grad_(true);
+  // PyTorch 1.13: LBFGS(params, lr=1, max_iter=20, max_eval=None (max_iter * 5 // 4),
+  // tolerance_grad=1e-07, tolerance_change=1e-09, history_size=100, line_search_fn=None)
+  using M = std::map<std::string, double>;
+  EXPECT_EQ(optim::LBFGS({p}).defaults(), (M{{"lr", 1.0},
+                                             {"max_iter", 20},
+                                             {"max_eval", 25},
+                                             {"tolerance_grad", 1e-7},
+                                             {"tolerance_change", 1e-9},
+                                             {"history_size", 100},
+                                             {"line_search_fn", 0}}));
+  optim::LBFGSOptions o;
+  o.max_iter = 7;
+  o.line_search_fn = "strong_wolfe";
+  EXPECT_EQ(optim::LBFGS({p}, o).defaults().at("max_eval"), 8);  // 7 * 5 // 4
+  EXPECT_EQ(optim::LBFGS({p}, o).defaults().at("line_search_fn"), 1);
+  o.max_eval = 3;
+  EXPECT_EQ(optim::LBFGS({p}, o).defaults().at("max_eval"), 3);
+  EXPECT_EQ(optim::LBFGS({p}).name(), "LBFGS");
+}
+
+TEST(LBFGS, ErrorsNameLBFGSAndTheValue) {
+  Tensor p = zeros({2}, kFloat64).requires_grad_(true);
+  auto with = [](auto set) {
+    optim::LBFGSOptions o;
+    set(o);
+    return o;
+  };
+  EXPECT_NABLA_ERROR(optim::LBFGS({p}, with([](auto& o) { o.lr = -0.5; })), "LBFGS",
+                     "invalid learning rate -0.5");
+  EXPECT_NABLA_ERROR(optim::LBFGS({p}, with([](auto& o) { o.history_size = 0; })), "LBFGS",
+                     "invalid history_size 0");
+  EXPECT_NABLA_ERROR(optim::LBFGS({p}, with([](auto& o) { o.line_search_fn = "backtracking"; })), "LBFGS",
+                     "unknown line_search_fn 'backtracking'");
+  EXPECT_NABLA_ERROR(optim::LBFGS({p}, with([](auto& o) { o.max_iter = 0; })), "LBFGS", "invalid max_iter 0");
+  EXPECT_NABLA_ERROR(optim::LBFGS({p}, with([](auto& o) { o.max_eval = 0; })), "LBFGS", "invalid max_eval 0");
+  EXPECT_NABLA_ERROR(optim::LBFGS({p}, with([](auto& o) { o.tolerance_grad = -1; })), "LBFGS",
+                     "tolerance_grad -1");
+  // one parameter group only, as PyTorch
+  Tensor q = zeros({3}, kFloat64).requires_grad_(true);
+  EXPECT_NABLA_ERROR(
+      optim::LBFGS(std::vector<optim::ParamGroup>{{{p}, {}}, {{q}, {}}}, optim::LBFGSOptions{}), "LBFGS",
+      "parameter groups", "got 2 groups");
+  optim::LBFGS opt({p});
+  EXPECT_NABLA_ERROR(opt.add_param_group({{q}, {}}), "LBFGS", "parameter groups");
+  EXPECT_EQ(opt.param_groups().size(), 1u);
+  EXPECT_NABLA_ERROR(optim::LBFGS({p, zeros({2}, kFloat32).requires_grad_(true)}), "LBFGS",
+                     "one dtype and device", "float64", "float32");
+  EXPECT_NABLA_ERROR(optim::LBFGS(std::vector<Tensor>{}), "LBFGS", "no parameters");
+  // the closure is required and must return the loss
+  EXPECT_NABLA_ERROR(opt.step(), "LBFGS", "step(closure)");
+  EXPECT_NABLA_ERROR(opt.step(std::function<Tensor()>{}), "LBFGS", "empty closure");
+  EXPECT_NABLA_ERROR(opt.step([] { return Tensor(); }), "LBFGS", "returned no loss");
+  EXPECT_NABLA_ERROR(opt.step([&] { return p * 2.0; }), "LBFGS", "one-element", "[2]");
+}
+
+// step(closure) of the other optimizers: the closure runs with grad mode on even where the
+// caller switched it off, and step returns the closure's loss.
+TEST(Optimizers, StepWithClosureReturnsTheLoss) {
+  Tensor p = from_vector<double>(kP0, {2, 2}).requires_grad_(true);
+  auto opt = make_optimizer("sgd_momentum", {p});
+  Tensor q = from_vector<double>(kP0, {2, 2}).requires_grad_(true);
+  auto ref = make_optimizer("sgd_momentum", {q});
+  for (int s = 0; s < 3; ++s) {
+    NoGradGuard off;
+    const Tensor loss = opt->step([&] {
+      EXPECT_TRUE(GradMode::is_enabled());
+      opt->zero_grad();
+      Tensor l = quadratic_loss(p);
+      l.backward();
+      return l;
+    });
+    EXPECT_FALSE(GradMode::is_enabled());
+    {
+      GradMode::set_enabled(true);
+      ref->zero_grad();
+      const Tensor l = quadratic_loss(q);
+      l.backward();
+      GradMode::set_enabled(false);
+      ref->step();
+      EXPECT_EQ(loss.item<double>(), l.item<double>()) << "step " << s + 1;
+    }
+    EXPECT_EQ(p.to_vector<double>(), q.to_vector<double>()) << "step " << s + 1;
+  }
+  EXPECT_TRUE(all_close(p.to_vector<double>(), optimizer_reference()[1].steps[2], 5e-10, 5e-10));
+}
+
+TEST(LBFGS, StateDictRoundTripContinuesBitwise) {
+  for (const LbfgsRef& ref : kLbfgsReference) {
+    SCOPED_TRACE(ref.name);
+    const std::size_t n = ref.x.size() - 1;  // steps before the save; one after
+    Tensor a = from_vector<double>(ref.x0).requires_grad_(true);
+    optim::LBFGS opt_a({a}, lbfgs_options(ref.options));
+    for (std::size_t s = 0; s <= n; ++s) opt_a.step(closure_of(opt_a, a, ref.problem));
+
+    Tensor b = from_vector<double>(ref.x0).requires_grad_(true);
+    optim::LBFGS opt_b({b}, lbfgs_options(ref.options));
+    for (std::size_t s = 0; s < n; ++s) opt_b.step(closure_of(opt_b, b, ref.problem));
+    const StateDict saved = opt_b.state_dict();
+    // layout: PyTorch's state of the first parameter
+    const int64_t k = saved.at("state.0.ro").numel();
+    EXPECT_GE(k, 1);
+    EXPECT_LE(k, ref.options.history_size);
+    EXPECT_EQ(saved.at("state.0.old_dirs").sizes(), (Shape{k, static_cast<int64_t>(ref.x0.size())}));
+    EXPECT_EQ(saved.at("state.0.old_stps").sizes(), (Shape{k, static_cast<int64_t>(ref.x0.size())}));
+    for (const char* key : {"d", "prev_flat_grad"})
+      EXPECT_EQ(saved.at(std::string("state.0.") + key).sizes(),
+                (Shape{static_cast<int64_t>(ref.x0.size())}));
+    for (const char* key : {"t", "H_diag", "prev_loss", "func_evals", "n_iter"})
+      EXPECT_EQ(saved.at(std::string("state.0.") + key).dim(), 0) << key;
+    EXPECT_EQ(saved.at("state.0.func_evals").item<int64_t>(), ref.func_evals[n - 1]);
+    EXPECT_EQ(saved.at("param_groups.0.history_size").item<double>(), ref.options.history_size);
+
+    // a fresh optimizer (other options: the state's replace them) over a copy of b
+    Tensor c = b.detach().clone().requires_grad_(true);
+    optim::LBFGS opt_c({c}, optim::LBFGSOptions{.lr = 0.1, .history_size = 3});
+    opt_c.load_state_dict(saved);
+    EXPECT_EQ(opt_c.get_lr(), ref.options.lr);
+    const Tensor loss_c = opt_c.step(closure_of(opt_c, c, ref.problem));
+    const Tensor loss_b = opt_b.step(closure_of(opt_b, b, ref.problem));
+    EXPECT_EQ(loss_c.item<double>(), loss_b.item<double>());
+    EXPECT_EQ(c.to_vector<double>(), a.to_vector<double>());
+    EXPECT_EQ(b.to_vector<double>(), a.to_vector<double>());
+    EXPECT_EQ(opt_c.state_dict().at("state.0.n_iter").item<int64_t>(), ref.n_iter[n]);
+    // the saved state is a snapshot
+    EXPECT_EQ(saved.at("state.0.func_evals").item<int64_t>(), ref.func_evals[n - 1]);
+  }
+}
+
+TEST(LBFGS, StateDictBeforeAndWithoutIterations) {
+  Tensor x = from_vector<double>({1.0, 1.0}).requires_grad_(true);  // Rosenbrock's minimum
+  optim::LBFGS opt({x});
+  EXPECT_FALSE(opt.state_dict().contains("state.0.n_iter"));  // no state before a step
+  optim::LBFGS fresh({x});
+  fresh.load_state_dict(opt.state_dict());
+  // at the minimum the first evaluation ends the step: func_evals counts it, nothing else is kept
+  EXPECT_EQ(opt.step(closure_of(opt, x, "rosenbrock")).item<double>(), 0.0);
+  const StateDict sd = opt.state_dict();
+  EXPECT_EQ(sd.at("state.0.func_evals").item<int64_t>(), 1);
+  EXPECT_EQ(sd.at("state.0.n_iter").item<int64_t>(), 0);
+  EXPECT_FALSE(sd.contains("state.0.d"));
+  fresh.load_state_dict(sd);
+  EXPECT_EQ(fresh.state_dict().at("state.0.func_evals").item<int64_t>(), 1);
+}
+
+TEST(LBFGS, LoadStateDictRejectsBadStateAndChangesNothing) {
+  Tensor x = from_vector<double>({0.0, 0.0, 0.0}).requires_grad_(true);
+  optim::LBFGS opt({x}, optim::LBFGSOptions{.history_size = 2});
+  for (int s = 0; s < 2; ++s) opt.step(closure_of(opt, x, "lsq"));
+  const StateDict good = opt.state_dict();
+  auto with = [&](const std::string& key, const Tensor& t) {
+    StateDict sd;
+    for (const auto& [k, v] : good) sd.insert(k, k == key ? t : v);
+    if (!sd.contains(key)) sd.insert(key, t);
+    return sd;
+  };
+  auto without = [&](const std::string& key) {
+    StateDict sd;
+    for (const auto& [k, v] : good)
+      if (k != key) sd.insert(k, v);
+    return sd;
+  };
+  Tensor y = zeros({3}, kFloat64).requires_grad_(true);
+  optim::LBFGS target({y}, optim::LBFGSOptions{.lr = 0.5});
+  EXPECT_NABLA_ERROR(target.load_state_dict(with("state.0.d", zeros({4}, kFloat64))), "LBFGS", "state.0.d",
+                     "[4]", "[3]");
+  EXPECT_NABLA_ERROR(target.load_state_dict(with("state.0.old_dirs", zeros({1, 3}, kFloat64))), "LBFGS",
+                     "state.0.old_dirs", "[1, 3]", "[2, 3]");
+  EXPECT_NABLA_ERROR(target.load_state_dict(with("state.0.ro", zeros({5}, kFloat64))), "LBFGS",
+                     "5 history pairs, more than history_size 2");
+  EXPECT_NABLA_ERROR(target.load_state_dict(without("state.0.t")), "LBFGS", "state.0.t is missing");
+  EXPECT_NABLA_ERROR(target.load_state_dict(with("state.0.al", zeros({2}, kFloat64))), "LBFGS",
+                     "unexpected entry 'state.0.al'");
+  EXPECT_NABLA_ERROR(target.load_state_dict(with("state.1.d", zeros({3}, kFloat64))), "LBFGS",
+                     "unexpected entry 'state.1.d'");
+  EXPECT_NABLA_ERROR(
+      target.load_state_dict(with("param_groups.0.line_search_fn", scalar_tensor(2.0, kFloat64))), "LBFGS",
+      "line_search_fn code 2");
+  EXPECT_NABLA_ERROR(
+      target.load_state_dict(with("param_groups.0.history_size", scalar_tensor(0.0, kFloat64))), "LBFGS",
+      "history_size 0");
+  // another optimizer's state
+  Tensor z = zeros({3}, kFloat64).requires_grad_(true);
+  optim::Adam adam({z});
+  (z * 2.0).sum().backward();
+  adam.step();
+  EXPECT_NABLA_ERROR(target.load_state_dict(adam.state_dict()), "LBFGS", "load_state_dict");
+  // nothing of the failed loads stuck
+  EXPECT_EQ(target.get_lr(), 0.5);
+  EXPECT_FALSE(target.state_dict().contains("state.0.n_iter"));
+  target.load_state_dict(good);
+  EXPECT_EQ(target.state_dict().at("state.0.n_iter").item<int64_t>(),
+            good.at("state.0.n_iter").item<int64_t>());
 }
 
 // ============================================================================================

@@ -138,4 +138,27 @@ struct AdagradUpdate {
   }
 };
 
+// Adadelta (Zeiler 2012); states: square_avg, acc_delta. 1 - rho is formed in double, as
+// PyTorch's addcmul_(..., value=1 - rho) does.
+struct AdadeltaUpdate {
+  double lr, rho, eps, weight_decay;
+  bool maximize;
+  template <class Self, class F>
+  static void each(Self& u, F&& f) {
+    f(u.lr), f(u.rho), f(u.eps), f(u.weight_decay), f(u.maximize);
+  }
+  NABLA_HOST_DEVICE int states() const { return 2; }
+  template <class T>
+  NABLA_HOST_DEVICE void operator()(T& p, T g, T* s) const {
+    T &square_avg = s[0], &acc_delta = s[1];
+    if (maximize) g = -g;
+    if (weight_decay != 0) g += T(weight_decay) * p;
+    square_avg = square_avg * T(rho) + T(1.0 - rho) * g * g;
+    const T std_dev = m::sqrt(square_avg + T(eps));
+    const T delta = m::sqrt(acc_delta + T(eps)) / std_dev * g;
+    acc_delta = acc_delta * T(rho) + T(1.0 - rho) * delta * delta;
+    p -= T(lr) * delta;
+  }
+};
+
 }  // namespace nabla::math

@@ -306,25 +306,28 @@ void init_nn(nb::module_& m) {
           nb::sig("def __call__(self, *args: typing.Any, **kwargs: typing.Any) -> typing.Any"),
           "forward(*args, **kwargs), then the forward hooks (hook(module, args, output), whose non-None "
           "result replaces the output) and the backward hooks.")
-      .def("__setattr__",
-           [](nb::handle self, const std::string& name, nb::handle value) {
-             Module& mod = nb::cast<Module&>(self);
-             auto& acc = static_cast<ModuleAccess&>(mod);
-             if (nb::isinstance<Module>(value)) {
-               bool known = false;
-               for (const auto& [n, c] : mod.named_children()) known = known || n == name;
-               if (!known) acc.add_child(name, nb::cast<std::shared_ptr<Module>>(value));
-             } else if (nb::isinstance<Tensor>(value)) {
-               const Tensor t = nb::cast<Tensor>(value);
-               if (t.requires_grad() && t.is_leaf() &&
-                   !has_name(mod.named_parameters(/*recurse=*/false), name)) {
-                 acc.register_parameter(name, t);
-               }
-             }
-             if (PyObject_GenericSetAttr(self.ptr(), nb::str(name.c_str()).ptr(), value.ptr()) != 0) {
-               throw nb::python_error();
-             }
-           })
+      .def(
+          "__setattr__",
+          [](nb::handle self, const std::string& name, nb::handle value) {
+            Module& mod = nb::cast<Module&>(self);
+            auto& acc = static_cast<ModuleAccess&>(mod);
+            if (nb::isinstance<Module>(value)) {
+              bool known = false;
+              for (const auto& [n, c] : mod.named_children()) known = known || n == name;
+              if (!known) acc.add_child(name, nb::cast<std::shared_ptr<Module>>(value));
+            } else if (nb::isinstance<Tensor>(value)) {
+              const Tensor t = nb::cast<Tensor>(value);
+              if (t.requires_grad() && t.is_leaf() &&
+                  !has_name(mod.named_parameters(/*recurse=*/false), name)) {
+                acc.register_parameter(name, t);
+              }
+            }
+            if (PyObject_GenericSetAttr(self.ptr(), nb::str(name.c_str()).ptr(), value.ptr()) != 0) {
+              throw nb::python_error();
+            }
+          },
+          // .none(): `self.downsample = None` is common in PyTorch modules.
+          nb::arg(), nb::arg().none())
       .def(
           "register_parameter",
           [](Module& mod, const std::string& n, const Tensor& t) {
@@ -530,6 +533,14 @@ void init_nn(nb::module_& m) {
                  ("'" + mod.type_name() + "' module has no attribute '" + name + "'").c_str());
            })
       .def("extra_repr", &Module::extra_repr)
+      // pickle and copy.deepcopy, for nabla's layers and Python subclasses alike (copyreg would
+      // reach only the exact types): nabla.serialization rebuilds a module from its class and state.
+      .def(
+          "__reduce_ex__",
+          [](nb::handle self, int protocol) {
+            return nb::module_::import_("nabla.serialization").attr("_reduce_module")(self, protocol);
+          },
+          arg("protocol"))
       .def("__repr__", &Module::repr)
       .def_prop_ro("type_name", &Module::type_name);
   // a strong reference, held for the module's lifetime

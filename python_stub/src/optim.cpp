@@ -14,6 +14,70 @@ using nb::arg;
 using Release = nb::call_guard<nb::gil_scoped_release>;
 using namespace nabla::optim;  // NOLINT
 
+// LBFGS's line_search_fn as its option code: None 0, "strong_wolfe" 1.
+double line_search_code(nb::handle v) {
+  if (v.is_none()) return 0.0;
+  NABLA_CHECK(nb::isinstance<nb::str>(v), "LBFGS: line_search_fn must be None or 'strong_wolfe', got a {}",
+              nb::inst_name(v).c_str());
+  const std::string name = nb::cast<std::string>(v);
+  NABLA_CHECK(name == "strong_wolfe", "LBFGS: unknown line_search_fn '{}' (expected None or 'strong_wolfe')",
+              name);
+  return 1.0;
+}
+
+// An option as PyTorch shows it: LBFGS's counts as ints and its line_search_fn as None or a
+// name; every other option as the number it is.
+nb::object option_value(const Optimizer& o, const std::string& key, double v) {
+  if (o.name() == "LBFGS") {
+    if (key == "line_search_fn") return v != 0 ? nb::object(nb::str("strong_wolfe")) : nb::none();
+    if (key == "max_iter" || key == "max_eval" || key == "history_size")
+      return nb::int_(static_cast<int64_t>(v));
+  }
+  return nb::float_(v);
+}
+
+// The loss a Python closure returned, as a tensor: a Tensor, a Python number (a 0-dim float64
+// tensor) or None (no loss: an undefined tensor).
+Tensor closure_loss(nb::handle r) {
+  if (r.is_none()) return Tensor();
+  if (nb::isinstance<Tensor>(r)) return nb::cast<Tensor>(r);
+  if (PyFloat_Check(r.ptr()) || PyLong_Check(r.ptr())) return scalar_tensor(nb::cast<double>(r), kFloat64);
+  throw nb::type_error(("optimizer step: the closure must return the loss (a Tensor), got a " +
+                        std::string(nb::inst_name(r).c_str()))
+                           .c_str());
+}
+
+// Optimizer.step(closure=None). The step runs without the GIL; the closure, which runs the
+// model in Python, takes it back for each call. Returns what the closure's first call
+// returned, as torch.optim does.
+nb::object step_with(Optimizer& o, nb::object closure) {
+  if (closure.is_none()) {
+    nb::gil_scoped_release release;
+    o.step();
+    return nb::none();
+  }
+  if (!PyCallable_Check(closure.ptr())) {
+    throw nb::type_error((o.name() + ": step(closure): the closure must be callable, got a " +
+                          std::string(nb::inst_name(closure).c_str()))
+                             .c_str());
+  }
+  nb::object first;
+  // captures by reference only: copies of the std::function made without the GIL touch no
+  // Python reference count
+  std::function<Tensor()> fn = [&closure, &first]() -> Tensor {
+    nb::gil_scoped_acquire acquire;
+    nb::object r = closure();
+    Tensor loss = closure_loss(r);
+    if (!first.is_valid()) first = std::move(r);
+    return loss;
+  };
+  {
+    nb::gil_scoped_release release;
+    o.step(fn);
+  }
+  return first.is_valid() ? first : nb::none();
+}
+
 // params: a list of tensors, or of dicts {"params": [...], "lr": ..., ...} (parameter groups).
 std::vector<ParamGroup> groups_from(nb::handle params) {
   std::vector<ParamGroup> groups;
@@ -29,6 +93,8 @@ std::vector<ParamGroup> groups_from(nb::handle params) {
           auto b = nb::cast<std::pair<double, double>>(v);
           g.options["beta1"] = b.first;
           g.options["beta2"] = b.second;
+        } else if (key == "line_search_fn") {
+          g.options[key] = line_search_code(v);
         } else
           g.options[key] = nb::cast<double>(v);
       }
@@ -47,8 +113,8 @@ nb::list groups_to_list(const Optimizer& o) {
   for (const ParamGroup& g : o.param_groups()) {
     nb::dict d;
     d["params"] = g.params;
-    for (const auto& [k, v] : o.defaults()) d[k.c_str()] = v;
-    for (const auto& [k, v] : g.options) d[k.c_str()] = v;
+    for (const auto& [k, v] : o.defaults()) d[k.c_str()] = option_value(o, k, v);
+    for (const auto& [k, v] : g.options) d[k.c_str()] = option_value(o, k, v);
     l.append(d);
   }
   return l;
@@ -67,10 +133,18 @@ void init_optim(nb::module_& m) {
   // ---- optimizers ------------------------------------------------------------------------
   nb::module_ om = m.def_submodule("optim", "nabla.optim: optimizers and learning-rate schedulers");
   nb::class_<Optimizer>(om, "Optimizer")
-      .def("step", &Optimizer::step, Release())
+      .def("step", &step_with, arg("closure") = nb::none(),
+           nb::sig("def step(self, closure: typing.Callable[[], typing.Any] | None = None) -> typing.Any"),
+           "Updates the parameters; with a closure (re-evaluates the model and returns the loss), calls it "
+           "first and returns its loss (LBFGS calls it several times and requires it).")
       .def("zero_grad", &Optimizer::zero_grad, arg("set_to_none") = true)
       .def_prop_ro("param_groups", &groups_to_list, "Copies of the groups (set learning rates with set_lr)")
-      .def_prop_ro("defaults", &Optimizer::defaults)
+      .def_prop_ro("defaults",
+                   [](const Optimizer& o) {
+                     nb::dict d;
+                     for (const auto& [k, v] : o.defaults()) d[k.c_str()] = option_value(o, k, v);
+                     return d;
+                   })
       .def(
           "add_param_group",
           [](Optimizer& o, const nb::dict& g) {
@@ -139,6 +213,38 @@ void init_optim(nb::module_& m) {
           },
           arg("params"), arg("lr") = 1e-2, arg("lr_decay") = 0.0, arg("weight_decay") = 0.0,
           arg("initial_accumulator_value") = 0.0, arg("eps") = 1e-10, nb::kw_only(), arg("maximize") = false);
+  nb::class_<Adadelta, Optimizer>(om, "Adadelta")
+      .def(
+          "__init__",
+          [](Adadelta* o, nb::handle params, double lr, double rho, double eps, double wd, bool maximize) {
+            new (o) Adadelta(groups_from(params), AdadeltaOptions{lr, rho, eps, wd, maximize});
+          },
+          arg("params"), arg("lr") = 1.0, arg("rho") = 0.9, arg("eps") = 1e-6, arg("weight_decay") = 0.0,
+          nb::kw_only(), arg("maximize") = false);
+  nb::class_<LBFGS, Optimizer>(om, "LBFGS")
+      .def(
+          "__init__",
+          [](LBFGS* o, nb::handle params, double lr, int64_t max_iter, std::optional<int64_t> max_eval,
+             double tolerance_grad, double tolerance_change, int64_t history_size,
+             nb::handle line_search_fn) {
+            LBFGSOptions opts;
+            opts.lr = lr;
+            opts.max_iter = max_iter;
+            opts.max_eval = max_eval;
+            opts.tolerance_grad = tolerance_grad;
+            opts.tolerance_change = tolerance_change;
+            opts.history_size = history_size;
+            if (line_search_code(line_search_fn) != 0) opts.line_search_fn = "strong_wolfe";
+            new (o) LBFGS(groups_from(params), opts);
+          },
+          arg("params"), arg("lr") = 1.0, arg("max_iter") = 20, arg("max_eval") = nb::none(),
+          arg("tolerance_grad") = 1e-7, arg("tolerance_change") = 1e-9, arg("history_size") = 100,
+          arg("line_search_fn") = nb::none(),
+          nb::sig("def __init__(self, params: object, lr: float = 1.0, max_iter: int = 20, max_eval: int | "
+                  "None = "
+                  "None, tolerance_grad: float = 1e-07, tolerance_change: float = 1e-09, history_size: int = "
+                  "100, "
+                  "line_search_fn: str | None = None) -> None"));
 
   // Regularisation helpers under their C++ names (clip_grad_* also in nn.utils, as PyTorch's).
   om.def("clip_grad_norm_", &clip_grad_norm_, arg("parameters"), arg("max_norm"), arg("norm_type") = 2.0,
@@ -209,7 +315,8 @@ void init_optim(nb::module_& m) {
   nb::class_<TensorDataset, Dataset>(dm, "TensorDataset")
       .def(nb::init<Tensor, Tensor>(), arg("data"), arg("targets"))
       .def_prop_ro("data", &TensorDataset::data)
-      .def_prop_ro("targets", &TensorDataset::targets);
+      .def_prop_ro("targets", &TensorDataset::targets)
+      .def_prop_ro("tensors", [](const TensorDataset& d) { return std::make_tuple(d.data(), d.targets()); });
   nb::class_<FashionMNIST, Dataset>(dm, "FashionMNIST")
       .def(nb::init<std::string, bool>(), arg("root") = FashionMNIST::default_root(), arg("train") = true,
            Release())
@@ -342,6 +449,10 @@ void init_optim(nb::module_& m) {
   cm.def("set_cudnn_benchmark", &cuda::set_cudnn_benchmark, arg("on"));
   cm.def("set_deterministic", &cuda::set_deterministic, arg("on"));
   cm.def("set_allow_tf32", &nabla::set_allow_tf32, arg("allow"));
+  // The getters, for nabla.backends.cudnn.benchmark / deterministic and backends.cuda.matmul.
+  cm.def("cudnn_benchmark", &cuda::cudnn_benchmark);
+  cm.def("deterministic", &cuda::deterministic);
+  cm.def("allow_tf32", &nabla::allow_tf32);
 }
 
 }  // namespace nabla::python

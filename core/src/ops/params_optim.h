@@ -1,5 +1,5 @@
 // The parameters of the fused optimizer-step ops (sgd_step, adam_step, rmsprop_step,
-// adagrad_step in ops.def) and how they travel in OpParams: each op's update rule of
+// adagrad_step, adadelta_step in ops.def) and how they travel in OpParams: each op's update rule of
 // core/math/optim.h, its hyperparameters packed into OpParams::args in the order the rule's
 // each() lists them. Built by nabla::optim's optimizers, read back by both backends (through
 // visit_optim_rule). The number of parameters of a call is its number of inputs (their
@@ -41,6 +41,7 @@ using SgdStepParams = OptimStepParams<math::SgdUpdate>;
 using AdamStepParams = OptimStepParams<math::AdamUpdate>;
 using RmspropStepParams = OptimStepParams<math::RmspropUpdate>;
 using AdagradStepParams = OptimStepParams<math::AdagradUpdate>;
+using AdadeltaStepParams = OptimStepParams<math::AdadeltaUpdate>;
 
 /// Calls f(rule) with the update rule of optimizer-step op `op`, read back from `p` and ready
 /// to apply (Adam's bias corrections computed once for the call): each backend's kernels are
@@ -56,6 +57,8 @@ void visit_optim_rule(Op op, const OpParams& p, const F& f) {
       return f(RmspropStepParams::from(p).rule);
     case Op::adagrad_step:
       return f(AdagradStepParams::from(p).rule);
+    case Op::adadelta_step:
+      return f(AdadeltaStepParams::from(p).rule);
     default:
       NABLA_INTERNAL_ASSERT(false, "{} is not an optimizer step", op_name(op));
   }
@@ -69,4 +72,5 @@ void visit_optim_rule(Op op, const OpParams& p, const F& f) {
   void sgd_step_kernel(const KernelCall& c) { step(c); }     \
   void adam_step_kernel(const KernelCall& c) { step(c); }    \
   void rmsprop_step_kernel(const KernelCall& c) { step(c); } \
-  void adagrad_step_kernel(const KernelCall& c) { step(c); }
+  void adagrad_step_kernel(const KernelCall& c) { step(c); } \
+  void adadelta_step_kernel(const KernelCall& c) { step(c); }

@@ -4,6 +4,7 @@
 #include "nabla/autograd.h"
 #include "nabla/factories.h"
 #include "nabla/optim.h"
+#include "optim/closure.h"
 
 namespace nabla::optim {
 
@@ -11,6 +12,12 @@ Optimizer::Optimizer(std::string name, std::vector<ParamGroup> groups, std::map<
     : name_(std::move(name)), defaults_(std::move(defaults)) {
   NABLA_CHECK(!groups.empty(), "{}: got an empty parameter list", name_);
   for (auto& g : groups) add_param_group(std::move(g));
+}
+
+Tensor Optimizer::step(std::function<Tensor()> closure) {
+  Tensor loss = call_closure(closure, name_);
+  step();
+  return loss;
 }
 
 void Optimizer::add_param_group(ParamGroup group) {

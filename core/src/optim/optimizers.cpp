@@ -1,4 +1,4 @@
-// SGD, Adam, AdamW, RMSprop and Adagrad: state management around one fused kernel call per
+// SGD, Adam, AdamW, RMSprop, Adagrad and Adadelta: state management around one fused kernel call per
 // parameter group (per device and dtype). The update rules are in core/math/optim.h.
 #include <cmath>
 
@@ -248,6 +248,45 @@ void Adagrad::step() {
                                      .maximize = option(g, "maximize") != 0};
       fused_optimizer_step(Op::adagrad_step, ps, grads_of(ps), {sums}, AdagradStepParams{rule}.params());
     }
+  }
+}
+
+// ---- Adadelta -----------------------------------------------------------------------------
+std::map<std::string, double> AdadeltaOptions::to_map() const {
+  check_range("Adadelta", "learning rate", lr, 0, INFINITY);
+  check_range("Adadelta", "rho", rho, 0, 1);
+  check_range("Adadelta", "epsilon", eps, 0, INFINITY);
+  check_range("Adadelta", "weight_decay", weight_decay, 0, INFINITY);
+  return {{"lr", lr},
+          {"rho", rho},
+          {"eps", eps},
+          {"weight_decay", weight_decay},
+          {"maximize", maximize ? 1.0 : 0.0}};
+}
+
+Adadelta::Adadelta(std::vector<Tensor> params, const AdadeltaOptions& o)
+    : Adadelta(one_group(std::move(params)), o) {}
+Adadelta::Adadelta(std::vector<ParamGroup> groups, const AdadeltaOptions& o)
+    : Optimizer("Adadelta", std::move(groups), o.to_map()) {}
+
+void Adadelta::step() {
+  NoGradGuard ng;
+  for (const ParamGroup& g : param_groups()) {
+    const std::vector<Tensor> ps = params_with_grad(g);
+    if (ps.empty()) continue;
+    std::vector<std::vector<Tensor>> states(2);
+    for (const Tensor& p : ps) {
+      ParamState& s = state_of(p);
+      s.step += 1;
+      states[0].push_back(buffer(s.buffers, "square_avg", p));
+      states[1].push_back(buffer(s.buffers, "acc_delta", p));
+    }
+    const math::AdadeltaUpdate rule{.lr = option(g, "lr"),
+                                    .rho = option(g, "rho"),
+                                    .eps = option(g, "eps"),
+                                    .weight_decay = option(g, "weight_decay"),
+                                    .maximize = option(g, "maximize") != 0};
+    fused_optimizer_step(Op::adadelta_step, ps, grads_of(ps), states, AdadeltaStepParams{rule}.params());
   }
 }
 

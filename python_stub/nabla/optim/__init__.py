@@ -1,3 +1,3 @@
-"""nabla.optim: SGD, Adam, AdamW, RMSprop, Adagrad and lr_scheduler (torch.optim)."""
+"""nabla.optim: SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, LBFGS and lr_scheduler (torch.optim)."""
 from .._C.optim import *  # noqa: F401,F403
 from . import lr_scheduler  # type: ignore[no-redef]  # noqa: F401
