@@ -12,6 +12,11 @@ namespace {
 
 using nb::arg;
 using Release = nb::call_guard<nb::gil_scoped_release>;
+// In-place methods (add_, relu_, x += y, ...) return the tensor object itself, as PyTorch's:
+// `x.add_(1) is x`, and `x += 1` keeps x's identity (attributes set on it, `is` checks). They
+// return Tensor& with this policy, and nanobind hands back the Python instance that already
+// wraps that C++ object instead of wrapping a copy of the handle.
+constexpr auto kSelf = nb::rv_policy::reference_internal;
 
 nb::tuple to_tuple(const Shape& s) {
   nb::list l;
@@ -434,7 +439,7 @@ void init_tensor(nb::module_& m) {
   // ---- autograd ----------------------------------------------------------------------------
   T.def_prop_rw("requires_grad", &Tensor::requires_grad, [](Tensor& t, bool r) { t.requires_grad_(r); })
       .def(
-          "requires_grad_", [](Tensor& t, bool r) { return t.requires_grad_(r); },
+          "requires_grad_", [](Tensor& t, bool r) -> Tensor& { return t.requires_grad_(r); }, kSelf,
           arg("requires_grad") = true)
       .def_prop_rw(
           "grad",
@@ -471,7 +476,8 @@ void init_tensor(nb::module_& m) {
           },
           arg("hook"), "Calls hook(grad) with this tensor's gradient during backward (non-leaf tensors).")
       .def("detach", &Tensor::detach)
-      .def("detach_", [](Tensor& t) { return t.detach_(); })
+      .def(
+          "detach_", [](Tensor& t) -> Tensor& { return t.detach_(); }, kSelf)
       .def_prop_rw(
           "data", &Tensor::detach, [](Tensor& t, const Tensor& d) { t.set_data(d); },
           "The tensor's data, cut from the graph (a detached alias); setting it points the tensor at another "
@@ -495,16 +501,17 @@ void init_tensor(nb::module_& m) {
       .def("contiguous", &Tensor::contiguous)
       .def("clone", &Tensor::clone)
       .def(
-          "copy_", [](Tensor& t, const Tensor& s) { return t.copy_(s); }, arg("src"))
+          "copy_", [](Tensor& t, const Tensor& s) -> Tensor& { return t.copy_(s); }, kSelf, arg("src"))
       .def(
-          "fill_", [](Tensor& t, Scalar v) { return t.fill_(v); }, arg("value"))
-      .def("zero_", [](Tensor& t) { return t.zero_(); })
+          "fill_", [](Tensor& t, Scalar v) -> Tensor& { return t.fill_(v); }, kSelf, arg("value"))
       .def(
-          "uniform_", [](Tensor& t, double a, double b) { return t.uniform_(a, b); }, arg("from_") = 0.0,
-          arg("to") = 1.0)
+          "zero_", [](Tensor& t) -> Tensor& { return t.zero_(); }, kSelf)
       .def(
-          "normal_", [](Tensor& t, double m, double s) { return t.normal_(m, s); }, arg("mean") = 0.0,
-          arg("std") = 1.0);
+          "uniform_", [](Tensor& t, double a, double b) -> Tensor& { return t.uniform_(a, b); }, kSelf,
+          arg("from_") = 0.0, arg("to") = 1.0)
+      .def(
+          "normal_", [](Tensor& t, double m, double s) -> Tensor& { return t.normal_(m, s); }, kSelf,
+          arg("mean") = 0.0, arg("std") = 1.0);
 
   // ---- views ---------------------------------------------------------------------------
   T.def("view", [](const Tensor& t, nb::args s) { return t.view(shape_from_args(s)); })
@@ -556,8 +563,8 @@ void init_tensor(nb::module_& m) {
       .def(
           "index_put_",
           [](Tensor& t, const std::vector<std::optional<Tensor>>& indices, const Tensor& values,
-             bool accumulate) { return t.index_put_(index_list(indices), values, accumulate); },
-          arg("indices"), arg("values"), arg("accumulate") = false,
+             bool accumulate) -> Tensor& { return t.index_put_(index_list(indices), values, accumulate); },
+          kSelf, arg("indices"), arg("values"), arg("accumulate") = false,
           "x[indices] = values in place (accumulate: +=); None in indices takes a whole dim.")
       .def(
           "index_put",
@@ -598,14 +605,22 @@ void init_tensor(nb::module_& m) {
       .def("__gt__", [](const Tensor& a, Scalar b) { return a > b; })
       .def("__ge__", [](const Tensor& a, const Tensor& b) { return a >= b; })
       .def("__ge__", [](const Tensor& a, Scalar b) { return a >= b; })
-      .def("__iadd__", [](Tensor& a, const Tensor& b) { return a.add_(b); })
-      .def("__iadd__", [](Tensor& a, Scalar b) { return a.add_(b); })
-      .def("__isub__", [](Tensor& a, const Tensor& b) { return a.sub_(b); })
-      .def("__isub__", [](Tensor& a, Scalar b) { return a.sub_(b); })
-      .def("__imul__", [](Tensor& a, const Tensor& b) { return a.mul_(b); })
-      .def("__imul__", [](Tensor& a, Scalar b) { return a.mul_(b); })
-      .def("__itruediv__", [](Tensor& a, const Tensor& b) { return a.div_(b); })
-      .def("__itruediv__", [](Tensor& a, Scalar b) { return a.div_(b); });
+      .def(
+          "__iadd__", [](Tensor& a, const Tensor& b) -> Tensor& { return a.add_(b); }, kSelf)
+      .def(
+          "__iadd__", [](Tensor& a, Scalar b) -> Tensor& { return a.add_(b); }, kSelf)
+      .def(
+          "__isub__", [](Tensor& a, const Tensor& b) -> Tensor& { return a.sub_(b); }, kSelf)
+      .def(
+          "__isub__", [](Tensor& a, Scalar b) -> Tensor& { return a.sub_(b); }, kSelf)
+      .def(
+          "__imul__", [](Tensor& a, const Tensor& b) -> Tensor& { return a.mul_(b); }, kSelf)
+      .def(
+          "__imul__", [](Tensor& a, Scalar b) -> Tensor& { return a.mul_(b); }, kSelf)
+      .def(
+          "__itruediv__", [](Tensor& a, const Tensor& b) -> Tensor& { return a.div_(b); }, kSelf)
+      .def(
+          "__itruediv__", [](Tensor& a, Scalar b) -> Tensor& { return a.div_(b); }, kSelf);
   T.attr("__hash__") = nb::module_::import_("builtins").attr("object").attr("__hash__");
 
   // ---- elementwise methods ---------------------------------------------------------------
@@ -619,7 +634,7 @@ void init_tensor(nb::module_& m) {
   // clang-format on
   // A table of binding macros, one row per op: kept in rows, not formatted.
   // clang-format off
-#define NABLA_PY_INPLACE(name) T.def(#name, [](Tensor& t) { return t.name(); });
+#define NABLA_PY_INPLACE(name) T.def(#name, [](Tensor& t) -> Tensor& { return t.name(); }, kSelf);
   NABLA_PY_INPLACE(neg_) NABLA_PY_INPLACE(abs_) NABLA_PY_INPLACE(exp_) NABLA_PY_INPLACE(log_)
   NABLA_PY_INPLACE(sqrt_) NABLA_PY_INPLACE(tanh_) NABLA_PY_INPLACE(sigmoid_) NABLA_PY_INPLACE(relu_)
 #undef NABLA_PY_INPLACE
@@ -632,17 +647,20 @@ void init_tensor(nb::module_& m) {
            arg("min") = nb::none(), arg("max") = nb::none())
           .def(
               "clamp_",
-              [](Tensor& t, std::optional<Scalar> lo, std::optional<Scalar> hi) { return t.clamp_(lo, hi); },
-              arg("min") = nb::none(), arg("max") = nb::none())
+              [](Tensor& t, std::optional<Scalar> lo, std::optional<Scalar> hi) -> Tensor& {
+                return t.clamp_(lo, hi);
+              },
+              kSelf, arg("min") = nb::none(), arg("max") = nb::none())
           .def(
               "pow", [](const Tensor& t, Scalar e) { return t.pow(e); }, arg("exponent"))
           .def(
               "pow", [](const Tensor& t, const Tensor& e) { return t.pow(e); }, arg("exponent"))
           .def(
-              "pow_", [](Tensor& t, Scalar e) { return t.pow_(e); }, arg("exponent"))
+              "pow_", [](Tensor& t, Scalar e) -> Tensor& { return t.pow_(e); }, kSelf, arg("exponent"))
           .def("masked_fill", &Tensor::masked_fill, arg("mask"), arg("value"))
           .def(
-              "masked_fill_", [](Tensor& t, const Tensor& m, Scalar v) { return t.masked_fill_(m, v); },
+              "masked_fill_",
+              [](Tensor& t, const Tensor& m, Scalar v) -> Tensor& { return t.masked_fill_(m, v); }, kSelf,
               arg("mask"), arg("value"));
   // A table of binding macros, one row per op: kept in rows, not formatted.
   // clang-format off
@@ -651,9 +669,9 @@ void init_tensor(nb::module_& m) {
         arg("alpha") = 1)                                                                                    \
       .def(#name, [](const Tensor& a, Scalar b, Scalar al) { return a.name(b, al); }, arg("other"),         \
            arg("alpha") = 1)                                                                                 \
-      .def(#name "_", [](Tensor& a, const Tensor& b, Scalar al) { return a.name##_(b, al); }, arg("other"), \
+      .def(#name "_", [](Tensor& a, const Tensor& b, Scalar al) -> Tensor& { return a.name##_(b, al); }, kSelf, arg("other"), \
            arg("alpha") = 1)                                                                                 \
-      .def(#name "_", [](Tensor& a, Scalar b, Scalar al) { return a.name##_(b, al); }, arg("other"), arg("alpha") = 1);
+      .def(#name "_", [](Tensor& a, Scalar b, Scalar al) -> Tensor& { return a.name##_(b, al); }, kSelf, arg("other"), arg("alpha") = 1);
   NABLA_PY_BINARY_ALPHA(add) NABLA_PY_BINARY_ALPHA(sub)
 #undef NABLA_PY_BINARY_ALPHA
   // clang-format on
@@ -662,8 +680,8 @@ void init_tensor(nb::module_& m) {
 #define NABLA_PY_BINARY(name)                                                                     \
   T.def(#name, [](const Tensor& a, const Tensor& b) { return a.name(b); }, arg("other"))         \
       .def(#name, [](const Tensor& a, Scalar b) { return a.name(b); }, arg("other"))             \
-      .def(#name "_", [](Tensor& a, const Tensor& b) { return a.name##_(b); }, arg("other"))     \
-      .def(#name "_", [](Tensor& a, Scalar b) { return a.name##_(b); }, arg("other"));
+      .def(#name "_", [](Tensor& a, const Tensor& b) -> Tensor& { return a.name##_(b); }, kSelf, arg("other"))     \
+      .def(#name "_", [](Tensor& a, Scalar b) -> Tensor& { return a.name##_(b); }, kSelf, arg("other"));
   NABLA_PY_BINARY(mul) NABLA_PY_BINARY(div)
 #undef NABLA_PY_BINARY
   // clang-format on

@@ -439,3 +439,22 @@ def test_factory_sizes_are_checked():
         nabla.zeros(2, 3, size=(2,))
     with pytest.raises(TypeError):
         torch.zeros(2, 3, size=(2,))
+
+
+def test_in_place_methods_return_the_tensor_object_itself():
+    # PyTorch: x.add_(1) is x, and x += 1 keeps x's identity (a copy of the handle would share the
+    # data but break `is` checks and chained code that relies on identity).
+    x = nabla.zeros(3, dtype=nabla.float64) + 1
+    same = [
+        x.add_(1), x.sub_(0.5), x.mul_(2), x.div_(2), x.add_(x, alpha=0.5), x.relu_(), x.exp_(), x.log_(),
+        x.clamp_(0, 10), x.pow_(1), x.fill_(3.0), x.zero_(), x.copy_(nabla.ones(3, dtype=nabla.float64)),
+        x.masked_fill_(x > 2, 0.0), x.index_put_([nabla.tensor([0])], nabla.tensor([5.0], dtype=nabla.float64)),
+        x.uniform_(), x.normal_(), x.requires_grad_(False),
+    ]
+    assert all(r is x for r in same)
+    y = x
+    x += 1
+    x *= 2
+    assert x is y
+    t = torch.zeros(3, dtype=torch.float64) + 1
+    assert t.add_(1) is t  # what the test above mirrors
