@@ -14,7 +14,12 @@ from . import _C
 from ._C import *  # noqa: F401,F403  (Tensor, dtype, device, Error, factories, ops)
 from ._C import Error, OutOfMemoryError, Tensor, device, dtype, is_grad_enabled, set_grad_enabled  # noqa: F401
 # The Python packages, in place of _C's submodules of the same names that the * import brought.
-from . import autograd, cuda, data, io, nn, optim  # type: ignore[no-redef]  # noqa: F401
+# Those names are dropped first: `from . import nn` takes an attribute that already exists
+# instead of importing the submodule, so `import nabla; nabla.data.DataLoader` would be _C's.
+for _sub in ("autograd", "cuda", "data", "io", "nn", "optim"):
+    globals().pop(_sub, None)
+del _sub
+from . import autograd, cuda, data, io, nn, optim  # type: ignore[no-redef]  # noqa: F401,E402
 from . import backends, utils  # noqa: F401,E402  (torch.backends.cudnn, torch.utils.data)
 from .serialization import load, save  # noqa: F401,E402  (also makes tensors and modules picklable)
 

@@ -1,5 +1,7 @@
 """The namespaces PyTorch programs import: nabla.utils.data, nn.parallel, backends."""
 import importlib
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -104,3 +106,20 @@ def test_matmul_tf32_switch(restore_switches):
     assert nabla.cuda.allow_tf32() is False
     with pytest.raises(AttributeError, match="allow_tf32"):
         m.allow_fp16_reduced_precision_reduction = True
+
+
+def test_plain_import_reaches_the_python_packages_not_the_extensions_submodules():
+    # `import nabla` alone (no `import nabla.nn`): nabla.nn, nabla.data ... must be the Python
+    # packages (DataParallel, the worker DataLoader), not _C's submodules of the same names
+    # that `from ._C import *` brings. A fresh interpreter: this process imported them already.
+    code = (
+        "import nabla\n"
+        "mods = [nabla.autograd, nabla.cuda, nabla.data, nabla.io, nabla.nn, nabla.optim,\n"
+        "        nabla.nn.functional, nabla.nn.init, nabla.nn.utils, nabla.optim.lr_scheduler]\n"
+        "bad = [m.__name__ for m in mods if not hasattr(m, '__file__')]\n"
+        "assert not bad, bad\n"
+        "assert nabla.nn.DataParallel and nabla.data.get_worker_info and nabla.utils.data is nabla.data\n"
+        "assert not hasattr(nabla, '_sub') and not hasattr(nabla.nn, '_sub')\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
