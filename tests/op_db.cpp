@@ -630,6 +630,47 @@ std::vector<OpEntry> build() {
           {"repeats", {make({4, 3}, -2, 2, 161), idx({3, 0, 3}), make({3, 3}, -2, 2, 162)}}};
     };
     db.push_back(ia);
+    // index and index_put: composites of index_select, index_add and where (ops/index_put.cpp).
+    // Two index tensors broadcast against each other over separated dims (their result dims go
+    // first), or one bool mask over two dims.
+    const auto mask = [](std::vector<bool> v, const Shape& shape) { return from_vector(v, shape); };
+    // the index list from in[first...]: a mask, {i0, whole dim, i1} for 3-D x, or {i0, i1}
+    static const auto index_list = [](const V& in, std::size_t first) {
+      if (in.size() == first + 1) return V{in[first]};
+      return in[0].dim() == 3 ? V{in[first], Tensor(), in[first + 1]} : V{in[first], in[first + 1]};
+    };
+    OpEntry ix;
+    ix.name = "index";
+    ix.covers = {Op::index_select};
+    ix.fn = [](const V& in) { return index(in[0], index_list(in, 1)); };
+    ix.samples = [mask] {
+      return std::vector<Sample>{
+          {"separated dims, repeats",
+           {make({4, 3, 5}, -2, 2, 163), idx({3, 0, 3, -1}, {2, 2}), idx({4, -5}, {2})}},
+          {"mask", {make({3, 4}, -2, 2, 164), mask({1, 0, 0, 1, 0, 1, 1, 0, 0, 0, 0, 1}, {3, 4})}},
+          {"transposed", {make({3, 4}, -2, 2, 165), idx({2, 0, 2}), idx({1})}, transpose_first}};
+    };
+    db.push_back(ix);
+    OpEntry ip;
+    ip.name = "index_put";
+    ip.covers = {Op::index_select, Op::index_add, Op::where};
+    // x[i] = v, with duplicate indices (the last write wins), plus x[i] += v
+    ip.fn = [](const V& in) {
+      const V i = index_list(in, 2);
+      return index_put(in[0], i, in[1]) * 2.0 + index_put(in[0], i, in[1], /*accumulate=*/true);
+    };
+    ip.samples = [mask] {
+      return std::vector<Sample>{{"separated dims, duplicates",
+                                  {make({4, 3, 5}, -2, 2, 166), make({2, 2, 3}, -2, 2, 167),
+                                   idx({3, 0, 3, 1}, {2, 2}), idx({4, 1, -1, 2}, {2, 2})}},
+                                 {"mask, broadcast values",
+                                  {make({3, 4}, -2, 2, 168), make({1}, -2, 2, 169),
+                                   mask({1, 0, 0, 1, 0, 1, 1, 0, 0, 0, 0, 1}, {3, 4})}},
+                                 {"transposed",
+                                  {make({3, 4}, -2, 2, 170), make({3}, -2, 2, 171), idx({2, 0, 2}), idx({1})},
+                                  transpose_first}};
+    };
+    db.push_back(ip);
     OpEntry c;
     c.name = "cat";
     c.covers = {Op::cat};

@@ -1,7 +1,8 @@
 // The dense-network stack of nabla::nn: Module (names and order of parameters and state dicts
 // as PyTorch's, counting, train/eval, zero_grad, dtype moves that keep handles, load_state_dict
-// and its errors, printing, forward hooks), default and explicit initialisation, dropout, and
-// every loss against PyTorch's values and input gradients.
+// and its errors, printing, forward hooks), default and explicit initialisation, dropout, the
+// in-place layers (inplace=true: values, version bumps, gradients, autograd errors), and every
+// loss against PyTorch's values and input gradients.
 //
 // Expected numbers marked "PyTorch" come from tests/reference/make_nn_reference.py run with
 // PyTorch 1.13.1 (Debian python3-torch 1.13.1+dfsg-4, CPU, float64); the tests need no PyTorch.
@@ -559,6 +560,132 @@ TEST(Dropout, PZeroAndPOne) {
   for (float v : all(x).to_vector<float>()) EXPECT_EQ(v, 0.0f);
   EXPECT_NABLA_ERROR(nn::Dropout(1.5), "Dropout", "[0, 1]", "1.5");
   EXPECT_NABLA_ERROR(F::dropout(x, -0.1), "dropout", "[0, 1]");
+}
+
+// ============================================================================================
+// in-place layers (inplace=true, as libtorch's ReLUOptions().inplace(true))
+// ============================================================================================
+
+// Each in-place layer next to its out-of-place twin; seeds fix the dropout masks.
+struct InPlaceCase {
+  const char* name;
+  std::shared_ptr<nn::Module> in_place, out_of_place;
+};
+std::vector<InPlaceCase> in_place_cases() {
+  return {
+      {"ReLU", std::make_shared<nn::ReLU>(true), std::make_shared<nn::ReLU>()},
+      {"LeakyReLU", std::make_shared<nn::LeakyReLU>(0.2, true), std::make_shared<nn::LeakyReLU>(0.2)},
+      {"ELU", std::make_shared<nn::ELU>(0.7, true), std::make_shared<nn::ELU>(0.7)},
+      {"SiLU", std::make_shared<nn::SiLU>(true), std::make_shared<nn::SiLU>()},
+      {"Dropout", std::make_shared<nn::Dropout>(0.3, true), std::make_shared<nn::Dropout>(0.3)},
+      {"Dropout2d", std::make_shared<nn::Dropout2d>(0.3, true), std::make_shared<nn::Dropout2d>(0.3)},
+  };
+}
+
+Tensor in_place_input() {
+  manual_seed(21);
+  return randn({2, 3, 4, 5}, kFloat64);
+}
+
+TEST(InPlace, LayersWriteIntoTheirInputAndBumpItsVersion) {
+  for (const auto& c : in_place_cases()) {
+    SCOPED_TRACE(c.name);
+    const Tensor x = in_place_input();
+    manual_seed(3);
+    const D expected = (*c.out_of_place)(x).to_vector<double>();
+    const uint32_t v = x.version();
+    manual_seed(3);
+    const Tensor y = (*c.in_place)(x);
+    EXPECT_EQ(y.impl(), x.impl());
+    EXPECT_GT(x.version(), v);
+    EXPECT_EQ(x.to_vector<double>(), expected);
+  }
+}
+
+TEST(InPlace, GradientsThroughANonLeafEqualTheOutOfPlaceOnes) {
+  for (const auto& c : in_place_cases()) {
+    SCOPED_TRACE(c.name);
+    std::vector<D> grads;
+    for (nn::Module* m : {c.out_of_place.get(), c.in_place.get()}) {
+      const Tensor x = in_place_input().requires_grad_(true);
+      const Tensor w = in_place_input() + 0.5;
+      manual_seed(4);
+      ((*m)(x * 1.5) * w).sum().backward();
+      grads.push_back(x.grad().to_vector<double>());
+    }
+    EXPECT_EQ(grads[0], grads[1]);
+  }
+}
+
+TEST(InPlace, LeafsThatRequireGradAndSavedTensorsAreErrors) {
+  for (const auto& c : in_place_cases()) {
+    SCOPED_TRACE(c.name);
+    const Tensor leaf = in_place_input().requires_grad_(true);
+    EXPECT_NABLA_ERROR((*c.in_place)(leaf),
+                       "_: a leaf tensor that requires grad is being used in an in-place");
+    {
+      NoGradGuard g;  // allowed without grad mode, as PyTorch
+      EXPECT_EQ((*c.in_place)(leaf).impl(), leaf.impl());
+    }
+    const Tensor s = in_place_input().requires_grad_(true).sigmoid();  // saves its output
+    (*c.in_place)(s);
+    EXPECT_NABLA_ERROR(s.sum().backward(), "modified by an in-place operation", "SigmoidBackward");
+  }
+}
+
+TEST(InPlace, AfterBatchNormWhoseOutputIsAViewOfATemporary) {
+  // batch_norm reshapes its kernel's output: a view, but of storage nothing else holds, so
+  // writing it in place is allowed (a view of a live tensor is not: Errors.InPlaceOnAViewUnderAutograd)
+  std::vector<D> grads;
+  for (bool inplace : {false, true}) {
+    manual_seed(5);
+    nn::Sequential net{std::make_shared<nn::Conv2d>(2, 3, 3), std::make_shared<nn::BatchNorm2d>(3),
+                       std::make_shared<nn::ReLU>(inplace)};
+    net.to(kFloat64);
+    manual_seed(6);
+    const Tensor x = randn({2, 2, 5, 5}, kFloat64).requires_grad_(true);
+    (net(x) * (x.narrow(2, 0, 3).narrow(3, 0, 3).narrow(1, 0, 1) + 2.0)).sum().backward();
+    grads.push_back(x.grad().to_vector<double>());
+  }
+  EXPECT_EQ(grads[0], grads[1]);
+  const Tensor live = randn({2, 3}, kFloat64).requires_grad_(true) * 2;
+  Tensor row = live.narrow(0, 0, 1);
+  EXPECT_NABLA_ERROR(F::relu_(row), "relu_: in-place operations on a view are not supported");
+}
+
+TEST(InPlace, EvalDropoutAndFunctionalForms) {
+  nn::Dropout d(0.5, true);
+  d.eval();
+  const Tensor x = in_place_input();
+  const uint32_t v = x.version();
+  EXPECT_EQ(d(x).impl(), x.impl());
+  EXPECT_EQ(x.version(), v);  // untouched
+  Tensor t = in_place_input();
+  const D relu_ref = relu(t).to_vector<double>(), leaky_ref = leaky_relu(t, 0.1).to_vector<double>();
+  EXPECT_EQ(&F::relu_(t), &t);
+  EXPECT_EQ(t.to_vector<double>(), relu_ref);
+  Tensor u = in_place_input();
+  F::leaky_relu_(u, 0.1);
+  EXPECT_EQ(u.to_vector<double>(), leaky_ref);
+  Tensor ints = i64({1, -2}, {2});
+  EXPECT_NABLA_ERROR(F::elu_(ints), "elu_", "cannot be cast", "int64");
+  Tensor flat = zeros({2, 3}, kFloat64);
+  EXPECT_NABLA_ERROR(F::dropout2d_(flat, 0.5), "dropout2d_", "3-D", "[2, 3]");
+  EXPECT_EQ(nn::ReLU(true).repr(), "ReLU(inplace=True)");
+  EXPECT_EQ(nn::ReLU().repr(), "ReLU()");
+  EXPECT_EQ(nn::LeakyReLU(0.2, true).repr(), "LeakyReLU(negative_slope=0.2, inplace=True)");
+  EXPECT_EQ(nn::Dropout2d(0.5, true).repr(), "Dropout2d(p=0.5, inplace=True)");
+}
+
+TEST(Module, ForwardHooksMayReplaceTheOutput) {
+  auto lin = std::make_shared<nn::Linear>(3, 2);
+  nn::Sequential net{lin, std::make_shared<nn::ReLU>()};
+  lin->add_forward_hook([](nn::Module&, const Tensor&, Tensor& out) { out = out * 0.0 - 1.0; });
+  for (float v : net(ones({4, 3})).to_vector<float>()) EXPECT_EQ(v, 0.0f);  // ReLU(-1) downstream
+  for (float v : (*lin)(ones({4, 3})).to_vector<float>()) EXPECT_EQ(v, -1.0f);
+  nn::LSTM lstm(3, 4);
+  lstm.flatten_parameters();  // a no-op (cuDNN packs the weights itself)
+  EXPECT_EQ(lstm.forward(ones({5, 2, 3})).sizes(), (Shape{5, 2, 4}));
 }
 
 // ============================================================================================

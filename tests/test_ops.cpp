@@ -266,5 +266,136 @@ TEST(RowKernels, Float32FastPathMatchesFloat64AndThreadCount) {
   set_num_threads(saved);
 }
 
+// ---- advanced indexing: index, index_put, index_put_ (ops/index_put.cpp) -------------------
+
+Tensor arange_f64(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t s : shape) n *= s;
+  return arange(0, n, 1, TensorOptions(kFloat64)).view(shape);
+}
+Tensor i64(const std::vector<int64_t>& v) { return from_vector(v); }
+
+TEST(IndexPut, SelectsElementwiseWithBroadcastIndices) {
+  const Tensor x = arange_f64({3, 4});
+  // x[[0, 2], [1, -1]] picks (0, 1) and (2, 3), not the 2 x 2 outer product
+  EXPECT_TRUE(all_close(index(x, {i64({0, 2}), i64({1, -1})}), {1, 11}, 0, 0));
+  // a column index broadcast against a row index: x[[[0], [2]], [1, 3]]
+  const Tensor r = index(x, {from_vector<int64_t>({0, 2}, {2, 1}), i64({1, 3})});
+  EXPECT_EQ(r.sizes(), (Shape{2, 2}));
+  EXPECT_TRUE(all_close(r, {1, 3, 9, 11}, 0, 0));
+  // a bool mask over both dims: the true elements in row-major order
+  const Tensor m = gt(x, 8.0);
+  EXPECT_TRUE(all_close(index(x, {m}), {9, 10, 11}, 0, 0));
+  // separated index dims go first: y[idx, :, idx] of [2, 3, 4] is [2, 3]
+  const Tensor y = arange_f64({2, 3, 4});
+  const Tensor s = index(y, {i64({0, 1}), Tensor(), i64({3, 0})});
+  EXPECT_EQ(s.sizes(), (Shape{2, 3}));
+  EXPECT_TRUE(all_close(s, {3, 7, 11, 12, 16, 20}, 0, 0));
+  // adjacent ones keep their place: y[:, [2, 0], [1, 1]] is [2, 2]
+  const Tensor a = index(y, {Tensor(), i64({2, 0}), i64({1, 1})});
+  EXPECT_EQ(a.sizes(), (Shape{2, 2}));
+  EXPECT_TRUE(all_close(a, {9, 1, 21, 13}, 0, 0));
+}
+
+TEST(IndexPut, WritesWithBroadcastValuesAndLastWriteWins) {
+  const Tensor x = zeros({3, 4}, kFloat64);
+  // x[range(3), [1, 0, 1]] = [10, 20, 30]
+  Tensor r = index_put(x, {i64({0, 1, 2}), i64({1, 0, 1})}, from_vector<double>({10, 20, 30}));
+  EXPECT_TRUE(all_close(r, {0, 10, 0, 0, 20, 0, 0, 0, 0, 30, 0, 0}, 0, 0));
+  EXPECT_TRUE(all_close(x, std::vector<double>(12, 0.0), 0, 0));  // out of place
+  // a row index with a row of values broadcast over the two rows picked
+  r = index_put(x, {i64({2, 0})}, from_vector<double>({1, 2, 3, 4}));
+  EXPECT_TRUE(all_close(r, {1, 2, 3, 4, 0, 0, 0, 0, 1, 2, 3, 4}, 0, 0));
+  // duplicates: the last write wins; with accumulate they add up
+  r = index_put(zeros({3}, kFloat64), {i64({1, 1, 2, 1})}, from_vector<double>({5, 6, 7, 8}));
+  EXPECT_TRUE(all_close(r, {0, 8, 7}, 0, 0));
+  r = index_put(ones({3}, kFloat64), {i64({1, 1, 2, 1})}, from_vector<double>({5, 6, 7, 8}),
+                /*accumulate=*/true);
+  EXPECT_TRUE(all_close(r, {1, 20, 8}, 0, 0));
+  // a mask with one scalar value; an integer tensor keeps its dtype
+  const Tensor xi = arange(0, 6, 1).view({2, 3});
+  r = index_put(xi, {ge(xi, 4)}, scalar_tensor(-1, kInt64));
+  EXPECT_EQ(r.dtype(), kInt64);
+  EXPECT_EQ(r.to_vector<int64_t>(), (std::vector<int64_t>{0, 1, 2, 3, -1, -1}));
+  // an empty index writes nothing
+  EXPECT_TRUE(all_close(index_put(ones({2}), {zeros({0}, kInt64)}, zeros({0})), {1, 1}, 0, 0));
+  // zero-size dims, indexed or not
+  EXPECT_EQ(index(zeros({0, 3}), {zeros({0}, kInt64)}).sizes(), (Shape{0, 3}));
+  EXPECT_EQ(index(zeros({0, 3}), {Tensor(), i64({2, 0})}).sizes(), (Shape{0, 2}));
+  EXPECT_EQ(index_put(zeros({0, 3}), {zeros({0, 3}, kBool)}, ones({1})).sizes(), (Shape{0, 3}));
+  EXPECT_EQ(index_put(zeros({2, 0}), {i64({1, 1})}, ones({1})).sizes(), (Shape{2, 0}));
+}
+
+TEST(IndexPut, GradientsGoToTheWinnersAndToUnwrittenElements) {
+  Tensor x = arange_f64({4}).requires_grad_(true);
+  Tensor v = from_vector<double>({1, 2, 3}).requires_grad_(true);
+  const Tensor w = from_vector<double>({1, 10, 100, 1000});
+  (index_put(x, {i64({2, 0, 2})}, v) * w).sum().backward();
+  EXPECT_TRUE(all_close(x.grad(), {0, 10, 0, 1000}, 0, 0));  // written elements get none
+  EXPECT_TRUE(all_close(v.grad(), {0, 1, 100}, 0, 0));       // the first write to 2 lost
+  // in place on a tensor that does not require grad: the values' gradient flows through
+  Tensor buf = zeros({2, 2}, kFloat64);
+  Tensor u = from_vector<double>({3, 4}).requires_grad_(true);
+  buf.index_put_({i64({1, 0}), i64({0, 1})}, u);
+  EXPECT_TRUE(buf.requires_grad());
+  EXPECT_TRUE(all_close(buf, {0, 4, 3, 0}, 0, 0));
+  (buf * from_vector<double>({1, 2, 3, 4}, {2, 2})).sum().backward();
+  EXPECT_TRUE(all_close(u.grad(), {3, 2}, 0, 0));
+}
+
+TEST(IndexPut, InPlaceFollowsTheInPlaceRules) {
+  Tensor x = zeros({3});
+  const uint32_t before = x.version();
+  x.index_put_({i64({0, 2})}, ones({2}), /*accumulate=*/true);
+  x.index_put_({i64({0})}, full({1}, 5.0), /*accumulate=*/true);
+  EXPECT_TRUE(all_close(x, {6, 0, 1}, 0, 0));
+  EXPECT_GT(x.version(), before);
+  Tensor leaf = zeros({3}).requires_grad_(true);
+  EXPECT_NABLA_ERROR(leaf.index_put_({i64({0})}, ones({1})), "index_put_", "leaf tensor that requires grad");
+  {
+    NoGradGuard g;
+    leaf.index_put_({i64({1})}, ones({1}));
+  }
+  EXPECT_TRUE(all_close(leaf.detach(), {0, 1, 0}, 0, 0));
+}
+
+TEST(IndexPut, BadIndicesAndValuesAreErrorsNamingThem) {
+  const Tensor x = zeros({3, 4});
+  EXPECT_NABLA_ERROR(index_put(x, {i64({0, 3})}, ones({2, 4})),
+                     "index_put: index 3 is out of bounds for dim 0 with size 3");
+  EXPECT_NABLA_ERROR(index_put(x, {Tensor(), i64({-5})}, zeros({1})),
+                     "index_put: index -5 is out of bounds for dim 1 with size 4");
+  EXPECT_NABLA_ERROR(index(x, {i64({9})}), "index: index 9 is out of bounds for dim 0 with size 3");
+  EXPECT_NABLA_ERROR(index_put(x, {from_vector<float>({0, 1})}, zeros({1})),
+                     "index_put: index 0 has dtype float32; indices must be int64, int32 or bool");
+  EXPECT_NABLA_ERROR(index_put(x, {i64({0}), i64({0}), i64({0})}, zeros({1})),
+                     "index_put: too many indices for a tensor of 2 dims (3 given");
+  EXPECT_NABLA_ERROR(index_put(x, {zeros({3, 4, 1}, kBool)}, zeros({1})), "index_put: too many indices");
+  EXPECT_NABLA_ERROR(
+      index_put(x, {zeros({2, 4}, kBool)}, zeros({1})),
+      "index_put: the mask of shape [2, 4] (index 0) does not match the indexed tensor of shape [3, 4]");
+  EXPECT_NABLA_ERROR(index_put(x, {i64({0, 1})}, ones({3})),
+                     "index_put: values of shape [3] cannot be broadcast to the indexed shape [2, 4]");
+  EXPECT_NABLA_ERROR(index_put(x, {i64({0, 1})}, ones({2, 2, 4})),
+                     "index_put: values of shape [2, 2, 4] cannot be broadcast to the indexed shape [2, 4]");
+  EXPECT_NABLA_ERROR(index_put(x, {i64({0, 1}), i64({0, 1, 2})}, ones({1})),
+                     "index_put: shapes [2] and [3] cannot be broadcast together");
+  EXPECT_NABLA_ERROR(index_put(x, {i64({0})}, ones({4}, kFloat64)),
+                     "index_put: values of dtype float64 differ from the tensor's dtype float32");
+  EXPECT_NABLA_ERROR(index_put(x, {i64({0})}, Tensor()), "index_put", "values");
+}
+
+TEST(TensorSetData, PointsEveryHandleAtTheNewDataAndKeepsAutogradIdentity) {
+  Tensor p = ones({3}).requires_grad_(true);
+  Tensor alias = p;  // another handle to the same tensor (a module's parameter list, say)
+  p.set_data(zeros({2, 2}, kFloat64));
+  EXPECT_EQ(alias.sizes(), (Shape{2, 2}));
+  EXPECT_EQ(alias.dtype(), kFloat64);
+  EXPECT_TRUE(alias.requires_grad());
+  EXPECT_TRUE(alias.is_leaf());
+  EXPECT_NABLA_ERROR(p.set_data(zeros({2}, kInt64)), "set_data", "floating-point", "int64");
+  EXPECT_NABLA_ERROR(p.set_data(Tensor()), "set_data", "undefined");
+}
+
 }  // namespace
 }  // namespace nabla::testing

@@ -2,7 +2,8 @@
 
 A thin binding of the C++ library libnabla.so with PyTorch's names: ``nabla.tensor``,
 ``nabla.zeros``, ``Tensor`` with operators, autograd, ``nabla.nn``, ``nabla.optim``,
-``nabla.data``, ``nabla.io``, ``nabla.cuda``; NumPy and DLPack exchange without copies.
+``nabla.data`` (also as ``nabla.utils.data``), ``nabla.io``, ``nabla.cuda``, ``nabla.backends``,
+``nabla.save``/``nabla.load``; NumPy and DLPack exchange without copies.
 All computation happens in the library; this package only adapts Python to it.
 """
 import builtins as _builtins
@@ -13,7 +14,14 @@ from . import _C
 from ._C import *  # noqa: F401,F403  (Tensor, dtype, device, Error, factories, ops)
 from ._C import Error, OutOfMemoryError, Tensor, device, dtype, is_grad_enabled, set_grad_enabled  # noqa: F401
 # The Python packages, in place of _C's submodules of the same names that the * import brought.
-from . import autograd, cuda, data, io, nn, optim  # type: ignore[no-redef]  # noqa: F401
+# Those names are dropped first: `from . import nn` takes an attribute that already exists
+# instead of importing the submodule, so `import nabla; nabla.data.DataLoader` would be _C's.
+for _sub in ("autograd", "cuda", "data", "io", "nn", "optim"):
+    globals().pop(_sub, None)
+del _sub
+from . import autograd, cuda, data, io, nn, optim  # type: ignore[no-redef]  # noqa: F401,E402
+from . import backends, utils  # noqa: F401,E402  (torch.backends.cudnn, torch.utils.data)
+from .serialization import load, save  # noqa: F401,E402  (also makes tensors and modules picklable)
 
 __version__ = "0.1.0"
 

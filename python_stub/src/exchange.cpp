@@ -389,8 +389,11 @@ Tensor from_numpy(nb::handle obj) { return from_buffer(obj, /*readonly_ok=*/fals
 
 // A copy of any array-like buffer (read-only and negatively strided ones too).
 Tensor from_numpy_copy(nb::handle obj) {
-  nb::object contiguous = nb::module_::import_("numpy").attr("ascontiguousarray")(obj);
-  return from_buffer(contiguous, /*readonly_ok=*/true).clone();
+  nb::module_ np = nb::module_::import_("numpy");
+  nb::object array = np.attr("asarray")(obj);
+  const Tensor t = from_buffer(np.attr("ascontiguousarray")(array), /*readonly_ok=*/true).clone();
+  // ascontiguousarray makes a 0-dim array 1-D: a 0-dim array gives a 0-dim tensor, as in PyTorch
+  return nb::cast<int>(array.attr("ndim")) == 0 ? t.view({}) : t;
 }
 
 nb::object to_numpy(const Tensor& t, bool force) {

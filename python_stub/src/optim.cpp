@@ -87,9 +87,9 @@ std::vector<ParamGroup> groups_from(nb::handle params) {
       ParamGroup g;
       for (auto [k, v] : nb::borrow<nb::dict>(h)) {
         const std::string key = nb::cast<std::string>(k);
-        if (key == "params")
-          g.params = nb::cast<std::vector<Tensor>>(v);
-        else if (key == "betas") {
+        if (key == "params") {  // any iterable: a list, or the iterator model.parameters() returns
+          for (nb::handle p : nb::iter(v)) g.params.push_back(nb::cast<Tensor>(p));
+        } else if (key == "betas") {
           auto b = nb::cast<std::pair<double, double>>(v);
           g.options["beta1"] = b.first;
           g.options["beta2"] = b.second;
@@ -315,7 +315,8 @@ void init_optim(nb::module_& m) {
   nb::class_<TensorDataset, Dataset>(dm, "TensorDataset")
       .def(nb::init<Tensor, Tensor>(), arg("data"), arg("targets"))
       .def_prop_ro("data", &TensorDataset::data)
-      .def_prop_ro("targets", &TensorDataset::targets);
+      .def_prop_ro("targets", &TensorDataset::targets)
+      .def_prop_ro("tensors", [](const TensorDataset& d) { return std::make_tuple(d.data(), d.targets()); });
   nb::class_<FashionMNIST, Dataset>(dm, "FashionMNIST")
       .def(nb::init<std::string, bool>(), arg("root") = FashionMNIST::default_root(), arg("train") = true,
            Release())
@@ -448,6 +449,10 @@ void init_optim(nb::module_& m) {
   cm.def("set_cudnn_benchmark", &cuda::set_cudnn_benchmark, arg("on"));
   cm.def("set_deterministic", &cuda::set_deterministic, arg("on"));
   cm.def("set_allow_tf32", &nabla::set_allow_tf32, arg("allow"));
+  // The getters, for nabla.backends.cudnn.benchmark / deterministic and backends.cuda.matmul.
+  cm.def("cudnn_benchmark", &cuda::cudnn_benchmark);
+  cm.def("deterministic", &cuda::deterministic);
+  cm.def("allow_tf32", &nabla::allow_tf32);
 }
 
 }  // namespace nabla::python

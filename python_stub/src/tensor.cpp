@@ -5,10 +5,18 @@
 #include "bind.h"
 
 namespace nabla::python {
+
+Tensor tensor_from_nested(nb::handle data, std::optional<ScalarType> dtype);
+
 namespace {
 
 using nb::arg;
 using Release = nb::call_guard<nb::gil_scoped_release>;
+// In-place methods (add_, relu_, x += y, ...) return the tensor object itself, as PyTorch's:
+// `x.add_(1) is x`, and `x += 1` keeps x's identity (attributes set on it, `is` checks). They
+// return Tensor& with this policy, and nanobind hands back the Python instance that already
+// wraps that C++ object instead of wrapping a copy of the handle.
+constexpr auto kSelf = nb::rv_policy::reference_internal;
 
 // autograd's tensor arguments, as PyTorch takes them: None (none), a Tensor, or a sequence of
 // Tensors and Nones (None: an undefined tensor, e.g. a grad_output left implicit).
@@ -61,81 +69,229 @@ nb::object tolist(const Tensor& t) {
   return nested(t.to_vector<int64_t>(), t.sizes(), 0, pos, number);
 }
 
-bool is_int_like(nb::handle h) { return PyLong_Check(h.ptr()) && !PyBool_Check(h.ptr()); }
+// A Python int or another integer (NumPy's, anything with __index__ but a tensor or a bool).
+bool is_int_like(nb::handle h) {
+  return !PyBool_Check(h.ptr()) &&
+         (PyLong_Check(h.ptr()) || (PyIndex_Check(h.ptr()) && !nb::isinstance<Tensor>(h)));
+}
+int64_t as_int(nb::handle h) {
+  nb::object i = nb::steal(PyNumber_Index(h.ptr()));
+  if (!i.is_valid()) throw nb::python_error();
+  return nb::cast<int64_t>(i);
+}
 
-// t[key]: ints select, slices (positive steps) slice, None inserts a dim, ... skips the rest,
-// an integer tensor or list picks rows along a dim (a copy, as in PyTorch).
-Tensor index(const Tensor& t, nb::handle key) {
-  std::vector<nb::handle> items;
-  if (nb::isinstance<nb::tuple>(key)) {
-    for (nb::handle h : nb::borrow<nb::tuple>(key)) items.push_back(h);
-  } else {
-    items.push_back(key);
+// t[key], as PyTorch's: ints select, slices (positive steps) slice, None inserts a dim, ...
+// skips the rest, all as views; tensors, lists and ranges index (a copy): integer ones
+// broadcast together and pick elementwise, bool ones (masks, and a Python bool) pick where
+// true. Basic items apply first, as views; the index tensors then go to nabla::index /
+// index_put_, one entry per dim of that view (an undefined entry takes the whole dim, a mask
+// covers as many dims as it has).
+struct Key {
+  Tensor view;                  // t after the basic items (t itself when none made a view)
+  std::vector<Tensor> indices;  // for nabla::index over `view`
+  bool advanced = false;
+};
+
+// PyTorch's legacy rule (treatSequenceAsTuple): a list holding a sequence, a tensor, a slice,
+// ... or None is a tuple of indices (x[[0, [1]]] is x[0, [1]]); a list of numbers is one index.
+bool sequence_as_tuple(nb::handle key) {
+  if (nb::isinstance<nb::tuple>(key)) return true;
+  if (nb::isinstance<Tensor>(key) || !PySequence_Check(key.ptr()) || PyUnicode_Check(key.ptr())) return false;
+  const Py_ssize_t n = PySequence_Size(key.ptr());
+  if (n < 0) {
+    PyErr_Clear();
+    return false;
   }
+  if (n >= 32) return false;
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    nb::object item = nb::steal(PySequence_GetItem(key.ptr(), i));
+    if (!item.is_valid()) {
+      PyErr_Clear();
+      return false;
+    }
+    if (nb::isinstance<Tensor>(item) || PySequence_Check(item.ptr()) || PySlice_Check(item.ptr()) ||
+        item.ptr() == Py_Ellipsis || item.is_none())
+      return true;
+  }
+  return false;
+}
+
+Tensor index_tensor(nb::handle h) {
+  if (nb::isinstance<Tensor>(h)) return nb::cast<Tensor>(h);
+  if (!PySequence_Check(h.ptr()) || PyUnicode_Check(h.ptr()) || PyBytes_Check(h.ptr())) {
+    throw nb::type_error(
+        fmt::format(
+            "index: unsupported index of type {} (use ints, slices, None, ..., tensors, lists or ranges)",
+            nb::type_name(h.type()).c_str())
+            .c_str());
+  }
+  Tensor t = tensor_from_nested(h, std::nullopt);
+  return t.numel() == 0 ? t.to(kInt64) : t;  // [] is an empty integer index, as in PyTorch
+}
+
+Key parse_key(const Tensor& t, nb::handle key) {
+  std::vector<nb::object> items;
+  if (sequence_as_tuple(key)) {
+    nb::object tuple = nb::steal(PySequence_Tuple(key.ptr()));
+    if (!tuple.is_valid()) throw nb::python_error();
+    for (nb::handle h : nb::borrow<nb::tuple>(tuple)) items.push_back(nb::borrow(h));
+  } else {
+    items.push_back(nb::borrow(key));
+  }
+  // Tensors and sequences become index tensors first: a mask consumes as many dims as it has.
+  std::vector<Tensor> tensors(items.size());
   int64_t consumed = 0;
-  for (nb::handle h : items) {
-    if (!h.is_none() && h.ptr() != Py_Ellipsis) ++consumed;
+  for (std::size_t k = 0; k < items.size(); ++k) {
+    nb::handle h = items[k];
+    if (h.is_none() || h.ptr() == Py_Ellipsis || PyBool_Check(h.ptr())) continue;
+    if (is_int_like(h) || PySlice_Check(h.ptr())) {
+      ++consumed;
+      continue;
+    }
+    tensors[k] = index_tensor(h);
+    const Tensor& it = tensors[k];
+    const bool mask = it.dtype() == kBool || it.dtype() == kUInt8;
+    consumed += mask ? it.dim() : 1;
   }
   NABLA_CHECK(consumed <= t.dim(), "index: too many indices ({}) for a tensor of {} dims", consumed, t.dim());
-  Tensor r = t;
-  int64_t dim = 0;
+  Key r{t, {}, false};
+  int64_t dim = 0;  // the dim of r.view the next item applies to
   bool seen_ellipsis = false;
-  for (nb::handle h : items) {
+  const auto add_index = [&](Tensor idx, int64_t covers) {
+    while (static_cast<int64_t>(r.indices.size()) < dim) r.indices.emplace_back();
+    r.indices.push_back(std::move(idx));
+    r.advanced = true;
+    dim += covers;
+  };
+  for (std::size_t k = 0; k < items.size(); ++k) {
+    nb::handle h = items[k];
+    const Tensor& it = tensors[k];
+    const bool bool_scalar = PyBool_Check(h.ptr()) || (it.defined() && it.dim() == 0 && it.dtype() == kBool);
     if (h.is_none()) {
-      r = r.unsqueeze(dim++);
+      r.view = r.view.unsqueeze(dim++);
     } else if (h.ptr() == Py_Ellipsis) {
       NABLA_CHECK(!seen_ellipsis, "index: only one ellipsis (...) is allowed");
       seen_ellipsis = true;
       dim += t.dim() - consumed;
-    } else if (is_int_like(h)) {
-      const int64_t i = nb::cast<int64_t>(h);
-      const int64_t n = r.size(dim);
+    } else if (bool_scalar) {
+      // x[True] adds a dim of size 1 and keeps it (True) or empties it (False)
+      const bool b = PyBool_Check(h.ptr()) ? h.ptr() == Py_True : it.item<bool>();
+      r.view = r.view.unsqueeze(dim);
+      add_index(from_vector(std::vector<bool>{b}), 1);
+    } else if (is_int_like(h) || (it.defined() && it.dim() == 0 && is_integral(it.dtype(), false))) {
+      // an int, or a 0-dim integer tensor (PyTorch treats both as a select)
+      const int64_t i = it.defined() ? it.item<int64_t>() : as_int(h);
+      const int64_t n = r.view.size(dim);
       if (i < -n || i >= n) {
         throw nb::index_error(
             fmt::format("index {} is out of bounds for dim {} of size {}", i, dim, n).c_str());
       }
-      r = r.select(dim, i < 0 ? i + n : i);
+      r.view = r.view.select(dim, i < 0 ? i + n : i);
     } else if (PySlice_Check(h.ptr())) {
       Py_ssize_t start = 0, stop = 0, step = 0;
       if (PySlice_Unpack(h.ptr(), &start, &stop, &step) != 0) throw nb::python_error();
       NABLA_CHECK(step > 0, "index: slice steps must be positive (got {})", step);
-      PySlice_AdjustIndices(static_cast<Py_ssize_t>(r.size(dim)), &start, &stop, step);
-      r = r.slice(dim, start, std::max<int64_t>(start, stop), step);
+      const int64_t n = r.view.size(dim);
+      PySlice_AdjustIndices(static_cast<Py_ssize_t>(n), &start, &stop, step);
+      // a whole-dim slice makes no view, so that x[:, idx] = v writes into x itself (an
+      // in-place op on a view is refused while autograd records)
+      if (!(start == 0 && stop >= n && step == 1))
+        r.view = r.view.slice(dim, start, std::max<int64_t>(start, stop), step);
       ++dim;
     } else {
-      Tensor idx;
-      if (nb::isinstance<Tensor>(h)) {
-        idx = nb::cast<Tensor>(h);
-      } else if (nb::isinstance<nb::list>(h)) {
-        idx = from_vector(nb::cast<std::vector<int64_t>>(h));
-      } else {
-        throw nb::type_error(
-            ("index: unsupported index of type " + std::string(nb::type_name(h.type()).c_str())).c_str());
-      }
-      NABLA_CHECK(idx.dtype() == kInt64 || idx.dtype() == kInt32,
-                  "index: only int64/int32 index tensors are supported (got {}; boolean masks are not)",
-                  dtype_name(idx.dtype()));
-      NABLA_CHECK(idx.dim() <= 1, "index: index tensors must be 0-D or 1-D (got {} dims)", idx.dim());
-      if (idx.dim() == 0) {
-        r = r.select(dim, idx.item<int64_t>());
-      } else {
-        r = index_select(r, dim, idx.to(kInt64));
-        ++dim;
-      }
+      const bool mask = it.dtype() == kBool || it.dtype() == kUInt8;
+      add_index(mask ? it.to(kBool) : it, mask ? it.dim() : 1);
     }
   }
   return r;
 }
 
-void set_index(Tensor& t, nb::handle key, nb::handle value) {
-  Tensor view = index(t, key);
-  NABLA_CHECK(view.is_alias_of(t) || view.numel() == 0,
-              "index assignment: the index does not select a view (index tensors copy); use index_add");
-  if (nb::isinstance<Tensor>(value)) {
-    view.copy_(nb::cast<Tensor>(value));
-  } else {
-    view.fill_(nb::cast<Scalar>(value));
+Tensor getitem(const Tensor& t, nb::handle key) {
+  Key k = parse_key(t, key);
+  return k.advanced ? nabla::index(k.view, k.indices) : k.view;
+}
+
+void setitem(Tensor& t, nb::handle key, nb::handle value) {
+  Key k = parse_key(t, key);
+  Tensor& view = k.view;
+  if (!k.advanced) {
+    NABLA_CHECK(view.is_alias_of(t) || view.numel() == 0,
+                "index assignment: the index does not select a view of the tensor");
+    if (nb::isinstance<Tensor>(value)) {
+      view.copy_(nb::cast<Tensor>(value));
+    } else {
+      view.fill_(nb::cast<Scalar>(value));
+    }
+    return;
   }
+  // As PyTorch's: a number is converted to the tensor's dtype (truncated into integer ones), a
+  // tensor must have it already (index_put_ says so otherwise); both broadcast in index_put_.
+  const Tensor v = nb::isinstance<Tensor>(value)
+                       ? nb::cast<Tensor>(value).to(view.device())
+                       : nabla::scalar_tensor(nb::cast<Scalar>(value), TensorOptions().device(view.device()))
+                             .to(view.dtype());
+  // An int or a partial slice made `view` a view of t, and autograd does not record in-place
+  // writes into views (nabla has no CopySlices): say what to write instead.
+  NABLA_CHECK(view.impl() == t.impl() || !GradMode::is_enabled() || !(t.requires_grad() || v.requires_grad()),
+              "index assignment with index tensors: an int or a partial slice in the key makes a view of the "
+              "tensor, and autograd does not record in-place writes into views; write ints as one-element "
+              "lists (x[idx, [1]] = v rather than x[idx, 1] = v) or use index_put");
+  view.index_put_(k.indices, v);
+}
+
+// index_put's indices: a tuple (or list) of index tensors, None taking a whole dim.
+std::vector<Tensor> index_list(const std::vector<std::optional<Tensor>>& in) {
+  std::vector<Tensor> r;
+  for (const auto& t : in) r.push_back(t ? *t : Tensor());
+  return r;
+}
+
+// The sizes of a factory's `*size`: ints (or objects with __index__, as 0-dim integer tensors)
+// or one sequence of them; anything else is a TypeError naming the function, as PyTorch's.
+Shape size_args(const char* fn, const nb::args& args) {
+  const auto one = [fn](nb::handle h) -> int64_t {
+    if (PyFloat_Check(h.ptr()) || PyBool_Check(h.ptr()) || !PyIndex_Check(h.ptr())) {
+      throw nb::type_error(fmt::format("{}(): argument 'size' must be a sequence of ints, not {}", fn,
+                                       nb::type_name(h.type()).c_str())
+                               .c_str());
+    }
+    return as_int(h);
+  };
+  if (args.size() == 0)
+    throw nb::type_error(fmt::format("{}(): missing the size (ints or a sequence of ints)", fn).c_str());
+  Shape s;
+  if (args.size() == 1 && PySequence_Check(args[0].ptr()) && !nb::isinstance<Tensor>(args[0])) {
+    for (nb::handle h : nb::borrow<nb::sequence>(args[0])) s.push_back(one(h));
+    return s;
+  }
+  for (nb::handle h : args) s.push_back(one(h));
+  return s;
+}
+
+// PyTorch's Tensor.__format__: a 0-dim tensor formats as its Python number, any other with
+// an empty spec as str(t), and a spec on those is a TypeError.
+nb::object format_tensor(const Tensor& t, const std::string& spec) {
+  if (t.dim() == 0) {
+    nb::object r = nb::steal(PyObject_Format(nb::cast(t.item()).ptr(), nb::str(spec.c_str()).ptr()));
+    if (!r.is_valid()) throw nb::python_error();
+    return r;
+  }
+  if (!spec.empty()) throw nb::type_error("unsupported format string passed to Tensor.__format__");
+  return nb::str(t.str().c_str());
+}
+
+// The options of a new tensor made from `t` (new_zeros, ...): t's dtype and device unless given.
+TensorOptions new_options(const Tensor& t, std::optional<ScalarType> dtype, std::optional<Device> device,
+                          bool rg) {
+  return make_options(dtype.value_or(t.dtype()), device.value_or(t.device()), rg);
+}
+
+// x.mT / x.mH: the last two dims swapped (mH conjugates too, a no-op without complex dtypes).
+Tensor matrix_transpose(const Tensor& t, const char* name) {
+  NABLA_CHECK(t.dim() >= 2 || t.dim() == 0,
+              "tensor.{} is only supported on matrices or batches of matrices. Got {}-D tensor.", name,
+              t.dim());
+  return t.dim() == 0 ? t : t.transpose(-2, -1);
 }
 
 // Tensor.to(...) as PyTorch's: to(dtype), to(device), to(device, dtype), to(tensor).
@@ -256,6 +412,22 @@ void init_tensor(nb::module_& m) {
       .def_prop_ro("dtype", &Tensor::dtype)
       .def_prop_ro("device", &Tensor::device)
       .def_prop_ro("is_cuda", &Tensor::is_cuda)
+      .def_prop_ro("is_cpu", [](const Tensor& t) { return t.device().is_cpu(); })
+      .def(
+          "is_complex", [](const Tensor&) { return false; }, "False: nabla has no complex dtypes.")
+      .def("is_signed", [](const Tensor& t) { return t.dtype() != kUInt8 && t.dtype() != kBool; })
+      .def("is_conj", [](const Tensor&) { return false; })
+      .def("is_neg", [](const Tensor&) { return false; })
+      .def("is_inference", [](const Tensor&) { return false; })
+      .def(
+          "is_same_size", [](const Tensor& t, const Tensor& o) { return t.sizes() == o.sizes(); },
+          arg("other"))
+      .def("is_nonzero",
+           [](const Tensor& t) {
+             NABLA_CHECK(t.numel() == 1,
+                         "is_nonzero: the truth value of a tensor with {} elements is ambiguous", t.numel());
+             return t.item().to_bool();
+           })
       .def("is_contiguous", &Tensor::is_contiguous)
       .def("is_floating_point", &Tensor::is_floating_point)
       .def("element_size", &Tensor::element_size)
@@ -281,10 +453,17 @@ void init_tensor(nb::module_& m) {
         return t.item<int64_t>();
       });
 
+  // Backends and layouts nabla does not have: PyTorch's predicates for them, always False.
+  for (const char* name : {"is_xpu", "is_mps", "is_meta", "is_sparse", "is_sparse_csr", "is_quantized",
+                           "is_mkldnn", "is_vulkan", "is_ipu", "is_ort", "is_hpu", "is_nested"}) {
+    T.def_prop_ro(name, [](const Tensor&) { return false; });
+  }
+  T.def("__format__", &format_tensor, arg("format_spec"));
+
   // ---- autograd ----------------------------------------------------------------------------
   T.def_prop_rw("requires_grad", &Tensor::requires_grad, [](Tensor& t, bool r) { t.requires_grad_(r); })
       .def(
-          "requires_grad_", [](Tensor& t, bool r) { return t.requires_grad_(r); },
+          "requires_grad_", [](Tensor& t, bool r) -> Tensor& { return t.requires_grad_(r); }, kSelf,
           arg("requires_grad") = true)
       .def_prop_rw(
           "grad",
@@ -324,7 +503,13 @@ void init_tensor(nb::module_& m) {
           },
           arg("hook"), "Calls hook(grad) with this tensor's gradient during backward (non-leaf tensors).")
       .def("detach", &Tensor::detach)
-      .def("detach_", [](Tensor& t) { return t.detach_(); });
+      .def(
+          "detach_", [](Tensor& t) -> Tensor& { return t.detach_(); }, kSelf)
+      .def_prop_rw(
+          "data", &Tensor::detach, [](Tensor& t, const Tensor& d) { t.set_data(d); },
+          "The tensor's data, cut from the graph (a detached alias); setting it points the tensor at another "
+          "tensor's data, keeping requires_grad and grad.")
+      .def("set_data", &Tensor::set_data, arg("new_data"), "Python: the Tensor.data setter.");
 
   // ---- conversions and copies ----------------------------------------------------------
   T.def("to", &to_any)
@@ -343,16 +528,17 @@ void init_tensor(nb::module_& m) {
       .def("contiguous", &Tensor::contiguous)
       .def("clone", &Tensor::clone)
       .def(
-          "copy_", [](Tensor& t, const Tensor& s) { return t.copy_(s); }, arg("src"))
+          "copy_", [](Tensor& t, const Tensor& s) -> Tensor& { return t.copy_(s); }, kSelf, arg("src"))
       .def(
-          "fill_", [](Tensor& t, Scalar v) { return t.fill_(v); }, arg("value"))
-      .def("zero_", [](Tensor& t) { return t.zero_(); })
+          "fill_", [](Tensor& t, Scalar v) -> Tensor& { return t.fill_(v); }, kSelf, arg("value"))
       .def(
-          "uniform_", [](Tensor& t, double a, double b) { return t.uniform_(a, b); }, arg("from_") = 0.0,
-          arg("to") = 1.0)
+          "zero_", [](Tensor& t) -> Tensor& { return t.zero_(); }, kSelf)
       .def(
-          "normal_", [](Tensor& t, double m, double s) { return t.normal_(m, s); }, arg("mean") = 0.0,
-          arg("std") = 1.0);
+          "uniform_", [](Tensor& t, double a, double b) -> Tensor& { return t.uniform_(a, b); }, kSelf,
+          arg("from_") = 0.0, arg("to") = 1.0)
+      .def(
+          "normal_", [](Tensor& t, double m, double s) -> Tensor& { return t.normal_(m, s); }, kSelf,
+          arg("mean") = 0.0, arg("std") = 1.0);
 
   // ---- views ---------------------------------------------------------------------------
   T.def("view", [](const Tensor& t, nb::args s) { return t.view(shape_from_args(s)); })
@@ -367,6 +553,16 @@ void init_tensor(nb::module_& m) {
                      for (std::size_t i = 0; i < dims.size(); ++i)
                        dims[i] = static_cast<int64_t>(dims.size() - 1 - i);
                      return t.permute(dims);
+                   })
+      .def_prop_ro("mT", [](const Tensor& t) { return matrix_transpose(t, "mT"); })
+      .def_prop_ro("mH", [](const Tensor& t) { return matrix_transpose(t, "mH"); })
+      .def_prop_ro("H",
+                   [](const Tensor& t) {
+                     NABLA_CHECK(t.dim() == 0 || t.dim() == 2,
+                                 "tensor.H is only supported on matrices (2-D tensors). Got {}-D tensor.{}",
+                                 t.dim(),
+                                 t.dim() > 2 ? " For batches of matrices, consider using tensor.mH" : "");
+                     return t.dim() == 0 ? t : t.t();
                    })
       .def("slice", &Tensor::slice, arg("dim"), arg("start") = nb::none(), arg("end") = nb::none(),
            arg("step") = 1)
@@ -389,8 +585,19 @@ void init_tensor(nb::module_& m) {
           "split", [](const Tensor& t, const Shape& s, int64_t d) { return t.split(s, d); },
           arg("split_size"), arg("dim") = 0)
       .def("chunk", &Tensor::chunk, arg("chunks"), arg("dim") = 0)
-      .def("__getitem__", &index)
-      .def("__setitem__", &set_index);
+      .def("__getitem__", &getitem)
+      .def("__setitem__", &setitem)
+      .def(
+          "index_put_",
+          [](Tensor& t, const std::vector<std::optional<Tensor>>& indices, const Tensor& values,
+             bool accumulate) -> Tensor& { return t.index_put_(index_list(indices), values, accumulate); },
+          kSelf, arg("indices"), arg("values"), arg("accumulate") = false,
+          "x[indices] = values in place (accumulate: +=); None in indices takes a whole dim.")
+      .def(
+          "index_put",
+          [](const Tensor& t, const std::vector<std::optional<Tensor>>& indices, const Tensor& values,
+             bool accumulate) { return t.index_put(index_list(indices), values, accumulate); },
+          arg("indices"), arg("values"), arg("accumulate") = false);
 
   // ---- operators -----------------------------------------------------------------------
   T.def("__neg__", [](const Tensor& a) { return -a; })
@@ -425,14 +632,22 @@ void init_tensor(nb::module_& m) {
       .def("__gt__", [](const Tensor& a, Scalar b) { return a > b; })
       .def("__ge__", [](const Tensor& a, const Tensor& b) { return a >= b; })
       .def("__ge__", [](const Tensor& a, Scalar b) { return a >= b; })
-      .def("__iadd__", [](Tensor& a, const Tensor& b) { return a.add_(b); })
-      .def("__iadd__", [](Tensor& a, Scalar b) { return a.add_(b); })
-      .def("__isub__", [](Tensor& a, const Tensor& b) { return a.sub_(b); })
-      .def("__isub__", [](Tensor& a, Scalar b) { return a.sub_(b); })
-      .def("__imul__", [](Tensor& a, const Tensor& b) { return a.mul_(b); })
-      .def("__imul__", [](Tensor& a, Scalar b) { return a.mul_(b); })
-      .def("__itruediv__", [](Tensor& a, const Tensor& b) { return a.div_(b); })
-      .def("__itruediv__", [](Tensor& a, Scalar b) { return a.div_(b); });
+      .def(
+          "__iadd__", [](Tensor& a, const Tensor& b) -> Tensor& { return a.add_(b); }, kSelf)
+      .def(
+          "__iadd__", [](Tensor& a, Scalar b) -> Tensor& { return a.add_(b); }, kSelf)
+      .def(
+          "__isub__", [](Tensor& a, const Tensor& b) -> Tensor& { return a.sub_(b); }, kSelf)
+      .def(
+          "__isub__", [](Tensor& a, Scalar b) -> Tensor& { return a.sub_(b); }, kSelf)
+      .def(
+          "__imul__", [](Tensor& a, const Tensor& b) -> Tensor& { return a.mul_(b); }, kSelf)
+      .def(
+          "__imul__", [](Tensor& a, Scalar b) -> Tensor& { return a.mul_(b); }, kSelf)
+      .def(
+          "__itruediv__", [](Tensor& a, const Tensor& b) -> Tensor& { return a.div_(b); }, kSelf)
+      .def(
+          "__itruediv__", [](Tensor& a, Scalar b) -> Tensor& { return a.div_(b); }, kSelf);
   T.attr("__hash__") = nb::module_::import_("builtins").attr("object").attr("__hash__");
 
   // ---- elementwise methods ---------------------------------------------------------------
@@ -446,7 +661,7 @@ void init_tensor(nb::module_& m) {
   // clang-format on
   // A table of binding macros, one row per op: kept in rows, not formatted.
   // clang-format off
-#define NABLA_PY_INPLACE(name) T.def(#name, [](Tensor& t) { return t.name(); });
+#define NABLA_PY_INPLACE(name) T.def(#name, [](Tensor& t) -> Tensor& { return t.name(); }, kSelf);
   NABLA_PY_INPLACE(neg_) NABLA_PY_INPLACE(abs_) NABLA_PY_INPLACE(exp_) NABLA_PY_INPLACE(log_)
   NABLA_PY_INPLACE(sqrt_) NABLA_PY_INPLACE(tanh_) NABLA_PY_INPLACE(sigmoid_) NABLA_PY_INPLACE(relu_)
 #undef NABLA_PY_INPLACE
@@ -459,17 +674,20 @@ void init_tensor(nb::module_& m) {
            arg("min") = nb::none(), arg("max") = nb::none())
           .def(
               "clamp_",
-              [](Tensor& t, std::optional<Scalar> lo, std::optional<Scalar> hi) { return t.clamp_(lo, hi); },
-              arg("min") = nb::none(), arg("max") = nb::none())
+              [](Tensor& t, std::optional<Scalar> lo, std::optional<Scalar> hi) -> Tensor& {
+                return t.clamp_(lo, hi);
+              },
+              kSelf, arg("min") = nb::none(), arg("max") = nb::none())
           .def(
               "pow", [](const Tensor& t, Scalar e) { return t.pow(e); }, arg("exponent"))
           .def(
               "pow", [](const Tensor& t, const Tensor& e) { return t.pow(e); }, arg("exponent"))
           .def(
-              "pow_", [](Tensor& t, Scalar e) { return t.pow_(e); }, arg("exponent"))
+              "pow_", [](Tensor& t, Scalar e) -> Tensor& { return t.pow_(e); }, kSelf, arg("exponent"))
           .def("masked_fill", &Tensor::masked_fill, arg("mask"), arg("value"))
           .def(
-              "masked_fill_", [](Tensor& t, const Tensor& m, Scalar v) { return t.masked_fill_(m, v); },
+              "masked_fill_",
+              [](Tensor& t, const Tensor& m, Scalar v) -> Tensor& { return t.masked_fill_(m, v); }, kSelf,
               arg("mask"), arg("value"));
   // A table of binding macros, one row per op: kept in rows, not formatted.
   // clang-format off
@@ -478,9 +696,9 @@ void init_tensor(nb::module_& m) {
         arg("alpha") = 1)                                                                                    \
       .def(#name, [](const Tensor& a, Scalar b, Scalar al) { return a.name(b, al); }, arg("other"),         \
            arg("alpha") = 1)                                                                                 \
-      .def(#name "_", [](Tensor& a, const Tensor& b, Scalar al) { return a.name##_(b, al); }, arg("other"), \
+      .def(#name "_", [](Tensor& a, const Tensor& b, Scalar al) -> Tensor& { return a.name##_(b, al); }, kSelf, arg("other"), \
            arg("alpha") = 1)                                                                                 \
-      .def(#name "_", [](Tensor& a, Scalar b, Scalar al) { return a.name##_(b, al); }, arg("other"), arg("alpha") = 1);
+      .def(#name "_", [](Tensor& a, Scalar b, Scalar al) -> Tensor& { return a.name##_(b, al); }, kSelf, arg("other"), arg("alpha") = 1);
   NABLA_PY_BINARY_ALPHA(add) NABLA_PY_BINARY_ALPHA(sub)
 #undef NABLA_PY_BINARY_ALPHA
   // clang-format on
@@ -489,8 +707,8 @@ void init_tensor(nb::module_& m) {
 #define NABLA_PY_BINARY(name)                                                                     \
   T.def(#name, [](const Tensor& a, const Tensor& b) { return a.name(b); }, arg("other"))         \
       .def(#name, [](const Tensor& a, Scalar b) { return a.name(b); }, arg("other"))             \
-      .def(#name "_", [](Tensor& a, const Tensor& b) { return a.name##_(b); }, arg("other"))     \
-      .def(#name "_", [](Tensor& a, Scalar b) { return a.name##_(b); }, arg("other"));
+      .def(#name "_", [](Tensor& a, const Tensor& b) -> Tensor& { return a.name##_(b); }, kSelf, arg("other"))     \
+      .def(#name "_", [](Tensor& a, Scalar b) -> Tensor& { return a.name##_(b); }, kSelf, arg("other"));
   NABLA_PY_BINARY(mul) NABLA_PY_BINARY(div)
 #undef NABLA_PY_BINARY
   // clang-format on
@@ -570,19 +788,68 @@ void init_tensor(nb::module_& m) {
       .def("index_add", &Tensor::index_add, arg("dim"), arg("index"), arg("source"));
 
   // ---- factories -------------------------------------------------------------------------
+  // Each takes its size as ints, one sequence, or the keyword size=, and the keywords dtype=,
+  // device= and requires_grad= (a wrong keyword is nanobind's TypeError naming the function and
+  // the keyword).
   // A table of binding macros, one row per op: kept in rows, not formatted.
   // clang-format off
 #define NABLA_PY_SHAPE_FACTORY(name)                                                                          \
   m.def(#name,                                                                                              \
         [](nb::args size, std::optional<ScalarType> dtype, std::optional<Device> device, bool rg) {         \
-          return nabla::name(shape_from_args(size), make_options(dtype, device, rg));                      \
+          return nabla::name(size_args(#name, size), make_options(dtype, device, rg));                     \
         },                                                                                                  \
         arg("size"), nb::kw_only(), arg("dtype") = nb::none(), arg("device") = nb::none(),                  \
+        arg("requires_grad") = false);                                                                      \
+  m.def(#name,                                                                                              \
+        [](const Shape& size, std::optional<ScalarType> dtype, std::optional<Device> device, bool rg) {     \
+          return nabla::name(size, make_options(dtype, device, rg));                                       \
+        },                                                                                                  \
+        nb::kw_only(), arg("size"), arg("dtype") = nb::none(), arg("device") = nb::none(),                  \
         arg("requires_grad") = false);
   NABLA_PY_SHAPE_FACTORY(empty) NABLA_PY_SHAPE_FACTORY(zeros) NABLA_PY_SHAPE_FACTORY(ones)
   NABLA_PY_SHAPE_FACTORY(rand) NABLA_PY_SHAPE_FACTORY(randn)
 #undef NABLA_PY_SHAPE_FACTORY
   // clang-format on
+  // Tensor.new_zeros(...) and friends: the factories with the tensor's dtype and device unless
+  // given.
+  // A table of binding macros, one row per op: kept in rows, not formatted.
+  // clang-format off
+#define NABLA_PY_NEW_FACTORY(name)                                                                            \
+  T.def("new_" #name,                                                                                       \
+        [](const Tensor& t, nb::args size, std::optional<ScalarType> dtype, std::optional<Device> device, bool rg) { \
+          return nabla::name(size_args("new_" #name, size), new_options(t, dtype, device, rg));            \
+        },                                                                                                  \
+        arg("size"), nb::kw_only(), arg("dtype") = nb::none(), arg("device") = nb::none(),                  \
+        arg("requires_grad") = false);                                                                      \
+  T.def("new_" #name,                                                                                       \
+        [](const Tensor& t, const Shape& size, std::optional<ScalarType> dtype, std::optional<Device> device, bool rg) { \
+          return nabla::name(size, new_options(t, dtype, device, rg));                                     \
+        },                                                                                                  \
+        nb::kw_only(), arg("size"), arg("dtype") = nb::none(), arg("device") = nb::none(),                  \
+        arg("requires_grad") = false);
+  NABLA_PY_NEW_FACTORY(empty) NABLA_PY_NEW_FACTORY(zeros) NABLA_PY_NEW_FACTORY(ones)
+#undef NABLA_PY_NEW_FACTORY
+      // clang-format on
+      T.def(
+           "new_full",
+           [](const Tensor& t, const Shape& size, Scalar v, std::optional<ScalarType> dtype,
+              std::optional<Device> device,
+              bool rg) { return nabla::full(size, v, new_options(t, dtype, device, rg)); },
+           arg("size"), arg("fill_value"), nb::kw_only(), arg("dtype") = nb::none(),
+           arg("device") = nb::none(), arg("requires_grad") = false)
+          .def(
+              "new_tensor",
+              [](const Tensor& t, nb::handle data, std::optional<ScalarType> dtype,
+                 std::optional<Device> device, bool rg) -> Tensor {
+                // nabla.tensor (exchange.cpp) reads every kind of data; the defaults are t's
+                return nb::cast<Tensor>(nb::module_::import_("nabla._C")
+                                            .attr("tensor")(data,
+                                                            nb::arg("dtype") = dtype.value_or(t.dtype()),
+                                                            nb::arg("device") = device.value_or(t.device()),
+                                                            nb::arg("requires_grad") = rg));
+              },
+              arg("data"), nb::kw_only(), arg("dtype") = nb::none(), arg("device") = nb::none(),
+              arg("requires_grad") = false);
   // A table of binding macros, one row per op: kept in rows, not formatted.
   // clang-format off
 #define NABLA_PY_LIKE(name)                                                                                   \
@@ -601,16 +868,38 @@ void init_tensor(nb::module_& m) {
       // clang-format on
       m.def(
           "full_like",
-          [](const Tensor& t, Scalar v, std::optional<ScalarType> dtype, std::optional<Device> device) {
-            TensorOptions o = t.options();
-            if (dtype) o = o.dtype(*dtype);
-            if (device) o = o.device(*device);
-            return nabla::full_like(t, v, o);
+          [](const Tensor& t, Scalar v, std::optional<ScalarType> dtype, std::optional<Device> device,
+             bool rg) {
+            Tensor r = nabla::full_like(t, v, new_options(t, dtype, device, /*requires_grad=*/false));
+            return rg ? r.requires_grad_(true) : r;
           },
           arg("input"), arg("fill_value"), nb::kw_only(), arg("dtype") = nb::none(),
-          arg("device") = nb::none());
-  m.def("rand_like", &nabla::rand_like, arg("input"));
-  m.def("randn_like", &nabla::randn_like, arg("input"));
+          arg("device") = nb::none(), arg("requires_grad") = false);
+  // rand_like / randn_like with options: the global generator's draws of rand / randn
+  m.def(
+      "rand_like",
+      [](const Tensor& t, std::optional<ScalarType> dtype, std::optional<Device> device, bool rg) {
+        return nabla::rand(t.sizes(), new_options(t, dtype, device, rg));
+      },
+      arg("input"), nb::kw_only(), arg("dtype") = nb::none(), arg("device") = nb::none(),
+      arg("requires_grad") = false);
+  m.def(
+      "randn_like",
+      [](const Tensor& t, std::optional<ScalarType> dtype, std::optional<Device> device, bool rg) {
+        return nabla::randn(t.sizes(), new_options(t, dtype, device, rg));
+      },
+      arg("input"), nb::kw_only(), arg("dtype") = nb::none(), arg("device") = nb::none(),
+      arg("requires_grad") = false);
+  m.def(
+      "randint_like",
+      [](const Tensor& t, int64_t first, std::optional<int64_t> second, std::optional<ScalarType> dtype,
+         std::optional<Device> device, bool rg) {
+        // randint_like(input, high) or randint_like(input, low, high), as PyTorch's
+        const int64_t low = second ? first : 0, high = second ? *second : first;
+        return nabla::randint(low, high, t.sizes(), new_options(t, dtype, device, rg));
+      },
+      arg("input"), arg("low"), arg("high") = nb::none(), nb::kw_only(), arg("dtype") = nb::none(),
+      arg("device") = nb::none(), arg("requires_grad") = false);
   m.def(
       "full",
       [](const Shape& size, Scalar v, std::optional<ScalarType> dtype, std::optional<Device> device,
@@ -634,6 +923,13 @@ void init_tensor(nb::module_& m) {
       arg("start"), arg("end") = nb::none(), arg("step") = 1, nb::kw_only(), arg("dtype") = nb::none(),
       arg("device") = nb::none(), arg("requires_grad") = false);
   m.def(
+      "arange",
+      [](Scalar end, Scalar step, std::optional<ScalarType> dtype, std::optional<Device> device, bool rg) {
+        return nabla::arange(Scalar(0), end, step, make_options(dtype, device, rg));  // arange(end=n)
+      },
+      nb::kw_only(), arg("end"), arg("step") = 1, arg("dtype") = nb::none(), arg("device") = nb::none(),
+      arg("requires_grad") = false);
+  m.def(
       "linspace",
       [](double a, double b, int64_t steps, std::optional<ScalarType> dtype, std::optional<Device> device,
          bool rg) { return nabla::linspace(a, b, steps, make_options(dtype, device, rg)); },
@@ -651,28 +947,31 @@ void init_tensor(nb::module_& m) {
   m.def(
       "randint",
       [](int64_t first, std::optional<int64_t> second, std::optional<Shape> size,
-         std::optional<ScalarType> dtype, std::optional<Device> device) {
+         std::optional<ScalarType> dtype, std::optional<Device> device, bool rg) {
         // randint(high, size=...) or randint(low, high, size), as PyTorch's: with one bound it is
         // the high one (low 0); the size is always required
         NABLA_CHECK(size.has_value(),
                     "randint: missing the size argument (randint(high, size) or randint(low, high, size))");
         const int64_t low = second ? first : 0, high = second ? *second : first;
-        return nabla::randint(low, high, *size, make_options(dtype, device, /*requires_grad=*/false));
+        return nabla::randint(low, high, *size, make_options(dtype, device, rg));
       },
       arg("low"), arg("high") = nb::none(), arg("size") = nb::none(), nb::kw_only(),
-      arg("dtype") = nb::none(), arg("device") = nb::none());
+      arg("dtype") = nb::none(), arg("device") = nb::none(), arg("requires_grad") = false);
   m.def(
       "randint",
-      [](int64_t high, const Shape& size, std::optional<ScalarType> dtype, std::optional<Device> device) {
-        return nabla::randint(high, size, make_options(dtype, device, /*requires_grad=*/false));
-      },
-      arg("high"), arg("size"), nb::kw_only(), arg("dtype") = nb::none(), arg("device") = nb::none());
+      [](int64_t high, const Shape& size, std::optional<ScalarType> dtype, std::optional<Device> device,
+         bool rg) { return nabla::randint(high, size, make_options(dtype, device, rg)); },
+      arg("high"), arg("size"), nb::kw_only(), arg("dtype") = nb::none(), arg("device") = nb::none(),
+      arg("requires_grad") = false);
   m.def(
       "randperm",
-      [](int64_t n, std::optional<Device> device) {
-        return nabla::randperm(n, make_options(kInt64, device, /*requires_grad=*/false));
+      [](int64_t n, std::optional<ScalarType> dtype, std::optional<Device> device, bool rg) {
+        // drawn as int64 (the generator's type), then converted, as PyTorch's dtype= gives
+        const Tensor r = nabla::randperm(n, make_options(kInt64, device, /*requires_grad=*/false));
+        return rg || (dtype && *dtype != kInt64) ? r.to(dtype.value_or(kInt64)).requires_grad_(rg) : r;
       },
-      arg("n"), nb::kw_only(), arg("device") = nb::none());
+      arg("n"), nb::kw_only(), arg("dtype") = nb::none(), arg("device") = nb::none(),
+      arg("requires_grad") = false);
 
   // ---- autograd controls -----------------------------------------------------------------
   m.def("is_grad_enabled", &GradMode::is_enabled);
@@ -880,6 +1179,18 @@ void init_tensor(nb::module_& m) {
   m.def("scatter_add", &nabla::scatter_add, arg("input"), arg("dim"), arg("index"), arg("src"));
   m.def("index_select", &nabla::index_select, arg("input"), arg("dim"), arg("index"));
   m.def("index_add", &nabla::index_add, arg("input"), arg("dim"), arg("index"), arg("source"));
+  m.def(
+      "index",
+      [](const Tensor& x, const std::vector<std::optional<Tensor>>& indices) {
+        return nabla::index(x, index_list(indices));
+      },
+      arg("input"), arg("indices"),
+      "x[indices] for a tuple of index tensors (None: a whole dim), libtorch's at::index.");
+  m.def(
+      "index_put",
+      [](const Tensor& x, const std::vector<std::optional<Tensor>>& indices, const Tensor& values,
+         bool accumulate) { return nabla::index_put(x, index_list(indices), values, accumulate); },
+      arg("input"), arg("indices"), arg("values"), arg("accumulate") = false);
   m.def("cat", &nabla::cat, arg("tensors"), arg("dim") = 0);
   m.def("stack", &nabla::stack, arg("tensors"), arg("dim") = 0);
   m.def(

@@ -142,6 +142,18 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tens
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);
 /// x with source's slices added at rows `index` along dim (out-of-place index_add).
 Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& source);
+/// x[indices] with tensor indices (libtorch's at::index): indices[i] indexes dim i of x, an
+/// undefined tensor takes the whole dim. Integer (int64, int32) indices broadcast together and
+/// may be negative; a bool mask stands for the coordinates of its true elements over the dims
+/// it covers. Index dims next to each other keep their place in the result, separated ones go
+/// first (NumPy's rule). A copy; differentiable in x.
+Tensor index(const Tensor& x, const std::vector<Tensor>& indices);
+/// x with x[indices] = values (out of place; indices as in index), values broadcast to the
+/// shape of x[indices] and of x's dtype and device; accumulate adds instead (duplicates add up).
+/// Without accumulate, of duplicate indices the last one (in row-major order of the broadcast
+/// indices) wins. Differentiable in x and values.
+Tensor index_put(const Tensor& x, const std::vector<Tensor>& indices, const Tensor& values,
+                 bool accumulate = false);
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);
 Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);
 std::vector<Tensor> split(const Tensor& x, int64_t split_size, int64_t dim = 0);

@@ -286,6 +286,14 @@ class Tensor {
   Tensor scatter_add(int64_t dim, const Tensor& index, const Tensor& src) const;
   Tensor index_select(int64_t dim, const Tensor& index) const;
   Tensor index_add(int64_t dim, const Tensor& index, const Tensor& source) const;
+  // advanced indexing (nabla::index_put) and PyTorch's `t.data = new_data`
+  Tensor index_put(const std::vector<Tensor>& indices, const Tensor& values, bool accumulate = false) const;
+  /// x[indices] = values in place (accumulate: +=); bumps the version counter.
+  Tensor& index_put_(const std::vector<Tensor>& indices, const Tensor& values, bool accumulate = false);
+  /// Points this tensor at new_data's data (storage, sizes, strides, dtype, device), keeping
+  /// its autograd identity (requires_grad, grad), so every handle to it sees the new data.
+  /// A tensor that requires grad needs floating-point data.
+  void set_data(const Tensor& new_data) const;
 
   /// Internal: the implementation object (core/src/tensor/tensor_impl.h).
   TensorImpl* impl() const { return impl_.get(); }

@@ -217,10 +217,16 @@ std::string LayerNorm::extra_repr() const {
   return fmt::format("({}), eps={}, elementwise_affine={}", dims, eps, py_bool(elementwise_affine));
 }
 
-Dropout2d::Dropout2d(double p_) : Module("Dropout2d"), p(p_) {
+Dropout2d::Dropout2d(double p_, bool in_place) : Module("Dropout2d"), p(p_), inplace(in_place) {
   NABLA_CHECK(p >= 0.0 && p <= 1.0, "Dropout2d: probability must be in [0, 1], got {}", p);
 }
-Tensor Dropout2d::forward(const Tensor& x) { return functional::dropout2d(x, p, is_training()); }
-std::string Dropout2d::extra_repr() const { return fmt::format("p={}, inplace=False", py_float(p)); }
+Tensor Dropout2d::forward(const Tensor& x) {
+  if (!inplace) return functional::dropout2d(x, p, is_training());
+  Tensor y = x;
+  return functional::dropout2d_(y, p, is_training());
+}
+std::string Dropout2d::extra_repr() const {
+  return fmt::format("p={}, inplace={}", py_float(p), py_bool(inplace));
+}
 
 }  // namespace nabla::nn

@@ -57,16 +57,40 @@ std::string Flatten::extra_repr() const {
   return fmt::format("start_dim={}, end_dim={}", start_dim, end_dim);
 }
 
-Dropout::Dropout(double prob) : Module("Dropout"), p(prob) {
+Dropout::Dropout(double prob, bool in_place) : Module("Dropout"), p(prob), inplace(in_place) {
   NABLA_CHECK(prob >= 0.0 && prob <= 1.0, "Dropout: probability must be in [0, 1], got {}", prob);
 }
-Tensor Dropout::forward(const Tensor& x) { return functional::dropout(x, p, is_training()); }
-std::string Dropout::extra_repr() const { return fmt::format("p={}, inplace=False", py_float(p)); }
+// In place: a second handle on x's tensor is written (x itself is const in forward's signature).
+Tensor Dropout::forward(const Tensor& x) {
+  if (!inplace) return functional::dropout(x, p, is_training());
+  Tensor y = x;
+  return functional::dropout_(y, p, is_training());
+}
+std::string Dropout::extra_repr() const {
+  return fmt::format("p={}, inplace={}", py_float(p), py_bool(inplace));
+}
 
-Tensor ReLU::forward(const Tensor& x) { return relu(x); }
-Tensor LeakyReLU::forward(const Tensor& x) { return leaky_relu(x, negative_slope); }
+namespace {
+// PyTorch's activation reprs add ", inplace=True" only when set.
+std::string with_inplace(std::string extra, bool inplace) {
+  if (!inplace) return extra;
+  return extra.empty() ? "inplace=True" : extra + ", inplace=True";
+}
+}  // namespace
+
+Tensor ReLU::forward(const Tensor& x) {
+  if (!inplace) return relu(x);
+  Tensor y = x;
+  return functional::relu_(y);
+}
+std::string ReLU::extra_repr() const { return with_inplace("", inplace); }
+Tensor LeakyReLU::forward(const Tensor& x) {
+  if (!inplace) return leaky_relu(x, negative_slope);
+  Tensor y = x;
+  return functional::leaky_relu_(y, negative_slope);
+}
 std::string LeakyReLU::extra_repr() const {
-  return fmt::format("negative_slope={}", py_float(negative_slope));
+  return with_inplace(fmt::format("negative_slope={}", py_float(negative_slope)), inplace);
 }
 Tensor Sigmoid::forward(const Tensor& x) { return sigmoid(x); }
 Tensor Tanh::forward(const Tensor& x) { return tanh(x); }
@@ -75,9 +99,20 @@ std::string Softmax::extra_repr() const { return fmt::format("dim={}", dim); }
 Tensor LogSoftmax::forward(const Tensor& x) { return log_softmax(x, dim); }
 std::string LogSoftmax::extra_repr() const { return fmt::format("dim={}", dim); }
 Tensor GELU::forward(const Tensor& x) { return gelu(x); }
-Tensor SiLU::forward(const Tensor& x) { return silu(x); }
-Tensor ELU::forward(const Tensor& x) { return elu(x, alpha); }
-std::string ELU::extra_repr() const { return fmt::format("alpha={}", py_float(alpha)); }
+Tensor SiLU::forward(const Tensor& x) {
+  if (!inplace) return silu(x);
+  Tensor y = x;
+  return functional::silu_(y);
+}
+std::string SiLU::extra_repr() const { return with_inplace("", inplace); }
+Tensor ELU::forward(const Tensor& x) {
+  if (!inplace) return elu(x, alpha);
+  Tensor y = x;
+  return functional::elu_(y, alpha);
+}
+std::string ELU::extra_repr() const {
+  return with_inplace(fmt::format("alpha={}", py_float(alpha)), inplace);
+}
 Tensor Softplus::forward(const Tensor& x) { return softplus(x, beta, threshold); }
 std::string Softplus::extra_repr() const { return fmt::format("beta={}, threshold={}", beta, threshold); }
 

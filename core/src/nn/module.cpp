@@ -20,6 +20,12 @@ Tensor Module::forward(const Tensor&) {
 }
 
 Tensor Module::run_hooks(const Tensor& x, Tensor y) {
+  if (!hooks_.empty()) {
+    // a copy: a hook may remove itself (or add others) while the list is being walked
+    const auto hooks = hooks_;
+    for (const auto& [id, hook] : hooks) hook(*this, x, y);
+  }
+  // after the forward hooks, as PyTorch: the backward hooks see the output they settled on
   if (!backward_hooks_->empty() && y.defined() && !y.is_leaf()) {
     // the hooks are read when backward runs (a weak link: the module may be gone by then)
     std::weak_ptr<std::vector<std::pair<int, BackwardHook>>> weak = backward_hooks_;
@@ -31,10 +37,6 @@ Tensor Module::run_hooks(const Tensor& x, Tensor y) {
       }
     });
   }
-  if (hooks_.empty()) return y;
-  // a copy: a hook may remove itself (or add others) while the list is being walked
-  const auto hooks = hooks_;
-  for (const auto& [id, hook] : hooks) hook(*this, x, y);
   return y;
 }
 

@@ -280,6 +280,16 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator* gen) {
   return x * detail::dropout_mask(x.sizes(), p, TensorOptions(x.dtype()).device(x.device()), gen);
 }
 
+Tensor& dropout_(Tensor& x, double p, bool training, Generator* gen) {
+  check_defined(x, "dropout_");
+  NABLA_CHECK(p >= 0.0 && p <= 1.0, "dropout_: probability must be in [0, 1], got {}", p);
+  if (!training || p == 0.0) return x;
+  // checked here so that the error names dropout_, not the mul_ it runs
+  check_inplace(x, "dropout_", inplace_needs_autograd(x, {}));
+  if (p == 1.0) return x.mul_(0.0);
+  return x.mul_(detail::dropout_mask(x.sizes(), p, TensorOptions(x.dtype()).device(x.device()), gen));
+}
+
 }  // namespace nabla::nn::functional
 
 namespace nabla::detail {

@@ -119,18 +119,36 @@ Tensor layer_norm(const Tensor& x, IntList normalized_shape, const Tensor& weigh
   return out[0].view(x.sizes());
 }
 
-Tensor dropout2d(const Tensor& x, double p, bool training, Generator* gen) {
-  check_defined(x, "dropout2d");
-  NABLA_CHECK(p >= 0.0 && p <= 1.0, "dropout2d: probability must be in [0, 1], got {}", p);
+namespace {
+void check_dropout2d(const Tensor& x, double p, const char* op) {
+  check_defined(x, op);
+  NABLA_CHECK(p >= 0.0 && p <= 1.0, "{}: probability must be in [0, 1], got {}", op, p);
   NABLA_CHECK(x.dim() == 3 || x.dim() == 4,
-              "dropout2d: expected a 3-D [C, H, W] or 4-D [N, C, H, W] input, got shape {}", x.shape_str());
-  NABLA_CHECK(x.is_floating_point(), "dropout2d: expected a floating-point input, got {}",
+              "{}: expected a 3-D [C, H, W] or 4-D [N, C, H, W] input, got shape {}", op, x.shape_str());
+  NABLA_CHECK(x.is_floating_point(), "{}: expected a floating-point input, got {}", op,
               dtype_name(x.dtype()));
+}
+// One draw per channel: [N, C, 1, 1] or [C, 1, 1].
+Tensor dropout2d_mask(const Tensor& x, double p, Generator* gen) {
+  Shape mask_shape = x.sizes();
+  for (std::size_t d = mask_shape.size() - 2; d < mask_shape.size(); ++d) mask_shape[d] = 1;
+  return detail::dropout_mask(mask_shape, p, TensorOptions(x.dtype()).device(x.device()), gen);
+}
+}  // namespace
+
+Tensor dropout2d(const Tensor& x, double p, bool training, Generator* gen) {
+  check_dropout2d(x, p, "dropout2d");
   if (!training || p == 0.0) return x;
   if (p == 1.0) return x * 0.0;
-  Shape mask_shape = x.sizes();  // one draw per channel: [N, C, 1, 1] or [C, 1, 1]
-  for (std::size_t d = mask_shape.size() - 2; d < mask_shape.size(); ++d) mask_shape[d] = 1;
-  return x * detail::dropout_mask(mask_shape, p, TensorOptions(x.dtype()).device(x.device()), gen);
+  return x * dropout2d_mask(x, p, gen);
+}
+
+Tensor& dropout2d_(Tensor& x, double p, bool training, Generator* gen) {
+  check_dropout2d(x, p, "dropout2d_");
+  if (!training || p == 0.0) return x;
+  check_inplace(x, "dropout2d_", inplace_needs_autograd(x, {}));
+  if (p == 1.0) return x.mul_(0.0);
+  return x.mul_(dropout2d_mask(x, p, gen));
 }
 
 }  // namespace nabla::nn::functional

@@ -134,7 +134,12 @@ void check_inplace(const Tensor& self, std::string_view op, bool autograd) {
               "{}: a leaf tensor that requires grad is being used in an in-place operation; run it under "
               "NoGradGuard (as optimizers do) or on a detach()ed tensor",
               op);
-  NABLA_CHECK(!(autograd && self.impl()->is_view),
+  // A view whose storage no other tensor holds (its base was a temporary: the output that
+  // batch_norm, layer_norm or embedding reshape, or a reshape of a dropped result) has no base
+  // whose gradient could go wrong, and no saved tensor aliases it: it is written as any tensor
+  // (so ReLU(inplace=True) after BatchNorm works, as in PyTorch).
+  const bool shared = self.impl()->storage.use_count() > 1;
+  NABLA_CHECK(!(autograd && self.impl()->is_view && shared),
               "{}: in-place operations on a view are not supported when autograd records them "
               "(the view shares storage with its base, whose gradient would be wrong); use the "
               "out-of-place op, or run under NoGradGuard",

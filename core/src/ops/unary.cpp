@@ -1,6 +1,7 @@
 // Front ends of the unary family: dtype rules (integer inputs of float ops become float32),
 // output allocation, and the in-place variants.
 #include "nabla/autograd.h"
+#include "nabla/nn/functional.h"
 #include "ops/op_helpers.h"
 #include "ops/params_unary.h"
 #include "tensor/tensor_impl.h"
@@ -136,5 +137,21 @@ Tensor& Tensor::pow_(const Scalar& exponent) {
   return unary_inplace(*this, "pow_", Op::pow_scalar, PowScalarParams{exponent}.params(),
                        [&](const Tensor& s) { return nabla::pow(s, exponent); });
 }
+
+// The in-place activations of nn::functional (the layers' inplace=true).
+namespace nn::functional {
+Tensor& relu_(Tensor& x) { return x.relu_(); }
+Tensor& leaky_relu_(Tensor& x, double negative_slope) {
+  return unary_inplace(x, "leaky_relu_", Op::leaky_relu, LeakyReluParams{negative_slope}.params(),
+                       [&](const Tensor& s) { return nabla::leaky_relu(s, negative_slope); });
+}
+Tensor& elu_(Tensor& x, double alpha) {
+  return unary_inplace(x, "elu_", Op::elu, EluParams{alpha}.params(),
+                       [&](const Tensor& s) { return nabla::elu(s, alpha); });
+}
+Tensor& silu_(Tensor& x) {
+  return unary_inplace(x, "silu_", Op::silu, {}, [&](const Tensor& s) { return nabla::silu(s); });
+}
+}  // namespace nn::functional
 
 }  // namespace nabla

@@ -167,6 +167,15 @@ Tensor& Tensor::detach_() {
   return *this;
 }
 
+void Tensor::set_data(const Tensor& new_data) const {
+  checked(*this, "set_data");
+  NABLA_CHECK(new_data.defined(), "set_data: the new data is an undefined tensor");
+  NABLA_CHECK(!requires_grad() || nabla::is_floating_point(new_data.dtype()),
+              "set_data: a tensor that requires grad needs floating-point data (got {})",
+              dtype_name(new_data.dtype()));
+  if (new_data.impl() != impl()) nabla::set_data(*this, new_data);
+}
+
 bool Tensor::is_leaf() const {
   return !defined() || impl_->autograd == nullptr || impl_->autograd->grad_fn == nullptr;
 }

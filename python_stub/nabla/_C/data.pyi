@@ -20,6 +20,9 @@ class TensorDataset(Dataset):
     @property
     def targets(self) -> nabla._C.Tensor: ...
 
+    @property
+    def tensors(self) -> tuple[nabla._C.Tensor, nabla._C.Tensor]: ...
+
 class FashionMNIST(Dataset):
     def __init__(self, root: str = '/usr/share/datasets/fashion-mnist', train: builtins.bool = True) -> None: ...
 

@@ -114,12 +114,14 @@ class LayerNorm : public Module {
 };
 
 /// Zeroes whole channels with probability p in training mode; the identity in eval mode.
+/// inplace: as Dropout's.
 class Dropout2d : public Module {
  public:
-  explicit Dropout2d(double p = 0.5);
+  explicit Dropout2d(double p = 0.5, bool inplace = false);
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
   double p;
+  bool inplace;
 };
 
 }  // namespace nabla::nn

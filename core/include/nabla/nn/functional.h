@@ -29,6 +29,22 @@ using nabla::tanh;
 /// when training; the identity otherwise. gen: a private generator (default: the global one).
 Tensor dropout(const Tensor& x, double p = 0.5, bool training = true, Generator* gen = nullptr);
 
+// ---- in place (torch.nn.functional's relu_, leaky_relu_, elu_, and inplace=True) ----------
+// Each writes the op's result into x and returns x; x's version counter is bumped, so a tensor
+// an earlier op saved for backward fails that backward with a version error. Under autograd the
+// result carries the out-of-place op's gradient (the op runs on a copy of x's old values, which
+// its backward keeps). Refused: a leaf that requires grad (with grad mode on), a view that
+// shares its storage with another live tensor when autograd records (a view of a temporary, as
+// batch_norm returns, is fine), and a tensor whose elements share memory (expand()).
+
+Tensor& relu_(Tensor& x);
+Tensor& leaky_relu_(Tensor& x, double negative_slope = 0.01);
+Tensor& elu_(Tensor& x, double alpha = 1.0);
+Tensor& silu_(Tensor& x);
+/// The same mask as dropout() draws for the same generator state; identity (x untouched, no
+/// version bump) when not training or p == 0.
+Tensor& dropout_(Tensor& x, double p = 0.5, bool training = true, Generator* gen = nullptr);
+
 enum class Reduction { None, Mean, Sum };
 
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
@@ -116,6 +132,8 @@ Tensor layer_norm(const Tensor& x, IntList normalized_shape, const Tensor& weigh
 /// Zeroes whole channels (x [N, C, *] or [C, *]) with probability p and scales the rest by
 /// 1 / (1 - p) when training; the identity otherwise.
 Tensor dropout2d(const Tensor& x, double p = 0.5, bool training = true, Generator* gen = nullptr);
+/// In place, as dropout_.
+Tensor& dropout2d_(Tensor& x, double p = 0.5, bool training = true, Generator* gen = nullptr);
 
 // ---- recurrent networks (core/src/ops/rnn.cpp) --------------------------------------------
 

@@ -26,9 +26,10 @@ class Module {
   virtual Tensor forward(const Tensor& x);
   /// forward() plus the forward hooks.
   Tensor operator()(const Tensor& x) { return run_hooks(x, forward(x)); }
-  /// The hooks part of operator(): the forward hooks on (x, y), and the backward hooks on y.
-  /// For a caller that ran another forward for this module (the Python binding, for a Python
-  /// subclass of a C++ layer that overrides forward). Returns y.
+  /// The hooks part of operator(): the forward hooks on (x, y), then the backward hooks on
+  /// the output they leave. For a caller that ran another forward for this module (the Python
+  /// binding: a Python forward, which may take several arguments and return non-tensors; x or
+  /// y is then undefined). Returns the output, which a forward hook may have replaced.
   Tensor run_hooks(const Tensor& x, Tensor y);
 
   /// "Linear", "Sequential", ... (PyTorch's class names).
@@ -65,8 +66,11 @@ class Module {
   void zero_grad(bool set_to_none = true);
 
   // ---- hooks -----------------------------------------------------------------------------
-  using ForwardHook = std::function<void(Module& module, const Tensor& input, const Tensor& output)>;
-  /// Called after every forward() through operator(); returns a handle for remove_forward_hook.
+  /// A hook may replace the output by assigning to it (as a PyTorch forward hook that returns
+  /// a value); one taking `const Tensor& output` only looks at it.
+  using ForwardHook = std::function<void(Module& module, const Tensor& input, Tensor& output)>;
+  /// Called after every forward() through operator(), in registration order; returns a handle
+  /// for remove_forward_hook.
   int add_forward_hook(ForwardHook hook);
   void remove_forward_hook(int handle);
   /// Called during backward with the gradient of this module's output, for every forward()

@@ -48,25 +48,32 @@ class Flatten : public Module {
 
 /// Zeroes elements with probability p in training mode (Philox masks from the global
 /// generator, so manual_seed fixes them on every device); the identity in eval mode.
+/// inplace: forward writes into its input and returns it (functional::dropout_), as
+/// torch.nn.Dropout(inplace=True); so do the activations' inplace flags below.
 class Dropout : public Module {
  public:
-  explicit Dropout(double p = 0.5);
+  explicit Dropout(double p = 0.5, bool inplace = false);
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
   double p;
+  bool inplace;
 };
 
 class ReLU : public Module {
  public:
-  ReLU() : Module("ReLU") {}
+  explicit ReLU(bool inplace = false) : Module("ReLU"), inplace(inplace) {}
   Tensor forward(const Tensor& x) override;
+  std::string extra_repr() const override;
+  bool inplace;
 };
 class LeakyReLU : public Module {
  public:
-  explicit LeakyReLU(double negative_slope = 0.01) : Module("LeakyReLU"), negative_slope(negative_slope) {}
+  explicit LeakyReLU(double negative_slope = 0.01, bool inplace = false)
+      : Module("LeakyReLU"), negative_slope(negative_slope), inplace(inplace) {}
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
   double negative_slope;
+  bool inplace;
 };
 class Sigmoid : public Module {
  public:
@@ -100,15 +107,18 @@ class GELU : public Module {
 };
 class SiLU : public Module {
  public:
-  SiLU() : Module("SiLU") {}
+  explicit SiLU(bool inplace = false) : Module("SiLU"), inplace(inplace) {}
   Tensor forward(const Tensor& x) override;
+  std::string extra_repr() const override;
+  bool inplace;
 };
 class ELU : public Module {
  public:
-  explicit ELU(double alpha = 1.0) : Module("ELU"), alpha(alpha) {}
+  explicit ELU(double alpha = 1.0, bool inplace = false) : Module("ELU"), alpha(alpha), inplace(inplace) {}
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
   double alpha;
+  bool inplace;
 };
 class Softplus : public Module {
  public:

@@ -29,6 +29,11 @@ class RNNBase : public Module {
   std::string extra_repr() const override;
   /// The weights in PyTorch's flat order (what functional::rnn/lstm/gru take).
   const std::vector<Tensor>& flat_weights() const { return weights_; }
+  /// A no-op, for code written against torch.nn.RNNBase.flatten_parameters: on the CPU there
+  /// is nothing to pack, and on CUDA the cuDNN kernel packs the weights into cuDNN's flat
+  /// buffer itself on the first call and again only after a parameter changed (see
+  /// cuda/cudnn/rnn.cpp), so there is no separate step to run.
+  void flatten_parameters() {}
 
   int64_t input_size, hidden_size;
   RNNOptions options;
