@@ -96,6 +96,20 @@ TEST(CreateGraph, SecondAndThirdDerivativesOfAPolynomial) {
   EXPECT_TRUE(all_close(g3, std::vector<double>{6.0, 6.0}, 1e-12, 0));
 }
 
+TEST(CreateGraph, RecordsEvenUnderAnOuterNoGradGuard) {
+  // grad mode during backward is create_graph, whatever the caller's (as PyTorch)
+  Tensor x = leaf({0.5}, {1});
+  const Tensor y = (x * x * x).sum();
+  Tensor g;
+  {
+    NoGradGuard off;
+    g = autograd::grad({y}, {x}, {}, std::nullopt, /*create_graph=*/true)[0];
+    EXPECT_FALSE(GradMode::is_enabled());
+  }
+  ASSERT_TRUE(g.requires_grad());
+  EXPECT_TRUE(all_close(autograd::grad({g.sum()}, {x})[0], std::vector<double>{3.0}, 1e-12, 0));
+}
+
 TEST(CreateGraph, BackwardAccumulatesAGradWithAGraph) {
   Tensor x = leaf({0.3, 0.7}, {2});
   exp(x * 2.0).sum().backward(Tensor(), std::nullopt, /*create_graph=*/true);
