@@ -29,6 +29,12 @@ class Module;
 template <class Contained>
 class ModuleHolder;  // nabla/nn/holder.h
 
+// Module::forward(const Tensor&) hides ForwardByValue::forward(Tensor) on purpose (see the file
+// comment), and a subclass defining one signature hides the other: -Woverloaded-virtual (in
+// clang's -Wall, GCC 13's) would flag both in every program that includes this header.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverloaded-virtual"
+
 namespace detail {
 /// The by-value `Tensor forward(Tensor)` that a subclass may override instead of
 /// Module::forward(const Tensor&) (see the file comment).
@@ -57,6 +63,7 @@ class Module : private detail::ForwardByValue {
   /// The forward pass of a single-input module. The base calls a by-value
   /// `Tensor forward(Tensor)` override and throws when there is none: override either.
   virtual Tensor forward(const Tensor& x);
+#pragma GCC diagnostic pop
   /// forward() plus the forward hooks.
   Tensor operator()(const Tensor& x) { return run_hooks(x, forward(x)); }
   /// The hooks part of operator(): the forward hooks on (x, y), then the backward hooks on
