@@ -123,6 +123,35 @@ TEST(TorchCompat, TorchModuleByValueForward) {
   for (const auto& p : net->parameters()) EXPECT_TRUE(p.grad().defined());
 }
 
+// TORCH_MODULE holders as members, registered as libtorch registers them
+struct OuterImpl : torch::nn::Module {
+  OuterImpl() {
+    inner = register_module("inner", Net());
+    head = register_module("head", torch::nn::Linear(2, 1));  // into a shared_ptr member
+    body->push_back(torch::nn::Tanh());
+    register_module("body", body);
+  }
+  torch::Tensor forward(torch::Tensor x) { return head->forward(body(inner(x))); }
+  Net inner{nullptr};
+  std::shared_ptr<torch::nn::LinearImpl> head;
+  torch::nn::Sequential body;  // default: an empty Sequential
+};
+TORCH_MODULE(Outer);
+
+TEST(TorchCompat, NestedHoldersRegisterUnderTheirNames) {
+  torch::manual_seed(5);
+  Outer outer;
+  std::vector<std::string> names;
+  for (const auto& [name, p] : outer->named_parameters()) names.push_back(name);
+  EXPECT_EQ(names, (std::vector<std::string>{"inner.fc1.weight", "inner.fc1.bias", "inner.fc2.weight",
+                                             "inner.fc2.bias", "head.weight", "head.bias"}));
+  const auto x = torch::randn({3, 4});
+  const auto expected =
+      nabla::nn::functional::linear(torch::tanh(outer->inner(x)), outer->head->weight, outer->head->bias);
+  EXPECT_TRUE(nabla::test_util::all_close(outer(x), expected, 1e-6, 1e-6));
+  EXPECT_NE(outer->repr().find("(inner): "), std::string::npos) << outer->repr();
+}
+
 TEST(TorchCompat, ForwardHooksRunThroughTheHolder) {
   Double d;
   int calls = 0;
