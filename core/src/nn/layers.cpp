@@ -1,4 +1,5 @@
 // Linear, Sequential, Identity, Flatten, Dropout and the activation modules.
+#include <algorithm>
 #include <cmath>
 
 #include "nabla/factories.h"
@@ -38,7 +39,13 @@ Sequential::Sequential(std::initializer_list<std::shared_ptr<Module>> modules) :
   for (const auto& m : modules) push_back(m);
 }
 
-void Sequential::push_back(std::shared_ptr<Module> m) { add_child(std::to_string(size()), std::move(m)); }
+void Sequential::push_back(std::shared_ptr<Module> m) { push_back(std::to_string(size()), std::move(m)); }
+
+void Sequential::push_back(const std::string& name, std::shared_ptr<Module> m) {
+  Module* raw = m.get();
+  add_child(name, std::move(m));
+  calls_.emplace_back(raw, [raw](const Tensor& x) { return raw->forward(x); });
+}
 
 std::shared_ptr<Module> Sequential::operator[](std::size_t i) const {
   NABLA_CHECK(i < size(), "Sequential: index {} is out of range for {} modules", i, size());
@@ -47,7 +54,16 @@ std::shared_ptr<Module> Sequential::operator[](std::size_t i) const {
 
 Tensor Sequential::forward(const Tensor& x) {
   Tensor y = x;
-  for (const auto& [name, m] : named_children()) y = (*m)(y);
+  for (const auto& [name, m] : named_children()) {
+    const auto call =
+        std::find_if(calls_.begin(), calls_.end(), [&](const auto& c) { return c.first == m.get(); });
+    if (call == calls_.end()) {
+      y = (*m)(y);
+    } else {
+      const Tensor in = y;
+      y = m->run_hooks(in, call->second(in));
+    }
+  }
   return y;
 }
 

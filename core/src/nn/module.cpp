@@ -1,9 +1,11 @@
 // Module: registration, traversal, state dicts, modes, moves and printing.
 #include "nabla/nn/module.h"
 
+#include <cxxabi.h>
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <ostream>
 #include <set>
 
@@ -13,10 +15,35 @@
 
 namespace nabla::nn {
 
+namespace detail {
+std::string demangle(const char* mangled) {
+  int status = 0;
+  char* out = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
+  if (status != 0 || out == nullptr) return mangled;
+  std::string r(out);
+  std::free(out);
+  return r;
+}
+
+Tensor ForwardByValue::forward(Tensor) {
+  NABLA_FAIL("{}: forward(x) is not implemented by this module", static_cast<Module*>(this)->type_name());
+}
+}  // namespace detail
+
 Module::Module(std::string type_name) : type_name_(std::move(type_name)) {}
 
-Tensor Module::forward(const Tensor&) {
-  NABLA_FAIL("{}: forward(x) is not implemented by this module", type_name_);
+Module::Module() : named_(false) {}
+
+const std::string& Module::type_name() const {
+  // typeid(*this) names the most-derived class only after construction, hence lazily
+  if (!named_)
+    std::call_once(type_name_once_, [this] { type_name_ = detail::demangle(typeid(*this).name()); });
+  return type_name_;
+}
+
+Tensor Module::forward(const Tensor& x) {
+  // a subclass's by-value forward(Tensor), or the base's "not implemented"
+  return static_cast<detail::ForwardByValue*>(this)->forward(x);
 }
 
 Tensor Module::run_hooks(const Tensor& x, Tensor y) {
@@ -41,35 +68,37 @@ Tensor Module::run_hooks(const Tensor& x, Tensor y) {
 }
 
 namespace {
-void check_name(const std::string& name, const std::string& type) {
+// takes the module, not its name: a module built without a name learns it on first use, which
+// must not be inside a base-class constructor (typeid would name that base)
+void check_name(const std::string& name, const Module& m) {
   NABLA_CHECK(!name.empty() && name.find('.') == std::string::npos,
-              "{}: invalid name '{}' (names are non-empty and contain no '.')", type, name);
+              "{}: invalid name '{}' (names are non-empty and contain no '.')", m.type_name(), name);
 }
 }  // namespace
 
 Tensor Module::register_parameter(const std::string& name, Tensor t, bool requires_grad) {
-  check_name(name, type_name_);
-  NABLA_CHECK(t.defined(), "{}: parameter '{}' is undefined", type_name_, name);
+  check_name(name, *this);
+  NABLA_CHECK(t.defined(), "{}: parameter '{}' is undefined", type_name(), name);
   for (const auto& p : params_)
-    NABLA_CHECK(p.first != name, "{}: parameter '{}' already exists", type_name_, name);
+    NABLA_CHECK(p.first != name, "{}: parameter '{}' already exists", type_name(), name);
   if (requires_grad) t.requires_grad_(true);
   params_.emplace_back(name, t);
   return t;
 }
 
 Tensor Module::register_buffer(const std::string& name, Tensor t) {
-  check_name(name, type_name_);
+  check_name(name, *this);
   for (const auto& b : buffers_)
-    NABLA_CHECK(b.first != name, "{}: buffer '{}' already exists", type_name_, name);
+    NABLA_CHECK(b.first != name, "{}: buffer '{}' already exists", type_name(), name);
   buffers_.emplace_back(name, t);
   return t;
 }
 
 void Module::add_child(const std::string& name, std::shared_ptr<Module> m) {
-  check_name(name, type_name_);
-  NABLA_CHECK(m != nullptr, "{}: submodule '{}' is null", type_name_, name);
+  check_name(name, *this);
+  NABLA_CHECK(m != nullptr, "{}: submodule '{}' is null", type_name(), name);
   for (const auto& c : children_)
-    NABLA_CHECK(c.first != name, "{}: submodule '{}' already exists", type_name_, name);
+    NABLA_CHECK(c.first != name, "{}: submodule '{}' already exists", type_name(), name);
   children_.emplace_back(name, std::move(m));
 }
 
@@ -174,7 +203,7 @@ void Module::load_state_dict(const StateDict& state, bool strict) {
     NABLA_CHECK(
         missing.empty() && unexpected.empty(),
         "load_state_dict: error(s) in loading the state dict for {}: missing keys [{}], unexpected keys [{}]",
-        type_name_, fmt::join(missing, ", "), fmt::join(unexpected, ", "));
+        type_name(), fmt::join(missing, ", "), fmt::join(unexpected, ", "));
   }
   NoGradGuard g;
   for (auto& [name, t] : mine) {
@@ -256,7 +285,7 @@ void Module::repr_into(std::string* out, int indent) const {
   // as PyTorch: the extra line alone inside the parentheses, or, with children, first in the block
   const std::string extra = extra_repr();
   const std::string pad(static_cast<std::size_t>(indent + 2), ' ');
-  *out += type_name_ + "(";
+  *out += type_name() + "(";
   if (children_.empty()) {
     *out += extra;
   } else {

@@ -1,11 +1,21 @@
 // nabla::nn::Module: the base of every layer. Named parameters and buffers (nested names like
 // "0.weight", as PyTorch's state_dict), train/eval mode, device and dtype moves, gradient
 // reset, parameter counting, printing, and forward hooks.
+//
+// forward comes in two signatures: nabla's `Tensor forward(const Tensor&)` and libtorch's usual
+// `Tensor forward(Tensor)` (by value). Both are virtual, so a subclass overriding either one is
+// reached by operator(), by Sequential and by the Python binding. The by-value one lives in a
+// private base (detail::ForwardByValue) so that lookup of `forward` in Module finds only the
+// const& one: `module.forward(x)` through a Module& stays unambiguous, while a subclass's
+// `Tensor forward(Tensor x)` still overrides the base's virtual (overriding ignores hiding and
+// access). Module::forward(const Tensor&), when not overridden, calls the by-value one, whose
+// default throws "not implemented".
 #pragma once
 
 #include <functional>
 #include <iosfwd>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,15 +25,45 @@
 
 namespace nabla::nn {
 
-class Module {
+class Module;
+template <class Contained>
+class ModuleHolder;  // nabla/nn/holder.h
+
+// Module::forward(const Tensor&) hides ForwardByValue::forward(Tensor) on purpose (see the file
+// comment), and a subclass defining one signature hides the other: -Woverloaded-virtual (in
+// clang's -Wall, GCC 13's) would flag both in every program that includes this header.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverloaded-virtual"
+
+namespace detail {
+/// The by-value `Tensor forward(Tensor)` that a subclass may override instead of
+/// Module::forward(const Tensor&) (see the file comment).
+class ForwardByValue {
+ public:
+  virtual ~ForwardByValue() = default;
+  /// The base throws "<type>: forward(x) is not implemented by this module".
+  virtual Tensor forward(Tensor x);
+};
+
+/// typeid(...).name() demangled ("NetImpl", "nabla::nn::Linear"); the raw name where the
+/// ABI cannot demangle it.
+std::string demangle(const char* mangled);
+}  // namespace detail
+
+class Module : private detail::ForwardByValue {
  public:
   explicit Module(std::string type_name);
-  virtual ~Module() = default;
+  /// A module without a name argument (as libtorch's): type_name() is then the subclass's
+  /// demangled C++ name, found on first use.
+  Module();
+  ~Module() override = default;
   Module(const Module&) = delete;
   Module& operator=(const Module&) = delete;
 
-  /// The forward pass of a single-input module. The base throws: override it.
+  /// The forward pass of a single-input module. The base calls a by-value
+  /// `Tensor forward(Tensor)` override and throws when there is none: override either.
   virtual Tensor forward(const Tensor& x);
+#pragma GCC diagnostic pop
   /// forward() plus the forward hooks.
   Tensor operator()(const Tensor& x) { return run_hooks(x, forward(x)); }
   /// The hooks part of operator(): the forward hooks on (x, y), then the backward hooks on
@@ -32,8 +72,9 @@ class Module {
   /// y is then undefined). Returns the output, which a forward hook may have replaced.
   Tensor run_hooks(const Tensor& x, Tensor y);
 
-  /// "Linear", "Sequential", ... (PyTorch's class names).
-  const std::string& type_name() const { return type_name_; }
+  /// "Linear", "Sequential", ... (PyTorch's class names); a module built without a name
+  /// gives its demangled C++ class name.
+  const std::string& type_name() const;
 
   // ---- parameters, buffers, children ----------------------------------------------------
   std::vector<Tensor> parameters(bool recurse = true) const;
@@ -95,14 +136,24 @@ class Module {
     add_child(name, m);
     return m;
   }
+  /// A holder (nabla/nn/holder.h, libtorch's `torch::nn::Linear`): registers the module it
+  /// holds and returns that module's shared_ptr, as libtorch does, so `fc = register_module(
+  /// "fc", Linear(3, 4))` assigns a holder, and a shared_ptr member takes it as well.
+  template <class M>
+  std::shared_ptr<M> register_module(const std::string& name, const ModuleHolder<M>& holder) {
+    return register_module(name, holder.ptr());
+  }
   void add_child(const std::string& name, std::shared_ptr<Module> m);
 
  private:
   void collect(const std::string& prefix, bool params, bool recurse,
                std::vector<std::pair<std::string, Tensor>>* out) const;
   void repr_into(std::string* out, int indent) const;
+  friend class detail::ForwardByValue;  // its default names the module
 
-  std::string type_name_;
+  mutable std::string type_name_;
+  mutable std::once_flag type_name_once_;  // the lazy name of a module built without one
+  bool named_ = true;
   bool training_ = true;
   std::vector<std::pair<std::string, Tensor>> params_, buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;

@@ -2,9 +2,14 @@
 // activation modules, with PyTorch's names, defaults and initialisation.
 #pragma once
 
+#include <functional>
 #include <initializer_list>
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
+#include "nabla/nn/holder.h"
 #include "nabla/nn/module.h"
 #include "nabla/random.h"
 
@@ -21,15 +26,54 @@ class Linear : public Module {
   Tensor weight, bias;
 };
 
-/// Runs its children in order; children are named "0", "1", ...
+/// Runs its children in order; children are named "0", "1", ... (or as push_back(name, m)
+/// names them). Made from shared_ptrs or holders, as libtorch's: `Sequential{a, b}`,
+/// `Sequential(Linear(3, 4), ReLU())`, push_back(m). A child added with its static type known
+/// (the templates here) is called through that class's own forward(x), so a forward taking its
+/// argument by value works even where it does not override Module's; the others, through
+/// Module::operator() (whose virtual forward reaches either signature).
 class Sequential : public Module {
  public:
   Sequential() : Module("Sequential") {}
   Sequential(std::initializer_list<std::shared_ptr<Module>> modules);
+  /// Sequential(Linear(3, 4), ReLU(), std::make_shared<Tanh>()).
+  template <class... Ms>
+  requires(sizeof...(Ms) > 0 &&
+           (detail::ModulePointerOrHolder<Ms> && ...)) explicit Sequential(Ms&&... modules)
+      : Sequential() {
+    (push_back(std::forward<Ms>(modules)), ...);
+  }
   Tensor forward(const Tensor& x) override;
   void push_back(std::shared_ptr<Module> m);
+  void push_back(const std::string& name, std::shared_ptr<Module> m);
+  template <class M>
+  requires std::is_base_of_v<Module, M>
+  void push_back(std::shared_ptr<M> m) { push_back(std::to_string(size()), std::move(m)); }
+  template <class M>
+  requires std::is_base_of_v<Module, M>
+  void push_back(const std::string& name, std::shared_ptr<M> m) {
+    M* raw = m.get();
+    push_back(name, std::shared_ptr<Module>(std::move(m)));
+    // after push_back checked m: the call of M's own forward, looked up by name in M (a
+    // module without a one-tensor forward keeps the virtual call, which throws when run)
+    if constexpr (requires(const Tensor& x) { raw->forward(x); })
+      calls_.back().second = [raw](const Tensor& x) -> Tensor { return raw->forward(x); };
+  }
+  template <class M>
+  void push_back(const ModuleHolder<M>& m) {
+    push_back(m.ptr());
+  }
+  template <class M>
+  void push_back(const std::string& name, const ModuleHolder<M>& m) {
+    push_back(name, m.ptr());
+  }
   std::size_t size() const { return named_children().size(); }
   std::shared_ptr<Module> operator[](std::size_t i) const;
+
+ private:
+  // per child pushed here, the call forward() makes (children added otherwise, e.g. by the
+  // Python binding's attribute assignment, are called through operator())
+  std::vector<std::pair<const Module*, std::function<Tensor(const Tensor&)>>> calls_;
 };
 
 class Identity : public Module {
