@@ -23,6 +23,9 @@
 // `namespace nn = torch::nn;`, as libtorch's own examples do.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "nabla/nabla.h"
 #include "nabla/nn/holder.h"
 
@@ -88,3 +91,58 @@ NABLA_TORCH_COMPAT_HOLDER(MultiMarginLoss);
 /// libtorch's TORCH_MODULE(Name): the holder `Name` of the user's `NameImpl`.
 #define TORCH_MODULE(Name) NABLA_MODULE(Name)
 #define TORCH_MODULE_IMPL(Name, ImplType) NABLA_MODULE_IMPL(Name, ImplType)
+
+// ==== torch::save / torch::load (issue 20, item 5) ============================================
+//
+// libtorch's torch::save(x, path) and torch::load(x, path), for x a module (a Module&, a
+// std::shared_ptr to one, or a holder such as torch::nn::Linear or a TORCH_MODULE), an
+// optimizer, a Tensor, or a std::vector<Tensor>.
+//
+// The files are nabla's checkpoints (nabla::io::save_checkpoint: a safetensors file with a
+// checksum, readable by any safetensors reader, module tensors under PyTorch's state_dict
+// names), NOT libtorch's pickle/zip archives, and never need to be: a program ported to nabla
+// saves and loads with nabla on both sides, and the safetensors format is the one PyTorch's
+// ecosystem shares anyway. Files written by libtorch do not load here (torch::load reports
+// them as not being safetensors files), nor the other way round.
+//
+// The metadata entry "torch_compat.kind" ("module", "optimizer", "tensor", "tensors") tags
+// what a file holds, and an optimizer's file also names the optimizer ("torch_compat.optimizer":
+// "Adam", ...); torch::load checks both, so a module's file loaded into an optimizer is an
+// error rather than a half-restored state. Every failure (a missing or unreadable file, a
+// file that is not a safetensors checkpoint, one of another kind, names or shapes that do not
+// match the module's or the optimizer's) is a nabla::Error starting "torch::load: <path>: "
+// (or "torch::save: <path>: ").
+//
+// Loading a module copies the values into its existing parameters and buffers (strictly: the
+// names must match both ways), so an optimizer made over them keeps working; loading a
+// Tensor replaces the given handle with the file's tensor (on the CPU, not requiring grad).
+namespace nabla::torch_compat {
+
+void save(const ::nabla::nn::Module& module, const std::string& path);
+void load(::nabla::nn::Module& module, const std::string& path);
+void save(const ::nabla::optim::Optimizer& optimizer, const std::string& path);
+void load(::nabla::optim::Optimizer& optimizer, const std::string& path);
+void save(const ::nabla::Tensor& tensor, const std::string& path);
+void load(::nabla::Tensor& tensor, const std::string& path);
+void save(const std::vector<::nabla::Tensor>& tensors, const std::string& path);
+void load(std::vector<::nabla::Tensor>& tensors, const std::string& path);
+
+namespace detail {
+[[noreturn]] void throw_null_module(const char* function, const std::string& path);
+}  // namespace detail
+
+/// A holder (torch::nn::Linear, a TORCH_MODULE) or a std::shared_ptr to a module.
+template <class M>
+requires ::nabla::nn::detail::ModulePointerOrHolder<M>
+void save(const M& module, const std::string& path) {
+  if (!static_cast<bool>(module)) detail::throw_null_module("torch::save", path);
+  save(static_cast<const ::nabla::nn::Module&>(*module), path);
+}
+template <class M>
+requires ::nabla::nn::detail::ModulePointerOrHolder<M>
+void load(const M& module, const std::string& path) {
+  if (!static_cast<bool>(module)) detail::throw_null_module("torch::load", path);
+  load(static_cast<::nabla::nn::Module&>(*module), path);
+}
+
+}  // namespace nabla::torch_compat
