@@ -1,6 +1,8 @@
 // torch::save / torch::load of nabla/torch_compat.h, written as a libtorch program would: a
 // model and its Adam optimizer saved mid-training and resumed bit for bit, tensors round
-// tripped, and the errors (a missing file, a file of another kind, mismatched shapes).
+// tripped, and the errors (a missing file, a file of another kind, mismatched shapes); and
+// libtorch's tensor and device spellings (kCUDA, torch::tensor, scalar sizes, requires_grad(),
+// the reduction tags).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -213,6 +215,92 @@ TEST_F(TorchSave, NullHolderAndUndefinedTensor) {
   std::shared_ptr<NetImpl> none;
   EXPECT_NABLA_ERROR(torch::load(none, path("x.pt")), "torch::load", "null");
   EXPECT_NABLA_ERROR(torch::save(torch::Tensor(), path("x.pt")), "torch::save", "undefined");
+}
+
+// ---- tensor and device spellings ---------------------------------------------------------------
+
+TEST(TorchSpellings, DeviceConstants) {
+  const torch::Device cpu(torch::kCPU);
+  EXPECT_TRUE(cpu.is_cpu());
+  const torch::Device cuda(torch::kCUDA);
+  EXPECT_TRUE(cuda.is_cuda());
+  EXPECT_EQ(cuda.index, 0);
+  const torch::Device cuda1(torch::kCUDA, 1);
+  EXPECT_EQ(cuda1, torch::Device::cuda(1));
+  const torch::DeviceType type = torch::kCUDA;
+  EXPECT_EQ(type, torch::DeviceType::CUDA);
+  torch::Device device = torch::cuda::is_available() ? torch::kCUDA : torch::kCPU;
+  EXPECT_EQ(device.is_cuda(), torch::cuda::is_available());
+  EXPECT_TRUE(device == torch::kCUDA || device == torch::kCPU);
+  const torch::Tensor x = torch::ones({2, 3});
+  const torch::Tensor y = x.to(torch::kCPU);
+  EXPECT_TRUE(y.device().is_cpu());
+  if (torch::cuda::is_available()) {
+    const torch::Tensor z = x.to(torch::kCUDA);
+    EXPECT_TRUE(z.device().is_cuda());
+    EXPECT_TRUE(torch::zeros({2}, torch::kCUDA).device().is_cuda());
+    EXPECT_EQ(floats(z.to(torch::kCPU)), floats(x));
+  } else {
+    EXPECT_NABLA_ERROR(x.to(torch::kCUDA), "CUDA");
+  }
+}
+
+TEST(TorchSpellings, TensorFromInitializerLists) {
+  const torch::Tensor a = torch::tensor({1.5, 2.0, -3.25});
+  EXPECT_EQ(a.dtype(), torch::kFloat32);  // libtorch: a double literal takes the default dtype
+  EXPECT_EQ(a.sizes(), (std::vector<int64_t>{3}));
+  EXPECT_EQ(floats(a), (std::vector<float>{1.5f, 2.0f, -3.25f}));
+  const torch::Tensor i = torch::tensor({1, 2, 3});
+  EXPECT_EQ(i.dtype(), torch::kInt64);
+  EXPECT_EQ(i.to_vector<int64_t>(), (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_EQ(torch::tensor({true, false}).dtype(), torch::kBool);
+  const torch::Tensor d = torch::tensor({0.1, 0.2}, torch::kFloat64);
+  EXPECT_EQ(d.to_vector<double>(), (std::vector<double>{0.1, 0.2}));
+  const torch::Tensor m = torch::tensor({{1.0, 2.0}, {3.0, 4.0}, {5.0, 6.0}});
+  EXPECT_EQ(m.sizes(), (std::vector<int64_t>{3, 2}));
+  EXPECT_EQ(floats(m), (std::vector<float>{1, 2, 3, 4, 5, 6}));
+  const torch::Tensor s = torch::tensor(2.5);
+  EXPECT_EQ(s.dim(), 0);
+  EXPECT_EQ(s.item<float>(), 2.5f);
+  EXPECT_NABLA_ERROR(torch::tensor({{1.0, 2.0}, {3.0}}), "torch::tensor",
+                     "row 1 has 1 values but row 0 has 2");
+}
+
+TEST(TorchSpellings, ScalarSizes) {
+  EXPECT_EQ(torch::empty(5).sizes(), (std::vector<int64_t>{5}));
+  EXPECT_EQ(floats(torch::zeros(3)), (std::vector<float>{0, 0, 0}));
+  EXPECT_EQ(floats(torch::ones(2, torch::kFloat64)), (std::vector<float>{1, 1}));
+  EXPECT_EQ(torch::ones(2, torch::kFloat64).dtype(), torch::kFloat64);
+  EXPECT_EQ(torch::randn(4).sizes(), (std::vector<int64_t>{4}));
+  EXPECT_EQ(torch::rand(4).sizes(), (std::vector<int64_t>{4}));
+  // nabla's own overloads stay reachable
+  EXPECT_EQ(torch::zeros({2, 3}).sizes(), (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(torch::empty({4}).sizes(), (std::vector<int64_t>{4}));
+  torch::manual_seed(7);
+  const std::vector<float> one = floats(torch::randn(6));
+  torch::manual_seed(7);
+  EXPECT_EQ(one, floats(torch::randn({6})));
+}
+
+TEST(TorchSpellings, OptionMakersAndReductions) {
+  torch::Tensor w = torch::randn({3}, torch::requires_grad());
+  EXPECT_TRUE(w.requires_grad());
+  EXPECT_FALSE(torch::zeros({2}, torch::requires_grad(false)).requires_grad());
+  EXPECT_TRUE(torch::tensor({1.0, 2.0}, torch::requires_grad()).requires_grad());
+  EXPECT_EQ(torch::zeros({2}, torch::dtype(torch::kDouble)).dtype(), torch::kFloat64);
+  EXPECT_TRUE(torch::ones({2}, torch::device(torch::kCPU)).device().is_cpu());
+  EXPECT_EQ(torch::kFloat, torch::kFloat32);
+  EXPECT_EQ(torch::kLong, torch::kInt64);
+  EXPECT_EQ(torch::kInt, torch::kInt32);
+  // a libtorch loss call with a reduction tag
+  const torch::Tensor x = torch::tensor({1.0, 2.0, 4.0});
+  const torch::Tensor y = torch::tensor({0.0, 0.0, 0.0});
+  namespace F = torch::nn::functional;
+  EXPECT_EQ(F::mse_loss(x, y, torch::kSum).item<float>(), 21.0f);
+  EXPECT_EQ(F::mse_loss(x, y, torch::kMean).item<float>(), 7.0f);
+  EXPECT_EQ(floats(F::mse_loss(x, y, torch::kNone)), (std::vector<float>{1, 4, 16}));
+  (w * w).sum().backward();
+  EXPECT_EQ(floats(w.grad()), floats(w.detach() * 2.0));
 }
 
 }  // namespace

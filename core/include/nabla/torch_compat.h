@@ -23,7 +23,10 @@
 // `namespace nn = torch::nn;`, as libtorch's own examples do.
 #pragma once
 
+#include <cstdint>
+#include <initializer_list>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "nabla/nabla.h"
@@ -143,6 +146,116 @@ requires ::nabla::nn::detail::ModulePointerOrHolder<M>
 void load(const M& module, const std::string& path) {
   if (!static_cast<bool>(module)) detail::throw_null_module("torch::load", path);
   load(static_cast<::nabla::nn::Module&>(*module), path);
+}
+
+}  // namespace nabla::torch_compat
+
+// ==== Tensor and device spellings (issue 20, item 4: those that need no change to tensor.h) ===
+namespace nabla::torch_compat {
+
+/// libtorch's torch::kCUDA: a Device (cuda:0) that also converts to DeviceType, so both
+/// `torch::Device(torch::kCUDA)` and `torch::Device(torch::kCUDA, 1)` work, as do
+/// `tensor.to(torch::kCUDA)`, `torch::zeros({2}, torch::kCUDA)` and
+/// `torch::cuda::is_available() ? torch::kCUDA : torch::kCPU` (a Device). torch::kCPU is nabla's
+/// own kCPU, a Device already (a CPU has no index to give).
+struct DeviceKind : Device {
+  constexpr explicit DeviceKind(DeviceType t) : Device(t, 0) {}
+  constexpr operator DeviceType() const { return type; }  // NOLINT: implicit, as libtorch's kCUDA
+};
+inline constexpr DeviceKind kCUDA{DeviceType::CUDA};
+
+/// libtorch's reduction tags (functional::mse_loss(x, y, torch::kSum), ...).
+inline constexpr ::nabla::nn::functional::Reduction kNone = ::nabla::nn::functional::Reduction::None;
+inline constexpr ::nabla::nn::functional::Reduction kMean = ::nabla::nn::functional::Reduction::Mean;
+inline constexpr ::nabla::nn::functional::Reduction kSum = ::nabla::nn::functional::Reduction::Sum;
+
+/// libtorch's option makers: torch::zeros({2}, torch::requires_grad()), torch::dtype(torch::kFloat64).
+inline TensorOptions requires_grad(bool on = true) { return TensorOptions().requires_grad(on); }
+inline TensorOptions dtype(ScalarType t) { return TensorOptions().dtype(t); }
+inline TensorOptions device(Device d) { return TensorOptions().device(d); }
+
+// Factories with a scalar size, as libtorch's torch::empty(n) (an int64_t converts implicitly to
+// libtorch's IntArrayRef; nabla's Shape is a std::vector, whose size constructor is explicit).
+// The using-declarations keep nabla's own overloads visible: a name declared here would
+// otherwise hide them from torch::zeros({2, 3}).
+using ::nabla::empty;
+using ::nabla::ones;
+using ::nabla::rand;
+using ::nabla::randn;
+using ::nabla::zeros;
+inline Tensor empty(int64_t n, const TensorOptions& options = {}) {
+  return ::nabla::empty(Shape{n}, options);
+}
+inline Tensor zeros(int64_t n, const TensorOptions& options = {}) {
+  return ::nabla::zeros(Shape{n}, options);
+}
+inline Tensor ones(int64_t n, const TensorOptions& options = {}) { return ::nabla::ones(Shape{n}, options); }
+inline Tensor rand(int64_t n, const TensorOptions& options = {}) { return ::nabla::rand(Shape{n}, options); }
+inline Tensor randn(int64_t n, const TensorOptions& options = {}) {
+  return ::nabla::randn(Shape{n}, options);
+}
+
+namespace detail {
+/// libtorch's dtype of torch::tensor's values: integers int64, floating-point literals (double)
+/// the default dtype, float float32, bool bool.
+template <class T>
+ScalarType tensor_literal_dtype() {
+  if constexpr (std::is_same_v<T, bool>) {
+    return kBool;
+  } else if constexpr (std::is_integral_v<T>) {
+    return kInt64;
+  } else if constexpr (std::is_same_v<T, float>) {
+    return kFloat32;
+  } else {
+    return default_dtype();
+  }
+}
+/// The values as the vector from_vector takes (bool, int64_t, float or double).
+template <class T>
+using tensor_storage_t =
+    std::conditional_t<std::is_same_v<T, bool>, bool,
+                       std::conditional_t<std::is_integral_v<T>, int64_t,
+                                          std::conditional_t<std::is_same_v<T, float>, float, double>>>;
+template <class T>
+Tensor tensor_from(const std::vector<tensor_storage_t<T>>& data, const Shape& shape,
+                   const TensorOptions& options) {
+  Tensor t = from_vector(data, shape).to(options.has_dtype() ? options.dtype() : tensor_literal_dtype<T>());
+  if (!options.device().is_cpu()) t = t.to(options.device());
+  if (options.requires_grad()) t.requires_grad_(true);
+  return t;
+}
+}  // namespace detail
+
+/// libtorch's torch::tensor({1.0, 2.0}): a 1-D tensor of the values (dtype: see
+/// detail::tensor_literal_dtype, unless the options give one).
+template <class T>
+requires std::is_arithmetic_v<T> Tensor tensor(std::initializer_list<T> values,
+                                               const TensorOptions& options = {}) {
+  return detail::tensor_from<T>(std::vector<detail::tensor_storage_t<T>>(values.begin(), values.end()),
+                                Shape{static_cast<int64_t>(values.size())}, options);
+}
+/// torch::tensor({{1, 2}, {3, 4}}): a 2-D tensor of the rows; ragged rows are a nabla::Error.
+template <class T>
+requires std::is_arithmetic_v<T> Tensor tensor(std::initializer_list<std::initializer_list<T>> rows,
+                                               const TensorOptions& options = {}) {
+  const int64_t cols = rows.size() == 0 ? 0 : static_cast<int64_t>(rows.begin()->size());
+  std::vector<detail::tensor_storage_t<T>> data;
+  int64_t r = 0;
+  for (const auto& row : rows) {
+    NABLA_CHECK(
+        static_cast<int64_t>(row.size()) == cols,
+        "torch::tensor: row {} has {} values but row 0 has {} (the rows of a 2-D tensor must be equally "
+        "long)",
+        r, row.size(), cols);
+    data.insert(data.end(), row.begin(), row.end());
+    ++r;
+  }
+  return detail::tensor_from<T>(data, Shape{static_cast<int64_t>(rows.size()), cols}, options);
+}
+/// torch::tensor(3.5): a 0-dim tensor.
+template <class T>
+requires std::is_arithmetic_v<T> Tensor tensor(T value, const TensorOptions& options = {}) {
+  return detail::tensor_from<T>({static_cast<detail::tensor_storage_t<T>>(value)}, Shape{}, options);
 }
 
 }  // namespace nabla::torch_compat
