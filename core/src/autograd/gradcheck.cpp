@@ -27,6 +27,30 @@ double scalar_of(const std::function<Tensor(const std::vector<Tensor>&)>& fn, co
 
 using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
 
+// Fresh float64 leaves for the harness `who`: a detached clone of each input (undefined ones
+// stay undefined), requiring grad where the input does; `wrt` gets the indices of those.
+std::vector<Tensor> fresh_leaves(const std::vector<Tensor>& inputs, const char* who,
+                                 std::vector<std::size_t>& wrt) {
+  std::vector<Tensor> leaves;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const Tensor& t = inputs[i];
+    if (!t.defined()) {
+      leaves.push_back(t);
+      continue;
+    }
+    NABLA_CHECK(!t.requires_grad() || t.dtype() == kFloat64,
+                "{}: input {} requires grad but is {}; use float64 inputs for finite differences", who, i,
+                dtype_name(t.dtype()));
+    Tensor leaf = t.detach().clone();
+    if (t.requires_grad()) {
+      leaf.requires_grad_(true);
+      wrt.push_back(i);
+    }
+    leaves.push_back(leaf);
+  }
+  return leaves;
+}
+
 // A second fixed weighting, unlike projection()'s, one per differentiated input.
 Tensor pattern(const Tensor& like, std::size_t k) {
   std::vector<double> u(static_cast<std::size_t>(like.numel()));
@@ -72,24 +96,8 @@ void compare(GradcheckResult& res, const GradcheckOptions& opt, double a, double
 
 GradcheckResult gradgradcheck(const Fn& fn, const std::vector<Tensor>& inputs, const GradcheckOptions& opt) {
   GradcheckResult res;
-  std::vector<Tensor> leaves;
   std::vector<std::size_t> wrt;
-  for (std::size_t i = 0; i < inputs.size(); ++i) {
-    const Tensor& t = inputs[i];
-    if (!t.defined()) {
-      leaves.push_back(t);
-      continue;
-    }
-    NABLA_CHECK(!t.requires_grad() || t.dtype() == kFloat64,
-                "gradgradcheck: input {} requires grad but is {}; use float64 inputs for finite differences",
-                i, dtype_name(t.dtype()));
-    Tensor leaf = t.detach().clone();
-    if (t.requires_grad()) {
-      leaf.requires_grad_(true);
-      wrt.push_back(i);
-    }
-    leaves.push_back(leaf);
-  }
+  std::vector<Tensor> leaves = fresh_leaves(inputs, "gradgradcheck", wrt);
   NABLA_CHECK(!wrt.empty(), "gradgradcheck: no input requires grad");
   Tensor v;
   {
@@ -136,20 +144,8 @@ GradcheckResult gradgradcheck(const Fn& fn, const std::vector<Tensor>& inputs, c
 GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
                           const std::vector<Tensor>& inputs, const GradcheckOptions& opt) {
   GradcheckResult res;
-  std::vector<Tensor> leaves;
-  for (std::size_t i = 0; i < inputs.size(); ++i) {
-    const Tensor& t = inputs[i];
-    if (!t.defined()) {
-      leaves.push_back(t);
-      continue;
-    }
-    NABLA_CHECK(!t.requires_grad() || t.dtype() == kFloat64,
-                "gradcheck: input {} requires grad but is {}; use float64 inputs for finite differences", i,
-                dtype_name(t.dtype()));
-    Tensor leaf = t.detach().clone();
-    if (t.requires_grad()) leaf.requires_grad_(true);
-    leaves.push_back(leaf);
-  }
+  std::vector<std::size_t> wrt;
+  const std::vector<Tensor> leaves = fresh_leaves(inputs, "gradcheck", wrt);
   const Tensor out = fn(leaves);
   NABLA_CHECK(out.defined() && out.is_floating_point(), "gradcheck: fn must return a floating-point tensor");
   const Tensor v = projection(out);
