@@ -230,6 +230,83 @@ TEST(TorchCompat, ModuleWithoutForwardStillSaysSo) {
   }
 }
 
+// ModuleList / ModuleDict as libtorch's examples use them: a stack of layers run in a loop,
+// heads picked by name.
+struct TowerImpl : torch::nn::Module {
+  explicit TowerImpl(int64_t depth) {
+    for (int64_t i = 0; i < depth; ++i) layers->push_back(torch::nn::Linear(3, 3));
+    register_module("layers", layers);
+    const std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>> named{
+        {"a", torch::nn::Linear(3, 1).ptr()}, {"b", torch::nn::Linear(3, 2).ptr()}};
+    heads = register_module("heads", torch::nn::ModuleDict(named));
+  }
+  torch::Tensor forward(torch::Tensor x, const std::string& head) {
+    for (const auto& layer : *layers) x = torch::relu((*layer)(x));
+    return (*heads[head])(x);
+  }
+  torch::nn::ModuleList layers;
+  torch::nn::ModuleDict heads{nullptr};
+};
+TORCH_MODULE(Tower);
+
+TEST(TorchCompat, ModuleListAndModuleDict) {
+  torch::manual_seed(6);
+  Tower tower(2);
+  std::vector<std::string> names;
+  for (const auto& [name, p] : tower->named_parameters()) names.push_back(name);
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias",
+                                      "heads.a.weight", "heads.a.bias", "heads.b.weight", "heads.b.bias"}));
+  const auto x = torch::randn({4, 3});
+  auto& l0 = tower->layers->at<torch::nn::LinearImpl>(0);
+  auto& l1 = tower->layers->at<torch::nn::LinearImpl>(1);
+  auto& hb = tower->heads->at<torch::nn::LinearImpl>("b");
+  namespace F = torch::nn::functional;
+  const auto h = F::relu(F::linear(F::relu(F::linear(x, l0.weight, l0.bias)), l1.weight, l1.bias));
+  EXPECT_TRUE(nabla::test_util::all_close(tower(x, "b"), F::linear(h, hb.weight, hb.bias), 1e-6, 1e-6));
+  EXPECT_EQ(tower(x, "a").sizes(), (std::vector<int64_t>{4, 1}));
+
+  // insert renames the tail; extend appends; the wrong type or index is an Error
+  torch::nn::ModuleList list(torch::nn::Linear(1, 1), torch::nn::ReLU());
+  list->insert(1, torch::nn::Tanh());
+  list->extend(std::vector<std::shared_ptr<torch::nn::Module>>{std::make_shared<nabla::nn::Sigmoid>()});
+  ASSERT_EQ(list->size(), 4u);
+  std::vector<std::string> types, children;
+  for (const auto& m : *list) types.push_back(m->type_name());
+  for (const auto& [name, m] : list->named_children()) children.push_back(name + "=" + m->type_name());
+  EXPECT_EQ(types, (std::vector<std::string>{"Linear", "Tanh", "ReLU", "Sigmoid"}));
+  EXPECT_EQ(children, (std::vector<std::string>{"0=Linear", "1=Tanh", "2=ReLU", "3=Sigmoid"}));
+  EXPECT_EQ(list->named_parameters()[0].first, "0.weight");
+  EXPECT_THROW(list->at<torch::nn::LinearImpl>(1), nabla::Error);
+  EXPECT_THROW((void)list[7], nabla::Error);
+  EXPECT_THROW(list->insert(9, torch::nn::ReLU()), nabla::Error);
+  EXPECT_THROW(list->forward(torch::ones({1})), nabla::Error);  // a container has no forward
+
+  // update replaces in place, pop removes, clear empties; a bad key is an Error naming the keys
+  torch::nn::ModuleDict dict;
+  dict->insert("x", torch::nn::Linear(2, 2));
+  dict->insert("y", torch::nn::ReLU());
+  dict->update({{"x", std::make_shared<nabla::nn::Tanh>()}, {"z", std::make_shared<nabla::nn::Sigmoid>()}});
+  EXPECT_EQ(dict->keys(), (std::vector<std::string>{"x", "y", "z"}));
+  EXPECT_EQ(dict["x"]->type_name(), "Tanh");
+  EXPECT_EQ(dict->named_children()[0].second->type_name(), "Tanh");
+  EXPECT_TRUE(dict->parameters().empty());
+  EXPECT_TRUE(dict->contains("y"));
+  EXPECT_EQ(dict->pop("y")->type_name(), "ReLU");
+  EXPECT_FALSE(dict->contains("y"));
+  EXPECT_EQ(dict->named_children().size(), 2u);
+  try {
+    (void)dict["nope"];
+    FAIL() << "a missing key did not throw";
+  } catch (const nabla::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no key 'nope' (keys: [x, z])"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(dict->insert("a.b", torch::nn::ReLU()), nabla::Error);
+  dict->clear();
+  EXPECT_TRUE(dict->empty());
+  EXPECT_TRUE(dict->named_children().empty());
+}
+
 // ---- nabla's own API, unchanged, in the same program -----------------------------------------
 
 struct NablaNet : nabla::nn::Module {

@@ -1,6 +1,7 @@
 // nabla::nn in one include: modules, layers, losses, functional, init.
 #pragma once
 
+#include "nabla/nn/containers.h"
 #include "nabla/nn/conv.h"
 #include "nabla/nn/functional.h"
 #include "nabla/nn/init.h"

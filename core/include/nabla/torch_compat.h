@@ -47,6 +47,8 @@ using namespace ::nabla::nn;  // NOLINT: Module, ModuleHolder, functional, init,
 
 NABLA_TORCH_COMPAT_HOLDER(Linear);
 NABLA_TORCH_COMPAT_HOLDER(Sequential);
+NABLA_TORCH_COMPAT_HOLDER(ModuleList);
+NABLA_TORCH_COMPAT_HOLDER(ModuleDict);
 NABLA_TORCH_COMPAT_HOLDER(Identity);
 NABLA_TORCH_COMPAT_HOLDER(Flatten);
 NABLA_TORCH_COMPAT_HOLDER(Dropout);

@@ -102,6 +102,26 @@ void Module::add_child(const std::string& name, std::shared_ptr<Module> m) {
   children_.emplace_back(name, std::move(m));
 }
 
+void Module::replace_child(const std::string& name, std::shared_ptr<Module> m) {
+  NABLA_CHECK(m != nullptr, "{}: submodule '{}' is null", type_name(), name);
+  for (auto& c : children_) {
+    if (c.first == name) {
+      c.second = std::move(m);
+      return;
+    }
+  }
+  NABLA_CHECK(false, "{}: no submodule '{}' to replace", type_name(), name);
+}
+
+std::shared_ptr<Module> Module::remove_child(const std::string& name) {
+  const auto it =
+      std::find_if(children_.begin(), children_.end(), [&](const auto& c) { return c.first == name; });
+  NABLA_CHECK(it != children_.end(), "{}: no submodule '{}' to remove", type_name(), name);
+  std::shared_ptr<Module> m = std::move(it->second);
+  children_.erase(it);
+  return m;
+}
+
 void Module::collect(const std::string& prefix, bool params, bool recurse,
                      std::vector<std::pair<std::string, Tensor>>* out) const {
   for (const auto& [name, t] : params ? params_ : buffers_) {

@@ -144,6 +144,11 @@ class Module : private detail::ForwardByValue {
     return register_module(name, holder.ptr());
   }
   void add_child(const std::string& name, std::shared_ptr<Module> m);
+  /// For containers (ModuleList, ModuleDict): puts `m` in place of the child `name`, keeping
+  /// its position; throws Error when there is no such child.
+  void replace_child(const std::string& name, std::shared_ptr<Module> m);
+  /// For containers: removes the child `name` and returns it; throws Error when there is none.
+  std::shared_ptr<Module> remove_child(const std::string& name);
 
  private:
   void collect(const std::string& prefix, bool params, bool recurse,
