@@ -307,6 +307,60 @@ TEST(TorchCompat, ModuleListAndModuleDict) {
   EXPECT_TRUE(dict->named_children().empty());
 }
 
+TEST(TorchCompat, FunctionalInSequentialAndApply) {
+  torch::manual_seed(7);
+  torch::nn::Sequential seq(torch::nn::Linear(3, 3), torch::nn::Functional(torch::relu),
+                            torch::nn::Functional(torch::leaky_relu, 0.5), torch::nn::Linear(3, 1));
+  const auto x = torch::randn({5, 3});
+  auto* l0 = dynamic_cast<nabla::nn::Linear*>(seq[0].get());
+  auto* l3 = dynamic_cast<nabla::nn::Linear*>(seq[3].get());
+  namespace F = torch::nn::functional;
+  const auto expected = F::linear(F::relu(F::linear(x, l0->weight, l0->bias)), l3->weight, l3->bias);
+  EXPECT_TRUE(nabla::test_util::all_close(seq(x), expected, 1e-6, 1e-6));
+  const auto neg = torch::full({1, 3}, -2.0);
+  torch::nn::Functional leaky(torch::leaky_relu, 0.5);
+  EXPECT_EQ(values(leaky(neg)), (std::vector<double>{-1, -1, -1}));
+
+  // apply: this module first, then the submodules depth first, as libtorch's
+  std::vector<std::string> visited;
+  seq->apply([&](torch::nn::Module& m) { visited.push_back(m.type_name()); });
+  EXPECT_EQ(visited,
+            (std::vector<std::string>{"Sequential", "Linear", "Functional", "Functional", "Linear"}));
+  std::vector<std::string> named;
+  seq->apply([&](const std::string& name, torch::nn::Module&) { named.push_back(name); }, "net");
+  EXPECT_EQ(named, (std::vector<std::string>{"net", "net.0", "net.1", "net.2", "net.3"}));
+  // the classic use: re-initialise every Linear
+  seq->apply([](torch::nn::Module& m) {
+    if (auto* linear = dynamic_cast<torch::nn::LinearImpl*>(&m)) torch::nn::init::zeros_(linear->weight);
+  });
+  EXPECT_EQ(values(l3->weight), (std::vector<double>{0, 0, 0}));
+}
+
+TEST(TorchCompat, TorchCheckAndClipGradNorm) {
+  const auto t = torch::ones({2, 3});
+  try {
+    TORCH_CHECK(t.dim() == 3, "expected a 3-D tensor, got ", t.dim(), " dims");
+    FAIL() << "TORCH_CHECK did not throw";
+  } catch (const nabla::Error& e) {
+    EXPECT_EQ(std::string(e.what()), "expected a 3-D tensor, got 2 dims");
+  }
+  try {
+    TORCH_CHECK(t.numel() == 5);
+    FAIL() << "TORCH_CHECK did not throw";
+  } catch (const std::exception& e) {
+    EXPECT_EQ(std::string(e.what()), "Expected t.numel() == 5 to be true, but got false.");
+  }
+  TORCH_CHECK(t.dim() == 2, "not thrown");  // a true condition does nothing
+
+  auto p = torch::zeros({2}).requires_grad_(true);
+  (p * torch::tensor({3.0f, 4.0f})).sum().backward();
+  const double norm = torch::nn::utils::clip_grad_norm_({p}, 1.0);
+  EXPECT_DOUBLE_EQ(norm, 5.0);
+  const auto g = values(p.grad());
+  EXPECT_NEAR(g[0], 0.6, 1e-5);
+  EXPECT_NEAR(g[1], 0.8, 1e-5);
+}
+
 // ---- nabla's own API, unchanged, in the same program -----------------------------------------
 
 struct NablaNet : nabla::nn::Module {

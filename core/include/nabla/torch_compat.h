@@ -25,6 +25,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <sstream>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -49,6 +50,7 @@ NABLA_TORCH_COMPAT_HOLDER(Linear);
 NABLA_TORCH_COMPAT_HOLDER(Sequential);
 NABLA_TORCH_COMPAT_HOLDER(ModuleList);
 NABLA_TORCH_COMPAT_HOLDER(ModuleDict);
+NABLA_TORCH_COMPAT_HOLDER(Functional);
 NABLA_TORCH_COMPAT_HOLDER(Identity);
 NABLA_TORCH_COMPAT_HOLDER(Flatten);
 NABLA_TORCH_COMPAT_HOLDER(Dropout);
@@ -96,6 +98,37 @@ NABLA_TORCH_COMPAT_HOLDER(MultiMarginLoss);
 /// libtorch's TORCH_MODULE(Name): the holder `Name` of the user's `NameImpl`.
 #define TORCH_MODULE(Name) NABLA_MODULE(Name)
 #define TORCH_MODULE_IMPL(Name, ImplType) NABLA_MODULE_IMPL(Name, ImplType)
+
+namespace nabla::torch_compat::detail {
+/// TORCH_CHECK's message: its parts streamed one after the other (c10::str), or libtorch's
+/// "Expected <cond> to be true, but got false." when none is given.
+template <class... Parts>
+std::string torch_check_message(const char* condition, const Parts&... parts) {
+  if constexpr (sizeof...(Parts) == 0) {
+    return std::string("Expected ") + condition + " to be true, but got false.";
+  } else {
+    std::ostringstream os;
+    (os << ... << parts);
+    return os.str();
+  }
+}
+}  // namespace nabla::torch_compat::detail
+
+/// libtorch's TORCH_CHECK(cond, parts...): throws a nabla::Error (libtorch: c10::Error, also a
+/// std::exception) whose message is the parts streamed together.
+#define TORCH_CHECK(cond, ...)                                                                   \
+  do {                                                                                           \
+    if (!(cond)) [[unlikely]] {                                                                  \
+      ::nabla::detail::throw_error(                                                              \
+          __FILE__, __LINE__,                                                                    \
+          ::nabla::torch_compat::detail::torch_check_message(#cond __VA_OPT__(, ) __VA_ARGS__)); \
+    }                                                                                            \
+  } while (0)
+
+namespace nabla::torch_compat::nn::utils {
+/// libtorch's torch::nn::utils::clip_grad_norm_ (nabla's lives in nabla::optim).
+using ::nabla::optim::clip_grad_norm_;
+}  // namespace nabla::torch_compat::nn::utils
 
 // ==== torch::save / torch::load (issue 20, item 5) ============================================
 //

@@ -1,4 +1,4 @@
-// ModuleList and ModuleDict (nabla/nn/containers.h). Each keeps its own ordered copy of what it
+// ModuleList, ModuleDict and Functional (nabla/nn/containers.h). Each keeps its own ordered copy of what it
 // holds next to Module's children, so list[i] and dict[key] need no name parsing; the two
 // change together in every method here.
 #include "nabla/nn/containers.h"
@@ -87,6 +87,10 @@ std::vector<std::shared_ptr<Module>> ModuleDict::values() const {
   out.reserve(items_.size());
   for (const auto& item : items_) out.push_back(item.second);
   return out;
+}
+
+Functional::Functional(Function function) : Module("Functional"), function_(std::move(function)) {
+  NABLA_CHECK(static_cast<bool>(function_), "Functional: the function is empty");
 }
 
 }  // namespace nabla::nn

@@ -170,6 +170,17 @@ std::vector<std::pair<std::string, Module*>> Module::named_modules() {
   return unique;
 }
 
+void Module::apply(const std::function<void(Module&)>& fn) {
+  for (auto& entry : named_modules()) fn(*entry.second);
+}
+
+void Module::apply(const std::function<void(const std::string&, Module&)>& fn,
+                   const std::string& name_prefix) {
+  for (auto& [name, m] : named_modules()) {
+    fn(name_prefix.empty() || name.empty() ? name_prefix + name : name_prefix + "." + name, *m);
+  }
+}
+
 int64_t Module::num_parameters(bool trainable_only) const {
   int64_t n = 0;
   for (const Tensor& p : parameters()) {

@@ -2,9 +2,11 @@
 // (children "0", "1", ... in order) and ModuleDict (children under string keys, in insertion
 // order). They register what they hold, so parameters(), state_dict(), to(), train() reach it;
 // the owner runs the children itself. Calling forward on one throws "not implemented".
+// And Functional, libtorch's wrapper of a function as a module (a step of a Sequential).
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -131,6 +133,24 @@ class ModuleDict : public Module {
 
  private:
   std::vector<Item> items_;
+};
+
+/// A function of one tensor as a parameterless module, as libtorch's torch::nn::Functional:
+/// `Sequential(Linear(4, 8), Functional(torch::relu), Functional(torch::leaky_relu, 0.2))`.
+/// Extra arguments are bound after the tensor. (A name with several overloads must be picked
+/// by a cast or wrapped in a lambda, as in libtorch.)
+class Functional : public Module {
+ public:
+  using Function = std::function<Tensor(Tensor)>;
+  explicit Functional(Function function);
+  template <class F, class Arg, class... Args>
+  Functional(F function, Arg arg, Args... args)
+      : Functional(
+            Function([function, arg, args...](Tensor x) { return function(std::move(x), arg, args...); })) {}
+  Tensor forward(const Tensor& x) override { return function_(x); }
+
+ private:
+  Function function_;
 };
 
 }  // namespace nabla::nn

@@ -85,6 +85,12 @@ class Module : private detail::ForwardByValue {
   }
   /// Every module of the tree with its path ("" for this one, then "0", "0.linear", ...).
   std::vector<std::pair<std::string, Module*>> named_modules();
+  /// Calls fn on this module, then on every submodule, depth first (libtorch's Module::apply;
+  /// a module shared by two parents is visited once). The named form gets the module's path,
+  /// after name_prefix ("" for this one).
+  void apply(const std::function<void(Module&)>& fn);
+  void apply(const std::function<void(const std::string& name, Module&)>& fn,
+             const std::string& name_prefix = "");
   /// Number of parameter elements (only those that require grad when trainable_only).
   int64_t num_parameters(bool trainable_only = false) const;
 
