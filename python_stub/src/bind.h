@@ -112,8 +112,10 @@ struct PyRef {
   }
 };
 
-/// Sizes from `*size` arguments: zeros(2, 3) and zeros((2, 3)) / zeros([2, 3]) alike.
-Shape shape_from_args(const nb::args& args);
+/// Sizes from `*size` arguments: zeros(2, 3) and zeros((2, 3)) / zeros([2, 3]) alike; ints or
+/// objects with __index__ (0-dim integer tensors). Anything else, or no size at all, is a
+/// TypeError naming `fn`, as PyTorch's.
+Shape size_args(const char* fn, const nb::args& args);
 /// TensorOptions from the keyword arguments every factory takes.
 TensorOptions make_options(std::optional<ScalarType> dtype, std::optional<Device> device, bool requires_grad);
 

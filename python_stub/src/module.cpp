@@ -6,14 +6,6 @@
 
 namespace nabla::python {
 
-Shape shape_from_args(const nb::args& args) {
-  if (args.size() == 1 && !PyLong_Check(args[0].ptr())) return nb::cast<Shape>(args[0]);
-  Shape s;
-  s.reserve(args.size());
-  for (nb::handle h : args) s.push_back(nb::cast<int64_t>(h));
-  return s;
-}
-
 TensorOptions make_options(std::optional<ScalarType> dtype, std::optional<Device> device,
                            bool requires_grad) {
   TensorOptions o;

@@ -246,28 +246,6 @@ std::vector<Tensor> index_list(const std::vector<std::optional<Tensor>>& in) {
   return r;
 }
 
-// The sizes of a factory's `*size`: ints (or objects with __index__, as 0-dim integer tensors)
-// or one sequence of them; anything else is a TypeError naming the function, as PyTorch's.
-Shape size_args(const char* fn, const nb::args& args) {
-  const auto one = [fn](nb::handle h) -> int64_t {
-    if (PyFloat_Check(h.ptr()) || PyBool_Check(h.ptr()) || !PyIndex_Check(h.ptr())) {
-      throw nb::type_error(fmt::format("{}(): argument 'size' must be a sequence of ints, not {}", fn,
-                                       nb::type_name(h.type()).c_str())
-                               .c_str());
-    }
-    return as_int(h);
-  };
-  if (args.size() == 0)
-    throw nb::type_error(fmt::format("{}(): missing the size (ints or a sequence of ints)", fn).c_str());
-  Shape s;
-  if (args.size() == 1 && PySequence_Check(args[0].ptr()) && !nb::isinstance<Tensor>(args[0])) {
-    for (nb::handle h : nb::borrow<nb::sequence>(args[0])) s.push_back(one(h));
-    return s;
-  }
-  for (nb::handle h : args) s.push_back(one(h));
-  return s;
-}
-
 // PyTorch's Tensor.__format__: a 0-dim tensor formats as its Python number, any other with
 // an empty spec as str(t), and a spec on those is a TypeError.
 nb::object format_tensor(const Tensor& t, const std::string& spec) {
@@ -373,6 +351,26 @@ void walk(nb::handle h, std::size_t depth, Nested& n) {
 }
 
 }  // namespace
+
+Shape size_args(const char* fn, const nb::args& args) {
+  const auto one = [fn](nb::handle h) -> int64_t {
+    if (PyFloat_Check(h.ptr()) || PyBool_Check(h.ptr()) || !PyIndex_Check(h.ptr())) {
+      throw nb::type_error(fmt::format("{}(): argument 'size' must be a sequence of ints, not {}", fn,
+                                       nb::type_name(h.type()).c_str())
+                               .c_str());
+    }
+    return as_int(h);
+  };
+  if (args.size() == 0)
+    throw nb::type_error(fmt::format("{}(): missing the size (ints or a sequence of ints)", fn).c_str());
+  Shape s;
+  if (args.size() == 1 && PySequence_Check(args[0].ptr()) && !nb::isinstance<Tensor>(args[0])) {
+    for (nb::handle h : nb::borrow<nb::sequence>(args[0])) s.push_back(one(h));
+    return s;
+  }
+  for (nb::handle h : args) s.push_back(one(h));
+  return s;
+}
 
 Tensor tensor_from_nested(nb::handle data, std::optional<ScalarType> dtype) {
   Nested n;
@@ -541,10 +539,10 @@ void init_tensor(nb::module_& m) {
           arg("mean") = 0.0, arg("std") = 1.0);
 
   // ---- views ---------------------------------------------------------------------------
-  T.def("view", [](const Tensor& t, nb::args s) { return t.view(shape_from_args(s)); })
-      .def("reshape", [](const Tensor& t, nb::args s) { return t.reshape(shape_from_args(s)); })
-      .def("expand", [](const Tensor& t, nb::args s) { return t.expand(shape_from_args(s)); })
-      .def("permute", [](const Tensor& t, nb::args s) { return t.permute(shape_from_args(s)); })
+  T.def("view", [](const Tensor& t, nb::args s) { return t.view(size_args("view", s)); })
+      .def("reshape", [](const Tensor& t, nb::args s) { return t.reshape(size_args("reshape", s)); })
+      .def("expand", [](const Tensor& t, nb::args s) { return t.expand(size_args("expand", s)); })
+      .def("permute", [](const Tensor& t, nb::args s) { return t.permute(size_args("permute", s)); })
       .def("transpose", &Tensor::transpose, arg("dim0"), arg("dim1"))
       .def("t", &Tensor::t)
       .def_prop_ro("T",

@@ -458,3 +458,15 @@ def test_in_place_methods_return_the_tensor_object_itself():
     assert x is y
     t = torch.zeros(3, dtype=torch.float64) + 1
     assert t.add_(1) is t  # what the test above mirrors
+
+
+def test_view_family_sizes_as_factories():
+    # view/reshape/expand/permute read their sizes as the factories do (one size_args): ints or
+    # one sequence, and anything else is PyTorch's TypeError naming the method
+    x = nabla.zeros(2, 3)
+    assert x.view(3, 2).shape == (3, 2) and x.view((6,)).shape == (6,)
+    assert x.reshape([-1]).shape == (6,) and x.permute(1, 0).shape == (3, 2)
+    assert x.expand(2, 2, 3).shape == (2, 2, 3) and x.view(nabla.tensor(6)).shape == (6,)
+    for method in ("view", "reshape", "expand", "permute"):
+        with pytest.raises(TypeError, match=rf"{method}\(\): argument 'size' must be a sequence of ints, not float"):
+            getattr(x, method)(2.5)
