@@ -539,6 +539,33 @@ TEST(TorchCompatOptions, LBFGSFromBuilder) {
   EXPECT_EQ(torch::optim::LBFGSOptions().max_iter(), 20);
 }
 
+// Declaring torch::optim's builders leaves the rest of nabla::optim reachable under torch::optim.
+TEST(TorchCompatOptions, OptimNamespaceKeepsNablasNames) {
+  torch::nn::Linear fc(2, 1);
+  torch::optim::SGD sgd(fc->parameters(), torch::optim::SGDOptions(0.4));
+  torch::optim::Optimizer& base = sgd;
+  torch::optim::StepLR scheduler(base, /*step_size=*/1, /*gamma=*/0.5);
+  scheduler.step();
+  EXPECT_DOUBLE_EQ(base.get_lr(), 0.2);
+  EXPECT_EQ(base.name(), "SGD");
+}
+
+// A DCGAN-style stack from builders, as libtorch's DCGAN example writes it.
+TEST(TorchCompatOptions, SequentialOfBuiltLayers) {
+  torch::manual_seed(19);
+  torch::nn::Sequential discriminator(
+      torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 4, 4).stride(2).padding(1).bias(false)),
+      torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(0.2)),
+      torch::nn::Conv2d(torch::nn::Conv2dOptions(4, 8, 4).stride(2).padding(1).bias(false)),
+      torch::nn::BatchNorm2d(8), torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(0.2)),
+      torch::nn::Conv2d(torch::nn::Conv2dOptions(8, 1, 2).stride(1).padding(0).bias(false)),
+      torch::nn::Sigmoid());
+  const auto x = torch::randn({2, 1, 8, 8});
+  const auto y = discriminator->forward(x);
+  EXPECT_EQ(y.sizes(), (torch::Shape{2, 1, 1, 1}));
+  EXPECT_EQ(discriminator->named_parameters().size(), 5u);  // three weights, batch norm's two
+}
+
 // ---- getters and validation ----------------------------------------------------------------------
 
 TEST(TorchCompatOptions, GettersReturnWhatWasSet) {

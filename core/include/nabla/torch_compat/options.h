@@ -12,6 +12,10 @@
 // (every other name of nabla's namespace stays reachable) and using-declarations (nabla's own
 // overloads of a function overloaded here stay callable) below.
 //
+// Limitation: `using namespace torch::optim;` (or torch::nn) followed by an unqualified
+// SGDOptions, SGD, ... (RNNOptions) is ambiguous: the using-directive makes both these names and
+// nabla's visible. Qualify them (torch::optim::SGD), as libtorch's own examples do.
+//
 // Included by nabla/torch_compat.h; not meant to be included on its own.
 #pragma once
 
