@@ -508,6 +508,26 @@ TEST(TorchCompatOptions, OtherOptimizersFromBuilders) {
   EXPECT_DOUBLE_EQ(torch::optim::AdagradOptions().eps(), 1e-10);
 }
 
+// libtorch's optimizer defaults are nabla's (SGDOptions has none: libtorch requires the lr).
+TEST(TorchCompatOptions, OptimizerDefaultsAgreeWithNablas) {
+  auto map_of = [](const auto& nabla_options) { return nabla_options.to_map(); };
+  EXPECT_EQ(map_of(nabla::optim::AdamOptions(torch::optim::AdamOptions())),
+            map_of(nabla::optim::AdamOptions{}));
+  EXPECT_EQ(map_of(nabla::optim::AdamWOptions(torch::optim::AdamWOptions())),
+            map_of(nabla::optim::AdamWOptions{}));
+  EXPECT_EQ(map_of(nabla::optim::RMSpropOptions(torch::optim::RMSpropOptions())),
+            map_of(nabla::optim::RMSpropOptions{}));
+  EXPECT_EQ(map_of(nabla::optim::AdagradOptions(torch::optim::AdagradOptions())),
+            map_of(nabla::optim::AdagradOptions{}));
+  EXPECT_EQ(map_of(nabla::optim::AdadeltaOptions(torch::optim::AdadeltaOptions())),
+            map_of(nabla::optim::AdadeltaOptions{}));
+  EXPECT_EQ(map_of(nabla::optim::LBFGSOptions(torch::optim::LBFGSOptions())),
+            map_of(nabla::optim::LBFGSOptions{}));
+  nabla::optim::SGDOptions sgd_defaults;
+  sgd_defaults.lr = 0.1;
+  EXPECT_EQ(map_of(nabla::optim::SGDOptions(torch::optim::SGDOptions(0.1))), map_of(sgd_defaults));
+}
+
 TEST(TorchCompatOptions, LBFGSFromBuilder) {
   auto run = [](auto make) {
     torch::manual_seed(18);
@@ -589,6 +609,79 @@ TEST(TorchCompatOptions, GettersReturnWhatWasSet) {
   EXPECT_EQ(torch::nn::NLLLossOptions().reduction(), torch::kMean);
   EXPECT_DOUBLE_EQ(F::DropoutFuncOptions().p(), 0.5);
   EXPECT_TRUE(F::DropoutFuncOptions().training());
+}
+
+// The builders' defaults are those of nabla's positional constructors (both are libtorch's).
+TEST(TorchCompatOptions, DefaultsAgreeWithPositional) {
+  auto same_size = [](nabla::nn::Size2 a, nabla::nn::Size2 b) { return a.h == b.h && a.w == b.w; };
+  torch::nn::Conv2d conv(torch::nn::Conv2dOptions(2, 4, 3));
+  nabla::nn::Conv2d conv_p(2, 4, 3);
+  EXPECT_TRUE(same_size(conv->stride, conv_p.stride) && same_size(conv->padding, conv_p.padding) &&
+              same_size(conv->dilation, conv_p.dilation));
+  EXPECT_EQ(conv->groups, conv_p.groups);
+  EXPECT_EQ(conv->bias.defined(), conv_p.bias.defined());
+  torch::nn::ConvTranspose2d deconv(torch::nn::ConvTranspose2dOptions(2, 4, 3));
+  nabla::nn::ConvTranspose2d deconv_p(2, 4, 3);
+  EXPECT_TRUE(same_size(deconv->stride, deconv_p.stride) && same_size(deconv->padding, deconv_p.padding) &&
+              same_size(deconv->output_padding, deconv_p.output_padding) &&
+              same_size(deconv->dilation, deconv_p.dilation));
+  EXPECT_EQ(deconv->groups, deconv_p.groups);
+  EXPECT_EQ(deconv->bias.defined(), deconv_p.bias.defined());
+  torch::nn::MaxPool2d maxpool(torch::nn::MaxPool2dOptions(3));
+  nabla::nn::MaxPool2d maxpool_p(3);
+  EXPECT_TRUE(same_size(maxpool->stride, maxpool_p.stride) &&
+              same_size(maxpool->padding, maxpool_p.padding) &&
+              same_size(maxpool->dilation, maxpool_p.dilation));
+  EXPECT_EQ(maxpool->ceil_mode, maxpool_p.ceil_mode);
+  torch::nn::AvgPool2d avgpool(torch::nn::AvgPool2dOptions(3));
+  nabla::nn::AvgPool2d avgpool_p(3);
+  EXPECT_TRUE(same_size(avgpool->stride, avgpool_p.stride) && same_size(avgpool->padding, avgpool_p.padding));
+  EXPECT_EQ(avgpool->ceil_mode, avgpool_p.ceil_mode);
+  EXPECT_EQ(avgpool->count_include_pad, avgpool_p.count_include_pad);
+  torch::nn::BatchNorm2d bn(torch::nn::BatchNorm2dOptions(3));
+  nabla::nn::BatchNorm2d bn_p(3);
+  EXPECT_EQ(bn->eps, bn_p.eps);
+  EXPECT_EQ(bn->momentum, bn_p.momentum);
+  EXPECT_EQ(bn->affine, bn_p.affine);
+  EXPECT_EQ(bn->track_running_stats, bn_p.track_running_stats);
+  torch::nn::LayerNorm ln(torch::nn::LayerNormOptions({3}));
+  nabla::nn::LayerNorm ln_p({3});
+  EXPECT_EQ(ln->eps, ln_p.eps);
+  EXPECT_EQ(ln->elementwise_affine, ln_p.elementwise_affine);
+  torch::nn::Dropout drop(torch::nn::DropoutOptions{});
+  nabla::nn::Dropout drop_p;
+  EXPECT_EQ(drop->p, drop_p.p);
+  EXPECT_EQ(drop->inplace, drop_p.inplace);
+  EXPECT_EQ(torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions())->negative_slope,
+            nabla::nn::LeakyReLU().negative_slope);
+  EXPECT_EQ(torch::nn::Flatten(torch::nn::FlattenOptions())->start_dim, nabla::nn::Flatten().start_dim);
+  EXPECT_EQ(torch::nn::Flatten(torch::nn::FlattenOptions())->end_dim, nabla::nn::Flatten().end_dim);
+  EXPECT_EQ(torch::nn::ELU(torch::nn::ELUOptions())->alpha, nabla::nn::ELU().alpha);
+  EXPECT_EQ(torch::nn::Softplus(torch::nn::SoftplusOptions())->beta, nabla::nn::Softplus().beta);
+  EXPECT_EQ(torch::nn::Softplus(torch::nn::SoftplusOptions())->threshold, nabla::nn::Softplus().threshold);
+  for (const auto& [built, positional] :
+       {std::pair{torch::nn::LSTM(torch::nn::LSTMOptions(2, 3))->options, nabla::nn::LSTM(2, 3).options},
+        std::pair{torch::nn::GRU(torch::nn::GRUOptions(2, 3))->options, nabla::nn::GRU(2, 3).options},
+        std::pair{torch::nn::RNN(torch::nn::RNNOptions(2, 3))->options, nabla::nn::RNN(2, 3).options}}) {
+    EXPECT_EQ(built.num_layers, positional.num_layers);
+    EXPECT_EQ(built.bias, positional.bias);
+    EXPECT_EQ(built.batch_first, positional.batch_first);
+    EXPECT_EQ(built.dropout, positional.dropout);
+    EXPECT_EQ(built.bidirectional, positional.bidirectional);
+    EXPECT_EQ(built.nonlinearity, positional.nonlinearity);
+  }
+  EXPECT_EQ(torch::nn::Embedding(torch::nn::EmbeddingOptions(4, 2))->padding_idx,
+            nabla::nn::Embedding(4, 2).padding_idx);
+  EXPECT_EQ(torch::nn::MSELoss(torch::nn::MSELossOptions())->reduction, nabla::nn::MSELoss().reduction);
+  EXPECT_EQ(torch::nn::SmoothL1Loss(torch::nn::SmoothL1LossOptions())->beta, nabla::nn::SmoothL1Loss().beta);
+  EXPECT_EQ(torch::nn::HingeEmbeddingLoss(torch::nn::HingeEmbeddingLossOptions())->margin,
+            nabla::nn::HingeEmbeddingLoss().margin);
+  EXPECT_EQ(torch::nn::MultiMarginLoss(torch::nn::MultiMarginLossOptions())->p,
+            nabla::nn::MultiMarginLoss().p);
+  const nabla::nn::functional::CrossEntropyOptions ce = torch::nn::CrossEntropyLossOptions();
+  EXPECT_EQ(ce.ignore_index, nabla::nn::functional::CrossEntropyOptions{}.ignore_index);
+  EXPECT_EQ(ce.label_smoothing, nabla::nn::functional::CrossEntropyOptions{}.label_smoothing);
+  EXPECT_EQ(ce.reduction, nabla::nn::functional::CrossEntropyOptions{}.reduction);
 }
 
 TEST(TorchCompatOptions, BadOptionsThrowNamingTheLayer) {
