@@ -8,9 +8,10 @@
 // Options libtorch has and nabla's layers do not implement are accepted here and refused
 // with a nabla::Error when the layer is made from them (a non-default value only).
 //
-// The builders of RNN (named RNNLayerOptions here: nabla's RNNOptions is the aggregate that
-// RNN, LSTM and GRU share), of CrossEntropyLoss and NLLLoss and of the optimizers are in
-// nabla/torch_compat/options.h: nabla already has aggregates of libtorch's names there.
+// RNN's builder is RNNLayerOptions here (nabla's RNNOptions is the aggregate that RNN, LSTM and
+// GRU share; torch_compat names it torch::nn::RNNOptions). The builders of CrossEntropyLoss and
+// NLLLoss, the functional FuncOptions and the optimizers' options are in
+// nabla/torch_compat/options.h: nabla has aggregates of libtorch's names there.
 #pragma once
 
 #include <cstdint>
