@@ -32,6 +32,7 @@
 
 #include "nabla/nabla.h"
 #include "nabla/nn/holder.h"
+#include "nabla/torch_compat/options.h"
 
 namespace nabla::torch_compat {
 

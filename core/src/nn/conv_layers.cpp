@@ -72,6 +72,10 @@ Conv2d::Conv2d(int64_t in, int64_t out, Size2 k, Size2 s, Size2 p, Size2 d, int6
   if (with_bias) bias = register_parameter("bias", bias);
 }
 
+Conv2d::Conv2d(const Conv2dOptions& o)
+    : Conv2d(o.in_channels(), o.out_channels(), o.kernel_size(), o.stride(), o.padding(), o.dilation(),
+             o.groups(), o.bias()) {}
+
 Tensor Conv2d::forward(const Tensor& x) {
   return functional::conv2d(x, weight, bias, stride, padding, dilation, groups);
 }
@@ -100,6 +104,10 @@ ConvTranspose2d::ConvTranspose2d(int64_t in, int64_t out, Size2 k, Size2 s, Size
   if (with_bias) bias = register_parameter("bias", bias);
 }
 
+ConvTranspose2d::ConvTranspose2d(const ConvTranspose2dOptions& o)
+    : ConvTranspose2d(o.in_channels(), o.out_channels(), o.kernel_size(), o.stride(), o.padding(),
+                      o.output_padding(), o.groups(), o.bias(), o.dilation()) {}
+
 Tensor ConvTranspose2d::forward(const Tensor& x) {
   return functional::conv_transpose2d(x, weight, bias, stride, padding, output_padding, groups, dilation);
 }
@@ -116,6 +124,8 @@ MaxPool2d::MaxPool2d(Size2 k, Size2 s, Size2 p, Size2 d, bool ceil)
       padding(p),
       dilation(d),
       ceil_mode(ceil) {}
+MaxPool2d::MaxPool2d(const MaxPool2dOptions& o)
+    : MaxPool2d(o.kernel_size(), o.stride(), o.padding(), o.dilation(), o.ceil_mode()) {}
 Tensor MaxPool2d::forward(const Tensor& x) {
   return functional::max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode);
 }
@@ -132,6 +142,13 @@ AvgPool2d::AvgPool2d(Size2 k, Size2 s, Size2 p, bool ceil, bool include_pad)
       padding(p),
       ceil_mode(ceil),
       count_include_pad(include_pad) {}
+AvgPool2d::AvgPool2d(const AvgPool2dOptions& o)
+    : AvgPool2d(o.kernel_size(), o.stride(), o.padding(), o.ceil_mode(), o.count_include_pad()) {
+  NABLA_CHECK(!o.divisor_override().has_value(),
+              "AvgPool2d: divisor_override ({}) is not supported by nabla (it always divides by the window "
+              "size)",
+              o.divisor_override().value_or(0));
+}
 Tensor AvgPool2d::forward(const Tensor& x) {
   return functional::avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad);
 }
@@ -141,6 +158,8 @@ std::string AvgPool2d::extra_repr() const {
 }
 
 AdaptiveAvgPool2d::AdaptiveAvgPool2d(Size2 out) : Module("AdaptiveAvgPool2d"), output_size(out) {}
+AdaptiveAvgPool2d::AdaptiveAvgPool2d(const AdaptiveAvgPool2dOptions& o)
+    : AdaptiveAvgPool2d(o.output_size()) {}
 Tensor AdaptiveAvgPool2d::forward(const Tensor& x) { return functional::adaptive_avg_pool2d(x, output_size); }
 std::string AdaptiveAvgPool2d::extra_repr() const {
   return fmt::format("output_size={}", int_or_pair(output_size));
@@ -167,6 +186,22 @@ BatchNorm::BatchNorm(std::string type, int64_t n, double eps_, double momentum_,
     num_batches_tracked = register_buffer("num_batches_tracked", zeros({}, kInt64));
   }
 }
+
+namespace {
+// libtorch's momentum is optional (unset: a cumulative moving average); nabla's BatchNorm keeps
+// an exponential one only.
+double batch_norm_momentum(const BatchNormOptions& o, const char* type) {
+  NABLA_CHECK(o.momentum().has_value(),
+              "{}: momentum unset (a cumulative moving average of the batch statistics) is not supported "
+              "by nabla; give a momentum in [0, 1]",
+              type);
+  return *o.momentum();
+}
+}  // namespace
+
+BatchNorm::BatchNorm(std::string type, const BatchNormOptions& o, int64_t min_dim, int64_t max_dim)
+    : BatchNorm(type, o.num_features(), o.eps(), batch_norm_momentum(o, type.c_str()), o.affine(),
+                o.track_running_stats(), min_dim, max_dim) {}
 
 Tensor BatchNorm::forward(const Tensor& x) {
   NABLA_CHECK(x.defined(), "{}: the input is undefined", type_name());
@@ -198,6 +233,8 @@ BatchNorm1d::BatchNorm1d(int64_t n, double eps, double momentum, bool affine, bo
     : BatchNorm("BatchNorm1d", n, eps, momentum, affine, track, 2, 3) {}
 BatchNorm2d::BatchNorm2d(int64_t n, double eps, double momentum, bool affine, bool track)
     : BatchNorm("BatchNorm2d", n, eps, momentum, affine, track, 4, 4) {}
+BatchNorm1d::BatchNorm1d(const BatchNorm1dOptions& o) : BatchNorm("BatchNorm1d", o, 2, 3) {}
+BatchNorm2d::BatchNorm2d(const BatchNorm2dOptions& o) : BatchNorm("BatchNorm2d", o, 4, 4) {}
 
 LayerNorm::LayerNorm(std::vector<int64_t> shape, double eps_, bool affine)
     : Module("LayerNorm"), normalized_shape(std::move(shape)), eps(eps_), elementwise_affine(affine) {
@@ -207,6 +244,8 @@ LayerNorm::LayerNorm(std::vector<int64_t> shape, double eps_, bool affine)
     bias = register_parameter("bias", zeros(normalized_shape));
   }
 }
+LayerNorm::LayerNorm(const LayerNormOptions& o)
+    : LayerNorm(o.normalized_shape(), o.eps(), o.elementwise_affine()) {}
 Tensor LayerNorm::forward(const Tensor& x) {
   return functional::layer_norm(x, normalized_shape, weight, bias, eps);
 }
@@ -220,6 +259,7 @@ std::string LayerNorm::extra_repr() const {
 Dropout2d::Dropout2d(double p_, bool in_place) : Module("Dropout2d"), p(p_), inplace(in_place) {
   NABLA_CHECK(p >= 0.0 && p <= 1.0, "Dropout2d: probability must be in [0, 1], got {}", p);
 }
+Dropout2d::Dropout2d(const Dropout2dOptions& o) : Dropout2d(o.p(), o.inplace()) {}
 Tensor Dropout2d::forward(const Tensor& x) {
   if (!inplace) return functional::dropout2d(x, p, is_training());
   Tensor y = x;

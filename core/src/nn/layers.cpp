@@ -28,6 +28,8 @@ Linear::Linear(int64_t in, int64_t out, bool with_bias)
   }
 }
 
+Linear::Linear(const LinearOptions& o) : Linear(o.in_features(), o.out_features(), o.bias()) {}
+
 Tensor Linear::forward(const Tensor& x) { return linear(x, weight, bias); }
 
 std::string Linear::extra_repr() const {

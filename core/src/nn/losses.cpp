@@ -59,6 +59,11 @@ MultiMarginLoss::MultiMarginLoss(int pp, double m, Tensor w, Reduction r)
     : Loss("MultiMarginLoss"), p(pp), margin(m), weight(std::move(w)) {
   reduction = r;
 }
+MultiMarginLoss::MultiMarginLoss(const MultiMarginLossOptions& o)
+    : MultiMarginLoss(o.p() == 1 || o.p() == 2 ? static_cast<int>(o.p()) : 0, o.margin(), o.weight(),
+                      o.reduction()) {
+  NABLA_CHECK(o.p() == 1 || o.p() == 2, "MultiMarginLoss: p must be 1 or 2, got {}", o.p());
+}
 Tensor MultiMarginLoss::forward(const Tensor& i, const Tensor& t) {
   return F::multi_margin_loss(i, t, p, margin, weight, reduction);
 }

@@ -61,17 +61,36 @@ RNN::RNN(int64_t in, int64_t hidden, const RNNOptions& o) : RNNBase("RNN", 1, in
   NABLA_CHECK(o.nonlinearity == "tanh" || o.nonlinearity == "relu",
               "RNN: nonlinearity must be \"tanh\" or \"relu\", got \"{}\"", o.nonlinearity);
 }
+RNN::RNN(const RNNLayerOptions& o)
+    : RNN(o.input_size(), o.hidden_size(),
+          RNNOptions{o.num_layers(), o.bias(), o.batch_first(), o.dropout(), o.bidirectional(),
+                     o.nonlinearity()}) {}
 RNNOutput RNN::forward_with_state(const Tensor& x, const Tensor& h0, const Tensor& c0) {
   NABLA_CHECK(!c0.defined(), "RNN: takes no cell state (c0 is for LSTM)");
   return functional::rnn(x, h0, weights_, options, is_training());
 }
 
 LSTM::LSTM(int64_t in, int64_t hidden, const RNNOptions& o) : RNNBase("LSTM", 4, in, hidden, o) {}
+namespace {
+template <class O>
+RNNOptions rnn_options(const O& o) {
+  return RNNOptions{o.num_layers(), o.bias(), o.batch_first(), o.dropout(), o.bidirectional(), "tanh"};
+}
+// proj_size is checked before any parameter is drawn, so a refused LSTM consumes no random numbers
+const LSTMOptions& checked(const LSTMOptions& o) {
+  NABLA_CHECK(o.proj_size() == 0, "LSTM: proj_size ({}) is not supported by nabla (only 0, no projection)",
+              o.proj_size());
+  return o;
+}
+}  // namespace
+
+LSTM::LSTM(const LSTMOptions& o) : LSTM(o.input_size(), o.hidden_size(), rnn_options(checked(o))) {}
 RNNOutput LSTM::forward_with_state(const Tensor& x, const Tensor& h0, const Tensor& c0) {
   return functional::lstm(x, h0, c0, weights_, options, is_training());
 }
 
 GRU::GRU(int64_t in, int64_t hidden, const RNNOptions& o) : RNNBase("GRU", 3, in, hidden, o) {}
+GRU::GRU(const GRUOptions& o) : GRU(o.input_size(), o.hidden_size(), rnn_options(o)) {}
 RNNOutput GRU::forward_with_state(const Tensor& x, const Tensor& h0, const Tensor& c0) {
   NABLA_CHECK(!c0.defined(), "GRU: takes no cell state (c0 is for LSTM)");
   return functional::gru(x, h0, weights_, options, is_training());
@@ -118,6 +137,23 @@ GRUCell::GRUCell(int64_t in, int64_t hidden, bool bias) : RNNCellBase("GRUCell",
 Tensor GRUCell::step(const Tensor& x, const Tensor& h) {
   return functional::gru_cell(x, h, weight_ih, weight_hh, bias_ih, bias_hh);
 }
+
+namespace {
+// libtorch's Embedding options that nabla's Embedding does not implement, refused before the
+// weight is drawn
+const EmbeddingOptions& checked(const EmbeddingOptions& o) {
+  NABLA_CHECK(!o.max_norm().has_value(), "Embedding: max_norm ({}) is not supported by nabla",
+              o.max_norm().value_or(0.0));
+  NABLA_CHECK(o.norm_type() == 2.0,
+              "Embedding: norm_type ({}) is not supported by nabla (it goes with max_norm)", o.norm_type());
+  NABLA_CHECK(!o.scale_grad_by_freq(), "Embedding: scale_grad_by_freq=true is not supported by nabla");
+  NABLA_CHECK(!o.sparse(), "Embedding: sparse=true (sparse gradients) is not supported by nabla");
+  return o;
+}
+}  // namespace
+
+Embedding::Embedding(const EmbeddingOptions& o)
+    : Embedding(checked(o).num_embeddings(), o.embedding_dim(), o.padding_idx()) {}
 
 Embedding::Embedding(int64_t num, int64_t dim, std::optional<int64_t> pad)
     : Module("Embedding"), num_embeddings(num), embedding_dim(dim) {

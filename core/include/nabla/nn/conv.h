@@ -7,6 +7,7 @@
 
 #include "nabla/nn/functional.h"
 #include "nabla/nn/module.h"
+#include "nabla/nn/options.h"
 
 namespace nabla::nn {
 
@@ -18,6 +19,7 @@ class Conv2d : public Module {
  public:
   Conv2d(int64_t in_channels, int64_t out_channels, Size2 kernel_size, Size2 stride = 1, Size2 padding = 0,
          Size2 dilation = 1, int64_t groups = 1, bool bias = true);
+  explicit Conv2d(const Conv2dOptions& options);
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
   int64_t in_channels, out_channels, groups;
@@ -32,6 +34,7 @@ class ConvTranspose2d : public Module {
   ConvTranspose2d(int64_t in_channels, int64_t out_channels, Size2 kernel_size, Size2 stride = 1,
                   Size2 padding = 0, Size2 output_padding = 0, int64_t groups = 1, bool bias = true,
                   Size2 dilation = 1);
+  explicit ConvTranspose2d(const ConvTranspose2dOptions& options);
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
   int64_t in_channels, out_channels, groups;
@@ -43,6 +46,7 @@ class MaxPool2d : public Module {
  public:
   explicit MaxPool2d(Size2 kernel_size, Size2 stride = {}, Size2 padding = 0, Size2 dilation = 1,
                      bool ceil_mode = false);
+  explicit MaxPool2d(const MaxPool2dOptions& options);
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
   Size2 kernel_size, stride, padding, dilation;
@@ -53,6 +57,7 @@ class AvgPool2d : public Module {
  public:
   explicit AvgPool2d(Size2 kernel_size, Size2 stride = {}, Size2 padding = 0, bool ceil_mode = false,
                      bool count_include_pad = true);
+  explicit AvgPool2d(const AvgPool2dOptions& options);
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
   Size2 kernel_size, stride, padding;
@@ -62,6 +67,7 @@ class AvgPool2d : public Module {
 class AdaptiveAvgPool2d : public Module {
  public:
   explicit AdaptiveAvgPool2d(Size2 output_size);
+  explicit AdaptiveAvgPool2d(const AdaptiveAvgPool2dOptions& options);
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
   Size2 output_size;
@@ -83,6 +89,7 @@ class BatchNorm : public Module {
  protected:
   BatchNorm(std::string type, int64_t num_features, double eps, double momentum, bool affine,
             bool track_running_stats, int64_t min_dim, int64_t max_dim);
+  BatchNorm(std::string type, const BatchNormOptions& options, int64_t min_dim, int64_t max_dim);
 
  private:
   int64_t min_dim_, max_dim_;
@@ -92,12 +99,14 @@ class BatchNorm1d : public BatchNorm {
  public:
   explicit BatchNorm1d(int64_t num_features, double eps = 1e-5, double momentum = 0.1, bool affine = true,
                        bool track_running_stats = true);
+  explicit BatchNorm1d(const BatchNorm1dOptions& options);
 };
 /// Over [N, C, H, W].
 class BatchNorm2d : public BatchNorm {
  public:
   explicit BatchNorm2d(int64_t num_features, double eps = 1e-5, double momentum = 0.1, bool affine = true,
                        bool track_running_stats = true);
+  explicit BatchNorm2d(const BatchNorm2dOptions& options);
 };
 
 /// Normalises over the last dims (normalized_shape); weight = 1 and bias = 0 of that shape.
@@ -105,6 +114,7 @@ class LayerNorm : public Module {
  public:
   explicit LayerNorm(std::vector<int64_t> normalized_shape, double eps = 1e-5,
                      bool elementwise_affine = true);
+  explicit LayerNorm(const LayerNormOptions& options);
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
   std::vector<int64_t> normalized_shape;
@@ -118,6 +128,7 @@ class LayerNorm : public Module {
 class Dropout2d : public Module {
  public:
   explicit Dropout2d(double p = 0.5, bool inplace = false);
+  explicit Dropout2d(const Dropout2dOptions& options);
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
   double p;

@@ -11,6 +11,7 @@
 
 #include "nabla/nn/holder.h"
 #include "nabla/nn/module.h"
+#include "nabla/nn/options.h"
 #include "nabla/random.h"
 
 namespace nabla::nn {
@@ -20,6 +21,7 @@ namespace nabla::nn {
 class Linear : public Module {
  public:
   Linear(int64_t in_features, int64_t out_features, bool bias = true);
+  explicit Linear(const LinearOptions& options);
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
   int64_t in_features, out_features;
@@ -85,6 +87,7 @@ class Identity : public Module {
 class Flatten : public Module {
  public:
   explicit Flatten(int64_t start_dim = 1, int64_t end_dim = -1);
+  explicit Flatten(const FlattenOptions& options) : Flatten(options.start_dim(), options.end_dim()) {}
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
   int64_t start_dim, end_dim;
@@ -97,6 +100,7 @@ class Flatten : public Module {
 class Dropout : public Module {
  public:
   explicit Dropout(double p = 0.5, bool inplace = false);
+  explicit Dropout(const DropoutOptions& options) : Dropout(options.p(), options.inplace()) {}
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
   double p;
@@ -106,6 +110,7 @@ class Dropout : public Module {
 class ReLU : public Module {
  public:
   explicit ReLU(bool inplace = false) : Module("ReLU"), inplace(inplace) {}
+  explicit ReLU(const ReLUOptions& options) : ReLU(options.inplace()) {}
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
   bool inplace;
@@ -114,6 +119,8 @@ class LeakyReLU : public Module {
  public:
   explicit LeakyReLU(double negative_slope = 0.01, bool inplace = false)
       : Module("LeakyReLU"), negative_slope(negative_slope), inplace(inplace) {}
+  explicit LeakyReLU(const LeakyReLUOptions& options)
+      : LeakyReLU(options.negative_slope(), options.inplace()) {}
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
   double negative_slope;
@@ -132,6 +139,7 @@ class Tanh : public Module {
 class Softmax : public Module {
  public:
   explicit Softmax(int64_t dim) : Module("Softmax"), dim(dim) {}
+  explicit Softmax(const SoftmaxOptions& options) : Softmax(options.dim()) {}
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
   int64_t dim;
@@ -139,6 +147,7 @@ class Softmax : public Module {
 class LogSoftmax : public Module {
  public:
   explicit LogSoftmax(int64_t dim) : Module("LogSoftmax"), dim(dim) {}
+  explicit LogSoftmax(const LogSoftmaxOptions& options) : LogSoftmax(options.dim()) {}
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
   int64_t dim;
@@ -159,6 +168,7 @@ class SiLU : public Module {
 class ELU : public Module {
  public:
   explicit ELU(double alpha = 1.0, bool inplace = false) : Module("ELU"), alpha(alpha), inplace(inplace) {}
+  explicit ELU(const ELUOptions& options) : ELU(options.alpha(), options.inplace()) {}
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
   double alpha;
@@ -168,6 +178,7 @@ class Softplus : public Module {
  public:
   explicit Softplus(double beta = 1.0, double threshold = 20.0)
       : Module("Softplus"), beta(beta), threshold(threshold) {}
+  explicit Softplus(const SoftplusOptions& options) : Softplus(options.beta(), options.threshold()) {}
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
   double beta, threshold;

@@ -9,6 +9,7 @@
 
 #include "nabla/nn/functional.h"
 #include "nabla/nn/module.h"
+#include "nabla/nn/options.h"
 
 namespace nabla::nn {
 
@@ -48,6 +49,7 @@ class RNNBase : public Module {
 class RNN : public RNNBase {
  public:
   RNN(int64_t input_size, int64_t hidden_size, const RNNOptions& options = {});
+  explicit RNN(const RNNLayerOptions& options);
   RNNOutput forward_with_state(const Tensor& x, const Tensor& h0 = Tensor(),
                                const Tensor& c0 = Tensor()) override;
 };
@@ -56,6 +58,7 @@ class RNN : public RNNBase {
 class LSTM : public RNNBase {
  public:
   LSTM(int64_t input_size, int64_t hidden_size, const RNNOptions& options = {});
+  explicit LSTM(const LSTMOptions& options);
   RNNOutput forward_with_state(const Tensor& x, const Tensor& h0 = Tensor(),
                                const Tensor& c0 = Tensor()) override;
 };
@@ -64,6 +67,7 @@ class LSTM : public RNNBase {
 class GRU : public RNNBase {
  public:
   GRU(int64_t input_size, int64_t hidden_size, const RNNOptions& options = {});
+  explicit GRU(const GRUOptions& options);
   RNNOutput forward_with_state(const Tensor& x, const Tensor& h0 = Tensor(),
                                const Tensor& c0 = Tensor()) override;
 };
@@ -84,6 +88,8 @@ class RNNCellBase : public Module {
 class RNNCell : public RNNCellBase {
  public:
   RNNCell(int64_t input_size, int64_t hidden_size, bool bias = true, std::string nonlinearity = "tanh");
+  explicit RNNCell(const RNNCellOptions& options)
+      : RNNCell(options.input_size(), options.hidden_size(), options.bias(), options.nonlinearity()) {}
   Tensor forward(const Tensor& x) override { return step(x, Tensor()); }
   Tensor step(const Tensor& x, const Tensor& h);
   std::string extra_repr() const override;
@@ -94,6 +100,8 @@ class RNNCell : public RNNCellBase {
 class LSTMCell : public RNNCellBase {
  public:
   LSTMCell(int64_t input_size, int64_t hidden_size, bool bias = true);
+  explicit LSTMCell(const LSTMCellOptions& options)
+      : LSTMCell(options.input_size(), options.hidden_size(), options.bias()) {}
   Tensor forward(const Tensor& x) override { return step(x, Tensor(), Tensor()).first; }
   std::pair<Tensor, Tensor> step(const Tensor& x, const Tensor& h, const Tensor& c);
 };
@@ -102,6 +110,8 @@ class LSTMCell : public RNNCellBase {
 class GRUCell : public RNNCellBase {
  public:
   GRUCell(int64_t input_size, int64_t hidden_size, bool bias = true);
+  explicit GRUCell(const GRUCellOptions& options)
+      : GRUCell(options.input_size(), options.hidden_size(), options.bias()) {}
   Tensor forward(const Tensor& x) override { return step(x, Tensor()); }
   Tensor step(const Tensor& x, const Tensor& h);
 };
@@ -111,6 +121,7 @@ class GRUCell : public RNNCellBase {
 class Embedding : public Module {
  public:
   Embedding(int64_t num_embeddings, int64_t embedding_dim, std::optional<int64_t> padding_idx = std::nullopt);
+  explicit Embedding(const EmbeddingOptions& options);
   Tensor forward(const Tensor& indices) override;
   std::string extra_repr() const override;
   int64_t num_embeddings, embedding_dim;
