@@ -79,6 +79,11 @@ TEST(TorchCompatTensor, AllAndAnyGiveBoolTensors) {
   // NaN is nonzero, as in libtorch
   EXPECT_TRUE(torch::tensor({std::numeric_limits<float>::quiet_NaN()}).all().item<bool>());
   EXPECT_TRUE(torch::tensor(5).all(0).item<bool>());  // a 0-dim tensor takes dim 0
+  // libtorch's exception: uint8 in, uint8 out
+  torch::Tensor bytes = torch::tensor({1, 0}).to(torch::kUInt8);
+  EXPECT_EQ(bytes.any().dtype(), torch::kUInt8);
+  EXPECT_EQ(bytes.all().item<int64_t>(), 0);
+  EXPECT_EQ(bytes.any(0).item<int64_t>(), 1);
   EXPECT_NABLA_ERROR(x.all(2), "all", "dim 2");
 }
 

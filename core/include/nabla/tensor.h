@@ -308,7 +308,7 @@ class Tensor {
     return std(IntList(std::vector<int64_t>{}), unbiased, /*keepdim=*/false);
   }
   /// Whether every (any) element is nonzero: a 0-dim bool tensor (all() of no elements is true,
-  /// any() false), or along dim, as libtorch's.
+  /// any() false), or along dim, as libtorch's (uint8 input: a uint8 result, as libtorch's).
   Tensor all() const;
   Tensor all(int64_t dim, bool keepdim = false) const;
   Tensor any() const;
@@ -329,14 +329,15 @@ class Tensor {
   Tensor index_add(int64_t dim, const Tensor& index, const Tensor& source) const;
   /// libtorch's x.index({Slice(), 0, None, "...", idx}) (nabla/indexing.h): integers select,
   /// slices slice, None adds a dim, all views of x; tensor indices then index the view as
-  /// nabla::index does (a copy). nabla::Error for an index out of range, too many indices, a
-  /// second ellipsis or a zero step.
+  /// nabla::index does (a copy), so a braced list of Tensors means what it means there.
+  /// nabla::Error for an index out of range, too many indices, a second ellipsis or a step < 1.
   Tensor index(std::initializer_list<indexing::TensorIndex> indices) const;
   Tensor index(const std::vector<indexing::TensorIndex>& indices) const;
   /// nabla::index(*this, indices).
   Tensor index(const std::vector<Tensor>& indices) const;
   /// libtorch's x.index_put_({Slice(), 0}, v): writes v (broadcast; a number converts to x's
-  /// dtype) into x.index(indices), in place.
+  /// dtype) into x.index(indices), in place. While autograd records, a write through a view (an
+  /// integer or a partial slice in the list) is a nabla::Error: nabla has no CopySlices.
   Tensor& index_put_(std::initializer_list<indexing::TensorIndex> indices, const Tensor& values);
   Tensor& index_put_(std::initializer_list<indexing::TensorIndex> indices, const Scalar& value);
   Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, const Tensor& values);

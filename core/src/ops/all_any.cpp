@@ -21,15 +21,18 @@ int64_t dim_size(const Tensor& x, int64_t dim, const char* op) {
   return x.dim() == 0 ? 1 : x.size(wrap_dim(dim, x.dim(), op));
 }
 
+// PyTorch's one exception: a uint8 input gives a uint8 result (its legacy bool type).
+Tensor as_result(const Tensor& x, const Tensor& r) { return x.dtype() == kUInt8 ? r.to(kUInt8) : r; }
+
 }  // namespace
 
-Tensor Tensor::all() const { return nabla::eq(count_nonzero(*this, "all"), numel()); }
+Tensor Tensor::all() const { return as_result(*this, nabla::eq(count_nonzero(*this, "all"), numel())); }
 Tensor Tensor::all(int64_t dim, bool keepdim) const {
-  return nabla::eq(count_nonzero(*this, dim, keepdim, "all"), dim_size(*this, dim, "all"));
+  return as_result(*this, nabla::eq(count_nonzero(*this, dim, keepdim, "all"), dim_size(*this, dim, "all")));
 }
-Tensor Tensor::any() const { return nabla::gt(count_nonzero(*this, "any"), 0); }
+Tensor Tensor::any() const { return as_result(*this, nabla::gt(count_nonzero(*this, "any"), 0)); }
 Tensor Tensor::any(int64_t dim, bool keepdim) const {
-  return nabla::gt(count_nonzero(*this, dim, keepdim, "any"), 0);
+  return as_result(*this, nabla::gt(count_nonzero(*this, dim, keepdim, "any"), 0));
 }
 
 }  // namespace nabla
