@@ -755,6 +755,14 @@ void init_tensor(nb::module_& m) {
               },
               arg("dim") = nb::none(), arg("keepdim") = false)
           .def(
+              "all",
+              [](const Tensor& t, std::optional<int64_t> d, bool k) { return d ? t.all(*d, k) : t.all(); },
+              arg("dim") = nb::none(), arg("keepdim") = false)
+          .def(
+              "any",
+              [](const Tensor& t, std::optional<int64_t> d, bool k) { return d ? t.any(*d, k) : t.any(); },
+              arg("dim") = nb::none(), arg("keepdim") = false)
+          .def(
               "var",
               [](const Tensor& t, std::optional<IntList> d, bool unbiased, bool k) {
                 return t.var(d ? *d : IntList(std::vector<int64_t>{}), unbiased, k);

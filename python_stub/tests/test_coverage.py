@@ -27,6 +27,8 @@ NOT_IN_PYTHON = {
     "set_grad": "the Tensor.grad setter",
     "version": "Tensor._version",
     "grad_fn_name": "Tensor.grad_fn (the node's name, or None)",
+    "index": "Tensor.__getitem__ (C++'s x.index({Slice(), 0}) is x[:, 0])",
+    "accessor": "Tensor.tolist() / numpy() (C++'s a[i][j] element access)",
 }
 # Names still to bind (none now): a family that lands unbound can be listed here meanwhile.
 PENDING: set = set()

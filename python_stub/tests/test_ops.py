@@ -156,6 +156,15 @@ def test_min_max_arg():
     close(nabla.max(t(A), t(B)), np.maximum(A, B))
 
 
+def test_all_any():
+    M = np.array([[1.0, 0.0], [2.0, 3.0]])
+    assert not t(M).all().item() and t(M).any().item()
+    np.testing.assert_array_equal(t(M).all(1).numpy(), M.all(1))
+    np.testing.assert_array_equal(t(M).any(dim=0, keepdim=True).numpy(), M.any(0, keepdims=True))
+    empty = nabla.zeros(0, 3)
+    assert empty.all().item() and not empty.any().item()
+
+
 def test_statistics():
     close(nabla.var(t(A)), A.var(ddof=1))
     close(nabla.var(t(A), 1, unbiased=False), A.var(1))

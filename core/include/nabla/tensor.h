@@ -5,6 +5,7 @@
 // nabla/ops.h, with PyTorch's names and argument order.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -24,7 +25,13 @@
 namespace nabla {
 
 struct TensorImpl;  // core/src/tensor/tensor_impl.h
+struct Node;        // core/src/autograd/node.h
 class Tensor;
+namespace indexing {
+class TensorIndex;  // nabla/indexing.h
+}
+template <class T, std::size_t N>
+class TensorAccessor;  // nabla/indexing.h
 
 /// Sizes or strides.
 using Shape = std::vector<int64_t>;
@@ -75,6 +82,26 @@ struct TensorOptions {
   bool has_dtype() const { return has_dtype_; }
 };
 
+/// What Tensor::grad_fn() returns, used as libtorch's std::shared_ptr<Node>: null for a leaf
+/// (`if (t.grad_fn())`), else a handle to the node that produced the tensor (`->name()`).
+class GradFn {
+ public:
+  GradFn() = default;
+  GradFn(std::nullptr_t) {}  // NOLINT
+  explicit GradFn(std::shared_ptr<Node> node) : node_(std::move(node)) {}
+  explicit operator bool() const { return node_ != nullptr; }
+  const GradFn* operator->() const { return this; }
+  /// nabla's name of the node, as grad_fn_name() ("MulBackward"; libtorch's is "MulBackward0").
+  std::string name() const;
+  /// Internal: the node (core/src/autograd/node.h).
+  const std::shared_ptr<Node>& node() const { return node_; }
+  friend bool operator==(const GradFn& a, const GradFn& b) { return a.node_ == b.node_; }
+  friend bool operator==(const GradFn& a, std::nullptr_t) { return a.node_ == nullptr; }
+
+ private:
+  std::shared_ptr<Node> node_;
+};
+
 class Tensor {
  public:
   Tensor() = default;
@@ -117,6 +144,12 @@ class Tensor {
   template <class T>
   T item() const;
   Scalar item() const;
+  /// libtorch's a[i][j] element access (nabla/indexing.h) to a CPU tensor of dtype T and N dims;
+  /// nabla::Error otherwise. Not on a temporary (the accessor would outlive its sizes).
+  template <class T, std::size_t N>
+  TensorAccessor<T, N> accessor() const&;
+  template <class T, std::size_t N>
+  TensorAccessor<T, N> accessor() && = delete;
   std::string str() const;
   std::string shape_str() const;
 
@@ -137,6 +170,8 @@ class Tensor {
   bool is_leaf() const;
   /// Name of the node that produced this tensor ("MulBackward", ...), empty for leaves.
   std::string grad_fn_name() const;
+  /// The node that produced this tensor (libtorch's grad_fn()); null for leaves.
+  GradFn grad_fn() const;
   /// Calls hook(grad) with this tensor's gradient when backward computes it (before it flows
   /// further). Only for tensors produced by a recorded op (not leaves: read their grad()).
   void register_hook(std::function<void(const Tensor& grad)> hook) const;
@@ -272,6 +307,12 @@ class Tensor {
   Tensor std(B unbiased) const {
     return std(IntList(std::vector<int64_t>{}), unbiased, /*keepdim=*/false);
   }
+  /// Whether every (any) element is nonzero: a 0-dim bool tensor (all() of no elements is true,
+  /// any() false), or along dim, as libtorch's (uint8 input: a uint8 result, as libtorch's).
+  Tensor all() const;
+  Tensor all(int64_t dim, bool keepdim = false) const;
+  Tensor any() const;
+  Tensor any(int64_t dim, bool keepdim = false) const;
   Tensor logsumexp(IntList dims, bool keepdim = false) const;
   Tensor norm(double p = 2.0) const;
   Tensor norm(double p, IntList dims, bool keepdim = false) const;
@@ -286,6 +327,21 @@ class Tensor {
   Tensor scatter_add(int64_t dim, const Tensor& index, const Tensor& src) const;
   Tensor index_select(int64_t dim, const Tensor& index) const;
   Tensor index_add(int64_t dim, const Tensor& index, const Tensor& source) const;
+  /// libtorch's x.index({Slice(), 0, None, "...", idx}) (nabla/indexing.h): integers select,
+  /// slices slice, None adds a dim, all views of x; tensor indices then index the view as
+  /// nabla::index does (a copy), so a braced list of Tensors means what it means there.
+  /// nabla::Error for an index out of range, too many indices, a second ellipsis or a step < 1.
+  Tensor index(std::initializer_list<indexing::TensorIndex> indices) const;
+  Tensor index(const std::vector<indexing::TensorIndex>& indices) const;
+  /// nabla::index(*this, indices).
+  Tensor index(const std::vector<Tensor>& indices) const;
+  /// libtorch's x.index_put_({Slice(), 0}, v): writes v (broadcast; a number converts to x's
+  /// dtype) into x.index(indices), in place. While autograd records, a write through a view (an
+  /// integer or a partial slice in the list) is a nabla::Error: nabla has no CopySlices.
+  Tensor& index_put_(std::initializer_list<indexing::TensorIndex> indices, const Tensor& values);
+  Tensor& index_put_(std::initializer_list<indexing::TensorIndex> indices, const Scalar& value);
+  Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, const Tensor& values);
+  Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, const Scalar& value);
   // advanced indexing (nabla::index_put) and PyTorch's `t.data = new_data`
   Tensor index_put(const std::vector<Tensor>& indices, const Tensor& values, bool accumulate = false) const;
   /// x[indices] = values in place (accumulate: +=); bumps the version counter.
@@ -347,3 +403,5 @@ extern template std::vector<uint8_t> Tensor::to_vector<uint8_t>() const;
 extern template std::vector<bool> Tensor::to_vector<bool>() const;
 
 }  // namespace nabla
+
+#include "nabla/indexing.h"  // IWYU pragma: export (TensorIndex and TensorAccessor need Tensor complete)

@@ -294,4 +294,159 @@ requires std::is_arithmetic_v<T> Tensor tensor(T value, const TensorOptions& opt
   return detail::tensor_from<T>({static_cast<detail::tensor_storage_t<T>>(value)}, Shape{}, options);
 }
 
+// torch::indexing (Slice, None, Ellipsis, TensorIndex) is nabla::indexing, reached through the
+// using-directive; Tensor::index / index_put_ / accessor / all / any / grad_fn are nabla's own
+// members (nabla/tensor.h, nabla/indexing.h).
+//
+// Not covered: `device.type()` and `device.index()` as methods. nabla's Device has public
+// fields of those names (d.type, d.index), used across nabla, its binding and users' code, and
+// a member function cannot share a field's name; libtorch code reads d.type() -> d.type.
+
+/// libtorch's torch::from_blob without strides (row-major), and with a deleter taking the
+/// pointer; the dtype is the options' or the default dtype (float32), as libtorch's.
+/// nabla's own from_blob(data, sizes, strides, dtype, device, deleter) stays visible.
+using ::nabla::from_blob;
+inline Tensor from_blob(void* data, const Shape& sizes, const Shape& strides,
+                        const std::function<void(void*)>& deleter, const TensorOptions& options = {}) {
+  std::function<void()> del;
+  if (deleter) del = [deleter, data] { deleter(data); };
+  Tensor t = ::nabla::from_blob(data, sizes, strides, options.has_dtype() ? options.dtype() : default_dtype(),
+                                options.device(), std::move(del));
+  if (options.requires_grad()) t.requires_grad_(true);
+  return t;
+}
+inline Tensor from_blob(void* data, const Shape& sizes, const Shape& strides,
+                        const TensorOptions& options = {}) {
+  return from_blob(data, sizes, strides, std::function<void(void*)>(), options);
+}
+inline Tensor from_blob(void* data, const Shape& sizes, const std::function<void(void*)>& deleter,
+                        const TensorOptions& options = {}) {
+  return from_blob(data, sizes, Shape{}, deleter, options);
+}
+inline Tensor from_blob(void* data, const Shape& sizes, const TensorOptions& options = {}) {
+  return from_blob(data, sizes, Shape{}, std::function<void(void*)>(), options);
+}
+
+/// libtorch's torch::all(x) / any(x) (and along a dim): Tensor::all / any.
+inline Tensor all(const Tensor& x) { return x.all(); }
+inline Tensor all(const Tensor& x, int64_t dim, bool keepdim = false) { return x.all(dim, keepdim); }
+inline Tensor any(const Tensor& x) { return x.any(); }
+inline Tensor any(const Tensor& x, int64_t dim, bool keepdim = false) { return x.any(dim, keepdim); }
+
+/// libtorch's at::Reduction::{None, Mean, Sum}: the int64 `reduction` of the aten-style free
+/// functions below (torch::mse_loss(x, y, torch::Reduction::Sum)). Not torch::kSum, which is the
+/// tag of torch::nn::functional (kept as it is).
+namespace Reduction {
+enum Reduction : int64_t { None = 0, Mean = 1, Sum = 2, END = 3 };
+}  // namespace Reduction
+
+namespace detail {
+inline ::nabla::nn::functional::Reduction reduction_of(int64_t r, const char* fn) {
+  NABLA_CHECK(r >= 0 && r < Reduction::END,
+              "{}: reduction {} is not one of torch::Reduction::None (0), Mean (1), Sum (2)", fn, r);
+  return r == Reduction::None   ? ::nabla::nn::functional::Reduction::None
+         : r == Reduction::Mean ? ::nabla::nn::functional::Reduction::Mean
+                                : ::nabla::nn::functional::Reduction::Sum;
+}
+}  // namespace detail
+
+// libtorch's namespace-level (aten) functions that nabla has only in nn::functional, with
+// aten's argument order and defaults. Those nabla has at namespace level (relu, sigmoid, tanh,
+// softmax, log_softmax, cat, stack, matmul, mm, flatten, argmax, ...) are nabla's own.
+using ::nabla::log_softmax;
+using ::nabla::softmax;
+/// softmax / log_softmax computed in `dtype` (aten's optional dtype argument).
+inline Tensor softmax(const Tensor& x, int64_t dim, ScalarType dtype) {
+  return ::nabla::softmax(x.to(dtype), dim);
+}
+inline Tensor log_softmax(const Tensor& x, int64_t dim, ScalarType dtype) {
+  return ::nabla::log_softmax(x.to(dtype), dim);
+}
+inline Tensor dropout(const Tensor& x, double p, bool train) {
+  return ::nabla::nn::functional::dropout(x, p, train);
+}
+inline Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {},
+                     ::nabla::nn::functional::Size2 stride = 1, ::nabla::nn::functional::Size2 padding = 0,
+                     ::nabla::nn::functional::Size2 dilation = 1, int64_t groups = 1) {
+  return ::nabla::nn::functional::conv2d(x, weight, bias, stride, padding, dilation, groups);
+}
+inline Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {},
+                               ::nabla::nn::functional::Size2 stride = 1,
+                               ::nabla::nn::functional::Size2 padding = 0,
+                               ::nabla::nn::functional::Size2 output_padding = 0, int64_t groups = 1,
+                               ::nabla::nn::functional::Size2 dilation = 1) {
+  return ::nabla::nn::functional::conv_transpose2d(x, weight, bias, stride, padding, output_padding, groups,
+                                                   dilation);
+}
+inline Tensor max_pool2d(const Tensor& x, ::nabla::nn::functional::Size2 kernel_size,
+                         ::nabla::nn::functional::Size2 stride = {},
+                         ::nabla::nn::functional::Size2 padding = 0,
+                         ::nabla::nn::functional::Size2 dilation = 1, bool ceil_mode = false) {
+  return ::nabla::nn::functional::max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode);
+}
+/// divisor_override is not supported (nabla::Error when given).
+inline Tensor avg_pool2d(const Tensor& x, ::nabla::nn::functional::Size2 kernel_size,
+                         ::nabla::nn::functional::Size2 stride = {},
+                         ::nabla::nn::functional::Size2 padding = 0, bool ceil_mode = false,
+                         bool count_include_pad = true,
+                         std::optional<int64_t> divisor_override = std::nullopt) {
+  NABLA_CHECK(!divisor_override, "torch::avg_pool2d: divisor_override ({}) is not supported by nabla",
+              divisor_override.value_or(0));
+  return ::nabla::nn::functional::avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad);
+}
+inline Tensor adaptive_avg_pool2d(const Tensor& x, ::nabla::nn::functional::Size2 output_size) {
+  return ::nabla::nn::functional::adaptive_avg_pool2d(x, output_size);
+}
+/// aten's order: weight and bias before the running statistics; cudnn_enabled is ignored.
+inline Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                         const Tensor& running_mean, const Tensor& running_var, bool training,
+                         double momentum, double eps, bool /*cudnn_enabled*/ = true) {
+  return ::nabla::nn::functional::batch_norm(x, running_mean, running_var, weight, bias, training, momentum,
+                                             eps);
+}
+inline Tensor layer_norm(const Tensor& x, IntList normalized_shape, const Tensor& weight = {},
+                         const Tensor& bias = {}, double eps = 1e-5, bool /*cudnn_enable*/ = true) {
+  return ::nabla::nn::functional::layer_norm(x, std::move(normalized_shape), weight, bias, eps);
+}
+inline Tensor nll_loss(const Tensor& self, const Tensor& target, const Tensor& weight = {},
+                       int64_t reduction = Reduction::Mean, int64_t ignore_index = -100) {
+  return ::nabla::nn::functional::nll_loss(
+      self, target, {weight, ignore_index, detail::reduction_of(reduction, "torch::nll_loss")});
+}
+inline Tensor cross_entropy_loss(const Tensor& self, const Tensor& target, const Tensor& weight = {},
+                                 int64_t reduction = Reduction::Mean, int64_t ignore_index = -100,
+                                 double label_smoothing = 0.0) {
+  return ::nabla::nn::functional::cross_entropy(
+      self, target,
+      {weight, ignore_index, detail::reduction_of(reduction, "torch::cross_entropy_loss"), label_smoothing});
+}
+inline Tensor mse_loss(const Tensor& self, const Tensor& target, int64_t reduction = Reduction::Mean) {
+  return ::nabla::nn::functional::mse_loss(self, target, detail::reduction_of(reduction, "torch::mse_loss"));
+}
+inline Tensor l1_loss(const Tensor& self, const Tensor& target, int64_t reduction = Reduction::Mean) {
+  return ::nabla::nn::functional::l1_loss(self, target, detail::reduction_of(reduction, "torch::l1_loss"));
+}
+inline Tensor smooth_l1_loss(const Tensor& self, const Tensor& target, int64_t reduction = Reduction::Mean,
+                             double beta = 1.0) {
+  return ::nabla::nn::functional::smooth_l1_loss(
+      self, target, detail::reduction_of(reduction, "torch::smooth_l1_loss"), beta);
+}
+inline Tensor binary_cross_entropy(const Tensor& self, const Tensor& target, const Tensor& weight = {},
+                                   int64_t reduction = Reduction::Mean) {
+  return ::nabla::nn::functional::binary_cross_entropy(
+      self, target, weight, detail::reduction_of(reduction, "torch::binary_cross_entropy"));
+}
+inline Tensor binary_cross_entropy_with_logits(const Tensor& self, const Tensor& target,
+                                               const Tensor& weight = {}, const Tensor& pos_weight = {},
+                                               int64_t reduction = Reduction::Mean) {
+  return ::nabla::nn::functional::binary_cross_entropy_with_logits(
+      self, target, weight, pos_weight,
+      detail::reduction_of(reduction, "torch::binary_cross_entropy_with_logits"));
+}
+/// aten's order: the weight first (torch::embedding(weight, indices)); padding_idx -1 is none.
+inline Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_idx = -1) {
+  return ::nabla::nn::functional::embedding(
+      indices, weight, padding_idx < 0 ? std::nullopt : std::optional<int64_t>(padding_idx));
+}
+
 }  // namespace nabla::torch_compat

@@ -65,6 +65,26 @@ template int32_t* Tensor::data_ptr<int32_t>() const;
 template uint8_t* Tensor::data_ptr<uint8_t>() const;
 template bool* Tensor::data_ptr<bool>() const;
 
+namespace detail {
+template <class T>
+void check_accessor(const Tensor& t, int64_t n) {
+  checked(t, "accessor");
+  NABLA_CHECK(t.device().is_cpu(), "accessor: the tensor is on {}; an accessor reads CPU memory (use .cpu())",
+              t.device().str());
+  NABLA_CHECK(t.dim() == n, "accessor: expected a tensor of {} dims, got one of shape {}", n, t.shape_str());
+  NABLA_CHECK(t.dtype() == dtype_of<T>(), "accessor: requested {} but the tensor holds {}",
+              dtype_name(dtype_of<T>()), dtype_name(t.dtype()));
+}
+template void check_accessor<float>(const Tensor&, int64_t);
+template void check_accessor<double>(const Tensor&, int64_t);
+template void check_accessor<Half>(const Tensor&, int64_t);
+template void check_accessor<BFloat16>(const Tensor&, int64_t);
+template void check_accessor<int64_t>(const Tensor&, int64_t);
+template void check_accessor<int32_t>(const Tensor&, int64_t);
+template void check_accessor<uint8_t>(const Tensor&, int64_t);
+template void check_accessor<bool>(const Tensor&, int64_t);
+}  // namespace detail
+
 template <class T>
 std::vector<T> Tensor::to_vector() const {
   checked(*this, "to_vector");
@@ -194,6 +214,16 @@ void Tensor::register_hook(std::function<void(const Tensor&)> hook) const {
 std::string Tensor::grad_fn_name() const {
   if (!defined() || !impl_->autograd || !impl_->autograd->grad_fn) return "";
   return impl_->autograd->grad_fn->name();
+}
+
+GradFn Tensor::grad_fn() const {
+  if (!defined() || !impl_->autograd || !impl_->autograd->grad_fn) return GradFn();
+  return GradFn(impl_->autograd->grad_fn);
+}
+
+std::string GradFn::name() const {
+  NABLA_CHECK(node_ != nullptr, "grad_fn: name() of a null grad_fn (the tensor is a leaf)");
+  return node_->name();
 }
 
 }  // namespace nabla
