@@ -31,6 +31,7 @@
 
 #include "nabla/nabla.h"
 #include "nabla/nn/holder.h"
+#include "nabla/torch_compat/data.h"  // torch::data (issue 20, item 2)
 
 namespace nabla::torch_compat {
 
