@@ -250,6 +250,34 @@ TEST(TorchCompatData, TensorDatasetAndStackOfTensorExamples) {
   EXPECT_EQ(batch.to_vector<int64_t>(), (L{4, 5, 0, 1}));
 }
 
+// A user's BatchDataset: whole batches from a request of indices (libtorch's ArrayRef<size_t>).
+struct RowSums : torch::data::datasets::BatchDataset<RowSums, torch::Tensor> {
+  torch::Tensor get_batch(torch::ArrayRef<size_t> request) override {
+    int64_t sum = 0;
+    for (const size_t i : request) sum += static_cast<int64_t>(i);
+    return torch::tensor(sum);
+  }
+  torch::optional<size_t> size() const override { return 7; }
+};
+
+TEST(TorchCompatData, UserBatchDataset) {
+  auto loader = torch::data::make_data_loader<torch::data::samplers::SequentialSampler>(RowSums(), 3);
+  L sums;
+  for (torch::Tensor& batch : *loader) sums.push_back(batch.item<int64_t>());
+  EXPECT_EQ(sums, (L{0 + 1 + 2, 3 + 4 + 5, 6}));
+}
+
+TEST(TorchCompatData, SharedDatasetIsSharedByTheWorkers) {
+  auto shared = torch::data::datasets::make_shared_dataset<Indexed>(12);
+  shared->calls_ = std::make_shared<Indexed::Calls>();
+  EXPECT_EQ(shared.size().value(), 12u);
+  auto loader = torch::data::make_data_loader<torch::data::samplers::SequentialSampler>(
+      shared.map(torch::data::transforms::Stack<>()),
+      torch::data::DataLoaderOptions().batch_size(5).workers(2));
+  EXPECT_EQ(epoch_targets(*loader), (std::vector<L>{{0, 1, 2, 3, 4}, {5, 6, 7, 8, 9}, {10, 11}}));
+  EXPECT_EQ((*shared).calls_->count.load(), 12);  // one dataset behind every copy
+}
+
 // ---- Samplers and loaders --------------------------------------------------------------------
 
 TEST(TorchCompatData, SamplersDirectly) {
@@ -600,6 +628,55 @@ TEST(TorchCompatData, MNISTOnSmallFilesWithLibtorchsNames) {
   EXPECT_NABLA_ERROR(
       torch::data::datasets::MNIST(dir.path.string(), torch::data::datasets::MNIST::Mode::kTest),
       "holds 2 images but", "holds 3 labels");
+}
+
+// The data code of libtorch's MNIST example (pytorch/examples, cpp/mnist), unchanged but for
+// the data root: small files with MNIST's names stand in for the real set.
+TEST(TorchCompatData, LibtorchMnistExampleDataCode) {
+  ScratchDir dir;
+  for (const auto& [split, n] : {std::pair<std::string, uint32_t>{"train", 130}, {"t10k", 70}}) {
+    std::vector<uint8_t> pixels(n * 28 * 28), labels(n);
+    for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<uint8_t>((i * 31) % 256);
+    for (uint32_t i = 0; i < n; ++i) labels[i] = static_cast<uint8_t>(i % 10);
+    write_idx(dir.path / (split + "-images-idx3-ubyte"), {n, 28, 28}, pixels);
+    write_idx(dir.path / (split + "-labels-idx1-ubyte"), {n}, labels);
+  }
+  const std::string kDataRoot = dir.path.string();
+  const int64_t kTrainBatchSize = 64;
+  const int64_t kTestBatchSize = 1000;
+  torch::manual_seed(1);
+
+  auto train_dataset = torch::data::datasets::MNIST(kDataRoot)
+                           .map(torch::data::transforms::Normalize<>(0.1307, 0.3081))
+                           .map(torch::data::transforms::Stack<>());
+  const size_t train_dataset_size = train_dataset.size().value();
+  auto train_loader = torch::data::make_data_loader<torch::data::samplers::SequentialSampler>(
+      std::move(train_dataset), kTrainBatchSize);
+
+  auto test_dataset = torch::data::datasets::MNIST(kDataRoot, torch::data::datasets::MNIST::Mode::kTest)
+                          .map(torch::data::transforms::Normalize<>(0.1307, 0.3081))
+                          .map(torch::data::transforms::Stack<>());
+  const size_t test_dataset_size = test_dataset.size().value();
+  auto test_loader = torch::data::make_data_loader(std::move(test_dataset), kTestBatchSize);
+
+  torch::Device device(torch::kCPU);
+  size_t batch_idx = 0, seen = 0;
+  for (auto& batch : *train_loader) {
+    auto data = batch.data.to(device), targets = batch.target.to(device);
+    EXPECT_EQ(data.size(1), 1);
+    EXPECT_EQ(targets.dtype(), torch::kInt64);
+    seen += static_cast<size_t>(data.size(0));
+    if (batch_idx++ == 0) {
+      EXPECT_EQ(targets.to_vector<int64_t>()[3], 3);  // sequential: example 3
+    }
+  }
+  EXPECT_EQ(train_dataset_size, 130u);
+  EXPECT_EQ(seen, train_dataset_size);
+  EXPECT_EQ(batch_idx, 3u);  // 64 + 64 + 2
+  int64_t correct_labels_sum = 0;
+  for (const auto& batch : *test_loader) correct_labels_sum += batch.target.sum().item<int64_t>();
+  EXPECT_EQ(test_dataset_size, 70u);
+  EXPECT_EQ(correct_labels_sum, 7 * 45);  // labels i % 10 of 70 examples, in any order
 }
 
 // ---- Errors ----------------------------------------------------------------------------------

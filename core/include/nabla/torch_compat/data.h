@@ -241,6 +241,37 @@ MapDataset<D, T> map(D dataset, T transform) {
   return MapDataset<D, T>(std::move(dataset), std::move(transform));
 }
 
+/// A dataset holding a std::shared_ptr to another: copies (the loader's workers make one each)
+/// share the one underlying dataset, whose get_batch() must then be thread-safe.
+template <class UnderlyingDataset>
+class SharedBatchDataset
+    : public BatchDataset<SharedBatchDataset<UnderlyingDataset>, typename UnderlyingDataset::BatchType,
+                          typename UnderlyingDataset::BatchRequestType> {
+ public:
+  using BatchType = typename UnderlyingDataset::BatchType;
+  using BatchRequestType = typename UnderlyingDataset::BatchRequestType;
+
+  /* implicit */ SharedBatchDataset(std::shared_ptr<UnderlyingDataset> shared_dataset)  // NOLINT
+      : dataset_(std::move(shared_dataset)) {}
+
+  BatchType get_batch(BatchRequestType request) override { return dataset_->get_batch(std::move(request)); }
+  std::optional<size_t> size() const override { return dataset_->size(); }
+
+  UnderlyingDataset& operator*() { return *dataset_; }
+  const UnderlyingDataset& operator*() const { return *dataset_; }
+  UnderlyingDataset* operator->() { return dataset_.get(); }
+  const UnderlyingDataset* operator->() const { return dataset_.get(); }
+
+ private:
+  std::shared_ptr<UnderlyingDataset> dataset_;
+};
+
+/// A SharedBatchDataset over a new UnderlyingDataset(args...).
+template <class UnderlyingDataset, class... Args>
+SharedBatchDataset<UnderlyingDataset> make_shared_dataset(Args&&... args) {
+  return std::make_shared<UnderlyingDataset>(std::forward<Args>(args)...);
+}
+
 /// A dataset over one tensor whose first dim indexes the examples (data only, no target).
 struct TensorDataset : public Dataset<TensorDataset, TensorExample> {
   explicit TensorDataset(const std::vector<Tensor>& tensors) : TensorDataset(::nabla::stack(tensors)) {}
