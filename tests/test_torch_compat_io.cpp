@@ -276,6 +276,12 @@ TEST(TorchSpellings, ScalarSizes) {
   // nabla's own overloads stay reachable
   EXPECT_EQ(torch::zeros({2, 3}).sizes(), (std::vector<int64_t>{2, 3}));
   EXPECT_EQ(torch::empty({4}).sizes(), (std::vector<int64_t>{4}));
+  // an empty brace is libtorch's 0-dim tensor, not a size of 0; any integer type is a size
+  EXPECT_EQ(torch::zeros({}).dim(), 0);
+  EXPECT_EQ(torch::ones({}).numel(), 1);
+  EXPECT_EQ(torch::randn({}).dim(), 0);
+  EXPECT_EQ(torch::zeros(std::size_t{3}).sizes(), (std::vector<int64_t>{3}));
+  EXPECT_EQ(torch::empty(int64_t{0}).sizes(), (std::vector<int64_t>{0}));
   torch::manual_seed(7);
   const std::vector<float> one = floats(torch::randn(6));
   torch::manual_seed(7);

@@ -23,6 +23,7 @@
 // `namespace nn = torch::nn;`, as libtorch's own examples do.
 #pragma once
 
+#include <concepts>
 #include <cstdint>
 #include <initializer_list>
 #include <sstream>
@@ -32,6 +33,7 @@
 
 #include "nabla/nabla.h"
 #include "nabla/nn/holder.h"
+#include "nabla/torch_compat/data.h"     // torch::data (issue 20, item 2)
 #include "nabla/torch_compat/options.h"
 
 namespace nabla::torch_compat {
@@ -219,16 +221,28 @@ using ::nabla::ones;
 using ::nabla::rand;
 using ::nabla::randn;
 using ::nabla::zeros;
-inline Tensor empty(int64_t n, const TensorOptions& options = {}) {
-  return ::nabla::empty(Shape{n}, options);
+// Templates, so that they take any integer and never a braced list: torch::zeros({}) must stay
+// nabla's Shape overload (a 0-dim tensor, as libtorch's), which a plain int64_t parameter would
+// win ({} to int64_t is an identity conversion).
+template <std::integral I>
+Tensor empty(I n, const TensorOptions& options = {}) {
+  return ::nabla::empty(Shape{static_cast<int64_t>(n)}, options);
 }
-inline Tensor zeros(int64_t n, const TensorOptions& options = {}) {
-  return ::nabla::zeros(Shape{n}, options);
+template <std::integral I>
+Tensor zeros(I n, const TensorOptions& options = {}) {
+  return ::nabla::zeros(Shape{static_cast<int64_t>(n)}, options);
 }
-inline Tensor ones(int64_t n, const TensorOptions& options = {}) { return ::nabla::ones(Shape{n}, options); }
-inline Tensor rand(int64_t n, const TensorOptions& options = {}) { return ::nabla::rand(Shape{n}, options); }
-inline Tensor randn(int64_t n, const TensorOptions& options = {}) {
-  return ::nabla::randn(Shape{n}, options);
+template <std::integral I>
+Tensor ones(I n, const TensorOptions& options = {}) {
+  return ::nabla::ones(Shape{static_cast<int64_t>(n)}, options);
+}
+template <std::integral I>
+Tensor rand(I n, const TensorOptions& options = {}) {
+  return ::nabla::rand(Shape{static_cast<int64_t>(n)}, options);
+}
+template <std::integral I>
+Tensor randn(I n, const TensorOptions& options = {}) {
+  return ::nabla::randn(Shape{static_cast<int64_t>(n)}, options);
 }
 
 namespace detail {
