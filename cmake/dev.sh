@@ -20,10 +20,10 @@ DEMO_BIN=build/examples/${DEMO_NAME}
 DEMO_ARGS=(--device auto --epochs 1)
 
 BUILD_DIR=build
-# clang-format: the ctest clang_format (tests/check_format.sh); python3-torch: PyTorch 1.13 (CPU), the reference the pytest suite checks the binding's PyTorch compatibility against; zlib1g-dev: gzip IDX files; libbenchmark-dev: nabla-bench; dataset-fashion-mnist: the data of the examples and of test_data.
+# clang-format: the ctest clang_format (tests/check_format.sh); python3-torch: PyTorch 1.13 (CPU), the reference the pytest suite checks the binding's PyTorch compatibility against; zlib1g-dev: gzip IDX files; libbenchmark-dev: nabla-bench; dataset-fashion-mnist: the data of the examples and of test_data; libtorch-dev: the libtorch side of examples/from_libtorch (test example_from_libtorch_both builds the same program against libtorch).
 DEB_PACKAGES=(cmake ninja-build g++ pkg-config ccache clang-format libfmt-dev libgtest-dev libopenblas-dev libopenblas-openmp-dev zlib1g-dev libbenchmark-dev
   dataset-fashion-mnist
-  python3-dev python3-venv python3-numpy python3-pytest python3-torch)
+  python3-dev python3-venv python3-numpy python3-pytest python3-torch libtorch-dev)
 # nanobind pinned: the committed .pyi stubs are its stubgen's output; mypy type-checks code against
 # them (python_stub/tests/test_stubs.py).
 # nvidia-cuda-cuobjdump: the CUDA toolkit here has no cuobjdump; the launch-resources test

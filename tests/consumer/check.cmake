@@ -3,7 +3,8 @@
 # Installs the nabla build tree NABLA_BUILD_DIR into WORK_DIR/prefix, then builds
 # tests/consumer/main.cpp against that prefix twice and runs it:
 #   (a) as a CMake project using find_package(nabla) + nabla::nabla;
-#   (b) with `c++ main.cpp $(pkg-config --cflags --libs nabla)`.
+#   (b) with `c++ main.cpp $(pkg-config --cflags --libs nabla)`;
+# and (c) builds examples/from_libtorch as its own project against the prefix.
 # Inputs: NABLA_BUILD_DIR, NABLA_SOURCE_DIR, WORK_DIR; optional NABLA_CXX_COMPILER and
 # NABLA_GENERATOR (the compiler and generator of the nabla build).
 cmake_minimum_required(VERSION 3.25)
@@ -91,5 +92,20 @@ run_step("compile consumer (pkg-config)"
   "${cxx}" "${consumer_src}/main.cpp" ${pc_flags} "-Wl,-rpath,${pc_libdir}" -o "${pc_exe}")
 run_step("run consumer (pkg-config)" "${CMAKE_COMMAND}" -E env "LD_LIBRARY_PATH=${pc_libdir}" "${pc_exe}")
 expect_ok("pkg-config consumer")
+
+# ---- (c) the libtorch port example, nabla side, as its own CMake project ------------------
+# examples/from_libtorch/CMakeLists.txt with FROM_LIBTORCH_BACKEND=nabla: a libtorch program's
+# build switched to the installed nabla (compiled and linked here; ctest runs the in-tree build).
+set(port_args -S "${NABLA_SOURCE_DIR}/examples/from_libtorch" -B "${WORK_DIR}/from-libtorch-build"
+              "-DCMAKE_PREFIX_PATH=${prefix}" -DCMAKE_BUILD_TYPE=Release -DFROM_LIBTORCH_BACKEND=nabla)
+if(NABLA_GENERATOR)
+  list(APPEND port_args -G "${NABLA_GENERATOR}")
+endif()
+if(NABLA_CXX_COMPILER)
+  list(APPEND port_args "-DCMAKE_CXX_COMPILER=${NABLA_CXX_COMPILER}")
+endif()
+run_step("configure examples/from_libtorch (nabla side)" "${CMAKE_COMMAND}" ${port_args})
+run_step("build examples/from_libtorch (nabla side)" "${CMAKE_COMMAND}" --build "${WORK_DIR}/from-libtorch-build")
+message(STATUS "examples/from_libtorch: the nabla side builds against the installed package")
 
 message(STATUS "install_consumer: ok (prefix ${prefix})")
