@@ -118,7 +118,8 @@ int main(int argc, char** argv) try {
       optimizer.step();
       if (batch_idx % 50 == 0) {
         std::printf("\rTrain Epoch: %ld [%5ld/%5zu] Loss: %.4f", static_cast<long>(epoch),
-                    static_cast<long>(batch_idx * batch.data.size(0)), train_size, loss.template item<float>());
+                    static_cast<long>(batch_idx * batch.data.size(0)), train_size,
+                    loss.template item<float>());
         std::fflush(stdout);
       }
       if (++batch_idx == max_batches) break;
@@ -135,7 +136,8 @@ int main(int argc, char** argv) try {
   auto penalty = (input_grad.flatten(1).norm(2, 1) - 1).pow(2).mean();
   optimizer.zero_grad();
   penalty.backward();
-  const bool penalty_reaches_weights = net->fc2->weight.grad().defined() && net->conv1->weight.grad().defined();
+  const bool penalty_reaches_weights =
+      net->fc2->weight.grad().defined() && net->conv1->weight.grad().defined();
 
   torch::NoGradGuard no_grad;
   double test_loss = 0;
@@ -144,7 +146,8 @@ int main(int argc, char** argv) try {
     auto data = batch.data.to(device);
     auto targets = batch.target.to(device);
     auto output = net(data);
-    test_loss += F::nll_loss(output, targets, F::NLLLossFuncOptions().reduction(torch::kSum)).template item<double>();
+    test_loss +=
+        F::nll_loss(output, targets, F::NLLLossFuncOptions().reduction(torch::kSum)).template item<double>();
     correct += output.argmax(1).eq(targets).sum().template item<int64_t>();
   }
   test_loss /= static_cast<double>(test_size);
@@ -161,10 +164,12 @@ int main(int argc, char** argv) try {
   const double restored_diff = (restored(x) - net(x)).abs().max().template item<double>();
   std::remove(path.c_str());
 
-  std::printf("{\"backend\": \"%s\", \"penalty\": %.6g, \"penalty_reaches_weights\": %s, \"restored_max_diff\": %.3g, "
-              "\"test_accuracy\": %.4f, \"test_loss\": %.4f}\n",
-              BACKEND, penalty.template item<double>(), penalty_reaches_weights ? "true" : "false", restored_diff,
-              accuracy, test_loss);
+  std::printf(
+      "{\"backend\": \"%s\", \"penalty\": %.6g, \"penalty_reaches_weights\": %s, \"restored_max_diff\": "
+      "%.3g, "
+      "\"test_accuracy\": %.4f, \"test_loss\": %.4f}\n",
+      BACKEND, penalty.template item<double>(), penalty_reaches_weights ? "true" : "false", restored_diff,
+      accuracy, test_loss);
   return std::isfinite(test_loss) && restored_diff == 0 && penalty_reaches_weights ? 0 : 1;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "from_libtorch: %s\n", e.what());

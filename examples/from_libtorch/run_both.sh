@@ -36,17 +36,18 @@ cmake -S "${here}" -B "${work}/libtorch-build" -G Ninja -DCMAKE_BUILD_TYPE=Relea
 cmake --build "${work}/libtorch-build" > "${work}/libtorch-build.log" 2>&1 || { cat "${work}/libtorch-build.log"; exit 1; }
 
 rc=0
-results=()
 for side in nabla libtorch; do
   bin=${nabla_bin}
   [ "${side}" = libtorch ] && bin=${work}/libtorch-build/from_libtorch
+  start=$(date +%s%N)
   if ! line=$(cd "${work}" && "${bin}" "${work}/data" 1 "${batches}" 2>&1 | tail -1); then
     echo "run_both: the ${side} side failed: ${line}" >&2
     rc=1
     continue
   fi
+  elapsed_ms=$((($(date +%s%N) - start) / 1000000))
   echo "${line}"
-  results+=("${line}")
+  printf 'run_both: %s side: %d ms wall (%s training batches of 64, then the 10000 test images)\n' "${side}" "${elapsed_ms}" "${batches}"
   if ! [[ "${line}" =~ \"test_accuracy\":\ 0\.([89]|7) ]]; then
     echo "run_both: the ${side} side stayed below 0.70 test accuracy" >&2
     rc=1

@@ -15,6 +15,17 @@
 // nabla's own, and whatever nabla adds later shows up here too. A name declared here (the
 // holders) wins over the nabla one it shadows.
 //
+// What lives where: this file has the holders, TORCH_MODULE, TORCH_CHECK, torch::save/load and
+// the tensor spellings libtorch has and nabla's API spells otherwise (kCUDA, torch::tensor,
+// scalar-size factories, aten-style free functions); nabla/torch_compat/options.h the option
+// builders whose names nabla's aggregates already take (torch::optim::AdamOptions, the
+// functional FuncOptions, ...); nabla/torch_compat/data.h libtorch's templated torch::data.
+// Whatever nabla could simply add to its own API is nabla's own and reached through the
+// using-directives: ModuleHolder, the layer builders (nabla/nn/options.h), ModuleList/ModuleDict/
+// Functional, Module::apply, Tensor::index with nabla::indexing, accessor<T, N>(), all()/any(),
+// grad_fn(), autograd::Function and autograd::grad. README.md ("Coming from libtorch") maps
+// libtorch's spellings to these and lists what is not covered.
+//
 // Not included by nabla/nabla.h: TORCH_MODULE below would clash with libtorch's in a program
 // that includes both (to convert tensors between them, say).
 //
@@ -33,7 +44,7 @@
 
 #include "nabla/nabla.h"
 #include "nabla/nn/holder.h"
-#include "nabla/torch_compat/data.h"     // torch::data (issue 20, item 2)
+#include "nabla/torch_compat/data.h"  // torch::data (issue 20, item 2)
 #include "nabla/torch_compat/options.h"
 
 namespace nabla::torch_compat {
