@@ -43,26 +43,6 @@ std::string error_of(const std::function<void()>& f) {
   return "";
 }
 
-// Runs f on a thread; fails (leaving the thread behind) unless it finishes within `limit`.
-void finishes_within(std::chrono::seconds limit, std::function<void()> f) {
-  std::promise<void> done;
-  std::future<void> fut = done.get_future();
-  std::thread t([&done, f = std::move(f)]() mutable {
-    try {
-      f();
-      done.set_value();
-    } catch (...) {
-      done.set_exception(std::current_exception());
-    }
-  });
-  if (fut.wait_for(limit) != std::future_status::ready) {
-    t.detach();  // a hung loader must not hang the test binary too
-    FAIL() << "did not finish within " << limit.count() << " s (hang?)";
-  }
-  t.join();
-  fut.get();
-}
-
 // A TensorDataset whose sample i has data [i, 10 i] (float32) and target i (int64), so that a
 // batch tells which indices it holds.
 std::shared_ptr<TensorDataset> indexed_dataset(int64_t n) {
@@ -309,7 +289,7 @@ class SlowDataset : public Dataset {
 };
 
 TEST(DataLoader, BreakingOutEarlyDoesNotHang) {
-  finishes_within(std::chrono::seconds(20), [] {
+  nabla::test_util::finishes_within(std::chrono::seconds(20), [] {
     auto ds = std::make_shared<SlowDataset>(1000, std::chrono::milliseconds(5));
     {
       DataLoader loader(ds, DataLoaderOptions().batch_size(10));

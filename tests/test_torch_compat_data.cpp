@@ -83,26 +83,6 @@ bool is_permutation_of_iota(L v, int64_t n) {
   return v == iota;
 }
 
-// Runs f on a thread; fails (leaving the thread behind) unless it finishes within `limit`.
-void finishes_within(std::chrono::seconds limit, std::function<void()> f) {
-  std::promise<void> done;
-  std::future<void> fut = done.get_future();
-  std::thread t([&done, f = std::move(f)]() mutable {
-    try {
-      f();
-      done.set_value();
-    } catch (...) {
-      done.set_exception(std::current_exception());
-    }
-  });
-  if (fut.wait_for(limit) != std::future_status::ready) {
-    t.detach();  // a hung loader must not hang the test binary too
-    FAIL() << "did not finish within " << limit.count() << " s (hang?)";
-  }
-  t.join();
-  fut.get();
-}
-
 // ---- Names -----------------------------------------------------------------------------------
 
 TEST(TorchCompatData, NamesAreLibtorchsNotNablaData) {
@@ -481,7 +461,7 @@ TEST(TorchCompatData, ExceptionOnTheCallersThreadWithoutWorkers) {
 }
 
 TEST(TorchCompatData, LeavingTheLoopEarlyJoinsCleanly) {
-  finishes_within(std::chrono::seconds(30), [] {
+  nabla::test_util::finishes_within(std::chrono::seconds(30), [] {
     Indexed ds(200);
     ds.sleep_ = true;
     auto loader = torch::data::make_data_loader<torch::data::samplers::SequentialSampler>(

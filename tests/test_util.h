@@ -1,13 +1,18 @@
 // Helpers shared by the test files: the one check of an error's message (throws_with and
-// its EXPECT_ macros) and the one comparison of values with a tolerance (all_close).
+// its EXPECT_ macros), the one comparison of values with a tolerance (all_close), and the
+// one guard against a hang (finishes_within).
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <exception>
+#include <functional>
+#include <future>
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <typeinfo>
 #include <vector>
 
@@ -15,6 +20,26 @@
 #include "nabla/tensor.h"
 
 namespace nabla::test_util {
+
+// Runs f on a thread; fails (leaving the thread behind) unless it finishes within `limit`.
+inline void finishes_within(std::chrono::seconds limit, std::function<void()> f) {
+  std::promise<void> done;
+  std::future<void> fut = done.get_future();
+  std::thread t([&done, f = std::move(f)]() mutable {
+    try {
+      f();
+      done.set_value();
+    } catch (...) {
+      done.set_exception(std::current_exception());
+    }
+  });
+  if (fut.wait_for(limit) != std::future_status::ready) {
+    t.detach();  // a hung loader must not hang the test binary too
+    FAIL() << "did not finish within " << limit.count() << " s (hang?)";
+  }
+  t.join();
+  fut.get();
+}
 
 /// Passes when fn throws E (a nabla::Error unless told otherwise; a subclass counts) whose
 /// message contains every needle and is not an internal assertion (a user error must never
