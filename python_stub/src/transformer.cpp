@@ -159,6 +159,13 @@ void init_transformer(nb::module_& m) {
             return l.forward(src, opt(src_mask), opt(src_key_padding_mask));
           },
           arg("src"), arg("src_mask") = nb::none(), arg("src_key_padding_mask") = nb::none())
+      .def(
+          "__deepcopy__",
+          [](const nn::TransformerEncoderLayer& l, nb::handle /*memo*/) {
+            nb::gil_scoped_release release;
+            return l.clone();
+          },
+          arg("memo"), "An independent copy (what TransformerEncoder makes of its layer)")
       .def_prop_ro("norm_first", [](const nn::TransformerEncoderLayer& l) { return l.options.norm_first; });
 
   nb::class_<nn::TransformerDecoderLayer, Module>(
@@ -191,6 +198,13 @@ void init_transformer(nb::module_& m) {
           },
           arg("tgt"), arg("memory"), arg("tgt_mask") = nb::none(), arg("memory_mask") = nb::none(),
           arg("tgt_key_padding_mask") = nb::none(), arg("memory_key_padding_mask") = nb::none())
+      .def(
+          "__deepcopy__",
+          [](const nn::TransformerDecoderLayer& l, nb::handle /*memo*/) {
+            nb::gil_scoped_release release;
+            return l.clone();
+          },
+          arg("memo"), "An independent copy (what TransformerDecoder makes of its layer)")
       .def_prop_ro("norm_first", [](const nn::TransformerDecoderLayer& l) { return l.options.norm_first; });
 
   // enable_nested_tensor and mask_check steer PyTorch's inference fast path (NestedTensor), which

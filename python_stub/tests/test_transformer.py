@@ -343,6 +343,22 @@ def test_errors_name_the_module_and_values():
         nn.TransformerEncoder(Sub(4, 2), 2)
 
 
+def test_layers_deepcopy_into_independent_layers():
+    import copy
+
+    a = nn.TransformerDecoderLayer(4, 2, 8, 0.0, dtype=nabla.float64).eval()
+    b = copy.deepcopy(a)
+    assert type(b) is nn.TransformerDecoderLayer and not b.training
+    assert list(b.state_dict()) == list(a.state_dict())
+    for (k, p), (_, q) in zip(a.named_parameters(), b.named_parameters()):
+        assert np.array_equal(as_np(p), as_np(q)) and q.dtype == nabla.float64, k
+    with nabla.no_grad():
+        b.linear1.weight.fill_(3.0)
+    assert not np.any(as_np(a.linear1.weight) == 3.0)
+    e = copy.deepcopy(nn.TransformerEncoderLayer(4, 2, 8))
+    assert isinstance(e, nn.TransformerEncoderLayer)
+
+
 def test_pickling_refuses_clearly():
     import pickle
 

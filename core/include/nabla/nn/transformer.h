@@ -114,7 +114,8 @@ class TransformerDecoderLayer : public Module {
 };
 
 /// num_layers clones of encoder_layer (children layers.0, layers.1, ...), then norm (a child
-/// "norm" when given; it is used as is, not copied, as PyTorch's).
+/// "norm" when given; it is used as is, not copied, as PyTorch's). Padded positions get the
+/// output of PyTorch's general path (its inference-only NestedTensor path returns zeros there).
 class TransformerEncoder : public Module {
  public:
   TransformerEncoder(const std::shared_ptr<TransformerEncoderLayer>& encoder_layer, int64_t num_layers,

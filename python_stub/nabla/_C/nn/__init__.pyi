@@ -468,6 +468,9 @@ class TransformerEncoderLayer(Module):
 
     def forward(self, src: nabla._C.Tensor, src_mask: nabla._C.Tensor | None = None, src_key_padding_mask: nabla._C.Tensor | None = None) -> nabla._C.Tensor: ...  # type: ignore[override]
 
+    def __deepcopy__(self, memo: object) -> TransformerEncoderLayer:
+        """An independent copy (what TransformerEncoder makes of its layer)"""
+
     @property
     def norm_first(self) -> builtins.bool: ...
 
@@ -479,6 +482,9 @@ class TransformerDecoderLayer(Module):
     def __init__(self, d_model: builtins.int, nhead: builtins.int, dim_feedforward: builtins.int = 2048, dropout: builtins.float = 0.1, activation: str | Callable[[nabla._C.Tensor], nabla._C.Tensor] = 'relu', layer_norm_eps: builtins.float = 1e-05, batch_first: builtins.bool = False, norm_first: builtins.bool = False, *, device: nabla._C.device | str | None = None, dtype: nabla._C.dtype | None = None) -> None: ...
 
     def forward(self, tgt: nabla._C.Tensor, memory: nabla._C.Tensor, tgt_mask: nabla._C.Tensor | None = None, memory_mask: nabla._C.Tensor | None = None, tgt_key_padding_mask: nabla._C.Tensor | None = None, memory_key_padding_mask: nabla._C.Tensor | None = None) -> nabla._C.Tensor: ...  # type: ignore[override]
+
+    def __deepcopy__(self, memo: object) -> TransformerDecoderLayer:
+        """An independent copy (what TransformerDecoder makes of its layer)"""
 
     @property
     def norm_first(self) -> builtins.bool: ...
