@@ -298,6 +298,19 @@ def test_custom_python_encoder_is_called_with_pytorchs_keywords():
     close(got, as_np(dec(tgt, src * 2.0)), rtol=1e-6, atol=1e-6)
 
 
+def test_python_norm_module_in_a_stack():
+    class Half(nn.Module):
+        def forward(self, x):
+            return x * 0.5
+
+    layer = nn.TransformerEncoderLayer(4, 2, 8, 0.0)
+    bare = nn.TransformerEncoder(layer, 1)
+    normed = nn.TransformerEncoder(layer, 1, Half())
+    normed.load_state_dict(bare.state_dict())
+    x = nabla.tensor(sample(3, 2, 4)).float()
+    close(normed(x), as_np(bare(x)) * 0.5, rtol=1e-6, atol=1e-6)
+
+
 def test_callable_activation():
     import nabla.nn.functional as F
 

@@ -263,7 +263,7 @@ std::tuple<Tensor, Tensor> MultiheadAttention::forward(const Tensor& query, cons
     // PyTorch 1.13 merges a float padding mask into a bool attn_mask with logical_or: any nonzero
     // padding value masks that key.
     if (am.defined() && am.dtype() == kBool && kpm.dtype() != kBool) kpm = ne(kpm, 0);
-    kpm = kpm.view({N, 1, 1, S});
+    kpm = kpm.reshape({N, 1, 1, S});
   }
   Tensor mask;
   if (am.defined()) mask = additive_mask(am, q.dtype());
