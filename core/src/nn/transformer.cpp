@@ -19,15 +19,20 @@ constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
 // The attention core on q [N, H, L, D], k [N, H, S, D], v [N, H, S, D] with an additive float
 // mask broadcastable to [N, H, L, S] (undefined: none): softmax(q kᵀ / sqrt(D) + mask) v, dropout
-// on the weights when training. Returns (output [N, H, L, D], weights [N, H, L, S]).
-//
-// TODO(h-attn): the need_weights=false path calls functional::scaled_dot_product_attention once it
-// lands: `functional::scaled_dot_product_attention(q, k, v, mask, training ? dropout_p : 0.0,
-// /*is_causal=*/false, /*scale=*/std::nullopt)` gives the output alone (the mask is additive, as
-// PyTorch 2's float attn_mask); need_weights=true keeps this explicit path, which is the only one
-// that has the weights. This function is the one place that computes attention in this file.
+// on the weights when training. Returns (output [N, H, L, D], weights [N, H, L, S]; the weights
+// may be left undefined when !need_weights). This is the one place in this file that computes
+// attention.
 std::pair<Tensor, Tensor> attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
-                                    double dropout_p, bool training) {
+                                    double dropout_p, bool training, bool need_weights) {
+  // TODO(h-attn): the need_weights=false path calls functional::scaled_dot_product_attention once it
+  // lands:
+  //   if (!need_weights)
+  //     return {functional::scaled_dot_product_attention(q, k, v, mask, training ? dropout_p : 0.0,
+  //                                                      /*is_causal=*/false, /*scale=*/std::nullopt),
+  //             Tensor()};
+  // (mask is additive, as PyTorch 2's float attn_mask; its default scale is 1/sqrt(D), as here).
+  // need_weights=true keeps the explicit path below: only it has the weights.
+  (void)need_weights;
   // As PyTorch 1.13: q is divided by sqrt(D) before the product, and the mask added after it
   // (baddbmm(mask, q_scaled, kᵀ)), so float64 results agree to rounding.
   const Tensor q_scaled = div(q, std::sqrt(static_cast<double>(q.size(-1))));
@@ -293,7 +298,7 @@ std::tuple<Tensor, Tensor> MultiheadAttention::forward(const Tensor& query, cons
   }
   mask = pad_last(mask, extra);
 
-  auto [out, weights] = attention(q, k, v, mask, options.dropout, is_training());
+  auto [out, weights] = attention(q, k, v, mask, options.dropout, is_training(), need_weights);
 
   out = out.permute({2, 0, 1, 3}).reshape({L * N, E});
   out = (*out_proj)(out).view({L, N, E});
