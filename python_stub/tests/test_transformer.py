@@ -370,6 +370,10 @@ def test_layers_deepcopy_into_independent_layers():
     assert not np.any(as_np(a.linear1.weight) == 3.0)
     e = copy.deepcopy(nn.TransformerEncoderLayer(4, 2, 8))
     assert isinstance(e, nn.TransformerEncoderLayer)
+    # a Python activation travels with the copy (copied without the GIL, called with it)
+    t = nn.TransformerEncoderLayer(4, 2, 8, 0.0, activation=lambda x: x.tanh())
+    x = nabla.randn(3, 2, 4)
+    close(copy.deepcopy(t)(x), as_np(t(x)), rtol=0, atol=0)
 
 
 def test_pickling_refuses_clearly():

@@ -92,6 +92,7 @@ void copy_state(const Module& from, Module& to) {
     Tensor p = to_params[i].second;
     p.requires_grad_(params[i].second.requires_grad());
   }
+  // (named_modules() hands out mutable pointers, so it is not const; `from` is only read)
   auto src = const_cast<Module&>(from).named_modules();
   auto dst = to.named_modules();
   for (std::size_t i = 0; i < src.size() && i < dst.size(); ++i)
