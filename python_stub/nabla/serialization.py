@@ -201,8 +201,10 @@ def _rebuild_dtype(name: str) -> dtype:
 # ---- modules ----------------------------------------------------------------------------------
 
 # nabla's C++ layers whose extra_repr() does not show every constructor argument (the loss
-# options; RNN's nonlinearity): rebuilding them from it could be silently wrong.
-_NOT_FROM_REPR = ("Loss", "RNN")
+# options; RNN's nonlinearity; the attention and Transformer modules, whose extra_repr() is
+# empty as PyTorch's): rebuilding them from it could be silently wrong.
+_NOT_FROM_REPR = ("Loss", "RNN", "MultiheadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer",
+                  "TransformerEncoder", "TransformerDecoder", "Transformer")
 
 
 def _cpp_base(cls: type) -> Any:

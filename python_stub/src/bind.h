@@ -124,4 +124,7 @@ void init_exchange(nb::module_& m);  // exchange.cpp: NumPy and DLPack
 void init_nn(nb::module_& m);        // nn.cpp: modules, functional, init, losses
 void init_optim(nb::module_& m);     // optim.cpp: optimizers, schedulers, data, io, cuda
 
+// transformer.cpp: attention and the Transformer modules (after init_nn: nn.Module is their base)
+void init_transformer(nb::module_& m);
+
 }  // namespace nabla::python

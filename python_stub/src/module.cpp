@@ -100,5 +100,6 @@ NB_MODULE(_C, m) {
   init_tensor(m);
   init_exchange(m);
   init_nn(m);
+  init_transformer(m);
   init_optim(m);
 }

@@ -67,7 +67,8 @@ def test_nn_functional(header):
     assert missing(nabla.nn.functional, functions(header)) == []
 
 
-@pytest.mark.parametrize("header", ["nn/modules.h", "nn/conv.h", "nn/loss.h", "nn/module.h", "nn/recurrent.h"])
+@pytest.mark.parametrize("header", ["nn/modules.h", "nn/conv.h", "nn/loss.h", "nn/module.h", "nn/recurrent.h",
+                                    "nn/transformer.h"])
 def test_nn_layers(header):
     if not (INCLUDE / header).exists():
         pytest.skip(f"{header} is not in this tree")

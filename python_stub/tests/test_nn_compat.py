@@ -59,13 +59,20 @@ LAYER_ARGS = {
     "Softmax": (1,),
     "Softplus": (),
     "Tanh": (),
+    "MultiheadAttention": (4, 2),
+    "TransformerEncoderLayer": (4, 2, 8),
+    "TransformerDecoderLayer": (4, 2, 8),
+    "TransformerEncoder": (nn.TransformerEncoderLayer(4, 2, 8), 2),
+    "TransformerDecoder": (nn.TransformerDecoderLayer(4, 2, 8), 2),
+    "Transformer": (4, 2, 1, 1, 8),
 }
 # Bases that are not constructed (as torch.nn's _BatchNorm, RNNBase, RNNCellBase, _Loss).
 ABSTRACT = {"Module", "BatchNorm", "Loss", "RNNBase", "RNNCellBase"}
 # Those of torch.nn 1.13 that take device= and dtype= (the ones with parameters or buffers);
 # checked against torch itself below where it is importable.
 FACTORY = {"BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d", "Embedding", "GRU", "GRUCell",
-           "LSTM", "LSTMCell", "LayerNorm", "Linear", "RNN", "RNNCell"}
+           "LSTM", "LSTMCell", "LayerNorm", "Linear", "RNN", "RNNCell", "MultiheadAttention",
+           "TransformerEncoderLayer", "TransformerDecoderLayer", "Transformer"}
 
 
 def layer_classes():

@@ -37,9 +37,11 @@ def main() -> None:
             if line.lstrip().startswith("def "):
                 line = re.sub(r"(?<!def )(?<![\w.'])(int|float|bool)\b(?!\()", r"builtins.\1", line)
                 # Overrides type checkers flag: comparisons returning tensors (as in PyTorch's
-                # stubs) and the two-input forward of losses. mypy reports an overloaded
-                # function at its first @overload line.
-                if re.match(r"\s*def (__eq__|__ne__|forward)\(self, (arg: |input: [\w.]*Tensor, target)", line):
+                # stubs) and the multi-input forwards of losses and of the attention and
+                # Transformer modules. mypy reports an overloaded function at its first
+                # @overload line.
+                multi = r"arg: |input: [\w.]*Tensor, target|query: |src: |tgt: "
+                if re.match(r"\s*def (__eq__|__ne__|forward)\(self, (" + multi + ")", line):
                     line += "  # type: ignore[override]"
                     if lines and lines[-1].strip() == "@overload":
                         lines[-1] += "  # type: ignore[override]"

@@ -9,3 +9,4 @@
 #include "nabla/nn/module.h"
 #include "nabla/nn/modules.h"
 #include "nabla/nn/recurrent.h"
+#include "nabla/nn/transformer.h"

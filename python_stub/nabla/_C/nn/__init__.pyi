@@ -404,3 +404,127 @@ class HingeEmbeddingLoss(Loss):
 
 class MultiMarginLoss(Loss):
     def __init__(self, p: builtins.int = 1, margin: builtins.float = 1.0, weight: nabla._C.Tensor | None = None, reduction: str = 'mean') -> None: ...
+
+class MultiheadAttention(Module):
+    """Multi-head attention, as torch.nn.MultiheadAttention"""
+
+    def __init__(self, embed_dim: builtins.int, num_heads: builtins.int, dropout: builtins.float = 0.0, bias: builtins.bool = True, add_bias_kv: builtins.bool = False, add_zero_attn: builtins.bool = False, kdim: builtins.int | None = None, vdim: builtins.int | None = None, batch_first: builtins.bool = False, *, device: nabla._C.device | str | None = None, dtype: nabla._C.dtype | None = None) -> None: ...
+
+    def forward(self, query: nabla._C.Tensor, key: nabla._C.Tensor, value: nabla._C.Tensor, key_padding_mask: nabla._C.Tensor | None = None, need_weights: builtins.bool = True, attn_mask: nabla._C.Tensor | None = None, average_attn_weights: builtins.bool = True) -> tuple[nabla._C.Tensor, nabla._C.Tensor | None]:  # type: ignore[override]
+        """(attn_output, attn_output_weights or None when need_weights is False)"""
+
+    @property
+    def embed_dim(self) -> builtins.int: ...
+
+    @property
+    def num_heads(self) -> builtins.int: ...
+
+    @property
+    def head_dim(self) -> builtins.int: ...
+
+    @property
+    def kdim(self) -> builtins.int: ...
+
+    @property
+    def vdim(self) -> builtins.int: ...
+
+    @property
+    def dropout(self) -> builtins.float: ...
+
+    @property
+    def batch_first(self) -> builtins.bool: ...
+
+    @property
+    def add_zero_attn(self) -> builtins.bool: ...
+
+    @property
+    def in_proj_weight(self) -> nabla._C.Tensor | None: ...
+
+    @property
+    def in_proj_bias(self) -> nabla._C.Tensor | None: ...
+
+    @property
+    def q_proj_weight(self) -> nabla._C.Tensor | None: ...
+
+    @property
+    def k_proj_weight(self) -> nabla._C.Tensor | None: ...
+
+    @property
+    def v_proj_weight(self) -> nabla._C.Tensor | None: ...
+
+    @property
+    def bias_k(self) -> nabla._C.Tensor | None: ...
+
+    @property
+    def bias_v(self) -> nabla._C.Tensor | None: ...
+
+    @property
+    def out_proj(self) -> Linear: ...
+
+class TransformerEncoderLayer(Module):
+    """Self-attention and feed-forward, as torch.nn.TransformerEncoderLayer"""
+
+    def __init__(self, d_model: builtins.int, nhead: builtins.int, dim_feedforward: builtins.int = 2048, dropout: builtins.float = 0.1, activation: str | Callable[[nabla._C.Tensor], nabla._C.Tensor] = 'relu', layer_norm_eps: builtins.float = 1e-05, batch_first: builtins.bool = False, norm_first: builtins.bool = False, *, device: nabla._C.device | str | None = None, dtype: nabla._C.dtype | None = None) -> None: ...
+
+    def forward(self, src: nabla._C.Tensor, src_mask: nabla._C.Tensor | None = None, src_key_padding_mask: nabla._C.Tensor | None = None) -> nabla._C.Tensor: ...  # type: ignore[override]
+
+    def __deepcopy__(self, memo: object) -> TransformerEncoderLayer:
+        """An independent copy (what TransformerEncoder makes of its layer)"""
+
+    @property
+    def norm_first(self) -> builtins.bool: ...
+
+class TransformerDecoderLayer(Module):
+    """
+    Self-attention, memory attention and feed-forward, as torch.nn.TransformerDecoderLayer
+    """
+
+    def __init__(self, d_model: builtins.int, nhead: builtins.int, dim_feedforward: builtins.int = 2048, dropout: builtins.float = 0.1, activation: str | Callable[[nabla._C.Tensor], nabla._C.Tensor] = 'relu', layer_norm_eps: builtins.float = 1e-05, batch_first: builtins.bool = False, norm_first: builtins.bool = False, *, device: nabla._C.device | str | None = None, dtype: nabla._C.dtype | None = None) -> None: ...
+
+    def forward(self, tgt: nabla._C.Tensor, memory: nabla._C.Tensor, tgt_mask: nabla._C.Tensor | None = None, memory_mask: nabla._C.Tensor | None = None, tgt_key_padding_mask: nabla._C.Tensor | None = None, memory_key_padding_mask: nabla._C.Tensor | None = None) -> nabla._C.Tensor: ...  # type: ignore[override]
+
+    def __deepcopy__(self, memo: object) -> TransformerDecoderLayer:
+        """An independent copy (what TransformerDecoder makes of its layer)"""
+
+    @property
+    def norm_first(self) -> builtins.bool: ...
+
+class TransformerEncoder(Module):
+    """num_layers copies of an encoder layer, as torch.nn.TransformerEncoder"""
+
+    def __init__(self, encoder_layer: TransformerEncoderLayer, num_layers: builtins.int, norm: Module | None = None, enable_nested_tensor: builtins.bool = True, mask_check: builtins.bool = True) -> None: ...
+
+    def forward(self, src: nabla._C.Tensor, mask: nabla._C.Tensor | None = None, src_key_padding_mask: nabla._C.Tensor | None = None) -> nabla._C.Tensor: ...  # type: ignore[override]
+
+    @property
+    def num_layers(self) -> builtins.int: ...
+
+class TransformerDecoder(Module):
+    """num_layers copies of a decoder layer, as torch.nn.TransformerDecoder"""
+
+    def __init__(self, decoder_layer: TransformerDecoderLayer, num_layers: builtins.int, norm: Module | None = None) -> None: ...
+
+    def forward(self, tgt: nabla._C.Tensor, memory: nabla._C.Tensor, tgt_mask: nabla._C.Tensor | None = None, memory_mask: nabla._C.Tensor | None = None, tgt_key_padding_mask: nabla._C.Tensor | None = None, memory_key_padding_mask: nabla._C.Tensor | None = None) -> nabla._C.Tensor: ...  # type: ignore[override]
+
+    @property
+    def num_layers(self) -> builtins.int: ...
+
+class Transformer(Module):
+    """Encoder and decoder, as torch.nn.Transformer"""
+
+    def __init__(self, d_model: builtins.int = 512, nhead: builtins.int = 8, num_encoder_layers: builtins.int = 6, num_decoder_layers: builtins.int = 6, dim_feedforward: builtins.int = 2048, dropout: builtins.float = 0.1, activation: str | Callable[[nabla._C.Tensor], nabla._C.Tensor] = 'relu', custom_encoder: Module | None = None, custom_decoder: Module | None = None, layer_norm_eps: builtins.float = 1e-05, batch_first: builtins.bool = False, norm_first: builtins.bool = False, *, device: nabla._C.device | str | None = None, dtype: nabla._C.dtype | None = None) -> None: ...
+
+    def forward(self, src: nabla._C.Tensor, tgt: nabla._C.Tensor, src_mask: nabla._C.Tensor | None = None, tgt_mask: nabla._C.Tensor | None = None, memory_mask: nabla._C.Tensor | None = None, src_key_padding_mask: nabla._C.Tensor | None = None, tgt_key_padding_mask: nabla._C.Tensor | None = None, memory_key_padding_mask: nabla._C.Tensor | None = None) -> nabla._C.Tensor: ...  # type: ignore[override]
+
+    @staticmethod
+    def generate_square_subsequent_mask(sz: builtins.int, device: nabla._C.device | str = 'cpu') -> nabla._C.Tensor:
+        """[sz, sz] float: -inf above the diagonal, 0.0 on and below it"""
+
+    @property
+    def d_model(self) -> builtins.int: ...
+
+    @property
+    def nhead(self) -> builtins.int: ...
+
+    @property
+    def batch_first(self) -> builtins.bool: ...
