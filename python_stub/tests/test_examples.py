@@ -69,3 +69,10 @@ def test_seed_lstm_matches_the_cpp_example():
     ref = json.loads(out.stdout.strip().splitlines()[-1])
     for k in ("loss", "test_accuracy", "train_accuracy"):
         assert abs(py[k] - ref[k]) < 1e-5, (k, py[k], ref[k])
+
+
+@pytest.mark.parametrize("model", ["transformer", "lstm"])
+def test_tiny_lm(model):
+    # 300 steps: the validation perplexity falls from about the vocabulary size (49) below 9
+    m = run("tiny_lm", "--model", model, "--steps", "300")
+    assert m["val_perplexity"] < 9 and m["vocab"] == 49, m
