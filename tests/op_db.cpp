@@ -995,6 +995,95 @@ std::vector<OpEntry> build() {
     db.push_back(e);
   }
 
+  // ---- attention: the fused op through its front end. Samples take L != S and E != Ev,
+  // broadcast batch and head dims (a shared key, a value for every batch), a permuted
+  // (multi-head [L, N, H, E]) layout, three batch dims that cannot be folded without a copy,
+  // bool masks (one with a row that sees no key: output 0, gradient 0) and an additive mask
+  // broadcast over heads (differentiated too); then causal masking with a scale, and dropout
+  // from a fixed generator (so every evaluation of gradcheck draws the same mask). ----
+  {
+    auto sdpa_entry = [&](const std::string& name, std::vector<Op> covers, Fn fn,
+                          std::function<std::vector<Sample>()> samples) {
+      OpEntry e;
+      e.name = name;
+      e.covers = std::move(covers);
+      e.fn = std::move(fn);
+      e.samples = std::move(samples);
+      e.atol = 2e-5;
+      e.half_atol = 3e-2;
+      db.push_back(e);
+    };
+    // a mask (bool or additive) is the fourth input when a sample has one
+    auto mask_of = [](const V& in) { return in.size() > 3 ? in[3] : Tensor(); };
+    auto bool_mask = [](const std::vector<double>& take, const Shape& shape) {
+      return ne(values(take, shape), 0.0);
+    };
+    sdpa_entry(
+        "scaled_dot_product_attention",
+        {Op::scaled_dot_product_attention, Op::scaled_dot_product_attention_backward},
+        [mask_of](const V& in) { return F::scaled_dot_product_attention(in[0], in[1], in[2], mask_of(in)); },
+        [bool_mask] {
+          return std::vector<Sample>{
+              {"L != S, E != Ev",
+               {make({2, 3, 4}, -1, 1, 411), make({2, 5, 4}, -1, 1, 412), make({2, 5, 3}, -1, 1, 413)}},
+              {"unbatched", {make({3, 4}, -1, 1, 414), make({6, 4}, -1, 1, 415), make({6, 2}, -1, 1, 416)}},
+              {"broadcast heads and batch",
+               {make({2, 2, 3, 4}, -1, 1, 417), make({2, 1, 5, 4}, -1, 1, 418), make({5, 3}, -1, 1, 419)}},
+              {"permuted [L, N, H, E]",
+               {make({3, 2, 2, 4}, -1, 1, 420), make({5, 2, 2, 4}, -1, 1, 421),
+                make({5, 2, 2, 3}, -1, 1, 422)},
+               [](const V& in) {
+                 return V{in[0].permute({1, 2, 0, 3}), in[1].permute({1, 2, 0, 3}),
+                          in[2].permute({1, 2, 0, 3})};
+               }},
+              {"three batch dims",
+               {make({2, 2, 2, 3, 4}, -1, 1, 423), make({2, 1, 2, 5, 4}, -1, 1, 424),
+                make({1, 2, 1, 5, 3}, -1, 1, 425)}},
+              {"bool mask",
+               {make({2, 2, 3, 4}, -1, 1, 426), make({2, 2, 5, 4}, -1, 1, 427),
+                make({2, 2, 5, 3}, -1, 1, 428),
+                bool_mask({1, 0, 1, 1, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 0}, {3, 5})}},
+              {"bool mask, a row without keys",
+               {make({2, 3, 4}, -1, 1, 429), make({2, 4, 4}, -1, 1, 430), make({2, 4, 3}, -1, 1, 431),
+                bool_mask({1, 0, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 0, 1, 0, 1, 1, 1, 1, 1, 1, 1},
+                          {2, 3, 4})}},
+              {"additive mask over heads",
+               {make({2, 2, 3, 4}, -1, 1, 432), make({2, 2, 5, 4}, -1, 1, 433),
+                make({2, 2, 5, 3}, -1, 1, 434), make({2, 1, 3, 5}, -2, 1, 435)}},
+          };
+        });
+    sdpa_entry(
+        "scaled_dot_product_attention_causal", {Op::scaled_dot_product_attention},
+        [](const V& in) {
+          return F::scaled_dot_product_attention(in[0], in[1], in[2], Tensor(), 0.0, /*is_causal=*/true, 0.7);
+        },
+        [] {
+          return std::vector<Sample>{
+              {"L < S",
+               {make({2, 4, 3}, -1, 1, 441), make({2, 6, 3}, -1, 1, 442), make({2, 6, 2}, -1, 1, 443)}},
+              {"L > S",
+               {make({2, 5, 3}, -1, 1, 444), make({2, 3, 3}, -1, 1, 445), make({2, 3, 4}, -1, 1, 446)}},
+          };
+        });
+    sdpa_entry(
+        "scaled_dot_product_attention_dropout", {Op::scaled_dot_product_attention},
+        [mask_of](const V& in) {
+          Generator gen(11);  // the same draw at every call
+          return F::scaled_dot_product_attention(in[0], in[1], in[2], mask_of(in), /*dropout_p=*/0.3, false,
+                                                 std::nullopt, &gen);
+        },
+        [] {
+          return std::vector<Sample>{
+              {"heads",
+               {make({2, 2, 3, 4}, -1, 1, 451), make({2, 2, 5, 4}, -1, 1, 452),
+                make({2, 2, 5, 3}, -1, 1, 453)}},
+              {"additive mask",
+               {make({2, 3, 4}, -1, 1, 454), make({2, 5, 4}, -1, 1, 455), make({2, 5, 3}, -1, 1, 456),
+                make({3, 5}, -1, 1, 457)}},
+          };
+        });
+  }
+
   // ---- recurrent networks: the whole-sequence op through its front ends. The samples use
   // 2 layers and both directions (every weight, the reverse time loop and the gradient
   // between layers), batch_first and unbatched layouts, and no biases. Dropout is 0: the

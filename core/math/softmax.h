@@ -1,6 +1,7 @@
 // Row math of softmax, log_softmax and log-sum-exp, shared by the CPU kernels
 // (cpu_fallback/softmax.cpp, loss.cpp), the CUDA kernels (cuda/kernels/softmax.cu, loss.cu) and
-// the logsumexp reducer (core/math/reduce.h); an attention op's online softmax belongs here too.
+// the logsumexp reducer (core/math/reduce.h); the fused attention op's blocked online softmax
+// (core/math/attention.h) builds on softmax_max below.
 //
 // A row's statistics are its shift m (the row's max, or 0 when every element is -inf) and its
 // sum s = sum_i exp(x_i - m); from them lse = m + log s, softmax_i = exp(x_i - m) / s and

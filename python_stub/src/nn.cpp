@@ -1095,6 +1095,14 @@ void init_nn(nb::module_& m) {
       arg("input"), arg("hx").none(), arg("w_ih"), arg("w_hh"), arg("b_ih") = nb::none(),
       arg("b_hh") = nb::none());
   f.def("embedding", &F::embedding, arg("input"), arg("weight"), arg("padding_idx") = nb::none());
+  f.def(
+      "scaled_dot_product_attention",
+      [](const Tensor& q, const Tensor& k, const Tensor& v, std::optional<Tensor> mask, double dropout_p,
+         bool is_causal, std::optional<double> scale) {
+        return F::scaled_dot_product_attention(q, k, v, opt(mask), dropout_p, is_causal, scale);
+      },
+      arg("query"), arg("key"), arg("value"), arg("attn_mask") = nb::none(), arg("dropout_p") = 0.0,
+      arg("is_causal") = false, arg("scale") = nb::none(), Release());
 
   // ---- nn.init -------------------------------------------------------------------------------
   nb::module_ init = nnm.def_submodule("init", "nabla.nn.init: in-place weight initialisation");

@@ -182,6 +182,22 @@ std::pair<Tensor, Tensor> lstm_cell(const Tensor& input, const Tensor& hx, const
 Tensor gru_cell(const Tensor& input, const Tensor& hx, const Tensor& w_ih, const Tensor& w_hh,
                 const Tensor& b_ih = Tensor(), const Tensor& b_hh = Tensor());
 
+// ---- attention (core/src/ops/attention.cpp) -----------------------------------------------
+
+/// softmax(q k^T scale + mask) v as PyTorch 2's torch.nn.functional.scaled_dot_product_attention,
+/// in one fused op (online softmax over key blocks; the backward recomputes the scores).
+/// query [..., L, E], key [..., S, E], value [..., S, Ev] -> [..., L, Ev]; the leading dims of
+/// all three and of the mask broadcast. attn_mask broadcasts to [..., L, S]: bool (true: the key
+/// takes part) or additive, of query's dtype (differentiable). is_causal: query i sees keys
+/// j <= i (top-left aligned); an error together with attn_mask. scale: default 1 / sqrt(E).
+/// A query row in which no key takes part gives 0 and passes no gradient (PyTorch >= 2.5's math
+/// path; older ones gave NaN). dropout_p: drops attention weights (always, as PyTorch: pass 0
+/// outside training), from gen (default: the global generator), one draw per call.
+Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, const Tensor& value,
+                                    const Tensor& attn_mask = Tensor(), double dropout_p = 0.0,
+                                    bool is_causal = false, std::optional<double> scale = std::nullopt,
+                                    Generator* gen = nullptr);
+
 /// Rows of `weight` [num_embeddings, dim] picked by the int64 `input` (any shape): output
 /// input.shape + [dim]. Positions equal to padding_idx get weight's row but pass no gradient
 /// to it.
