@@ -24,15 +24,15 @@ constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 // attention.
 std::pair<Tensor, Tensor> attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
                                     double dropout_p, bool training, bool need_weights) {
-  // TODO(h-attn): the need_weights=false path calls functional::scaled_dot_product_attention once it
-  // lands:
-  //   if (!need_weights)
-  //     return {functional::scaled_dot_product_attention(q, k, v, mask, training ? dropout_p : 0.0,
-  //                                                      /*is_causal=*/false, /*scale=*/std::nullopt),
-  //             Tensor()};
-  // (mask is additive, as PyTorch 2's float attn_mask; its default scale is 1/sqrt(D), as here).
-  // need_weights=true keeps the explicit path below: only it has the weights.
-  (void)need_weights;
+  // Without the weights, the fused op (online softmax, nothing of size L x S kept for the
+  // backward). One difference from PyTorch 1.13's explicit path: a query whose keys are all
+  // masked gives 0 there instead of NaN (the op's rule, that of PyTorch >= 2.5). The mask is
+  // additive, as PyTorch 2's float attn_mask, and the op's default scale is 1/sqrt(D), as here.
+  if (!need_weights) {
+    return {functional::scaled_dot_product_attention(q, k, v, mask, training ? dropout_p : 0.0,
+                                                     /*is_causal=*/false, /*scale=*/std::nullopt),
+            Tensor()};
+  }
   // As PyTorch 1.13: q is divided by sqrt(D) before the product, and the mask added after it
   // (baddbmm(mask, q_scaled, kᵀ)), so float64 results agree to rounding.
   const Tensor q_scaled = div(q, std::sqrt(static_cast<double>(q.size(-1))));
