@@ -4,10 +4,11 @@
 // Forward: one task per (batch-head, block of kQueryBlock queries); it walks the keys in
 // blocks of kKeyBlock, scoring the query block against one key block at a time with the
 // online softmax, so no more than kQueryBlock x kKeyBlock scores exist per thread, never the
-// whole L x S matrix. Backward: one task per batch-head (FlashAttention-2's order): for each
-// key block, every query row recomputes its scores from the saved logsumexp and adds to dq,
-// and to the block's dk and dv. Blocks are copied into dense buffers in the accumulation type
-// (float for float32 and the 16-bit floats, double for float64), which also lets the
+// whole L x S matrix. The block's two products (q kᵀ, then weights times v) are single-threaded
+// OpenBLAS GEMMs: a scalar loop ran at 5% of the GEMM peak here. Backward: one task per batch-head
+// (FlashAttention-2's order): for each key block, every query row recomputes its scores from the saved
+// logsumexp and adds to dq, and to the block's dk and dv. Blocks are copied into dense buffers in the
+// accumulation type (float for float32 and the 16-bit floats, double for float64), which also lets the
 // operands have any strides. Each output element is written by one task, its sums taken in a
 // fixed order: results do not depend on the thread count.
 #include "core/math/attention.h"
@@ -15,6 +16,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "cpu_fallback/blas.h"
 #include "cpu_fallback/loops.h"
 #include "dispatch/dispatch.h"
 #include "ops/params_attention.h"
@@ -107,6 +109,9 @@ void forward(const KernelCall& c) {
         const int64_t bc = std::min(kKeyBlock, key_end - j0);
         load_rows(x.k, g.k, n, h, j0, bc, E, kb.data());
         load_rows(x.v, g.v, n, h, j0, bc, Ev, vb.data());
+        // the block's q kᵀ in one GEMM (single-threaded: the tasks are the parallelism)
+        blas_gemm<A>(CblasNoTrans, CblasTrans, br, bc, E, 1.0, qb.data(), E, kb.data(), E, 0.0, sc.data(),
+                     kKeyBlock);
         for (int64_t r = 0; r < br; ++r) {
           const int64_t i = i0 + r;
           A* s = sc.data() + r * kKeyBlock;
@@ -114,8 +119,7 @@ void forward(const KernelCall& c) {
           for (int64_t jj = 0; jj < bc; ++jj) {
             const int64_t j = j0 + jj;
             const bool in = x.takes_part(g, n, h, i, j);
-            s[jj] = math::attn_score(in ? dot(qb.data() + r * E, kb.data() + jj * E, E) : A(0), scale, in,
-                                     x.template bias<A>(g, n, h, i, j));
+            s[jj] = math::attn_score(in ? s[jj] : A(0), scale, in, x.template bias<A>(g, n, h, i, j));
             block_max = math::softmax_max(block_max, s[jj]);
           }
           math::AttnRow<A>& row = rows[r];
@@ -124,14 +128,17 @@ void forward(const KernelCall& c) {
           if (f != A(1)) {
             for (int64_t e = 0; e < Ev; ++e) o[e] *= f;
           }
+          // the row's weights (after dropout) replace its scores, for the P V product below
           for (int64_t jj = 0; jj < bc; ++jj) {
             const A w = row.weight(s[jj]);
             row.sum += w;
-            if (w == A(0)) continue;
-            const A wz = w * drop.factor<A>(b, i, j0 + jj, L, S);
-            if (wz != A(0)) axpy(wz, vb.data() + jj * Ev, o, Ev);
+            s[jj] = w == A(0) ? A(0) : w * drop.factor<A>(b, i, j0 + jj, L, S);
           }
         }
+        // acc += P V in one GEMM. A masked key's weight is 0, so it adds 0 * v: a NaN or inf in
+        // a masked value row reaches the output, as in PyTorch's explicit softmax(...) @ v.
+        blas_gemm<A>(CblasNoTrans, CblasNoTrans, br, Ev, bc, 1.0, sc.data(), kKeyBlock, vb.data(), Ev, 1.0,
+                     acc.data(), Ev);
       }
       for (int64_t r = 0; r < br; ++r) {
         const int64_t i = i0 + r;
