@@ -6,11 +6,12 @@
 // online softmax, so no more than kQueryBlock x kKeyBlock scores exist per thread, never the
 // whole L x S matrix. The block's two products (q kᵀ, then weights times v) are single-threaded
 // OpenBLAS GEMMs: a scalar loop ran at 5% of the GEMM peak here. Backward: one task per batch-head
-// (FlashAttention-2's order): for each key block, every query row recomputes its scores from the saved
-// logsumexp and adds to dq, and to the block's dk and dv. Blocks are copied into dense buffers in the
-// accumulation type (float for float32 and the 16-bit floats, double for float64), which also lets the
-// operands have any strides. Each output element is written by one task, its sums taken in a
-// fixed order: results do not depend on the thread count.
+// (FlashAttention-2's order): for each key block, every block of query rows recomputes its scores
+// from the saved logsumexp and adds to dq, and to the key block's dk and dv; its five products
+// are GEMMs too. Blocks are copied into dense buffers in the accumulation type (float for
+// float32 and the 16-bit floats, double for float64), which also lets the operands have any
+// strides. Each output element is written by one task, its sums taken in a fixed order: results
+// do not depend on the thread count.
 #include "core/math/attention.h"
 
 #include <algorithm>
@@ -62,19 +63,6 @@ void load_rows(const T* x, const math::AttnStrides& s, int64_t n, int64_t h, int
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t c = 0; c < cols; ++c) dst[r * cols + c] = cvt<A>(x[s.at(n, h, r0 + r, c)]);
   }
-}
-
-template <class A>
-A dot(const A* a, const A* b, int64_t n) {
-  A s = 0;
-  for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
-  return s;
-}
-
-// y += a x
-template <class A>
-void axpy(A a, const A* x, A* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
 
 const Tensor* mask_input(const KernelCall& c, std::size_t at) {
@@ -172,7 +160,7 @@ void backward(const KernelCall& c) {
   T* dmask = c.out.size() > 3 && c.out[3].defined() ? c.out[3].data_ptr<T>() : nullptr;
   parallel_for(heads, 1, [&](int64_t b0, int64_t b1) {
     std::vector<A> qa(L * E), ga(L * Ev), dqa(L * E), d(L), kb(kKeyBlock * E), vb(kKeyBlock * Ev),
-        dkb(kKeyBlock * E), dvb(kKeyBlock * Ev);
+        dkb(kKeyBlock * E), dvb(kKeyBlock * Ev), sb(kQueryBlock * kKeyBlock), dpb(kQueryBlock * kKeyBlock);
     for (int64_t b = b0; b < b1; ++b) {
       const int64_t n = b / H, h = b % H;
       load_rows(x.q, g.q, n, h, 0, L, E, qa.data());
@@ -194,26 +182,43 @@ void backward(const KernelCall& c) {
         load_rows(x.v, g.v, n, h, j0, bc, Ev, vb.data());
         std::fill(dkb.begin(), dkb.end(), A(0));
         std::fill(dvb.begin(), dvb.end(), A(0));
-        // with is_causal, queries before the block see none of its keys
-        for (int64_t i = g.causal ? std::min(j0, L) : 0; i < L; ++i) {
-          const A li = lse[b * L + i];
-          if (li == -static_cast<A>(INFINITY)) continue;  // a row without keys: no gradient
-          const A* qi = qa.data() + i * E;
-          const A* gi = ga.data() + i * Ev;
-          A* dqi = dqa.data() + i * E;
-          for (int64_t jj = 0; jj < bc; ++jj) {
-            const int64_t j = j0 + jj;
-            if (!x.takes_part(g, n, h, i, j)) continue;
-            const A s = math::attn_score(dot(qi, kb.data() + jj * E, E), scale, true,
-                                         x.template bias<A>(g, n, h, i, j));
-            const A pr = math::attn_prob(s, li);
-            const A z = drop.factor<A>(b, i, j, L, S);
-            const A ds = math::attn_dscore(pr, z, dot(gi, vb.data() + jj * Ev, Ev), d[i]);
-            if (dmask != nullptr) dmask[(b * L + i) * S + j] = cvt<T>(ds);
-            axpy(pr * z, gi, dvb.data() + jj * Ev, Ev);
-            axpy(scale * ds, kb.data() + jj * E, dqi, E);
-            axpy(scale * ds, qi, dkb.data() + jj * E, E);
+        // with is_causal, queries before the block see none of its keys; the rest in blocks of
+        // kQueryBlock rows: scores and dO vᵀ by GEMM, then per entry the probability and the
+        // score's gradient, then dv += (P z)ᵀ dO, dq += ds k, dk += dsᵀ q by GEMM
+        for (int64_t i0 = g.causal ? std::min(j0, L) : 0; i0 < L; i0 += kQueryBlock) {
+          const int64_t br = std::min(kQueryBlock, L - i0);
+          blas_gemm<A>(CblasNoTrans, CblasTrans, br, bc, E, 1.0, qa.data() + i0 * E, E, kb.data(), E, 0.0,
+                       sb.data(), kKeyBlock);
+          blas_gemm<A>(CblasNoTrans, CblasTrans, br, bc, Ev, 1.0, ga.data() + i0 * Ev, Ev, vb.data(), Ev, 0.0,
+                       dpb.data(), kKeyBlock);
+          for (int64_t r = 0; r < br; ++r) {
+            const int64_t i = i0 + r;
+            const A li = lse[b * L + i];
+            A* pz = sb.data() + r * kKeyBlock;   // the scores become P z
+            A* ds = dpb.data() + r * kKeyBlock;  // dO vᵀ becomes scale * dS
+            for (int64_t jj = 0; jj < bc; ++jj) {
+              const int64_t j = j0 + jj;
+              // a row without keys (lse -inf) and the keys that take no part: no gradient
+              if (li == -static_cast<A>(INFINITY) || !x.takes_part(g, n, h, i, j)) {
+                pz[jj] = A(0);
+                ds[jj] = A(0);
+                continue;
+              }
+              const A sc = math::attn_score(pz[jj], scale, true, x.template bias<A>(g, n, h, i, j));
+              const A pr = math::attn_prob(sc, li);
+              const A z = drop.factor<A>(b, i, j, L, S);
+              const A dsc = math::attn_dscore(pr, z, ds[jj], d[i]);
+              if (dmask != nullptr) dmask[(b * L + i) * S + j] = cvt<T>(dsc);
+              pz[jj] = pr * z;
+              ds[jj] = scale * dsc;
+            }
           }
+          blas_gemm<A>(CblasTrans, CblasNoTrans, bc, Ev, br, 1.0, sb.data(), kKeyBlock, ga.data() + i0 * Ev,
+                       Ev, 1.0, dvb.data(), Ev);
+          blas_gemm<A>(CblasNoTrans, CblasNoTrans, br, E, bc, 1.0, dpb.data(), kKeyBlock, kb.data(), E, 1.0,
+                       dqa.data() + i0 * E, E);
+          blas_gemm<A>(CblasTrans, CblasNoTrans, bc, E, br, 1.0, dpb.data(), kKeyBlock, qa.data() + i0 * E, E,
+                       1.0, dkb.data(), E);
         }
         for (int64_t jj = 0; jj < bc; ++jj) {
           const int64_t j = j0 + jj;
