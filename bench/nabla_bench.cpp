@@ -6,6 +6,8 @@
 //   nabla-bench models [--model mlp|cnn|lstm|dcgan32|lstm512|lstm512_cells|all] [--device cpu|cuda] [--steps
 //   N]
 //                      [--batch N] [--warmup N] [--threads N] [--json]
+//   nabla-bench attention [--device cpu|cuda] [--dtype float32] [--seq 128,512,2048] [--head-dim 64,128]
+//                      [--batch N] [--heads N] [--reps N] [--threads N] [--grad] [--json]
 //
 // ops: every op_db entry with benchmark inputs (tests/op_db.cpp) at small (4K elements),
 // medium (1M) and large (16M) sizes, reporting time, bytes/s, FLOP/s and the fractions of
@@ -15,6 +17,9 @@
 // every differentiable entry's forward plus backward, as "<entry>/<size>/grad".
 // models: training-step time (forward, backward, optimizer step) of the classic models of
 // bench/models.h on random inputs, one line (or one JSON line) per model.
+// attention: the fused scaled_dot_product_attention at sequence lengths 128/512/2048, head dims
+// 64/128, causal and not: time, FLOP/s and the fraction of the GEMM peak measured in the run
+// (bench/compare/attention.py runs the same shapes in PyTorch).
 #include <benchmark/benchmark.h>
 #include <fmt/ranges.h>
 #include <sys/resource.h>
@@ -404,14 +409,159 @@ int run_models(int argc, char** argv) {
   return 0;
 }
 
+// The attention benchmark (issue 16): the fused scaled_dot_product_attention at sequence lengths
+// 128/512/2048, head dims 64/128, causal and not, forward or (--grad) forward + backward, on
+// q, k, v [batch, heads, seq, head_dim]. FLOPs as FlashAttention-2 counts them: the forward's
+// two products (Q K^T, P V) of 2 L S E each; forward + backward seven (the backward recomputes
+// Q K^T and forms dV, dP, dQ, dK); causal halves both (only the lower triangle is work). The
+// fraction is of the float32 GEMM peak measured at start in the same run.
+int run_attention(int argc, char** argv) {
+  std::string device = "cpu", dtype = "float32", seqs = "128,512,2048", dims = "64,128";
+  int64_t batch = 2, heads = 8, reps = 0;
+  int threads = 0;
+  bool json = false, grad = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string f = argv[i];
+    if (f == "--json" || f == "--grad") {
+      (f == "--json" ? json : grad) = true;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "nabla-bench attention: %s needs a value\n", f.c_str());
+      return 2;
+    }
+    const std::string v = argv[++i];
+    if (f == "--device")
+      device = v;
+    else if (f == "--dtype")
+      dtype = v;
+    else if (f == "--seq")
+      seqs = v;
+    else if (f == "--head-dim")
+      dims = v;
+    else if (f == "--batch")
+      batch = std::atoll(v.c_str());
+    else if (f == "--heads")
+      heads = std::atoll(v.c_str());
+    else if (f == "--reps")
+      reps = std::atoll(v.c_str());
+    else if (f == "--threads")
+      threads = std::atoi(v.c_str());
+    else {
+      std::fprintf(stderr, "nabla-bench attention: unknown flag %s\n", f.c_str());
+      return 2;
+    }
+  }
+  const auto list = [](const std::string& csv, const char* flag) {
+    std::vector<int64_t> out;
+    std::size_t at = 0;
+    while (at <= csv.size()) {
+      const std::size_t comma = std::min(csv.find(',', at), csv.size());
+      const int64_t v = std::atoll(csv.substr(at, comma - at).c_str());
+      NABLA_CHECK(v > 0, "nabla-bench attention: {} takes positive integers separated by commas, got '{}'",
+                  flag, csv);
+      out.push_back(v);
+      at = comma + 1;
+    }
+    return out;
+  };
+  const std::vector<int64_t> seq_list = list(seqs, "--seq"), dim_list = list(dims, "--head-dim");
+  NABLA_CHECK(batch > 0 && heads > 0 && reps >= 0,
+              "nabla-bench attention: --batch and --heads must be positive and --reps not negative");
+  const Device dev(device);
+  if (dev.is_cuda() && !nabla::cuda::is_available()) {
+    std::fprintf(stderr, "nabla-bench: --device %s: no CUDA device is available here\n", device.c_str());
+    return 2;
+  }
+  if (threads > 0) nabla::set_num_threads(threads);
+  const nabla::ScalarType dt = nabla::dtype_from_name(dtype);
+  NABLA_CHECK(nabla::is_floating_point(dt), "nabla-bench attention: --dtype must be floating-point, got {}",
+              dtype);
+  const Peaks peaks = measure_peaks(dev);
+  if (!json)
+    std::printf("attention on %s, %s, batch %lld x %lld heads, %s; float32 GEMM peak %.1f GFLOP/s\n",
+                dev.str().c_str(), dtype.c_str(), static_cast<long long>(batch),
+                static_cast<long long>(heads), grad ? "forward + backward" : "forward", peaks.flops / 1e9);
+  const nabla::TensorOptions o = nabla::TensorOptions(dt).device(dev);
+  for (const int64_t seq : seq_list) {
+    for (const int64_t e : dim_list) {
+      for (const bool causal : {false, true}) {
+        nabla::manual_seed(0);
+        Tensor q = nabla::randn({batch, heads, seq, e}, o), k = nabla::randn({batch, heads, seq, e}, o),
+               v = nabla::randn({batch, heads, seq, e}, o);
+        if (grad) {
+          for (Tensor* t : {&q, &k, &v}) t->requires_grad_(true);
+        }
+        std::unique_ptr<nabla::NoGradGuard> no_grad;
+        if (!grad) no_grad = std::make_unique<nabla::NoGradGuard>();
+        const Tensor grad_out = grad ? nabla::ones({batch, heads, seq, e}, o) : Tensor();
+        auto call = [&] {
+          Tensor out = nabla::nn::functional::scaled_dot_product_attention(q, k, v, Tensor(), 0.0, causal);
+          if (grad) {
+            for (Tensor* t : {&q, &k, &v}) t->set_grad(Tensor());
+            out.backward(grad_out);
+          }
+        };
+        const double products = grad ? 2.0 + 5.0 : 2.0;
+        const double flops = products * 2.0 * static_cast<double>(batch * heads) * static_cast<double>(seq) *
+                             static_cast<double>(seq) * static_cast<double>(e) * (causal ? 0.5 : 1.0);
+        call();  // warm-up
+        nabla::cuda::synchronize();
+        // repetitions: about a second of work on the CPU (at least 3), fixed on a GPU
+        const int64_t n = reps > 0        ? reps
+                          : dev.is_cuda() ? 20
+                                          : std::max<int64_t>(3, static_cast<int64_t>(5e10 / flops));
+        std::vector<double> rounds;
+        for (int64_t r = 0; r < n; ++r) {
+          const auto t0 = std::chrono::steady_clock::now();
+          call();
+          nabla::cuda::synchronize();
+          rounds.push_back(seconds_since(t0));
+        }
+        std::sort(rounds.begin(), rounds.end());
+        const double sec = rounds[rounds.size() / 2];
+        const double rate = flops / sec;
+        if (json) {
+          nabla::io::json::Object line;
+          line.add("bench", "attention")
+              .add("framework", "nabla")
+              .add("impl", "fused")
+              .add("device", dev.str())
+              .add("dtype", dtype)
+              .add("pass", grad ? "forward+backward" : "forward")
+              .add("threads", nabla::get_num_threads())
+              .add("batch", batch)
+              .add("heads", heads)
+              .add("seq", seq)
+              .add("head_dim", e)
+              .add("causal", causal ? 1 : 0)
+              .add_fixed("ms", sec * 1e3, 4)
+              .add_fixed("gflops", rate / 1e9, 2)
+              .add_fixed("gemm_peak_fraction", rate / peaks.flops, 4);
+          std::printf("%s\n", line.str().c_str());
+        } else {
+          std::printf("seq %5lld head_dim %4lld %-7s %10.3f ms %9.2f GFLOP/s  %5.1f%% of GEMM peak\n",
+                      static_cast<long long>(seq), static_cast<long long>(e), causal ? "causal" : "full",
+                      sec * 1e3, rate / 1e9, 100.0 * rate / peaks.flops);
+        }
+        std::fflush(stdout);
+      }
+    }
+  }
+  return 0;
+}
+
 void usage(const char* argv0) {
-  std::fprintf(stderr,
-               "usage: %s ops    [--device cpu|cuda] [--dtype float32] [--sizes small,medium,large] "
-               "[--grad] [benchmark flags]\n"
-               "       %s models [--model mlp|cnn|lstm|dcgan32|lstm512|lstm512_cells|all] [--device "
-               "cpu|cuda] [--steps N] [--batch N] "
-               "[--warmup N] [--threads N] [--json]\n",
-               argv0, argv0);
+  std::fprintf(
+      stderr,
+      "usage: %s ops    [--device cpu|cuda] [--dtype float32] [--sizes small,medium,large] "
+      "[--grad] [benchmark flags]\n"
+      "       %s models [--model mlp|cnn|lstm|dcgan32|lstm512|lstm512_cells|all] [--device "
+      "cpu|cuda] [--steps N] [--batch N] "
+      "[--warmup N] [--threads N] [--json]\n"
+      "       %s attention [--device cpu|cuda] [--dtype float32] [--seq 128,512,2048] [--head-dim 64,128] "
+      "[--batch N] [--heads N] [--reps N] [--threads N] [--grad] [--json]\n",
+      argv0, argv0, argv0);
 }
 
 }  // namespace
@@ -428,6 +578,7 @@ int main(int argc, char** argv) {
     for (int i = 2; i < argc; ++i) sub.push_back(argv[i]);
     if (cmd == "ops") return run_ops(static_cast<int>(sub.size()), sub.data());
     if (cmd == "models") return run_models(static_cast<int>(sub.size()), sub.data());
+    if (cmd == "attention") return run_attention(static_cast<int>(sub.size()), sub.data());
     usage(argv[0]);
     return 2;
   } catch (const nabla::Error& e) {

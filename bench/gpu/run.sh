@@ -425,7 +425,7 @@ stage_bench() {
   step "4 bench: nabla-bench ops + models on cuda, compare.py vs PyTorch" | tee -a "${log}"
   if [ "${HAVE_GPU}" -eq 0 ]; then
     row "4 bench ops" skipped 0 "${NO_GPU_WHY}"; row "4 bench models" skipped 0 "${NO_GPU_WHY}"
-    row "4 compare.py" skipped 0 "${NO_GPU_WHY}"; return
+    row "4 compare.py" skipped 0 "${NO_GPU_WHY}"; row "4 attention.py" skipped 0 "${NO_GPU_WHY}"; return
   fi
   # every op_db entry at one size (medium, 2^20 elements), one short run each
   run "${log}" "$(budget 60)" "${BENCH}" ops --device cuda --sizes medium --benchmark_min_time=0.01 \
@@ -435,16 +435,24 @@ stage_bench() {
     *) row "4 bench ops" failed "$(( SECONDS - t ))" "exit ${rc}: $(grep -m1 -i 'error\|fail' "${log}" | md_safe)" ;;
   esac
   t=${SECONDS}
-  [ "$(left)" -gt 20 ] || { row "4 bench models" skipped 0 "no time left"; row "4 compare.py" skipped 0 "no time left"; return; }
+  [ "$(left)" -gt 20 ] || { row "4 bench models" skipped 0 "no time left"; row "4 compare.py" skipped 0 "no time left"; row "4 attention.py" skipped 0 "no time left"; return; }
   run "${log}" "$(budget 45)" "${BENCH}" models --model all --device cuda --json | tee "${RES}/bench_models_cuda.jsonl"; rc=${PIPESTATUS[0]}
   if [ "${rc}" -eq 0 ]; then row "4 bench models" passed "$(( SECONDS - t ))" "$(grep -o '"model": "[a-z0-9_]*".*"ms_per_step": [0-9.]*' "${RES}/bench_models_cuda.jsonl" | sed 's/"model": "\([^"]*\)".*"ms_per_step": \(.*\)/\1 \2 ms/' | paste -sd, -)"
   else row "4 bench models" failed "$(( SECONDS - t ))" "exit ${rc}: $(first_error "${log}")"; fi
   t=${SECONDS}
-  [ "$(left)" -gt 30 ] || { row "4 compare.py" skipped 0 "no time left"; return; }
-  timeout 30 python3 -c "import torch" 2>/dev/null || { row "4 compare.py" skipped 0 "python3 has no torch"; return; }
+  [ "$(left)" -gt 30 ] || { row "4 compare.py" skipped 0 "no time left"; row "4 attention.py" skipped 0 "no time left"; return; }
+  timeout 30 python3 -c "import torch" 2>/dev/null || { row "4 compare.py" skipped 0 "python3 has no torch"; row "4 attention.py" skipped 0 "python3 has no torch"; return; }
   PYTHONUNBUFFERED=1 run "${log}" "$(budget 120)" python3 "${COMPARE}" --device cuda --rounds 1 --bin "${BENCH}" --out "${RES}/compare"; rc=$?
   if [ "${rc}" -eq 0 ]; then row "4 compare.py" passed "$(( SECONDS - t ))" "ratios (nabla/PyTorch eager; op families fwd/fwd+bwd): $(grep -h '^|' "${RES}"/compare/*.md 2>/dev/null | awk -F'|' '/^[|] model/ {t = "m"; next} /^[|] op family/ {t = "o"; next} /^[|]---/ {next} t == "m" {printf "%s %s,", $2, $6} t == "o" {printf "%s %s/%s,", $2, $5, $8}' | tr -s ' ')"
   else row "4 compare.py" failed "$(( SECONDS - t ))" "exit ${rc}: $(first_error "${log}")"; fi
+  # the fused attention against PyTorch's explicit attention, nn.MultiheadAttention and (PyTorch
+  # >= 2.0, as the GPU machine's) F.scaled_dot_product_attention (issue 16)
+  t=${SECONDS}
+  [ "$(left)" -gt 20 ] || { row "4 attention.py" skipped 0 "no time left"; return; }
+  PYTHONUNBUFFERED=1 run "${log}" "$(budget 60)" python3 "$(dirname "${COMPARE}")/attention.py" --device cuda --grad \
+    --bin "${BENCH}" --out "${RES}/compare"; rc=$?
+  if [ "${rc}" -eq 0 ]; then row "4 attention.py" passed "$(( SECONDS - t ))" "$(ls "${RES}"/compare/*attention*.md 2>/dev/null | head -1 | xargs -r basename)"
+  else row "4 attention.py" failed "$(( SECONDS - t ))" "exit ${rc}: $(first_error "${log}")"; fi
 }
 
 cmd_all() {
