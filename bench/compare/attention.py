@@ -11,7 +11,7 @@ this includes the four projections, so it is timed, not rated) and, where the Py
 
 Writes results/<date>-<device>-attention[-grad][-tag].{json,md}: per shape the milliseconds of
 each implementation, nabla's GFLOP/s and fraction of the GEMM peak (measured in nabla's run), and
-the ratios (PyTorch time / nabla time: above 1, nabla is faster). PyTorch runs on OpenBLAS's
+the ratios (nabla's time / PyTorch's: below 1, nabla is faster, as in compare.py). PyTorch runs on OpenBLAS's
 OpenMP build as in compare.py (LD_LIBRARY_PATH; the script re-executes itself)."""
 import argparse
 import datetime
@@ -79,7 +79,13 @@ def main():
     p.add_argument("--bin", default=os.path.join(ROOT, "build", "bench", "nabla-bench"))
     p.add_argument("--out", default=os.path.join(ROOT, "bench", "results"))
     p.add_argument("--tag", default="")
+    p.add_argument("--report", metavar="JSON", help="only rebuild the .md of a recorded run from its .json")
     a = p.parse_args()
+    if a.report:
+        with open(a.report) as f:
+            run = json.load(f)
+        write_report(run["machine"], run["rows"], a.report[:-len(".json")] + ".md")
+        return
     if os.path.isdir(OPENBLAS_OPENMP) and OPENBLAS_OPENMP not in os.environ.get("LD_LIBRARY_PATH", "").split(":"):
         env = dict(os.environ, LD_LIBRARY_PATH=":".join([OPENBLAS_OPENMP] + [x for x in os.environ.get(
             "LD_LIBRARY_PATH", "").split(":") if x]))
@@ -111,31 +117,37 @@ def main():
     info = machine(dev)
     info["threads"] = a.threads or torch.get_num_threads()
     info["command"] = shlex.join(["/usr/bin/python3", "bench/compare/attention.py"] + sys.argv[1:])
-    names = [k[:-3] for k in rows[0] if k.startswith("torch_")] if rows else []
-    md = [f"# Attention, nabla against PyTorch ({info['date']}, {a.device}, "
-          f"{'forward + backward' if a.grad else 'forward'})", "",
-          f"Machine: {info.get('cpu')} ({info.get('cores')} cores{', ' + info['gpu'] if 'gpu' in info else ''}), "
-          f"{info['threads']} threads; PyTorch {info['torch']} on {info['torch_blas']}; nabla {info.get('nabla_commit', '?')}.",
-          f"Command: `{info['command']}`. q, k, v [{a.batch}, {a.heads}, seq, head_dim] float32.", "",
-          "nabla: the fused op (online softmax over key blocks). torch_explicit: softmax(q kᵀ scale + mask) v. "
-          "torch_mha: nn.MultiheadAttention self-attention incl. its projections (need_weights=False). "
-          "Ratios: PyTorch's time / nabla's (above 1: nabla faster). GFLOP/s and the GEMM-peak fraction are "
-          "nabla's (FlashAttention-2's FLOP count; causal counts half).", "",
-          "| seq | head_dim | causal | nabla ms | GFLOP/s | of GEMM peak | " +
-          " | ".join(f"{n} ms | {n} / nabla" for n in names) + " |",
-          "|" + "---|" * (6 + 2 * len(names))]
-    for r in rows:
-        md.append(f"| {r['seq']} | {r['head_dim']} | {'yes' if r['causal'] else 'no'} | {r['nabla_ms']:.3f} | "
-                  f"{r['gflops']:.1f} | {100 * r['gemm_peak_fraction']:.1f}% | " +
-                  " | ".join(f"{r[n + '_ms']:.3f} | {r[n + '_ms'] / r['nabla_ms']:.2f}" for n in names) + " |")
+    info["device"], info["grad"], info["batch"], info["heads"] = a.device, a.grad, a.batch, a.heads
     os.makedirs(a.out, exist_ok=True)
     stem = os.path.join(a.out, f"{datetime.date.today().isoformat()}-{dev.type}-attention"
                                f"{'-grad' if a.grad else ''}{'-' + a.tag if a.tag else ''}")
     with open(stem + ".json", "w") as f:
         json.dump({"machine": info, "rows": rows}, f, indent=1)
-    with open(stem + ".md", "w") as f:
-        f.write("\n".join(md) + "\n")
+    write_report(info, rows, stem + ".md")
     print(f"attention.py: wrote {stem}.md and .json")
+
+
+def write_report(info, rows, path):
+    """The markdown table of one run (also rebuilt from its .json: attention.py --report FILE)."""
+    names = [k[:-3] for k in rows[0] if k.startswith("torch_")] if rows else []
+    md = [f"# Attention, nabla against PyTorch ({info['date']}, {info['device']}, "
+          f"{'forward + backward' if info['grad'] else 'forward'})", "",
+          f"Machine: {info.get('cpu')} ({info.get('cores')} cores{', ' + info['gpu'] if 'gpu' in info else ''}), "
+          f"{info['threads']} threads; PyTorch {info['torch']} on {info['torch_blas']}; nabla {info.get('nabla_commit', '?')}.",
+          f"Command: `{info['command']}`. q, k, v [{info['batch']}, {info['heads']}, seq, head_dim] float32.", "",
+          "nabla: the fused op (online softmax over key blocks). torch_explicit: softmax(q kᵀ scale + mask) v. "
+          "torch_mha: nn.MultiheadAttention self-attention incl. its projections (need_weights=False). "
+          "Ratio = nabla's time / PyTorch's (below 1: nabla faster), as in compare.py. GFLOP/s and the "
+          "GEMM-peak fraction are nabla's (FlashAttention-2's FLOP count; causal counts half).", "",
+          "| seq | head_dim | causal | nabla ms | GFLOP/s | of GEMM peak | " +
+          " | ".join(f"{n} ms | nabla / {n}" for n in names) + " |",
+          "|" + "---|" * (6 + 2 * len(names))]
+    for r in rows:
+        md.append(f"| {r['seq']} | {r['head_dim']} | {'yes' if r['causal'] else 'no'} | {r['nabla_ms']:.3f} | "
+                  f"{r['gflops']:.1f} | {100 * r['gemm_peak_fraction']:.1f}% | " +
+                  " | ".join(f"{r[n + '_ms']:.3f} | {r['nabla_ms'] / r[n + '_ms']:.2f}" for n in names) + " |")
+    with open(path, "w") as f:
+        f.write("\n".join(md) + "\n")
 
 
 if __name__ == "__main__":
