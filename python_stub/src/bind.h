@@ -14,6 +14,9 @@
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
+#include <optional>
+#include <variant>
+
 namespace nb = nanobind;
 
 NAMESPACE_BEGIN(NB_NAMESPACE)
@@ -118,6 +121,18 @@ struct PyRef {
 Shape size_args(const char* fn, const nb::args& args);
 /// TensorOptions from the keyword arguments every factory takes.
 TensorOptions make_options(std::optional<ScalarType> dtype, std::optional<Device> device, bool requires_grad);
+
+/// PyTorch's factory keyword arguments (device=, dtype=) of the layers with parameters or
+/// buffers; `device` a Device or its name (a variant, so the stubs say a name works too).
+using Where = std::optional<std::variant<Device, std::string>>;
+/// dtype= must be floating-point (the layer's parameters are): an Error naming `who` otherwise.
+void check_place_dtype(const char* who, std::optional<ScalarType> dtype);
+/// Converts and then moves a built module (Module::to; the GIL released for the move), so it
+/// holds what `Layer(...).to(dtype).to(device)` holds (nn.cpp).
+void place(nn::Module& m, const char* who, const Where& where, std::optional<ScalarType> dtype);
+/// The arguments place() takes, keyword-only: positions differ from PyTorch's where nabla's
+/// layer has fewer arguments (Conv2d has no padding_mode).
+#define NABLA_PY_FACTORY_KWARGS nb::kw_only(), nb::arg("device") = nb::none(), nb::arg("dtype") = nb::none()
 
 void init_tensor(nb::module_& m);    // tensor.cpp: Tensor, factories, ops, autograd
 void init_exchange(nb::module_& m);  // exchange.cpp: NumPy and DLPack

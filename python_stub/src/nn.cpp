@@ -151,25 +151,16 @@ F::RNNOptions rnn_options(int64_t layers, bool bias, bool batch_first, double dr
 // Philox gives the same draws on every device, so moving after drawing changes nothing.
 template <class L, class... A>
 auto placed(void (*make)(L*, A...)) {
-  return [make](L* self, A... a, std::optional<std::variant<Device, std::string>> where,
-                std::optional<ScalarType> dtype) {
-    // (a variant, so that the stubs say what the implicit conversion accepts: a name too)
-    std::optional<Device> device;
-    if (where) {
-      device = std::holds_alternative<Device>(*where)
-                   ? std::get<Device>(*where)
-                   : Device(std::string_view(std::get<std::string>(*where)));
+  return [make](L* self, A... a, Where where, std::optional<ScalarType> dtype) {
+    if (!where && !dtype) {
+      make(self, std::forward<A>(a)...);
+      return;
     }
-    NABLA_CHECK(!dtype || is_floating_point(*dtype),
-                "{}: dtype must be a floating-point dtype (the layer's parameters are), got {}",
-                nb::cast<std::string>(nb::type<L>().attr("__name__")), dtype_name(*dtype));
+    const std::string who = nb::cast<std::string>(nb::type<L>().attr("__name__"));
+    check_place_dtype(who.c_str(), dtype);  // before the layer is made (its draws)
     make(self, std::forward<A>(a)...);
     try {
-      if (dtype) self->to(*dtype);
-      if (device) {
-        nb::gil_scoped_release release;
-        self->to(*device);
-      }
+      place(*self, who.c_str(), where, dtype);
     } catch (...) {
       self->~L();  // nanobind does not destroy an instance whose __init__ failed
       throw;
@@ -181,9 +172,6 @@ template <class L, class... A>
 auto placed_init() {
   return placed(+[](L* self, A... a) { new (self) L(std::forward<A>(a)...); });
 }
-// The arguments placed() adds, keyword-only: positions differ from PyTorch's where nabla's
-// layer has fewer arguments (Conv2d has no padding_mode).
-#define NABLA_PY_FACTORY_KWARGS nb::kw_only(), arg("device") = nb::none(), arg("dtype") = nb::none()
 
 // A tensor argument as its Python object, so that an in-place op can return that very object.
 using TensorArg = nb::handle_t<Tensor>;
@@ -243,6 +231,24 @@ std::vector<Tensor> tensors_from(nb::handle params, const char* fn) {
 }
 
 }  // namespace
+
+void check_place_dtype(const char* who, std::optional<ScalarType> dtype) {
+  NABLA_CHECK(!dtype || is_floating_point(*dtype),
+              "{}: dtype must be a floating-point dtype (the layer's parameters are), got {}", who,
+              dtype_name(*dtype));
+}
+
+void place(nn::Module& m, const char* who, const Where& where, std::optional<ScalarType> dtype) {
+  check_place_dtype(who, dtype);
+  if (dtype) m.to(*dtype);
+  if (where) {
+    const Device d = std::holds_alternative<Device>(*where)
+                         ? std::get<Device>(*where)
+                         : Device(std::string_view(std::get<std::string>(*where)));
+    nb::gil_scoped_release release;
+    m.to(d);
+  }
+}
 
 nb::dict state_to_dict(const StateDict& s) {
   nb::dict d;

@@ -18,25 +18,6 @@ using OptTensor = std::optional<Tensor>;
 
 Tensor opt(const OptTensor& t) { return t ? *t : Tensor(); }
 
-// PyTorch's factory keyword arguments (device=, dtype=), as the other layers take them (see
-// placed() in nn.cpp): the module is built as usual, then converted and moved.
-void place(Module& m, const char* who, const std::optional<std::variant<Device, std::string>>& where,
-           std::optional<ScalarType> dtype) {
-  NABLA_CHECK(!dtype || is_floating_point(*dtype),
-              "{}: dtype must be a floating-point dtype (the layer's parameters are), got {}", who,
-              dtype_name(*dtype));
-  if (dtype) m.to(*dtype);
-  if (where) {
-    const Device d = std::holds_alternative<Device>(*where)
-                         ? std::get<Device>(*where)
-                         : Device(std::string_view(std::get<std::string>(*where)));
-    nb::gil_scoped_release release;
-    m.to(d);
-  }
-}
-using Where = std::optional<std::variant<Device, std::string>>;
-#define NABLA_PY_FACTORY_KWARGS nb::kw_only(), arg("device") = nb::none(), arg("dtype") = nb::none()
-
 nn::TransformerLayerOptions layer_options(int64_t ff, double dropout, const Activation& act, double eps,
                                           bool batch_first, bool norm_first) {
   nn::TransformerLayerOptions o;
